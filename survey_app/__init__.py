@@ -1,0 +1,57 @@
+"""The Flask application: :func:`create_app` is the only way to get one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask import request
+from flask import session
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the application (the flaskr factory pattern)."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from survey_app.config import load_config
+
+    load_config(app, test_config)
+
+    from survey_app.extensions import babel
+    from survey_app.extensions import csrf
+    from survey_app.extensions import db
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from survey_app.db import enable_sqlite_foreign_keys
+
+    with app.app_context():
+        enable_sqlite_foreign_keys(db.engine)
+
+    from survey_app.blueprints import register_blueprints
+    from survey_app.errors import register_error_handlers
+
+    from survey_app.cli import register_commands
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    """Pick the UI language: ?lang=, then the session, then Russian."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    stored = session.get("lang")
+    if stored in languages:
+        return stored
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

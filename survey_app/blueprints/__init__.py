@@ -1,0 +1,14 @@
+"""Blueprints, one per audience."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint on ``app``."""
+    from survey_app.blueprints import api
+    from survey_app.blueprints import public
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(public.bp)

@@ -1,0 +1,43 @@
+"""The JSON API: submissions, the OpenAPI document, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import jsonify
+from flask import request
+from sqlalchemy import text
+
+from survey_app.api_schema import openapi_document
+from survey_app.extensions import csrf
+from survey_app.extensions import db
+from survey_app.services.errors import Invalid
+from survey_app.services.errors import Issue
+from survey_app.services.responses import parse_submission
+from survey_app.services.responses import record_response
+
+bp = Blueprint("api", __name__)
+
+
+@bp.post("/api/v1/responses")
+@csrf.exempt
+def post_response():  # type: ignore[no-untyped-def]
+    """Store one response; retries with the same id and content get the same receipt."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
+    receipt = record_response(db.session, parse_submission(payload))
+    db.session.commit()
+    return jsonify(receipt.to_dict()), 201 if receipt.created else 200
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    """Describe the API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Report that the app runs and reaches its database."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok", "database": db.engine.dialect.name})

@@ -1,0 +1,75 @@
+"""Configuration: documented defaults and the load order.
+
+Order (later wins): :data:`DEFAULTS` -> ``instance/config.py`` -> environment variables
+(``DATABASE_URL``, ``SECRET_KEY`` and any ``SURVEY_<NAME>``) -> the ``test_config`` mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+#: The secret used when none is configured; production refuses to start with it.
+DEV_SECRET_KEY = "dev-insecure-change-me"
+
+DEFAULTS: dict[str, Any] = {
+    #: "development" or "production"; production refuses the default secret key
+    "ENV": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    #: SQLAlchemy URL; empty means a SQLite file in the instance folder
+    "SQLALCHEMY_DATABASE_URI": "",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    #: largest accepted request body, bytes (the API answers 413 above it)
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    #: JSON responses keep Cyrillic readable
+    "JSON_AS_ASCII": False,
+    "BABEL_DEFAULT_LOCALE": "ru",
+    "LANGUAGES": ("ru", "en"),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    #: set True behind HTTPS (done automatically in production)
+    "SESSION_COOKIE_SECURE": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    #: public base URL printed on posters and QR codes (e.g. https://survey.example.org)
+    "PUBLIC_BASE_URL": "",
+    #: storage for Flask-Limiter counters ("memory://" or a redis:// URL for many workers)
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` in the documented order and check it is safe."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    if url := os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if secret := os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret
+    app.config.from_prefixed_env("SURVEY")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "survey.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if app.config["ENV"] == "production":
+        if app.config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+            raise RuntimeError(
+                "Refusing to start in production with the default SECRET_KEY; "
+                "set the SECRET_KEY environment variable to a long random string."
+            )
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def normalise_database_url(url: str) -> str:
+    """Make ``postgres://`` and ``postgresql://`` URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,44 @@
+"""Database helpers that are not models: engine set-up and Alembic access."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy import event
+
+#: the Alembic scripts live at the top of the repository, beside this package
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def enable_sqlite_foreign_keys(engine: Engine) -> None:
+    """Make SQLite enforce foreign keys and wait on locks, like PostgreSQL does."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def alembic_config(database_url: str) -> Config:
+    """Return an Alembic config pointing at our migrations and this database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade_database(database_url: str, revision: str) -> None:
+    """Revert the migrations down to ``revision`` (``"base"`` empties the schema)."""
+    command.downgrade(alembic_config(database_url), revision)

@@ -1,0 +1,42 @@
+"""Map service errors and HTTP errors to pages or JSON, in exactly one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import jsonify
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from survey_app.services.errors import Invalid
+from survey_app.services.errors import ServiceError
+
+
+def wants_json() -> bool:
+    """API paths and clients that ask for JSON get JSON errors."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers on ``app``."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+        from survey_app.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            body: dict[str, object] = {"error": error.message}
+            if isinstance(error, Invalid):
+                body["problems"] = [issue.to_dict() for issue in error.issues]
+            return jsonify(body), error.status
+        return render_template("error.html", code=error.status, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if wants_json():
+            return jsonify({"error": error.description}), error.code
+        return (
+            render_template("error.html", code=error.code, message=error.description),
+            error.code or 500,
+        )

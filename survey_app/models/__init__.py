@@ -1,0 +1,33 @@
+"""All models; importing this module makes ``Base.metadata`` complete (Alembic relies on it)."""
+
+from __future__ import annotations
+
+from survey_app.models.base import Base
+from survey_app.models.campaign import Campaign
+from survey_app.models.campaign import CampaignStatus
+from survey_app.models.campaign import Channel
+from survey_app.models.campaign import campaign_libraries
+from survey_app.models.instrument import InstrumentVersion
+from survey_app.models.library import Library
+from survey_app.models.library import LibrarySystem
+from survey_app.models.library import LibraryType
+from survey_app.models.library import Region
+from survey_app.models.library import ServicePoint
+from survey_app.models.response import Answer
+from survey_app.models.response import Response
+
+__all__ = [
+    "Answer",
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "Channel",
+    "InstrumentVersion",
+    "Library",
+    "LibrarySystem",
+    "LibraryType",
+    "Region",
+    "Response",
+    "ServicePoint",
+    "campaign_libraries",
+]

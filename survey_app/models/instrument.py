@@ -1,0 +1,33 @@
+"""Instrument versions stored in the database (bundled or uploaded)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from survey_app.models.base import Base
+from survey_app.models.base import utcnow
+
+
+class InstrumentVersion(Base):
+    """One version of an instrument; immutable once ``published_at`` is set."""
+
+    __tablename__ = "instrument_versions"
+    __table_args__ = (UniqueConstraint("instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the instrument's id from its definition, e.g. "nok_culture"
+    instrument_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    #: content hash of the definition (instruments.Instrument.sha256)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: the YAML source, the single truth from which the instrument is loaded
+    source: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Use cases: functions ``verb_noun(session, ...)`` that flush but never commit."""

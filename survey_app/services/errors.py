@@ -1,0 +1,57 @@
+"""The one small hierarchy of service errors; mapped to HTTP in ``survey_app/errors.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem with a request: a stable code, where, and what."""
+
+    code: str
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the JSON shape used by the API."""
+        return {"code": self.code, "path": self.path, "message": self.message}
+
+
+class ServiceError(Exception):
+    """Base of the errors a service raises on purpose."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist, is closed, or is outside the caller's scope."""
+
+    status = 404
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this."""
+
+    status = 403
+
+
+class Conflict(ServiceError):
+    """The request contradicts what is stored (e.g. same response id, other content)."""
+
+    status = 409
+
+
+class Invalid(ServiceError):
+    """The request is well-formed but its content is wrong; carries every problem."""
+
+    status = 422
+
+    def __init__(self, message: str, issues: Sequence[Issue]) -> None:
+        super().__init__(message)
+        self.issues = tuple(issues)

@@ -1,0 +1,48 @@
+"""Instrument versions in the database and the parsed, cached definitions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import instruments
+from instruments import Instrument
+from survey_app.models import InstrumentVersion
+from survey_app.models.base import utcnow
+
+
+@lru_cache(maxsize=256)
+def _parse(source: str, sha256: str) -> Instrument:
+    # keyed by the content hash too, so an edited row can never hit a stale entry
+    return instruments.load(source.encode("utf-8"))
+
+
+def instrument_of(version: InstrumentVersion) -> Instrument:
+    """Return the parsed instrument of a stored version (parsed once per process)."""
+    return _parse(version.source, version.sha256)
+
+
+def register_bundled_instruments(session: Session) -> list[InstrumentVersion]:
+    """Store every bundled definition that is not stored yet, published; return all of them."""
+    stored: list[InstrumentVersion] = []
+    for path in instruments.bundled_paths():
+        source = path.read_text(encoding="utf-8")
+        parsed = instruments.load(source.encode("utf-8"), filename=path.name)
+        row = session.scalar(
+            select(InstrumentVersion).filter_by(instrument_id=parsed.id, version=parsed.version)
+        )
+        if row is None:
+            row = InstrumentVersion(
+                instrument_id=parsed.id,
+                version=parsed.version,
+                sha256=parsed.sha256,
+                source=source,
+                title=parsed.title["ru"],
+                published_at=utcnow(),
+            )
+            session.add(row)
+        stored.append(row)
+    session.flush()
+    return stored

@@ -1,0 +1,331 @@
+"""Recording responses: the one path every channel (web form, API, kiosk, paper) goes through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import struct
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from instruments import InstrumentError
+from instruments import validate_answers
+from survey_app.models import Answer
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from survey_app.models import Channel
+from survey_app.models import Library
+from survey_app.models import Response
+from survey_app.models import ServicePoint
+from survey_app.services.errors import Conflict
+from survey_app.services.errors import Invalid
+from survey_app.services.errors import Issue
+from survey_app.services.errors import NotFound
+from survey_app.services.instruments import instrument_of
+
+#: fields a submission may carry; anything else is reported, not silently ignored
+SUBMISSION_FIELDS = frozenset(
+    {
+        "id",
+        "campaign",
+        "library",
+        "service_point",
+        "channel",
+        "started_at",
+        "submitted_at",
+        "answers",
+        "page_timings",
+        "lite_items",
+        "device",
+    }
+)
+#: a client clock this far in the future is treated as wrong input
+MAX_CLOCK_SKEW_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A parsed, syntactically valid submission (content not yet checked)."""
+
+    id: uuid.UUID
+    campaign: str
+    library: str
+    channel: Channel
+    answers: Mapping[str, Any]
+    service_point: str | None = None
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    page_timings: Mapping[str, float] | None = None
+    lite_items: frozenset[str] | None = None
+    device: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the client gets back; identical for the first delivery and every retry."""
+
+    id: uuid.UUID
+    received_at: datetime
+    created: bool = field(compare=False)
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the JSON receipt."""
+        return {"id": str(self.id), "received_at": self.received_at.isoformat(), "status": "stored"}
+
+
+def parse_submission(payload: Any, *, default_channel: Channel | None = None) -> Submission:
+    """Check the shape of a JSON submission; raise :class:`Invalid` with every problem."""
+    issues: list[Issue] = []
+    if not isinstance(payload, Mapping):
+        raise Invalid("The body must be a JSON object.", [Issue("API001", "", "expected an object")])
+    for key in sorted(set(payload) - SUBMISSION_FIELDS, key=str):
+        issues.append(Issue("API002", str(key), "unknown field"))
+
+    response_id = _uuid(payload.get("id"), issues)
+    campaign = _code(payload.get("campaign"), "campaign", issues)
+    library = _code(payload.get("library"), "library", issues)
+    service_point = None
+    if payload.get("service_point") is not None:
+        service_point = _code(payload.get("service_point"), "service_point", issues)
+    channel = _channel(payload.get("channel", default_channel), issues)
+    started_at = _timestamp(payload.get("started_at"), "started_at", issues)
+    submitted_at = _timestamp(payload.get("submitted_at"), "submitted_at", issues)
+    if started_at and submitted_at and started_at > submitted_at:
+        issues.append(Issue("API007", "started_at", "started after it was submitted"))
+    answers = payload.get("answers")
+    if not isinstance(answers, Mapping):
+        issues.append(Issue("API003", "answers", "required: an object of item id -> answer"))
+        answers = {}
+    timings = _timings(payload.get("page_timings"), issues)
+    lite_items = _lite_items(payload.get("lite_items"), issues)
+    device = payload.get("device")
+    if device is not None and not (isinstance(device, str) and 0 < len(device) <= 64):
+        issues.append(Issue("API003", "device", "must be a string of at most 64 characters"))
+        device = None
+    if issues:
+        raise Invalid("The submission is not valid.", issues)
+    assert response_id is not None and campaign and library and channel  # for the type checker
+    return Submission(
+        id=response_id,
+        campaign=campaign,
+        library=library,
+        channel=channel,
+        answers=answers,
+        service_point=service_point,
+        started_at=started_at,
+        submitted_at=submitted_at,
+        page_timings=timings,
+        lite_items=lite_items,
+        device=device,
+    )
+
+
+def record_response(session: Session, submission: Submission) -> Receipt:
+    """Validate and store one response, idempotently by its id.
+
+    Raises
+    ------
+    NotFound
+        unknown or closed campaign, or a library not in it.
+    Invalid
+        the answers do not fit the campaign's instrument version (every problem listed).
+    Conflict
+        a response with this id is stored with different content.
+    """
+    campaign, library = get_open_target(session, submission.campaign, submission.library)
+    issues: list[Issue] = []
+    if submission.channel.value not in campaign.channels:
+        issues.append(Issue("API008", "channel", f"this campaign does not accept {submission.channel}"))
+    service_point_id = None
+    if submission.service_point is not None:
+        service_point_id = session.scalar(
+            select(ServicePoint.id).filter_by(library_id=library.id, code=submission.service_point)
+        )
+        if service_point_id is None:
+            issues.append(Issue("API009", "service_point", "no such service point in this library"))
+    instrument = instrument_of(campaign.instrument_version)
+    lite_items = submission.lite_items if campaign.lite_share > 0 else None
+    if submission.lite_items is not None and lite_items is None:
+        issues.append(Issue("API010", "lite_items", "this campaign has no Lite form"))
+    try:
+        answers = validate_answers(instrument, submission.answers, lite_items=lite_items)
+    except InstrumentError as exc:
+        issues.extend(Issue(p.code, p.path, p.message) for p in exc.problems)
+        answers = None
+    if issues or answers is None:
+        raise Invalid("The answers do not fit the questionnaire.", issues)
+
+    content_sha256 = _content_hash(submission, answers.values)
+    existing = _existing(session, submission.id, content_sha256)
+    if existing is not None:
+        return existing
+
+    response = Response(
+        client_uuid=submission.id,
+        campaign_id=campaign.id,
+        library_id=library.id,
+        service_point_id=service_point_id,
+        channel=submission.channel,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        instrument_sha256=instrument.sha256,
+        started_at=submission.started_at,
+        submitted_at=submission.submitted_at,
+        page_timings=dict(submission.page_timings) if submission.page_timings else None,
+        content_sha256=content_sha256,
+        vector=pack_vector(answers.vector()),
+        device_id=submission.device,
+        answers=[
+            Answer(item_id=row.item, column=row.column, value_num=row.number, value_text=row.text)
+            for row in answers.rows
+        ],
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+            session.flush()
+    except IntegrityError:
+        # another worker stored the same id between our check and our insert
+        existing = _existing(session, submission.id, content_sha256)
+        if existing is None:
+            raise
+        return existing
+    return Receipt(id=submission.id, received_at=response.received_at, created=True)
+
+
+def get_open_target(session: Session, campaign_code: str, library_code: str) -> tuple[Campaign, Library]:
+    """Return the open campaign and one of its active libraries, or raise :class:`NotFound`."""
+    campaign = session.scalar(select(Campaign).filter_by(code=campaign_code))
+    if campaign is None or campaign.status != CampaignStatus.open:
+        raise NotFound("No open survey has this code.")
+    library = session.scalar(select(Library).filter_by(code=library_code))
+    if library is None or not library.active or library not in campaign.libraries:
+        raise NotFound("This library does not take part in this survey.")
+    return campaign, library
+
+
+def pack_vector(values: list[float]) -> bytes:
+    """Pack numeric answers as little-endian float64 (NaN for missing)."""
+    return struct.pack(f"<{len(values)}d", *values)
+
+
+def unpack_vector(blob: bytes) -> tuple[float, ...]:
+    """Inverse of :func:`pack_vector`."""
+    return struct.unpack(f"<{len(blob) // 8}d", blob)
+
+
+def _existing(session: Session, response_id: uuid.UUID, content_sha256: str) -> Receipt | None:
+    row = session.execute(
+        select(Response.content_sha256, Response.received_at).filter_by(client_uuid=response_id)
+    ).first()
+    if row is None:
+        return None
+    if row.content_sha256 != content_sha256:
+        raise Conflict("A different response with this id is already stored.")
+    return Receipt(id=response_id, received_at=row.received_at, created=False)
+
+
+def _content_hash(submission: Submission, values: Mapping[str, Any]) -> str:
+    canonical = {
+        "campaign": submission.campaign,
+        "library": submission.library,
+        "service_point": submission.service_point,
+        "channel": submission.channel.value,
+        "answers": values,
+        "started_at": submission.started_at.isoformat() if submission.started_at else None,
+        "submitted_at": submission.submitted_at.isoformat() if submission.submitted_at else None,
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _uuid(value: Any, issues: list[Issue]) -> uuid.UUID | None:
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    issues.append(Issue("API004", "id", "required: a UUID generated by the client"))
+    return None
+
+
+def _code(value: Any, path: str, issues: list[Issue]) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        return value
+    issues.append(Issue("API003", path, "required: a code of 1 to 64 characters"))
+    return None
+
+
+def _channel(value: Any, issues: list[Issue]) -> Channel | None:
+    try:
+        return Channel(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(c.value for c in Channel)
+        issues.append(Issue("API005", "channel", f"required: one of {allowed}"))
+        return None
+
+
+def _timestamp(value: Any, path: str, issues: list[Issue]) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                issues.append(Issue("API006", path, "timestamp needs a time zone, e.g. ...Z"))
+                return None
+            moment = moment.astimezone(UTC)
+            if (moment - datetime.now(UTC)).total_seconds() > MAX_CLOCK_SKEW_SECONDS:
+                issues.append(Issue("API006", path, "timestamp is in the future"))
+                return None
+            if moment.year < 2000:
+                issues.append(Issue("API006", path, "timestamp is implausibly old"))
+                return None
+            return moment
+    issues.append(Issue("API006", path, "must be an ISO 8601 timestamp"))
+    return None
+
+
+def _timings(value: Any, issues: list[Issue]) -> dict[str, float] | None:
+    if value is None:
+        return None
+    ok = isinstance(value, Mapping) and len(value) <= 100
+    timings: dict[str, float] = {}
+    if ok:
+        for key, seconds in value.items():
+            if (
+                not isinstance(key, str)
+                or isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not math.isfinite(seconds)
+                or not 0 <= seconds <= 86400
+            ):
+                ok = False
+                break
+            timings[key[:64]] = float(seconds)
+    if not ok:
+        issues.append(Issue("API003", "page_timings", "must map page ids to seconds (0..86400)"))
+        return None
+    return timings
+
+
+def _lite_items(value: Any, issues: list[Issue]) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 500:
+        return frozenset(value)
+    issues.append(Issue("API003", "lite_items", "must be a list of item ids"))
+    return None

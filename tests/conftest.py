@@ -1,0 +1,78 @@
+"""Fixtures shared by the whole suite: the app on the selected database, clients, factories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from survey_app import create_app
+from survey_app.db import upgrade_database
+from survey_app.extensions import db as _db
+from survey_app.models import Base
+from tests.database import scratch_database
+
+pytest_plugins = ["tests.factories"]
+
+#: the shared test data beside the checkout (R reference values, public datasets)
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test run, migrated to the latest revision."""
+    with scratch_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade_database(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The application, configured for tests, on the run's database."""
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """An application context whose tables are emptied afterwards."""
+    with app.app_context():
+        yield
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def session(app_context: None) -> Session:
+    """The request-scoped session, as services receive it."""
+    return _db.session
+
+
+@pytest.fixture
+def client(app: Flask, app_context: None) -> FlaskClient:
+    """A test client (CSRF off; see ``csrf_client`` for the real thing)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for ``survey-app`` commands."""
+    return app.test_cli_runner()

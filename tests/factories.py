@@ -1,0 +1,140 @@
+"""Factory fixtures: callables with sensible defaults that build data through the services."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+import instruments
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from survey_app.models import InstrumentVersion
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import LibraryType
+from survey_app.models import Region
+from survey_app.models import ServicePoint
+from survey_app.models.base import utcnow
+from survey_app.services.instruments import register_bundled_instruments
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_library(session: Session) -> Callable[..., Library]:
+    """Return a callable creating a library (and its region and system when not given)."""
+
+    def make(
+        code: str | None = None,
+        *,
+        system: LibrarySystem | None = None,
+        type: LibraryType = LibraryType.branch,
+        service_points: Iterable[str] = (),
+        active: bool = True,
+    ) -> Library:
+        n = next(_counter)
+        if system is None:
+            region = Region(code=f"region-{n}", name=f"Регион {n}")
+            system = LibrarySystem(region=region, code=f"system-{n}", name=f"ЦБС {n}")
+        library = Library(
+            system=system,
+            code=code or f"lib-{n}",
+            name=f"Библиотека {n}",
+            type=type,
+            active=active,
+        )
+        for point in service_points:
+            library.service_points.append(ServicePoint(code=point, name=point))
+        session.add(library)
+        session.flush()
+        return library
+
+    return make
+
+
+@pytest.fixture
+def instrument_version(session: Session) -> Callable[[str], InstrumentVersion]:
+    """Return a callable giving the stored version of a bundled instrument, or of YAML text."""
+
+    def get(key: str) -> InstrumentVersion:
+        if ":" in key or "\n" in key:  # inline YAML
+            parsed = instruments.load(key.encode("utf-8"))
+            row = InstrumentVersion(
+                instrument_id=parsed.id,
+                version=parsed.version,
+                sha256=parsed.sha256,
+                source=key,
+                title=parsed.title["ru"],
+                published_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            return row
+        rows = {row.instrument_id: row for row in register_bundled_instruments(session)}
+        return rows[key]
+
+    return get
+
+
+@pytest.fixture
+def make_campaign(
+    session: Session,
+    make_library: Callable[..., Library],
+    instrument_version: Callable[[str], InstrumentVersion],
+) -> Callable[..., Campaign]:
+    """Return a callable creating an open campaign over some libraries."""
+
+    def make(
+        instrument: str = "nok_culture",
+        *,
+        code: str | None = None,
+        libraries: Iterable[Library] | None = None,
+        channels: Iterable[str] = ("web", "qr", "kiosk", "paper"),
+        status: CampaignStatus = CampaignStatus.open,
+        lite_share: float = 0.0,
+    ) -> Campaign:
+        n = next(_counter)
+        campaign = Campaign(
+            code=code or f"c{n}",
+            title=f"Кампания {n}",
+            instrument_version=instrument_version(instrument),
+            channels=list(channels),
+            status=status,
+            lite_share=lite_share,
+            libraries=list(libraries) if libraries is not None else [make_library()],
+        )
+        session.add(campaign)
+        session.flush()
+        return campaign
+
+    return make
+
+
+def submission(campaign: Campaign, answers: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A JSON submission for the first library of ``campaign``."""
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "campaign": campaign.code,
+        "library": campaign.libraries[0].code,
+        "channel": "qr",
+        "started_at": datetime(2026, 3, 1, 10, 0, tzinfo=UTC).isoformat(),
+        "submitted_at": datetime(2026, 3, 1, 10, 4, tzinfo=UTC).isoformat(),
+        "answers": answers,
+    }
+    body.update(overrides)
+    return body
+
+
+#: a complete, valid nok_culture answer set (everyone used the stands and the site)
+NOK_ANSWERS: dict[str, Any] = {
+    "q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
+    "q10": 0, "q12": 1, "q13": 1, "q14": 1,
+}

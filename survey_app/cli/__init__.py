@@ -10,9 +10,11 @@ from flask.cli import FlaskGroup
 def register_commands(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
     from survey_app.cli import database
+    from survey_app.cli import demo
     from survey_app.cli import instruments
 
     app.cli.add_command(database.db)
+    app.cli.add_command(demo.demo)
     app.cli.add_command(instruments.instruments_group)
 
 

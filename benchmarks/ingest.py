@@ -1,0 +1,216 @@
+"""Ingest benchmark: responses/s through ``POST /api/v1/responses`` under gunicorn.
+
+Run:  python benchmarks/ingest.py [--seconds 10] [--clients 16] [--workers 4]
+      [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+In one run, on one machine, it measures three things with the same 16 loopback clients:
+
+1. the real app (gunicorn, 4 sync workers, PostgreSQL) storing valid ``nok_culture``
+   responses, each with a fresh id;
+2. the ceiling of the same gunicorn set-up answering a constant response (no Flask, no DB);
+3. the ceiling of the database: a bare one-row INSERT + COMMIT per request from 16 threads.
+
+It checks that the number of responses in the database equals the number of 201s, and
+prints one JSON object as its last line.  It creates a scratch database beside the one
+named and drops it afterwards.  Nothing here is a test: it only prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ANSWERS = {"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
+           "q10": 0, "q12": 1, "q13": 1, "q14": 1}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def start_gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--chdir", str(ROOT), target],
+        env=env,
+        start_new_session=True,
+    )
+    wait_for(port)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def load(port: int, clients: int, seconds: float, make_body) -> dict[str, object]:
+    """Run ``clients`` keep-alive connections for ``seconds``; return counts and latencies."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    statuses: list[dict[int, int]] = [{} for _ in range(clients)]
+    stop_at = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop_at:
+            body = json.dumps(make_body()).encode()
+            begin = time.perf_counter()
+            connection.request("POST", "/api/v1/responses", body,
+                               {"Content-Type": "application/json"})
+            reply = connection.getresponse()
+            reply.read()
+            latencies[index].append(time.perf_counter() - begin)
+            statuses[index][reply.status] = statuses[index].get(reply.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    begin = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - begin
+    flat = sorted(x for chunk in latencies for x in chunk)
+    counts: dict[int, int] = {}
+    for chunk in statuses:
+        for status, count in chunk.items():
+            counts[status] = counts.get(status, 0) + count
+    return {
+        "requests": len(flat),
+        "per_second": round(len(flat) / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(flat), 2),
+        "p99_ms": round(1000 * flat[int(0.99 * (len(flat) - 1))], 2),
+        "statuses": counts,
+    }
+
+
+def bare_inserts(url: str, clients: int, seconds: float) -> dict[str, object]:
+    """16 threads, each: INSERT one row, COMMIT, repeat."""
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("CREATE TABLE bare (id uuid PRIMARY KEY, payload text)")
+    counts = [0] * clients
+    stop_at = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        with psycopg.connect(conninfo) as connection:
+            while time.monotonic() < stop_at:
+                connection.execute("INSERT INTO bare VALUES (%s, %s)", (uuid.uuid4(), "x"))
+                connection.commit()
+                counts[index] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    begin = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"rows": sum(counts), "per_second": round(sum(counts) / (time.monotonic() - begin), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    from survey_app import create_app
+    from survey_app.db import upgrade_database
+    from survey_app.extensions import db
+    from survey_app.models import Response
+    from tests.database import scratch_database
+
+    os.environ["SURVEY_TEST_DATABASE_URL"] = args.database
+    with scratch_database(Path("/tmp")) as url:
+        upgrade_database(url)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+        with app.app_context():
+            from survey_app.services.demo import seed_demo
+
+            seed_demo(db.session, responses=0)
+            db.session.commit()
+        engine = create_engine(url)
+
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
+               "SURVEY_ENV": "production"}
+        port = free_port()
+
+        def body() -> dict[str, object]:
+            return {"id": str(uuid.uuid4()), "campaign": "nok-2026", "library": "kemerovo-central",
+                    "channel": "qr", "answers": ANSWERS}
+
+        server = start_gunicorn("survey_app:create_app()", port, args.workers, env)
+        try:
+            load(port, args.clients, 2.0, body)  # warm-up: imports, pools, caches
+            with engine.begin() as connection:
+                connection.execute(Response.__table__.delete())
+            app_figures = load(port, args.clients, args.seconds, body)
+        finally:
+            stop(server)
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT count(*) FROM responses")).scalar_one()
+        engine.dispose()
+
+        port = free_port()
+        server = start_gunicorn("benchmarks.constant_app:app", port, args.workers, env)
+        try:
+            constant = load(port, args.clients, args.seconds, body)
+        finally:
+            stop(server)
+
+        bare = bare_inserts(url, args.clients, args.seconds)
+
+    created = app_figures["statuses"].get(201, 0)
+    result = {
+        "benchmark": "ingest",
+        "workers": args.workers,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "app": app_figures,
+        "constant_response": constant,
+        "bare_insert": bare,
+        "app_vs_bare_insert": round(app_figures["per_second"] / bare["per_second"], 3),
+        "app_vs_constant": round(app_figures["per_second"] / constant["per_second"], 3),
+        "stored_equals_201s": stored == created,
+        "stored": stored,
+        "created_201": created,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""``survey-app demo``: a ready-to-explore region on the local database, then serve it."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from survey_app.db import upgrade_database
+from survey_app.extensions import db
+from survey_app.models import Campaign
+from survey_app.services.demo import seed_demo
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to serve on.")
+@click.option("--responses", default=3000, show_default=True, type=int,
+              help="Synthetic responses to generate across the campaigns.")
+@click.option("--seed-only", is_flag=True, help="Seed the database and exit without serving.")
+@with_appcontext
+def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
+    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"seeding the demo region with {responses} synthetic responses ...")
+    summary = seed_demo(db.session, responses=responses)
+    db.session.commit()
+    click.echo(
+        f"{summary.libraries} libraries, {summary.campaigns} campaigns, "
+        f"{summary.responses_added} responses added ({summary.responses_total} in the database)"
+    )
+    base = f"http://{host}:{port}"
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.code)).all()
+    click.echo("\nOpen:")
+    for campaign in campaigns:
+        library = campaign.libraries[0]
+        click.echo(f"  survey  {base}/s/{campaign.code}/{library.code}   ({campaign.title})")
+    first = campaigns[0]
+    click.echo(f"  QR code {base}/s/{first.code}/{first.libraries[0].code}/qr.svg")
+    click.echo(f"  API     {base}/api/v1/openapi.json")
+    click.echo(f"  health  {base}/healthz")
+    if seed_only:
+        return
+    app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,291 @@
+"""The demo region: the Kemerovo region's library network, campaigns and synthetic responses.
+
+The responses come from a model with known structure, so the reports have something true
+to find: each library has a quality effect (normal, SD 0.5 on the latent scale), each
+visitor a satisfaction level around it (SD 1), and every numeric answer is that level
+mapped onto the item's range with noise; reverse-keyed items are mirrored.  Everything is
+deterministic (seeded), and identifiers are UUID5s, so seeding twice duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import instruments
+from instruments import Instrument
+from instruments import ItemType
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from survey_app.models import Channel
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import LibraryType
+from survey_app.models import Region
+from survey_app.models import Response
+from survey_app.models import ServicePoint
+from survey_app.services.instruments import instrument_of
+from survey_app.services.instruments import register_bundled_instruments
+from survey_app.services.responses import Submission
+from survey_app.services.responses import record_response
+
+_NAMESPACE = uuid.UUID("5b0c6f2e-8a53-4b52-9d0e-6f1f4d1f0a11")
+
+#: (code, name, [(library code suffix, name, type), ...]) — municipal library systems
+NETWORK: list[tuple[str, str, list[tuple[str, str, LibraryType]]]] = [
+    ("kemerovo", "МБУ «ЦБС г. Кемерово»", [
+        ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
+        ("b2", "Библиотека-филиал № 2", LibraryType.branch),
+        ("b7", "Библиотека-филиал № 7", LibraryType.branch),
+        ("child", "Центральная детская библиотека", LibraryType.children),
+        ("model1", "Модельная библиотека «Лесная Поляна»", LibraryType.model),
+    ]),
+    ("novokuznetsk", "МАУ «ЦБС г. Новокузнецка»", [
+        ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
+        ("b5", "Библиотека-филиал № 5", LibraryType.branch),
+        ("b12", "Библиотека-филиал № 12", LibraryType.branch),
+        ("child", "Детская библиотека им. Н. Островского", LibraryType.children),
+        ("b20", "Библиотека-филиал № 20", LibraryType.branch),
+    ]),
+    ("prokopyevsk", "МБУК «ЦБС г. Прокопьевска»", [
+        ("central", "Центральная городская библиотека", LibraryType.central),
+        ("b3", "Библиотека-филиал № 3", LibraryType.branch),
+        ("child", "Детская библиотека", LibraryType.children),
+    ]),
+    ("belovo", "МБУК «ЦБС Беловского городского округа»", [
+        ("central", "Центральная городская библиотека", LibraryType.central),
+        ("b4", "Библиотека-филиал № 4", LibraryType.branch),
+        ("child", "Детская библиотека", LibraryType.children),
+    ]),
+    ("anzhero", "МБУК «ЦБС Анжеро-Судженского городского округа»", [
+        ("central", "Центральная городская библиотека", LibraryType.central),
+        ("b2", "Библиотека-филиал № 2", LibraryType.branch),
+        ("child", "Детская библиотека", LibraryType.children),
+    ]),
+    ("yurga", "МБУК «ЦБС г. Юрги»", [
+        ("central", "Центральная городская библиотека", LibraryType.central),
+        ("b1", "Библиотека-филиал № 1", LibraryType.branch),
+        ("child", "Детская библиотека", LibraryType.children),
+    ]),
+    ("berezovsky", "МБУК «ЦБС Берёзовского городского округа»", [
+        ("central", "Центральная городская библиотека", LibraryType.central),
+        ("b1", "Библиотека-филиал № 1", LibraryType.branch),
+    ]),
+    ("krapivinsky", "МБУК «Крапивинская ЦБС»", [
+        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+        ("r1", "Сельская библиотека с. Зеленогорское", LibraryType.rural),
+        ("r2", "Сельская библиотека с. Барачаты", LibraryType.rural),
+    ]),
+    ("yaysky", "МБУК «Яйская ЦБС»", [
+        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+        ("r1", "Сельская библиотека с. Кайла", LibraryType.rural),
+        ("r2", "Сельская библиотека п. Улановка", LibraryType.rural),
+    ]),
+    ("prokopyevsky", "МБУК «ЦБС Прокопьевского муниципального округа»", [
+        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+        ("r1", "Сельская библиотека с. Терентьевское", LibraryType.rural),
+        ("r2", "Сельская библиотека с. Бурлаки", LibraryType.rural),
+    ]),
+    ("belovsky", "МБУК «ЦБС Беловского муниципального округа»", [
+        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+        ("r1", "Сельская библиотека с. Старопестерёво", LibraryType.rural),
+        ("r2", "Сельская библиотека с. Вишнёвка", LibraryType.rural),
+    ]),
+    ("tashtagol", "МБУК «ЦБС Таштагольского района»", [
+        ("central", "Центральная районная библиотека", LibraryType.central),
+        ("r1", "Сельская библиотека п. Шерегеш", LibraryType.rural),
+    ]),
+]
+
+#: campaign code -> (instrument id, share of the synthetic responses, Lite share)
+CAMPAIGNS: dict[str, tuple[str, float, float]] = {
+    "nok-2026": ("nok_culture", 0.35, 0.0),
+    "gap-2026": ("library_gap", 0.2, 0.3),
+    "servqual-2026": ("servqual_library", 0.1, 0.0),
+    "sat-2026": ("satisfaction_short", 0.2, 0.0),
+    "pulse-2026": ("kiosk_pulse", 0.15, 0.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    """What seeding did."""
+
+    libraries: int
+    campaigns: int
+    responses_added: int
+    responses_total: int
+
+
+def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> DemoSummary:
+    """Create the demo region, campaigns and ``responses`` synthetic responses (idempotent)."""
+    libraries = _seed_network(session)
+    versions = {row.instrument_id: row for row in register_bundled_instruments(session)}
+    campaigns = [_seed_campaign(session, code, versions[spec[0]], libraries, spec[2])
+                 for code, spec in CAMPAIGNS.items()]
+    session.flush()
+    added = 0
+    rng = random.Random(seed)
+    effects = {library.code: rng.gauss(0.0, 0.5) for library in libraries}
+    for campaign in campaigns:
+        share = CAMPAIGNS[campaign.code][1]
+        target = round(responses * share)
+        have = session.scalar(
+            select(func.count()).select_from(Response).filter_by(campaign_id=campaign.id)
+        )
+        if have >= target:
+            continue
+        instrument = instrument_of(campaign.instrument_version)
+        campaign_rng = random.Random(f"{seed}:{campaign.code}")
+        for n in range(target):
+            library = campaign_rng.choice(libraries)
+            submission = _synthetic_submission(
+                instrument, campaign, library, effects[library.code], campaign_rng, n
+            )
+            if record_response(session, submission).created:
+                added += 1
+    total = session.scalar(select(func.count()).select_from(Response))
+    return DemoSummary(len(libraries), len(campaigns), added, total)
+
+
+def _seed_network(session: Session) -> list[Library]:
+    region = session.scalar(select(Region).filter_by(code="kemerovo-region"))
+    if region is None:
+        region = Region(code="kemerovo-region", name="Кемеровская область — Кузбасс")
+        session.add(region)
+    libraries: list[Library] = []
+    for system_code, system_name, members in NETWORK:
+        system = session.scalar(select(LibrarySystem).filter_by(code=system_code))
+        if system is None:
+            system = LibrarySystem(region=region, code=system_code, name=system_name)
+            session.add(system)
+        for suffix, name, kind in members:
+            code = f"{system_code}-{suffix}"
+            library = session.scalar(select(Library).filter_by(code=code))
+            if library is None:
+                library = Library(system=system, code=code, name=name, type=kind)
+                if kind in (LibraryType.central, LibraryType.model):
+                    library.service_points = [
+                        ServicePoint(code="lending", name="Абонемент"),
+                        ServicePoint(code="reading", name="Читальный зал"),
+                    ]
+                session.add(library)
+            libraries.append(library)
+    session.flush()
+    return libraries
+
+
+def _seed_campaign(
+    session: Session, code: str, version: Any, libraries: list[Library], lite_share: float
+) -> Campaign:
+    campaign = session.scalar(select(Campaign).filter_by(code=code))
+    if campaign is None:
+        campaign = Campaign(
+            code=code,
+            title=f"{version.title} — 2026",
+            instrument_version=version,
+            starts_on=date(2026, 1, 15),
+            ends_on=date(2026, 12, 15),
+            status=CampaignStatus.open,
+            lite_share=lite_share,
+            libraries=list(libraries),
+        )
+        session.add(campaign)
+    return campaign
+
+
+def _synthetic_submission(
+    instrument: Instrument,
+    campaign: Campaign,
+    library: Library,
+    effect: float,
+    rng: random.Random,
+    n: int,
+) -> Submission:
+    level = effect + rng.gauss(0.0, 1.0)
+    reverse = {item for scale in instrument.scales for item in scale.reverse}
+    lite = instruments.draw_lite_items(instrument, rng) if campaign.lite_share > 0 else None
+    answers: dict[str, Any] = {}
+    for item in instrument.items:
+        if lite is not None and item.type is ItemType.battery and item.id not in lite:
+            continue
+        value = _synthetic_answer(item, level, item.id in reverse, rng)
+        if value is not None:
+            answers[item.id] = value
+    # drop answers that skip logic hides, until stable
+    while True:
+        visible = instruments.visible_items(instrument, answers)
+        hidden = set(answers) - set(visible)
+        if not hidden:
+            break
+        for key in hidden:
+            del answers[key]
+    channel = rng.choices([Channel.qr, Channel.kiosk, Channel.web, Channel.paper], [5, 3, 1, 1])[0]
+    submitted = datetime(2026, 1, 20, 9, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 300 * 24 * 60))
+    duration = rng.uniform(60, 600)
+    return Submission(
+        id=uuid.uuid5(_NAMESPACE, f"{campaign.code}:{n}"),
+        campaign=campaign.code,
+        library=library.code,
+        channel=channel,
+        answers=answers,
+        started_at=submitted - timedelta(seconds=duration),
+        submitted_at=submitted,
+        page_timings={s.id: round(duration / len(instrument.sections), 1) for s in instrument.sections},
+        lite_items=lite,
+    )
+
+
+def _scaled(level: float, low: float, high: float, rng: random.Random, reverse: bool) -> int:
+    """Map a latent level (about N(0, 1)) onto an integer rating in [low, high]."""
+    position = 1.0 / (1.0 + math.exp(-(0.9 * level + 0.8 + rng.gauss(0.0, 0.7))))
+    value = low + position * (high - low)
+    if reverse:
+        value = low + high - value
+    return int(min(high, max(low, round(value))))
+
+
+def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random) -> Any:
+    kind = item.type
+    if kind is ItemType.text:
+        return None if rng.random() < 0.85 else rng.choice(
+            ["Больше новых книг", "Удобный график", "Спасибо!", "Нужен Wi-Fi получше"]
+        )
+    if not item.required and rng.random() < 0.1:
+        return None
+    if kind is ItemType.yes_no:
+        return 1 if rng.random() < 1.0 / (1.0 + math.exp(-(1.8 + level))) else 0
+    if kind is ItemType.nps:
+        return _scaled(level, 0, 10, rng, reverse)
+    if kind is ItemType.smiley:
+        return _scaled(level, 1, 4, rng, reverse)
+    if kind is ItemType.likert:
+        return _scaled(level, item.min, item.max, rng, reverse)
+    if kind is ItemType.number:
+        low = item.min if item.min is not None else 0
+        high = item.max if item.max is not None else 100
+        return int(rng.uniform(low, min(high, low + 60)))
+    if kind is ItemType.single:
+        return rng.choice(item.choices).value
+    if kind is ItemType.multi:
+        return [c.value for c in item.choices if rng.random() < 0.3] or [item.choices[0].value]
+    if kind is ItemType.battery:
+        if item.na_allowed and rng.random() < 0.05:
+            return {"na": True}
+        low, high = item.min, item.max
+        ids = [c.id for c in item.columns]
+        values = {cid: _scaled(level + shift, low, high, rng, False)
+                  for cid, shift in zip(ids, [-1.2, 1.2, 0.0][: len(ids)] if len(ids) == 3 else [0.8, 0.0])}
+        return values
+    return None

@@ -1,0 +1,235 @@
+"""POST /api/v1/responses: every status of issue 2 §6, and nothing stored on any error.
+
+201 created · 200 same receipt for a retry · 409 same id, other content · 422 every problem
+with code/path/message · 404 unknown or closed campaign / library · 413 over the size limit ·
+never a 500 for any body · OpenAPI document · /healthz.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from survey_app.models import Answer
+from survey_app.models import CampaignStatus
+from survey_app.models import Response
+from tests.database import configured_url
+from tests.factories import NOK_ANSWERS
+from tests.factories import submission
+
+URL = "/api/v1/responses"
+
+
+def stored(session) -> tuple[int, int]:
+    """(responses, answers) rows in the database."""
+    return (
+        session.scalar(select(func.count()).select_from(Response)),
+        session.scalar(select(func.count()).select_from(Answer)),
+    )
+
+
+def test_valid_response__is_created_with_typed_answers(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    body = submission(campaign, NOK_ANSWERS)
+
+    reply = client.post(URL, json=body)
+
+    assert reply.status_code == 201
+    assert reply.json["id"] == body["id"]
+    response = session.scalar(select(Response))
+    assert response.client_uuid == uuid.UUID(body["id"])
+    assert response.channel == "qr"
+    assert (response.instrument_id, response.instrument_version) == ("nok_culture", 1)
+    assert len(response.instrument_sha256) == 64
+    values = {a.item_id: a.value_num for a in response.answers}
+    assert values["q1"] == 1.0 and values["q4"] == 0.0 and "q2" in values and "q7" not in values
+
+
+def test_same_id_same_content__returns_the_same_receipt_once_stored(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    body = submission(campaign, NOK_ANSWERS)
+
+    first = client.post(URL, json=body)
+    # the same answers spelled differently are the same content
+    respelled = {**body, "answers": {k: ("yes" if v == 1 else "no") for k, v in NOK_ANSWERS.items()}}
+    second = client.post(URL, json=respelled)
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json == second.json
+    assert stored(session)[0] == 1
+
+
+def test_same_id_other_content__is_a_conflict(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    body = submission(campaign, NOK_ANSWERS)
+    client.post(URL, json=body)
+
+    changed = {**body, "answers": {**NOK_ANSWERS, "q14": 0}}
+    reply = client.post(URL, json=changed)
+
+    assert reply.status_code == 409
+    assert "error" in reply.json
+    assert session.scalar(select(Answer.value_num).filter_by(item_id="q14")) == 1.0
+
+
+def test_invalid_answers__422_lists_every_problem_and_stores_nothing(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    answers = {**NOK_ANSWERS, "q5": 7, "q99": 1}
+    del answers["q8"]
+
+    reply = client.post(URL, json=submission(campaign, answers))
+
+    assert reply.status_code == 422
+    paths = {p["path"] for p in reply.json["problems"]}
+    assert {"answers.q5", "answers.q99", "answers.q8"} <= paths
+    assert all(set(p) == {"code", "path", "message"} for p in reply.json["problems"])
+    assert all(p["code"].startswith("ANS") for p in reply.json["problems"])
+    assert stored(session) == (0, 0)
+
+
+def test_answer_to_a_skipped_question__is_rejected(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    answers = {**NOK_ANSWERS, "q6": 0, "q7": 1}  # q7 is only asked when q6 = yes
+
+    reply = client.post(URL, json=submission(campaign, answers))
+
+    assert reply.status_code == 422
+    assert [p["path"] for p in reply.json["problems"]] == ["answers.q7"]
+    assert stored(session) == (0, 0)
+
+
+def test_malformed_envelope__422_names_each_field(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    body = submission(
+        campaign, NOK_ANSWERS, id="not-a-uuid", channel="fax", started_at="yesterday", extra=1
+    )
+
+    reply = client.post(URL, json=body)
+
+    assert reply.status_code == 422
+    assert {(p["code"], p["path"]) for p in reply.json["problems"]} == {
+        ("API004", "id"),
+        ("API005", "channel"),
+        ("API006", "started_at"),
+        ("API002", "extra"),
+    }
+    assert stored(session) == (0, 0)
+
+
+def test_channel_not_accepted_by_the_campaign__422(client, session, make_campaign):
+    campaign = make_campaign("nok_culture", channels=["kiosk"])
+
+    reply = client.post(URL, json=submission(campaign, NOK_ANSWERS, channel="qr"))
+
+    assert reply.status_code == 422
+    assert reply.json["problems"][0]["code"] == "API008"
+    assert stored(session) == (0, 0)
+
+
+@pytest.mark.parametrize("target", ["campaign", "library", "closed", "foreign-library", "inactive"])
+def test_unknown_or_closed_target__404(client, session, make_campaign, make_library, target):
+    campaign = make_campaign("nok_culture")
+    body = submission(campaign, NOK_ANSWERS)
+    if target == "campaign":
+        body["campaign"] = "no-such-campaign"
+    elif target == "library":
+        body["library"] = "no-such-library"
+    elif target == "closed":
+        campaign.status = CampaignStatus.closed
+        session.flush()
+    elif target == "foreign-library":
+        body["library"] = make_library().code  # exists, but not in this campaign
+    else:
+        campaign.libraries[0].active = False
+        session.flush()
+
+    reply = client.post(URL, json=body)
+
+    assert reply.status_code == 404
+    assert stored(session) == (0, 0)
+
+
+def test_body_over_the_size_limit__413(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+    body = submission(campaign, {**NOK_ANSWERS, "q15": "x" * 300_000})
+
+    reply = client.post(URL, data=json.dumps(body), content_type="application/json")
+
+    assert reply.status_code == 413
+    assert stored(session) == (0, 0)
+
+
+WEIRD_BODIES: list[Any] = [
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"123",
+    b"\xff\xfe\x00",
+    b'{"id": null}',
+    b'{"answers": []}',
+    b'{"answers": {"q1": {"deep": [1, 2, {"x": NaN}]}}}',
+    b'{"id": 5, "campaign": 5, "library": [], "channel": {}, "answers": "q1"}',
+    b'{"started_at": "9999-99-99T99:99:99Z"}',
+    b'{"page_timings": {"p": -1}}',
+    b'{"page_timings": {"p": 1e999}}',
+]
+
+
+@pytest.mark.parametrize("raw", WEIRD_BODIES)
+def test_any_body__gets_a_4xx_never_a_500(client, session, make_campaign, raw):
+    make_campaign("nok_culture", code="c-weird")
+
+    reply = client.post(URL, data=raw, content_type="application/json")
+
+    assert 400 <= reply.status_code < 500
+    assert "error" in reply.json
+    assert stored(session) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"q1": None},
+        {"q1": [1]},
+        {"q1": {"a": 1}},
+        {"q1": 1.5},
+        {"q1": True, "q2": "maybe"},
+        {"q17": "сто"},
+        {"q17": 1e308},
+        {"q16": ["f", "m"]},
+        {"q15": 12},
+        {"": 1},
+    ],
+)
+def test_wrong_answer_types__422_never_500(client, session, make_campaign, answers):
+    campaign = make_campaign("nok_culture")
+
+    reply = client.post(URL, json=submission(campaign, {**NOK_ANSWERS, **answers}))
+
+    assert reply.status_code == 422
+    assert reply.json["problems"]
+    assert stored(session) == (0, 0)
+
+
+def test_openapi_document__describes_every_status(client):
+    reply = client.get("/api/v1/openapi.json")
+
+    assert reply.status_code == 200
+    statuses = reply.json["paths"]["/api/v1/responses"]["post"]["responses"]
+    assert set(statuses) == {"200", "201", "404", "409", "413", "422"}
+    assert reply.json["openapi"].startswith("3.")
+
+
+def test_healthz__reports_the_database(client):
+    reply = client.get("/healthz")
+
+    assert reply.status_code == 200
+    expected = "postgresql" if configured_url() else "sqlite"
+    assert reply.json == {"status": "ok", "database": expected}

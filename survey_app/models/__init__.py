@@ -15,9 +15,13 @@ from survey_app.models.library import Region
 from survey_app.models.library import ServicePoint
 from survey_app.models.response import Answer
 from survey_app.models.response import Response
+from survey_app.models.staff import AuditEvent
+from survey_app.models.staff import Role
+from survey_app.models.staff import User
 
 __all__ = [
     "Answer",
+    "AuditEvent",
     "Base",
     "Campaign",
     "CampaignStatus",
@@ -28,6 +32,8 @@ __all__ = [
     "LibraryType",
     "Region",
     "Response",
+    "Role",
     "ServicePoint",
+    "User",
     "campaign_libraries",
 ]

@@ -67,6 +67,8 @@ class Campaign(Base):
     status: Mapped[CampaignStatus] = mapped_column(String(10), default=CampaignStatus.open)
     #: share of respondents given the Lite form of a gap battery (0 = everyone gets the full form)
     lite_share: Mapped[float] = mapped_column(default=0.0)
+    #: kiosk sessions abandoned midway: "discard" them or "keep" the answered part
+    partial_policy: Mapped[str] = mapped_column(String(10), default="discard")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     instrument_version: Mapped[InstrumentVersion] = relationship()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
@@ -29,5 +32,12 @@ class InstrumentVersion(Base):
     #: the YAML source, the single truth from which the instrument is loaded
     source: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(String(300))
+    #: "yaml" or "xlsform": what the methodologist uploaded (the source is always YAML)
+    source_format: Mapped[str] = mapped_column(String(10), default="yaml")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: set when published; a published version is never edited again
     published_at: Mapped[datetime | None]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: item id -> "same" | "reworded" | "new" against the previous published version,
+    #: recorded when publishing, so that trends compare like with like
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     #: JSON responses keep Cyrillic readable
     "JSON_AS_ASCII": False,
     "BABEL_DEFAULT_LOCALE": "ru",
+    #: one gettext catalog per area of the UI (survey_app/translations/<lang>/LC_MESSAGES/)
+    "BABEL_DOMAIN": "messages;accounts;admin",
     "LANGUAGES": ("ru", "en"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

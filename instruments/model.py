@@ -87,6 +87,8 @@ class Item:
     help: Text | None = None
     #: line in the source file (for error messages); 0 when built in code
     line: int = 0
+    #: number items only: the answer must be a whole number
+    integer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,9 @@ class Section:
     items: tuple[Item, ...]
     show_if: Condition | None = None
     line: int = 0
+    #: when set, the answered number items of this section must add up to this total
+    #: (e.g. a 100-point importance split); unanswered items count as 0
+    sum_to: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

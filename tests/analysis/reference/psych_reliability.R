@@ -101,7 +101,12 @@ all_splits <- function(xr) {
     a <- rep(0, k); a[o] <- 1; b <- 1 - a
     4 * sum(outer(a, b) * R) / sum(R)
   })
-  list(mean = mean(vals), max = max(vals), min = min(vals), count = length(vals))
+  half <- function(i) {
+    a <- colnames(R)[cmb[, i]]
+    list(a = I(a), b = I(setdiff(colnames(R), a)))
+  }
+  list(mean = mean(vals), max = max(vals), min = min(vals), count = length(vals),
+       best = half(which.max(vals)), worst = half(which.min(vals)))
 }
 
 split_block <- function(xr) {
@@ -112,7 +117,8 @@ split_block <- function(xr) {
     alpha = num(sh$alpha), lambda2 = num(sh$lambda2), lambda6 = num(sh$lambda6),
     av_r = num(sh$av.r), med_r = num(sh$med.r),
     psych_count = round(choose(ncol(xr), ncol(xr) %/% 2)) / 2,
-    all_mean = al$mean, all_max = al$max, all_min = al$min, all_count = al$count
+    all_mean = al$mean, all_max = al$max, all_min = al$min, all_count = al$count,
+    all_best = al$best, all_worst = al$worst
   )
 }
 

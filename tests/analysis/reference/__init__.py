@@ -1,0 +1,57 @@
+"""Reference numbers for the analysis tests and the shared test data they refer to.
+
+``psych_reliability.json`` is written by ``psych_reliability.R`` (R 4.2.2, psych 2.2.9); run
+``Rscript tests/analysis/reference/psych_reliability.R`` from the repository root to
+regenerate it. The data files live in ``../shared/data`` beside the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+REFERENCE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+
+#: bfi.keys of psych: the reverse-keyed items of each Big Five scale (1..6 response scale).
+BFI_SCALES = ("A", "C", "E", "N", "O")
+
+
+@cache
+def psych_reliability() -> dict[str, Any]:
+    """The R psych reference numbers (parsed JSON)."""
+    with (REFERENCE_DIR / "psych_reliability.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def _data_file(name: str) -> Path:
+    path = DATA_DIR / name
+    if not path.is_file():
+        pytest.skip(f"shared test data {name} not found in {DATA_DIR.resolve()}")
+    return path
+
+
+@cache
+def bfi() -> pd.DataFrame:
+    """psych's bfi (2800 respondents, 25 items A1..O5 plus gender, education, age)."""
+    return pd.read_csv(_data_file("bfi.csv"), index_col=0)
+
+
+@cache
+def pingouin_wide_missing() -> pd.DataFrame:
+    """pingouin's cronbach_wide_missing (12 × 11 binary items; the file has a UTF-8 BOM)."""
+    return pd.read_csv(_data_file("pingouin_cronbach_wide_missing.csv"), encoding="utf-8-sig")
+
+
+@cache
+def pingouin_long_as_wide() -> pd.DataFrame:
+    """pingouin's cronbach_alpha long data (15 subjects × Q1..Q10) pivoted to wide."""
+    long = pd.read_csv(_data_file("pingouin_cronbach_alpha_long.csv"))
+    wide = long.pivot(index="Subj", columns="Items", values="Scores")
+    return wide[[f"Q{i}" for i in range(1, 11)]]

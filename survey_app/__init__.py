@@ -26,6 +26,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
+    from survey_app.auth import init_auth
+
+    init_auth(app)  # Flask-Login and Flask-Limiter
+
     from survey_app.db import enable_sqlite_foreign_keys
 
     with app.app_context():

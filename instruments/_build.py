@@ -91,11 +91,14 @@ FIELDS: Mapping[str, Mapping[str, str]] = {
         "scales": "list",
         "lite": "mapping",
     },
-    "format": {k: v for k, v in _ITEM_TYPES.items() if k not in ("id", "text", "show_if", "format")},
+    "format": {
+        k: v for k, v in _ITEM_TYPES.items() if k not in ("id", "text", "show_if", "format")
+    },
     "section": {
         "id": "id",
         "title": "text",
         "items": "list",
+        "help": "text",
         "show_if": "condition",
         "sum_to": "number",
     },
@@ -442,7 +445,9 @@ def _build_item(f: dict[str, Any], item_id: str, kind: ItemType, line: int) -> I
         choices=tuple(choices),
         columns=tuple(columns),
         na_allowed=f.get("na_allowed") is True,
-        max_length=max_length if isinstance(max_length, int) and not isinstance(max_length, bool) else None,
+        max_length=max_length
+        if isinstance(max_length, int) and not isinstance(max_length, bool)
+        else None,
         show_if=None,
         help=to_text(f["help"]) if "help" in f else None,
         line=line,
@@ -528,6 +533,7 @@ def _build_instrument(draft: Draft) -> Instrument:
                 show_if=build_condition(draft, snode["show_if"]) if "show_if" in snode else None,
                 line=snode.line,
                 sum_to=sum_to,
+                help=to_text(snode["help"]) if "help" in snode else None,
             )
         )
     lite = None

@@ -31,7 +31,9 @@ _NA_TRUE = YES | {"on", "y"}
 _NA_FALSE = NO | {"off", "n", ""}
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
-_NON_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_NON_FINITE = frozenset(
+    {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+)
 _SAFE_INT = 2**53
 
 
@@ -296,11 +298,15 @@ def _coerce_battery(item: Item, raw: Any, result: Coerced) -> Coerced:
         if key == "na":
             flag = _na_flag(raw[key])
             if flag is None:
-                result.fail(Code.answer_wrong_type, ".na", expected="true or false", got=repr(raw[key]))
+                result.fail(
+                    Code.answer_wrong_type, ".na", expected="true or false", got=repr(raw[key])
+                )
             else:
                 na = flag
         elif key not in column_ids:
-            result.fail(Code.battery_unknown_column, f".{key}", column=key, columns=", ".join(column_ids))
+            result.fail(
+                Code.battery_unknown_column, f".{key}", column=key, columns=", ".join(column_ids)
+            )
     ratings: dict[str, int] = {}
     given = [c for c in column_ids if c in raw and not is_blank(raw[c])]
     for column in given:
@@ -368,7 +374,9 @@ def condition_value(item: Item, op: str, raw: Any) -> Any:
         if bounds is not None:
             lo, hi = bounds
             if (op == "gt" and number >= hi) or (op == "lt" and number <= lo):
-                raise _Invalid(Code.condition_bad_value, reason=f"never true within {_fmt(lo)}..{_fmt(hi)}")
+                raise _Invalid(
+                    Code.condition_bad_value, reason=f"never true within {_fmt(lo)}..{_fmt(hi)}"
+                )
         return number
     try:
         if item.type is ItemType.yes_no:
@@ -391,7 +399,9 @@ def condition_value(item: Item, op: str, raw: Any) -> Any:
     raise _Invalid(Code.condition_bad_value, reason="no value applies")
 
 
-def evaluate(condition: Condition, values: Mapping[str, Any], unknown: Sequence[str] | set[str] = ()) -> bool | None:
+def evaluate(
+    condition: Condition, values: Mapping[str, Any], unknown: Sequence[str] | set[str] = ()
+) -> bool | None:
     """Evaluate ``condition`` against canonical answers.
 
     Parameters
@@ -418,6 +428,8 @@ def evaluate(condition: Condition, values: Mapping[str, Any], unknown: Sequence[
             return True
         return None if any(o is None for o in outcomes) else False
     item = condition.item
+    if item is None:
+        return False
     if item in unknown:
         return None
     if condition.op == "answered":

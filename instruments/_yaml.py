@@ -140,20 +140,23 @@ def parse(text: str | bytes) -> Any:
         If the text cannot be decoded or parsed.
     """
     if isinstance(text, bytes):
+        data = text
         try:
-            text = text.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            raise YamlSyntaxError(f"not valid UTF-8 ({exc.reason})", line) from None
+            bad_line = data[: exc.start].count(b"\n") + 1
+            raise YamlSyntaxError(f"not valid UTF-8 ({exc.reason})", bad_line) from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        mark_line = mark.line + 1 if mark is not None else None
         detail = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
-        raise YamlSyntaxError(detail, line) from None
+        raise YamlSyntaxError(detail, mark_line) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(str(exc).splitlines()[0] if str(exc) else "invalid YAML", None) from None
+        raise YamlSyntaxError(
+            str(exc).splitlines()[0] if str(exc) else "invalid YAML", None
+        ) from None
 
 
 def plain(value: Any) -> Any:

@@ -27,11 +27,11 @@ from instruments._coerce import type_name
 from instruments.errors import Code
 from instruments.errors import InstrumentError
 from instruments.errors import Problem
+from instruments.model import NUMERIC_TYPES
 from instruments.model import Condition
 from instruments.model import Instrument
 from instruments.model import Item
 from instruments.model import ItemType
-from instruments.model import NUMERIC_TYPES
 
 __all__ = ["AnswerRow", "Answers", "draw_lite_items", "validate_answers", "visible_items"]
 
@@ -175,7 +175,9 @@ def _walk(
                 continue
             if coerced.value is EMPTY:
                 if shown is True and item.required and strict:
-                    walk.problems.append(Problem.of(Code.required_missing, f"answers.{item.id}", item=item.id))
+                    walk.problems.append(
+                        Problem.of(Code.required_missing, f"answers.{item.id}", item=item.id)
+                    )
                 continue
             walk.values[item.id] = coerced.value
         if strict and section.sum_to is not None and shown_section is True:
@@ -183,7 +185,9 @@ def _walk(
     return walk
 
 
-def _check_sum(total: float, section_id: str, items: tuple[Item, ...], walk: _Walk, unknown: set[str]) -> None:
+def _check_sum(
+    total: float, section_id: str, items: tuple[Item, ...], walk: _Walk, unknown: set[str]
+) -> None:
     if any(item.id in unknown for item in items):
         return
     answered = [walk.values[item.id] for item in items if item.id in walk.values]
@@ -192,7 +196,12 @@ def _check_sum(total: float, section_id: str, items: tuple[Item, ...], walk: _Wa
     got = math.fsum(answered)
     if not math.isclose(got, total, rel_tol=1e-9, abs_tol=1e-9):
         walk.problems.append(
-            Problem.of(Code.sum_mismatch, f"sections.{section_id}.sum_to", total=_num(got), expected=_num(total))
+            Problem.of(
+                Code.sum_mismatch,
+                f"sections.{section_id}.sum_to",
+                total=_num(got),
+                expected=_num(total),
+            )
         )
 
 
@@ -200,7 +209,9 @@ def _num(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
 
 
-def _lite_set(instrument: Instrument, lite_items: Collection[str] | None) -> tuple[frozenset[str] | None, list[Problem]]:
+def _lite_set(
+    instrument: Instrument, lite_items: Collection[str] | None
+) -> tuple[frozenset[str] | None, list[Problem]]:
     if lite_items is None:
         return None, []
     if isinstance(lite_items, (str, bytes)):
@@ -263,7 +274,9 @@ def validate_answers(
     is reported for the items that depend on it.
     """
     if not isinstance(answers, Mapping):
-        raise InstrumentError([Problem.of(Code.answers_not_mapping, "answers", got=type_name(answers))])
+        raise InstrumentError(
+            [Problem.of(Code.answers_not_mapping, "answers", got=type_name(answers))]
+        )
     lite, problems = _lite_set(instrument, lite_items)
     walk = _walk(instrument, answers, lite, strict=True)
     problems.extend(walk.problems)
@@ -287,7 +300,9 @@ def validate_answers(
     )
 
 
-def _rows(instrument: Instrument, values: Mapping[str, Any]) -> tuple[tuple[AnswerRow, ...], dict[str, float]]:
+def _rows(
+    instrument: Instrument, values: Mapping[str, Any]
+) -> tuple[tuple[AnswerRow, ...], dict[str, float]]:
     rows: list[AnswerRow] = []
     numbers: dict[str, float] = {}
     for item in instrument.items:
@@ -305,7 +320,9 @@ def _rows(instrument: Instrument, values: Mapping[str, Any]) -> tuple[tuple[Answ
             codes = {c.value: c.code for c in item.choices}
             for chosen in value:
                 code = codes[chosen]
-                rows.append(AnswerRow(item.id, "", float(code) if code is not None else 1.0, chosen))
+                rows.append(
+                    AnswerRow(item.id, "", float(code) if code is not None else 1.0, chosen)
+                )
         elif item.type is ItemType.single:
             choice = next(c for c in item.choices if c.value == value)
             code = float(choice.code) if choice.code is not None else None

@@ -55,11 +55,22 @@ ID_GENERAL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 ID_CHOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 
+_COMMA_HINT = (
+    "; a comma inside {ru: ..., en: ...} ends the text there: put the text in quotes"
+    " or on its own line"
+)
+
 _ID_RULES = {
     ID_INSTRUMENT: "lower-case Latin letters, digits and '_', starting with a letter, at most 40",
     ID_GENERAL: "Latin letters, digits and '_', starting with a letter, at most 40",
     ID_CHOICE: "Latin letters, digits, '_' and '-', at most 40",
 }
+
+
+def _line_of(container: Any, key: Any) -> int | None:
+    if isinstance(container, (LineMap, LineList)):
+        return container.line_of(key)
+    return None
 
 
 def _p(draft: Draft, code: Code, path: str, line: int | None, **context: Any) -> Problem:
@@ -73,21 +84,19 @@ def _p_at(draft: Draft, code: Code, loc: Loc, key: str | None = None, **context:
     return _p(draft, code, path.lstrip("."), line, **context)
 
 
-def _item_label(draft: Draft, item: Item) -> Loc | None:
-    for raw in draft.items:
-        if raw.item is item:
-            return raw.loc
-    return None
-
-
 # --- the shape of the file ---------------------------------------------------------------
 
 
 def check_document(draft: Draft) -> Iterator[Problem]:
     """INS002: the document is a mapping."""
     if not isinstance(draft.raw, LineMap):
-        yield _p(draft, Code.not_a_mapping, "(document)", getattr(draft.raw, "line", 1),
-                 got=type_name(draft.raw))
+        yield _p(
+            draft,
+            Code.not_a_mapping,
+            "(document)",
+            getattr(draft.raw, "line", 1),
+            got=type_name(draft.raw),
+        )
 
 
 def check_duplicate_keys(draft: Draft) -> Iterator[Problem]:
@@ -96,7 +105,14 @@ def check_duplicate_keys(draft: Draft) -> Iterator[Problem]:
     def visit(node: Any, path: str) -> Iterator[Problem]:
         if isinstance(node, LineMap):
             for key, line, first in node.duplicates:
-                yield _p(draft, Code.duplicate_key, f"{path}.{key}".lstrip("."), line, key=key, first=first)
+                yield _p(
+                    draft,
+                    Code.duplicate_key,
+                    f"{path}.{key}".lstrip("."),
+                    line,
+                    key=key,
+                    first=first,
+                )
             for key, value in node.items():
                 yield from visit(value, f"{path}.{key}")
         elif isinstance(node, LineList):
@@ -122,9 +138,9 @@ def check_required_fields(draft: Draft) -> Iterator[Problem]:
         for name in required:
             if name not in present:
                 yield _p_at(draft, Code.missing_field, node.loc, field=name)
-        if node.kind == "condition" and any(op in node.loc.node for op in LEAF_OPS):
-            if "item" not in node.loc.node:
-                yield _p_at(draft, Code.missing_field, node.loc, field="item")
+        leaf = any(op in node.loc.node for op in LEAF_OPS)
+        if node.kind == "condition" and leaf and "item" not in node.loc.node:
+            yield _p_at(draft, Code.missing_field, node.loc, field="item")
 
 
 def check_field_types(draft: Draft) -> Iterator[Problem]:
@@ -136,53 +152,122 @@ def check_field_types(draft: Draft) -> Iterator[Problem]:
             if expected is None:
                 continue
             if not type_ok(expected, value):
-                yield _p_at(draft, Code.wrong_type, node.loc, key, field=key,
-                            expected=EXPECTED[expected], got=type_name(value))
+                yield _p_at(
+                    draft,
+                    Code.wrong_type,
+                    node.loc,
+                    key,
+                    field=key,
+                    expected=EXPECTED[expected],
+                    got=type_name(value),
+                )
                 continue
             path, _ = node.loc.at(key)
             path = path.lstrip(".")
             if expected == "str_list":
                 for index, element in enumerate(value):
                     if not isinstance(element, str):
-                        yield _p(draft, Code.wrong_type, f"{path}[{index}]", value.line_of(index),
-                                 field=key, expected="an identifier (text)", got=type_name(element))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}[{index}]",
+                            _line_of(value, index),
+                            field=key,
+                            expected="an identifier (text)",
+                            got=type_name(element),
+                        )
             elif expected == "count_map":
                 for name, count in value.items():
                     if not (isinstance(count, int) and not isinstance(count, bool)):
-                        yield _p(draft, Code.wrong_type, f"{path}.{name}", value.line_of(name),
-                                 field=str(name), expected="an integer", got=type_name(count))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}.{name}",
+                            _line_of(value, name),
+                            field=str(name),
+                            expected="an integer",
+                            got=type_name(count),
+                        )
             elif expected == "anchors":
                 for point, label in value.items():
                     if isinstance(point, bool) or not isinstance(point, int):
-                        yield _p(draft, Code.wrong_type, f"{path}[{point}]", value.line_of(point),
-                                 field="anchors", expected="whole-number scale points",
-                                 got=type_name(point))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}[{point}]",
+                            _line_of(value, point),
+                            field="anchors",
+                            expected="whole-number scale points",
+                            got=type_name(point),
+                        )
                     elif not isinstance(label, (str, dict)):
-                        yield _p(draft, Code.wrong_type, f"{path}[{point}]", value.line_of(point),
-                                 field=f"anchors[{point}]", expected=EXPECTED["text"],
-                                 got=type_name(label))
-            elif expected in ("list",) and key in ("sections", "items", "scales", "choices", "columns", "all", "any"):
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}[{point}]",
+                            _line_of(value, point),
+                            field=f"anchors[{point}]",
+                            expected=EXPECTED["text"],
+                            got=type_name(label),
+                        )
+            elif expected in ("list",) and key in (
+                "sections",
+                "items",
+                "scales",
+                "choices",
+                "columns",
+                "all",
+                "any",
+            ):
                 for index, element in enumerate(value):
                     if not isinstance(element, dict):
-                        yield _p(draft, Code.wrong_type, f"{path}[{index}]", value.line_of(index),
-                                 field=f"{key}[{index}]", expected="a mapping", got=type_name(element))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}[{index}]",
+                            _line_of(value, index),
+                            field=f"{key}[{index}]",
+                            expected="a mapping",
+                            got=type_name(element),
+                        )
             elif expected == "mapping" and key == "formats":
                 for name, fmt in value.items():
                     if not isinstance(fmt, dict):
-                        yield _p(draft, Code.wrong_type, f"{path}.{name}", value.line_of(name),
-                                 field=str(name), expected="a mapping", got=type_name(fmt))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}.{name}",
+                            _line_of(value, name),
+                            field=str(name),
+                            expected="a mapping",
+                            got=type_name(fmt),
+                        )
             elif expected == "text" and isinstance(value, dict):
                 for locale, text in value.items():
                     if not isinstance(text, str):
-                        yield _p(draft, Code.wrong_type, f"{path}.{locale}", value.line_of(locale),
-                                 field=f"{key}.{locale}", expected="text", got=type_name(text))
+                        yield _p(
+                            draft,
+                            Code.wrong_type,
+                            f"{path}.{locale}",
+                            _line_of(value, locale),
+                            field=f"{key}.{locale}",
+                            expected="text",
+                            got=type_name(text),
+                        )
     # anchor labels and choice/column labels inside anchors are texts too
-    for path, line, label in iter_texts(draft):
+    for path, _line, label in iter_texts(draft):
         if ".anchors[" in path and isinstance(label, dict):
             for locale, text in label.items():
                 if not isinstance(text, str):
-                    yield _p(draft, Code.wrong_type, f"{path}.{locale}", label.line_of(locale),
-                             field=f"anchors.{locale}", expected="text", got=type_name(text))
+                    yield _p(
+                        draft,
+                        Code.wrong_type,
+                        f"{path}.{locale}",
+                        _line_of(label, locale),
+                        field=f"anchors.{locale}",
+                        expected="text",
+                        got=type_name(text),
+                    )
 
 
 def check_unknown_fields(draft: Draft) -> Iterator[Problem]:
@@ -201,8 +286,14 @@ def check_formats(draft: Draft) -> Iterator[Problem]:
     defined = ", ".join(draft.formats) or "none"
     for raw in draft.items:
         if not raw.format_ok:
-            yield _p_at(draft, Code.unknown_format, raw.loc, "format",
-                        format=raw.loc.node["format"], defined=defined)
+            yield _p_at(
+                draft,
+                Code.unknown_format,
+                raw.loc,
+                "format",
+                format=raw.loc.node["format"],
+                defined=defined,
+            )
 
 
 def check_item_types(draft: Draft) -> Iterator[Problem]:
@@ -222,7 +313,9 @@ def check_applicable_fields(draft: Draft) -> Iterator[Problem]:
         allowed = set(ITEM_COMMON) | TYPE_FIELDS[raw.type]
         for key in raw.loc.node:
             if key in FIELDS["item"] and key not in allowed:
-                yield _p_at(draft, Code.not_applicable, raw.loc, key, field=key, type=raw.type.value)
+                yield _p_at(
+                    draft, Code.not_applicable, raw.loc, key, field=key, type=raw.type.value
+                )
     for loc in draft.formats.values():
         kind = loc.node.get("type")
         if isinstance(kind, str) and kind in ItemType.__members__:
@@ -236,7 +329,7 @@ def _id_fields(draft: Draft) -> Iterator[tuple[str, Loc, str, Any, re.Pattern[st
     """(kind, loc, key, value, rule) for every identifier written in the file."""
     if draft.root is not None:
         yield "instrument id", draft.root, "id", draft.root.node.get("id"), ID_INSTRUMENT
-    for name, loc in draft.formats.items():
+    for name in draft.formats:
         yield "format name", Loc("formats", draft.raw["formats"]), name, name, ID_GENERAL
     for node in draft.nodes:
         if node.kind in ("section", "item", "scale", "column"):
@@ -266,7 +359,9 @@ def check_duplicate_ids(draft: Draft) -> Iterator[Problem]:
                 continue
             line = loc.node.line_of(key)
             if value in first:
-                yield _p_at(draft, Code.duplicate_id, loc, key, kind=kind, id=value, first=first[value])
+                yield _p_at(
+                    draft, Code.duplicate_id, loc, key, kind=kind, id=value, first=first[value]
+                )
             else:
                 first[value] = line
 
@@ -281,13 +376,23 @@ def check_duplicate_ids(draft: Draft) -> Iterator[Problem]:
     yield from dupes("item id", ids([r.loc for r in draft.items]))
     yield from dupes("scale id", ids([loc for loc, _ in draft.scales]))
     for owner in [r.loc for r in draft.items] + list(draft.formats.values()):
-        for key, kind, id_key in (("choices", "choice value", "value"), ("columns", "column id", "id")):
+        for key, kind, id_key in (
+            ("choices", "choice value", "value"),
+            ("columns", "column id", "id"),
+        ):
             children = owner.node.get(key)
             if isinstance(children, LineList):
-                locs = [Loc(f"{owner.path}.{key}[{i}]", c) for i, c in enumerate(children) if isinstance(c, LineMap)]
+                locs = [
+                    Loc(f"{owner.path}.{key}[{i}]", c)
+                    for i, c in enumerate(children)
+                    if isinstance(c, LineMap)
+                ]
                 yield from dupes(kind, ids(locs, id_key))
                 if key == "choices":
-                    yield from dupes("choice code", [(v, loc, k) for v, loc, k in ids(locs, "code") if is_number(v)])
+                    yield from dupes(
+                        "choice code",
+                        [(v, loc, k) for v, loc, k in ids(locs, "code") if is_number(v)],
+                    )
     for loc, _ in draft.scales:
         for key in ("items", "reverse"):
             values = loc.node.get(key)
@@ -296,8 +401,15 @@ def check_duplicate_ids(draft: Draft) -> Iterator[Problem]:
                 for index, value in enumerate(values):
                     if isinstance(value, str):
                         if value in seen:
-                            yield _p(draft, Code.duplicate_id, f"{loc.path}.{key}[{index}]",
-                                     values.line_of(index), kind="scale item", id=value, first=seen[value])
+                            yield _p(
+                                draft,
+                                Code.duplicate_id,
+                                f"{loc.path}.{key}[{index}]",
+                                _line_of(values, index),
+                                kind="scale item",
+                                id=value,
+                                first=seen[value],
+                            )
                         else:
                             seen[value] = values.line_of(index)
 
@@ -322,8 +434,14 @@ def check_file_name(draft: Draft) -> Iterator[Problem]:
     if not isinstance(inst_id, str) or not isinstance(version, int) or isinstance(version, bool):
         return
     if path.parent.name != inst_id or int(path.stem) != version:
-        yield _p(draft, Code.file_name_mismatch, "id", draft.root.node.line_of("id"),
-                 file=f"{path.parent.name}/{path.name}", expected=f"{inst_id}/{version}{path.suffix}")
+        yield _p(
+            draft,
+            Code.file_name_mismatch,
+            "id",
+            draft.root.node.line_of("id"),
+            file=f"{path.parent.name}/{path.name}",
+            expected=f"{inst_id}/{version}{path.suffix}",
+        )
 
 
 def check_locales(draft: Draft) -> Iterator[Problem]:
@@ -336,17 +454,30 @@ def check_locales(draft: Draft) -> Iterator[Problem]:
         declared = [x for x in locales if isinstance(x, str)]
         for index, locale in enumerate(locales):
             if isinstance(locale, str) and not LOCALE.match(locale):
-                yield _p(draft, Code.bad_value, f"locales[{index}]", locales.line_of(index),
-                         field="locales", reason=f"contains {locale!r}, which is not a locale code")
+                yield _p(
+                    draft,
+                    Code.bad_value,
+                    f"locales[{index}]",
+                    locales.line_of(index),
+                    field="locales",
+                    reason=f"contains {locale!r}, which is not a locale code",
+                )
         if locales and "ru" not in declared:
             yield _p_at(draft, Code.no_russian_locale, draft.root, "locales")
     shown = ", ".join(declared)
-    for path, line, value in iter_texts(draft):
+    for path, _line, value in iter_texts(draft):
         if isinstance(value, dict):
             for locale in value:
                 if locale not in declared:
-                    yield _p(draft, Code.undeclared_locale, f"{path}.{locale}".lstrip("."),
-                             value.line_of(locale), locale=locale, declared=shown)
+                    yield _p(
+                        draft,
+                        Code.undeclared_locale,
+                        f"{path}.{locale}".lstrip("."),
+                        _line_of(value, locale),
+                        locale=locale,
+                        declared=shown,
+                        hint=_COMMA_HINT if " " in str(locale) else "",
+                    )
 
 
 def check_russian(draft: Draft) -> Iterator[Problem]:
@@ -395,16 +526,34 @@ def check_ranges(draft: Draft) -> Iterator[Problem]:
                 for bound in ("min", "max"):
                     value = getattr(item, bound)
                     if value is not None and not float(value).is_integer():
-                        yield _p_at(draft, Code.bad_value, raw.loc, bound if bound in raw.loc.node else None,
-                                    field=bound, reason="must be a whole number for a rating")
-            if item.type is ItemType.likert and item.min is not None and item.max is not None:
-                if item.max - item.min > 100:
-                    yield _p_at(draft, Code.bad_value, raw.loc, key, field="max",
-                                reason="gives more than 101 scale points")
-        if item.type is ItemType.text and "max_length" in raw.fields:
-            if item.max_length is not None and item.max_length < 1:
-                yield _p_at(draft, Code.bad_value, raw.loc, "max_length" if "max_length" in raw.loc.node else None,
-                            field="max_length", reason="must be at least 1")
+                        yield _p_at(
+                            draft,
+                            Code.bad_value,
+                            raw.loc,
+                            bound if bound in raw.loc.node else None,
+                            field=bound,
+                            reason="must be a whole number for a rating",
+                        )
+            span = item.max - item.min if item.min is not None and item.max is not None else 0
+            if item.type is ItemType.likert and span > 100:
+                yield _p_at(
+                    draft,
+                    Code.bad_value,
+                    raw.loc,
+                    key,
+                    field="max",
+                    reason="gives more than 101 scale points",
+                )
+        short = item.max_length is not None and item.max_length < 1
+        if item.type is ItemType.text and short:
+            yield _p_at(
+                draft,
+                Code.bad_value,
+                raw.loc,
+                "max_length" if "max_length" in raw.loc.node else None,
+                field="max_length",
+                reason="must be at least 1",
+            )
 
 
 def check_anchors(draft: Draft) -> Iterator[Problem]:
@@ -424,8 +573,9 @@ def check_anchors(draft: Draft) -> Iterator[Problem]:
                     path, line = f"{raw.loc.path}.anchors[{point}]", anchors.line_of(point)
                 else:
                     path, line = f"{raw.loc.path}.anchors[{point}]", raw.loc.line
-                yield _p(draft, Code.anchor_out_of_range, path, line,
-                         point=point, min=_n(lo), max=_n(hi))
+                yield _p(
+                    draft, Code.anchor_out_of_range, path, line, point=point, min=_n(lo), max=_n(hi)
+                )
 
 
 def _n(x: float) -> int | float:
@@ -444,7 +594,12 @@ def check_choices(draft: Draft) -> Iterator[Problem]:
         elif raw.item is not None:
             coded = [c.code is not None for c in raw.item.choices]
             if any(coded) and not all(coded):
-                yield _p_at(draft, Code.partial_codes, raw.loc, "choices" if "choices" in raw.loc.node else None)
+                yield _p_at(
+                    draft,
+                    Code.partial_codes,
+                    raw.loc,
+                    "choices" if "choices" in raw.loc.node else None,
+                )
 
 
 def check_columns(draft: Draft) -> Iterator[Problem]:
@@ -454,15 +609,17 @@ def check_columns(draft: Draft) -> Iterator[Problem]:
             continue
         columns = raw.fields.get("columns")
         if columns is None or (isinstance(columns, list) and not columns):
-            yield _p_at(draft, Code.no_columns, raw.loc, "columns" if "columns" in raw.loc.node else None)
+            yield _p_at(
+                draft, Code.no_columns, raw.loc, "columns" if "columns" in raw.loc.node else None
+            )
 
 
 def check_sum_to(draft: Draft) -> Iterator[Problem]:
     """INS038: ``sum_to`` is only set on sections made of number items."""
     for rsec in draft.sections:
-        if "sum_to" in rsec.loc.node and rsec.items:
-            if any(r.type is not ItemType.number for r in rsec.items):
-                yield _p_at(draft, Code.bad_sum_to, rsec.loc, "sum_to")
+        not_numbers = any(r.type is not ItemType.number for r in rsec.items)
+        if "sum_to" in rsec.loc.node and rsec.items and not_numbers:
+            yield _p_at(draft, Code.bad_sum_to, rsec.loc, "sum_to")
 
 
 def _scorable(item: Item) -> bool:
@@ -485,21 +642,30 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
         listed = loc.node.get("items")
         found: list[tuple[Item, int]] = []
         for index, item_id in enumerate(scale.items):
-            line = listed.line_of(index) if isinstance(listed, LineList) else loc.line
+            line = _line_of(listed, index) if isinstance(listed, LineList) else loc.line
             path = f"{loc.path}.items[{index}]"
             raw = draft.first_item(item_id)
             if raw is None:
                 yield _p(draft, Code.scale_unknown_item, path, line, item=item_id)
             elif raw.item is not None:
                 if not _scorable(raw.item):
-                    yield _p(draft, Code.scale_item_not_numeric, path, line, item=item_id,
-                             type=raw.item.type.value)
+                    yield _p(
+                        draft,
+                        Code.scale_item_not_numeric,
+                        path,
+                        line,
+                        item=item_id,
+                        type=raw.item.type.value,
+                    )
                 else:
                     found.append((raw.item, index))
         batteries = [item for item, _ in found if item.type is ItemType.battery]
         if found:
             signatures = {
-                ("battery" if item.type is ItemType.battery else "single rating", numeric_range(item))
+                (
+                    "battery" if item.type is ItemType.battery else "single rating",
+                    numeric_range(item),
+                )
                 for item, _ in found
             }
             if len(signatures) > 1:
@@ -510,18 +676,35 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
                 )
                 yield _p_at(draft, Code.scale_mixed, loc, "items", detail=detail)
         if batteries and scale.column is None:
-            yield _p_at(draft, Code.scale_without_column, loc, "column" if "column" in loc.node else None)
+            yield _p_at(
+                draft, Code.scale_without_column, loc, "column" if "column" in loc.node else None
+            )
         if scale.column is not None:
             for item, index in found:
-                if item.type is ItemType.battery and scale.column not in [c.id for c in item.columns]:
-                    line = listed.line_of(index) if isinstance(listed, LineList) else loc.line
-                    yield _p(draft, Code.scale_unknown_column, f"{loc.path}.column", loc.node.line_of("column"),
-                             item=item.id, column=scale.column)
+                if item.type is ItemType.battery and scale.column not in [
+                    c.id for c in item.columns
+                ]:
+                    line = _line_of(listed, index) if isinstance(listed, LineList) else loc.line
+                    yield _p(
+                        draft,
+                        Code.scale_unknown_column,
+                        f"{loc.path}.column",
+                        loc.node.line_of("column"),
+                        item=item.id,
+                        column=scale.column,
+                    )
             if not batteries and found:
-                yield _p_at(draft, Code.not_applicable, loc, "column", field="column", type="non-battery scale")
+                yield _p_at(
+                    draft,
+                    Code.not_applicable,
+                    loc,
+                    "column",
+                    field="column",
+                    type="non-battery scale",
+                )
         reverse = loc.node.get("reverse")
         for index, item_id in enumerate(scale.reverse):
-            line = reverse.line_of(index) if isinstance(reverse, LineList) else loc.line
+            line = _line_of(reverse, index) if isinstance(reverse, LineList) else loc.line
             path = f"{loc.path}.reverse[{index}]"
             if item_id not in scale.items:
                 yield _p(draft, Code.reverse_not_in_scale, path, line, item=item_id)
@@ -549,7 +732,7 @@ def check_conditions(draft: Draft) -> Iterator[Problem]:
     """
     ops = ", ".join(LEAF_OPS)
     for cond in draft.conditions:
-        node = cond.node if hasattr(cond, "node") else cond.loc.node
+        node = cond.loc.node
         combos = [op for op in ("all", "any") if op in node]
         leaves = [op for op in LEAF_OPS if op in node]
         if len(combos) + len(leaves) != 1:
@@ -560,11 +743,23 @@ def check_conditions(draft: Draft) -> Iterator[Problem]:
         if combos:
             op = combos[0]
             if "item" in node:
-                yield _p_at(draft, Code.condition_malformed, cond.loc, "item", ops=ops,
-                            detail=f"'{op}' combines conditions and takes no 'item'")
+                yield _p_at(
+                    draft,
+                    Code.condition_malformed,
+                    cond.loc,
+                    "item",
+                    ops=ops,
+                    detail=f"'{op}' combines conditions and takes no 'item'",
+                )
             elif isinstance(node[op], list) and not node[op]:
-                yield _p_at(draft, Code.condition_malformed, cond.loc, op, ops=ops,
-                            detail=f"'{op}' needs at least one condition")
+                yield _p_at(
+                    draft,
+                    Code.condition_malformed,
+                    cond.loc,
+                    op,
+                    ops=ops,
+                    detail=f"'{op}' needs at least one condition",
+                )
             continue
         op = leaves[0]
         target_id = node.get("item")
@@ -589,8 +784,15 @@ def check_conditions(draft: Draft) -> Iterator[Problem]:
         try:
             condition_value(target, op, node[op])
         except _Invalid as exc:
-            yield _p_at(draft, Code.condition_bad_value, cond.loc, op, value=node[op],
-                        item=target_id, **exc.context)
+            yield _p_at(
+                draft,
+                Code.condition_bad_value,
+                cond.loc,
+                op,
+                value=node[op],
+                item=target_id,
+                **exc.context,
+            )
 
 
 def check_lite(draft: Draft) -> Iterator[Problem]:
@@ -600,7 +802,7 @@ def check_lite(draft: Draft) -> Iterator[Problem]:
     loc = draft.lite
     node = loc.node
     share = node.get("share")
-    if is_number(share) and not 0 <= share <= 1:
+    if isinstance(share, (int, float)) and not isinstance(share, bool) and not 0 <= share <= 1:
         yield _p_at(draft, Code.lite_bad_share, loc, "share", share=share)
     linking = node.get("linking")
     linked: set[str] = set()
@@ -609,7 +811,7 @@ def check_lite(draft: Draft) -> Iterator[Problem]:
             if not isinstance(item_id, str):
                 continue
             linked.add(item_id)
-            path, line = f"lite.linking[{index}]", linking.line_of(index)
+            path, line = f"lite.linking[{index}]", _line_of(linking, index)
             raw = draft.first_item(item_id)
             if raw is None:
                 yield _p(draft, Code.lite_unknown_item, path, line, item=item_id)
@@ -619,20 +821,31 @@ def check_lite(draft: Draft) -> Iterator[Problem]:
     scales = {scale.id: scale for _, scale in draft.scales if scale is not None}
     if isinstance(counts, LineMap):
         for name, count in counts.items():
-            path, line = f"lite.random_per_scale.{name}", counts.line_of(name)
+            path, line = f"lite.random_per_scale.{name}", _line_of(counts, name)
             scale = scales.get(str(name))
             if scale is None:
                 yield _p(draft, Code.lite_unknown_scale, path, line, scale=name)
                 continue
-            non_battery = [i for i in scale.items if (r := draft.first_item(i)) is not None
-                           and r.type is not ItemType.battery]
+            non_battery = [
+                i
+                for i in scale.items
+                if (r := draft.first_item(i)) is not None and r.type is not ItemType.battery
+            ]
             for item_id in non_battery:
                 yield _p(draft, Code.lite_not_battery, path, line, item=item_id)
             if not isinstance(count, int) or isinstance(count, bool):
                 continue
             available = len([i for i in scale.items if i not in linked])
             if count < 0 or count > available:
-                yield _p(draft, Code.lite_bad_count, path, line, count=count, scale=name, available=available)
+                yield _p(
+                    draft,
+                    Code.lite_bad_count,
+                    path,
+                    line,
+                    count=count,
+                    scale=name,
+                    available=available,
+                )
 
 
 #: Every rule, in the order in which they run.
@@ -701,6 +914,8 @@ def untranslated(instrument: Instrument, locale: str = "en") -> list[str]:
         spath = f"sections[{si}]"
         if missing(section.title):
             paths.append(f"{spath}.title")
+        if missing(section.help):
+            paths.append(f"{spath}.help")
         for ii, item in enumerate(section.items):
             ipath = f"{spath}.items[{ii}]"
             if missing(item.text):

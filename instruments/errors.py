@@ -58,7 +58,10 @@ class Code(StrEnum):
     bad_id = "INS007", "{kind} {id!r} is not a valid identifier: {rule}"
     duplicate_id = "INS008", "duplicate {kind} {id!r} (first defined on line {first})"
     missing_russian = "INS009", "text has no Russian ('ru') version"
-    undeclared_locale = "INS010", "locale {locale!r} is not declared in 'locales' ({declared})"
+    undeclared_locale = (
+        "INS010",
+        "locale {locale!r} is not declared in 'locales' ({declared}){hint}",
+    )
     bad_range = "INS011", "min ({min}) must be less than max ({max})"
     reverse_not_numeric = "INS012", "reverse-keyed item has no numeric scale"
     anchor_out_of_range = "INS013", "anchor {point} lies outside the range {min}..{max}"
@@ -72,15 +75,27 @@ class Code(StrEnum):
     condition_unknown_item = "INS021", "show_if refers to unknown item {item!r}"
     condition_later_item = "INS022", "show_if refers to item {item!r}, which comes later"
     condition_self = "INS023", "show_if of {item!r} refers to the item itself"
-    condition_bad_value = "INS024", "show_if value {value!r} is impossible for item {item!r}: {reason}"
-    condition_malformed = "INS025", "a condition needs 'item' with exactly one of {ops}, or 'all'/'any': {detail}"
+    condition_bad_value = (
+        "INS024",
+        "show_if value {value!r} is impossible for item {item!r}: {reason}",
+    )
+    condition_malformed = (
+        "INS025",
+        "a condition needs 'item' with exactly one of {ops}, or 'all'/'any': {detail}",
+    )
     condition_bad_op = "INS026", "operator {op!r} cannot be used with a {type} item"
     lite_unknown_item = "INS027", "lite plan refers to unknown item {item!r}"
     lite_bad_share = "INS028", "lite share must lie between 0 and 1, got {share}"
     lite_unknown_scale = "INS029", "lite plan refers to unknown scale {scale!r}"
-    lite_bad_count = "INS030", "cannot draw {count} items from scale {scale!r}: {available} available"
+    lite_bad_count = (
+        "INS030",
+        "cannot draw {count} items from scale {scale!r}: {available} available",
+    )
     bad_version = "INS031", "version must be a positive integer, got {got}"
-    file_name_mismatch = "INS032", "file {file!r} should be named {expected!r} after its id and version"
+    file_name_mismatch = (
+        "INS032",
+        "file {file!r} should be named {expected!r} after its id and version",
+    )
     unknown_format = "INS033", "unknown format {format!r}; defined formats: {defined}"
     not_applicable = "INS034", "field {field!r} does not apply to a {type} item"
     reverse_not_in_scale = "INS035", "reverse-keyed item {item!r} is not one of the scale's items"

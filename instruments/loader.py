@@ -51,7 +51,9 @@ def content_hash(document: Any) -> str:
     str
         64 hexadecimal digits.
     """
-    canonical = json.dumps(plain(document), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        plain(document), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -76,7 +78,9 @@ def _load(data: str | bytes, filename: str | None) -> tuple[Instrument | None, l
     try:
         document = parse(data)
     except YamlSyntaxError as exc:
-        return None, [Problem.of(Code.syntax, "(document)", line=exc.line, file=filename, detail=exc.detail)]
+        return None, [
+            Problem.of(Code.syntax, "(document)", line=exc.line, file=filename, detail=exc.detail)
+        ]
     draft = build(document, filename)
     problems = run_checks(draft)
     if problems or draft.instrument is None:

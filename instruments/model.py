@@ -103,6 +103,8 @@ class Section:
     #: when set, the answered number items of this section must add up to this total
     #: (e.g. a 100-point importance split); unanswered items count as 0
     sum_to: float | None = None
+    #: instructions shown at the top of the page
+    help: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)

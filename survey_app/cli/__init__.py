@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
+    from survey_app.cli import data
     from survey_app.cli import database
     from survey_app.cli import demo
     from survey_app.cli import instruments
@@ -16,6 +17,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(database.db)
     app.cli.add_command(demo.demo)
     app.cli.add_command(instruments.instruments_group)
+    app.cli.add_command(data.export_group)
+    app.cli.add_command(data.import_group)
 
 
 def _create_app() -> Flask:

@@ -114,16 +114,18 @@ class PointRule:
 
     #: points for each condition/channel present
     per_item: float
-    #: the indicator's maximum
+    #: the indicator's maximum (``math.inf``: uncapped, as [S22] computes 3.1)
     cap: float = 100.0
 
     def __post_init__(self) -> None:
         for name in ("per_item", "cap"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v):
-                raise TypeError(f"PointRule.{name} must be a finite number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int | float) or np.isnan(v):
+                raise TypeError(f"PointRule.{name} must be a number, got {v!r}")
             if v < 0:
                 raise ValueError(f"PointRule.{name} must be non-negative")
+        if not np.isfinite(self.per_item):
+            raise ValueError("PointRule.per_item must be finite (cap may be inf: no cap)")
 
 
 def _default_indicator_weights() -> Mapping[str, Mapping[str, float]]:

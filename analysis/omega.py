@@ -86,7 +86,11 @@ def _ml_loadings(r: np.ndarray, n_obs: int) -> np.ndarray:
         from statsmodels.multivariate.factor import Factor
     except ImportError as exc:  # pragma: no cover - statsmodels is a declared dependency
         raise ImportError('method="ml" needs statsmodels') from exc
-    fit = Factor(corr=r, n_factor=1, method="ml", nobs=n_obs).fit()
+    # Deterministic start at the minres solution: statsmodels' default start is random.
+    start = _minres_loadings(r)
+    fit = Factor(corr=r, n_factor=1, method="ml", nobs=n_obs).fit(
+        start=(start[:, None], 1.0 - start**2)
+    )
     return np.asarray(fit.loadings[:, 0], dtype=float)
 
 

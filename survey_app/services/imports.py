@@ -28,7 +28,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
+from instruments import InstrumentError
 from instruments import ItemType
+from instruments import validate_answers
 from survey_app.models import CampaignStatus
 from survey_app.models import Channel
 from survey_app.services.errors import Conflict
@@ -42,6 +44,7 @@ from survey_app.services.exports import format_cell
 from survey_app.services.exports import get_campaign
 from survey_app.services.exports import item_columns
 from survey_app.services.instruments import instrument_of
+from survey_app.services.responses import Submission
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
 
@@ -265,19 +268,25 @@ def import_rows(
                 submission = parse_submission(payload, default_channel=PAPER)
             except Invalid as exc:
                 problems.extend(_from_issues(line, exc.issues))
-                continue
-            first = seen.setdefault(submission.id, line)
-            if first != line:
-                problems.append(
-                    RowProblem(line, "response_id", Codes.repeated_id, f"the same id is on line {first}")
-                )
-                continue
+                # still check what the bad meta cells do not prevent checking
+                submission = _without(payload, {issue.path for issue in exc.issues})
+                if submission is None:
+                    problems.extend(_answer_problems(instrument, line, payload["answers"]))
+                    continue
+            else:
+                first = seen.setdefault(submission.id, line)
+                if first != line:
+                    problems.append(
+                        RowProblem(line, "response_id", Codes.repeated_id, f"the same id is on line {first}")
+                    )
+                    continue
             try:
                 receipt = record_response(session, submission)
             except Invalid as exc:
                 problems.extend(_from_issues(line, exc.issues))
             except NotFound as exc:
                 problems.append(RowProblem(line, "library", Codes.library_not_in_campaign, exc.message))
+                problems.extend(_answer_problems(instrument, line, payload["answers"]))
             except Conflict:
                 problems.append(RowProblem(line, "response_id", Codes.changed, _changed_message(row)))
             else:
@@ -293,6 +302,28 @@ def import_rows(
         savepoint.commit()
     problems.sort(key=lambda p: p.line)  # stable: header first, then each row's problems in order
     return ImportReport(source_name, tuple(stored), tuple(duplicates), tuple(problems))
+
+
+def _without(payload: Mapping[str, Any], bad: set[str]) -> Submission | None:
+    """The submission without its invalid optional fields, to check the rest; None if impossible."""
+    if bad & {"", "library", "answers"}:
+        return None
+    trimmed = {key: value for key, value in payload.items() if key not in bad}
+    if "id" in bad:
+        trimmed["id"] = str(uuid.uuid4())  # stands in for the bad id while the rest is checked
+    try:
+        return parse_submission(trimmed, default_channel=PAPER)
+    except Invalid:
+        return None
+
+
+def _answer_problems(instrument: Instrument, line: int, answers: Mapping[str, Any]) -> list[RowProblem]:
+    """The answers' problems, for rows that cannot reach ``record_response``."""
+    try:
+        validate_answers(instrument, answers)
+    except InstrumentError as exc:
+        return [RowProblem(line, _column_of(p.path), str(p.code), p.message) for p in exc.problems]
+    return []
 
 
 def _header_problems(instrument: Instrument, header: Sequence[str]) -> list[RowProblem]:
@@ -402,7 +433,7 @@ def _column_of(path: str) -> str:
 
 
 def _from_issues(line: int, issues: Iterable[Issue]) -> list[RowProblem]:
-    return [RowProblem(line, _column_of(issue.path), issue.code, issue.message) for issue in issues]
+    return [RowProblem(line, _column_of(issue.path), str(issue.code), issue.message) for issue in issues]
 
 
 def _changed_message(row: Mapping[str, str]) -> str:

@@ -294,15 +294,17 @@ class _Collector:
     filename: str
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, code: XlsCode, sheet: str, row: int | None, where: str, **context: Any) -> None:
+    def add(
+        self, code: XlsCode, sheet: str, row: int | None, where: str, /, **context: Any
+    ) -> None:
         self.problems.append(
             Problem(code, where, code.format(**context), row, f"{self.filename}:{sheet}")
         )
 
 
 def _read_workbook(data: bytes, out: _Collector) -> dict[str, list[dict[str, str]]] | None:
-    from pyxform.errors import PyXFormError
-    from pyxform.xls2json_backends import xlsx_to_dict
+    from pyxform.errors import PyXFormError  # type: ignore[import-untyped]
+    from pyxform.xls2json_backends import xlsx_to_dict  # type: ignore[import-untyped]
 
     try:
         book = xlsx_to_dict(io.BytesIO(data))
@@ -776,7 +778,7 @@ def convert(
         If ``data`` is neither bytes nor a binary stream.
     """
     if hasattr(data, "read"):
-        data = data.read()  # type: ignore[union-attr]
+        data = data.read()
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"data must be the bytes of an .xlsx workbook, got {type(data).__name__}")
     if instrument_id is not None and not isinstance(instrument_id, str):

@@ -474,3 +474,15 @@ def test_problems__not_a_workbook() -> None:
 def test_convert__rejects_text_input() -> None:
     with pytest.raises(TypeError):
         convert("form.xlsx")  # type: ignore[arg-type]
+
+
+def test_problems__no_survey_sheet_and_missing_columns() -> None:
+    conversion = convert(workbook((), CHOICES, SETTINGS))
+    assert [(p.code, p.file) for p in conversion.problems] == [
+        (XlsCode.missing_sheet, "form.xlsx:survey")
+    ]
+    survey = [["kind", "label"], ["text", "Вопрос"]]
+    conversion = convert(workbook(survey), instrument_id="t", version=1)
+    assert [(p.code, p.line, p.path) for p in conversion.problems][:2] == [
+        (XlsCode.missing_column, 1, "type"), (XlsCode.missing_column, 1, "name")
+    ]

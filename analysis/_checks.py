@@ -157,8 +157,10 @@ def _bounds(item: str, bounds: Any) -> tuple[float, float]:
     try:
         lo, hi = bounds
         lo_f, hi_f = float(lo), float(hi)
-    except (TypeError, ValueError):
-        raise TypeError(f"scale range of {item!r} must be a (min, max) pair, got {bounds!r}")
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"scale range of {item!r} must be a (min, max) pair, got {bounds!r}"
+        ) from exc
     if not (np.isfinite(lo_f) and np.isfinite(hi_f)) or lo_f >= hi_f:
         raise ValueError(f"scale range of {item!r} must be finite with min < max: {bounds!r}")
     return lo_f, hi_f

@@ -56,7 +56,8 @@ def _pinv(x: np.ndarray) -> np.ndarray:
     """Moore–Penrose inverse with psych's tolerance: drop singular values <= sqrt(eps)·d_max."""
     u, d, vt = np.linalg.svd(x)
     keep = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0.0)
-    return (vt[keep].T / d[keep]) @ u[:, keep].T
+    inverse: np.ndarray = (vt[keep].T / d[keep]) @ u[:, keep].T
+    return inverse
 
 
 def cov2cor(cov: np.ndarray) -> np.ndarray:
@@ -208,9 +209,7 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 def _check_cov(c: np.ndarray, names: Sequence[str]) -> None:
     bad_pairs = [
-        (names[i], names[j])
-        for i, j in zip(*np.nonzero(np.isnan(c)), strict=True)
-        if i <= j
+        (names[i], names[j]) for i, j in zip(*np.nonzero(np.isnan(c)), strict=True) if i <= j
     ]
     if bad_pairs:
         raise ValueError(
@@ -255,8 +254,7 @@ def _alpha_result(
     z = stats.norm.ppf(0.5 + ci / 2.0)
     feldt = feldt_ci(total["alpha"], n=n_used, k=k, ci=ci)
 
-    drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r",
-                 "median_r")
+    drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")
     drop = {col: np.full(k, np.nan) for col in drop_cols}
     if k > 2:
         for i in range(k):
@@ -509,9 +507,7 @@ def kr20(
     present = values[~np.isnan(values)]
     if not np.isin(present, (0.0, 1.0)).all():
         raise ValueError("KR-20 needs items coded 0/1 (NaN for missing)")
-    return cronbach_alpha(
-        frame, reverse=reverse, scale=(0.0, 1.0), missing=missing, ci=ci
-    )
+    return cronbach_alpha(frame, reverse=reverse, scale=(0.0, 1.0), missing=missing, ci=ci)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,16 +591,14 @@ class PairwiseMoments:
         return v
 
     @classmethod
-    def from_frame(
-        cls, data: pd.DataFrame, items: Sequence[str] | None = None
-    ) -> PairwiseMoments:
+    def from_frame(cls, data: pd.DataFrame, items: Sequence[str] | None = None) -> PairwiseMoments:
         """Accumulate the moments of ``data[items]`` (default: all columns) in one chunk."""
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         names = [str(c) for c in data.columns] if items is None else list(items)
         return cls(names).add(data if items is None else data.loc[:, names])
 
-    def _chunk_array(self, chunk: Any) -> np.ndarray:
+    def _chunk_array(self, chunk: object) -> np.ndarray:
         if isinstance(chunk, pd.DataFrame):
             cols = [str(c) for c in chunk.columns]
             absent = [i for i in self.items if i not in cols]
@@ -614,12 +608,13 @@ class PairwiseMoments:
             sub.columns = cols
             sub = sub.loc[:, list(self.items)]
             not_numeric = [
-                c for c in self.items
+                c
+                for c in self.items
                 if not (pd.api.types.is_numeric_dtype(sub[c]) or sub[c].isna().all())
             ]
             if not_numeric:
                 raise TypeError(f"item columns must be numeric: {not_numeric!r}")
-            x = sub.to_numpy(dtype="float64", na_value=np.nan)
+            x: np.ndarray = sub.to_numpy(dtype="float64", na_value=np.nan)
         elif isinstance(chunk, np.ndarray):
             if chunk.ndim != 2 or chunk.shape[1] != len(self.items):
                 raise ValueError(f"chunk must be a 2-D array with {len(self.items)} columns")
@@ -729,7 +724,9 @@ class PairwiseMoments:
         ix = np.ix_(idx, idx)
         out = PairwiseMoments(names)
         out._shift = None if self._shift is None else self._shift[idx].copy()
-        out._n, out._s, out._q, out._p = (a[ix].copy() for a in (self._n, self._s, self._q, self._p))
+        out._n, out._s, out._q, out._p = (
+            a[ix].copy() for a in (self._n, self._s, self._q, self._p)
+        )
         out._min, out._max = self._min[idx].copy(), self._max[idx].copy()
         out.n_rows = self.n_rows
         k = len(self.items)

@@ -35,12 +35,9 @@ def _split_matrix(k: int, n_sample: int, seed: int | None) -> tuple[np.ndarray, 
     """Indicator rows of half A: all distinct splits (exact) or a random sample."""
     m = k // 2
     if k <= MAX_EXACT_ITEMS:
-        combos = combinations(range(k), m)
-        if 2 * m == k:
-            # A and its complement are the same split: keep the half containing item 0,
-            # which is the first half of the lexicographic list.
-            combos = (c for c in combos if c[0] == 0)
-        rows = np.array(list(combos))
+        # For even k, A and its complement are the same split: keep the half containing
+        # item 0, which is the first half of the lexicographic list.
+        rows = np.array([c for c in combinations(range(k), m) if 2 * m != k or c[0] == 0])
         exact = True
     else:
         rng = np.random.default_rng(seed)
@@ -179,4 +176,3 @@ def split_half(
         missing=missing,
         splits=values,
     )
-

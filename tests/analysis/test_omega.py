@@ -12,6 +12,8 @@ G6, which do not depend on the fit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ import pytest
 from analysis.omega import omega_total
 from analysis.omega import omega_total_from_moments
 from analysis.reliability import PairwiseMoments
+from analysis.results import OmegaResult
 from tests.analysis.reference import BFI_SCALES
 from tests.analysis.reference import bfi
 from tests.analysis.reference import psych_reliability
@@ -31,14 +34,14 @@ def _scale(name: str) -> tuple[list[str], list[str], dict]:
     return ref["items"], ref["reverse"], ref
 
 
-def _assert_matches_psych(res: object, ref: dict) -> None:
-    assert res.omega_total == pytest.approx(ref["omega_tot"], abs=FIT_TOL)  # type: ignore[attr-defined]
-    assert res.omega_hierarchical == pytest.approx(ref["omega_h"], abs=FIT_TOL)  # type: ignore[attr-defined]
-    assert res.omega_model == pytest.approx(ref["omega_mcdonald"], abs=FIT_TOL)  # type: ignore[attr-defined]
-    assert res.alpha == pytest.approx(ref["alpha"], abs=1e-10)  # type: ignore[attr-defined]
-    assert res.g6 == pytest.approx(ref["g6"], abs=1e-10)  # type: ignore[attr-defined]
-    np.testing.assert_allclose(res.loadings, ref["loadings"], rtol=0, atol=FIT_TOL)  # type: ignore[attr-defined]
-    np.testing.assert_allclose(res.uniquenesses, ref["u2"], rtol=0, atol=FIT_TOL)  # type: ignore[attr-defined]
+def _assert_matches_psych(res: OmegaResult, ref: dict[str, Any]) -> None:
+    assert res.omega_total == pytest.approx(ref["omega_tot"], abs=FIT_TOL)
+    assert res.omega_hierarchical == pytest.approx(ref["omega_h"], abs=FIT_TOL)
+    assert res.omega_model == pytest.approx(ref["omega_mcdonald"], abs=FIT_TOL)
+    assert res.alpha == pytest.approx(ref["alpha"], abs=1e-10)
+    assert res.g6 == pytest.approx(ref["g6"], abs=1e-10)
+    np.testing.assert_allclose(res.loadings, ref["loadings"], rtol=0, atol=FIT_TOL)
+    np.testing.assert_allclose(res.uniquenesses, ref["u2"], rtol=0, atol=FIT_TOL)
 
 
 @pytest.mark.parametrize("scale_name", BFI_SCALES)
@@ -47,7 +50,10 @@ def test_omega_minres__bfi_scale_matches_psych(scale_name: str) -> None:
     res = omega_total(bfi(), items=items, reverse=reverse, scale=(1, 6))
     _assert_matches_psych(res, ref["omega_minres"])
     assert (res.method, res.missing, res.n_items, res.n_respondents) == (
-        "minres", "pairwise", 5, 2800,
+        "minres",
+        "pairwise",
+        5,
+        2800,
     )
 
 

@@ -190,8 +190,14 @@ def test_feldt_ci__textbook_example() -> None:
 
 @pytest.mark.parametrize(
     ("n", "low", "high"),
-    [(10, 0.545, 0.942), (20, 0.638, 0.908), (30, 0.673, 0.892), (50, 0.706, 0.873),
-     (100, 0.736, 0.854), (200, 0.756, 0.839)],
+    [
+        (10, 0.545, 0.942),
+        (20, 0.638, 0.908),
+        (30, 0.673, 0.892),
+        (50, 0.706, 0.873),
+        (100, 0.736, 0.854),
+        (200, 0.756, 0.839),
+    ],
 )
 def test_feldt_ci__minimum_n_table(n: int, low: float, high: float) -> None:
     # analysis.md §6.5: 95% Feldt limits for alpha = .80 with k = 10 items.
@@ -201,8 +207,12 @@ def test_feldt_ci__minimum_n_table(n: int, low: float, high: float) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"n": 1, "k": 5}, ValueError), ({"n": 10, "k": 1}, ValueError),
-     ({"n": 10.0, "k": 5}, TypeError), ({"n": 10, "k": 5, "ci": 1.0}, ValueError)],
+    [
+        ({"n": 1, "k": 5}, ValueError),
+        ({"n": 10, "k": 1}, ValueError),
+        ({"n": 10.0, "k": 5}, TypeError),
+        ({"n": 10, "k": 5, "ci": 1.0}, ValueError),
+    ],
 )
 def test_feldt_ci__rejects_bad_arguments(kwargs: dict, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -214,8 +224,12 @@ def test_feldt_ci__rejects_bad_arguments(kwargs: dict, error: type[Exception]) -
 
 def test_kr20__hand_computation() -> None:
     data = pd.DataFrame(
-        {"i1": [1, 1, 1, 0, 0, 1], "i2": [1, 0, 1, 0, 0, 1], "i3": [1, 1, 0, 0, 1, 1],
-         "i4": [1, 1, 1, 1, 0, 0]}
+        {
+            "i1": [1, 1, 1, 0, 0, 1],
+            "i2": [1, 0, 1, 0, 0, 1],
+            "i3": [1, 1, 0, 0, 1, 1],
+            "i4": [1, 1, 1, 1, 0, 0],
+        }
     )
     # p = (4/6, 3/6, 4/6, 4/6); Σ p q = 3·(2/9) + 1/4 = 11/12 (population variances).
     # Totals (4, 3, 3, 1, 1, 3): mean 2.5, Σ dev² = 2.25 + .25 + .25 + 2.25 + 2.25 + .25 = 7.5,

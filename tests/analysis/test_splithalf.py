@@ -13,12 +13,14 @@ Flanagan–Rulon split-halves equals alpha. Tolerance 1e-10.
 from __future__ import annotations
 
 from math import comb
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.reliability import cronbach_alpha
+from analysis.results import SplitHalfResult
 from analysis.splithalf import split_half
 from tests.analysis.reference import BFI_SCALES
 from tests.analysis.reference import bfi
@@ -28,23 +30,24 @@ from tests.analysis.reference import psych_reliability
 TOL = 1e-10
 
 
-def _assert_matrix_statistics(res: object, ref: dict) -> None:
-    assert res.lambda2 == pytest.approx(ref["lambda2"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.lambda6 == pytest.approx(ref["lambda6"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.alpha == pytest.approx(ref["alpha"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.average_r == pytest.approx(ref["av_r"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.median_r == pytest.approx(ref["med_r"], abs=TOL)  # type: ignore[attr-defined]
+def _assert_matrix_statistics(res: SplitHalfResult, ref: dict[str, Any]) -> None:
+    assert res.lambda2 == pytest.approx(ref["lambda2"], abs=TOL)
+    assert res.lambda6 == pytest.approx(ref["lambda6"], abs=TOL)
+    assert res.alpha == pytest.approx(ref["alpha"], abs=TOL)
+    assert res.average_r == pytest.approx(ref["av_r"], abs=TOL)
+    assert res.median_r == pytest.approx(ref["med_r"], abs=TOL)
 
 
-def _assert_all_splits(res: object, ref: dict) -> None:
-    assert res.exact is True  # type: ignore[attr-defined]
-    assert res.n_splits == ref["all_count"]  # type: ignore[attr-defined]
-    assert res.lambda4 == pytest.approx(ref["all_max"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.beta == pytest.approx(ref["all_min"], abs=TOL)  # type: ignore[attr-defined]
-    assert res.mean_split == pytest.approx(ref["all_mean"], abs=TOL)  # type: ignore[attr-defined]
-    for ours, key in ((res.best_split, "all_best"), (res.worst_split, "all_worst")):  # type: ignore[attr-defined]
+def _assert_all_splits(res: SplitHalfResult, ref: dict[str, Any]) -> None:
+    assert res.exact is True
+    assert res.n_splits == ref["all_count"]
+    assert res.lambda4 == pytest.approx(ref["all_max"], abs=TOL)
+    assert res.beta == pytest.approx(ref["all_min"], abs=TOL)
+    assert res.mean_split == pytest.approx(ref["all_mean"], abs=TOL)
+    for ours, key in ((res.best_split, "all_best"), (res.worst_split, "all_worst")):
         assert {frozenset(ours[0]), frozenset(ours[1])} == {
-            frozenset(ref[key]["a"]), frozenset(ref[key]["b"])
+            frozenset(ref[key]["a"]),
+            frozenset(ref[key]["b"]),
         }
 
 
@@ -63,8 +66,10 @@ def test_split_half__psych_odd_k_shortcut_is_first_half_of_splits(scale_name: st
     # maxrb and minrb are those of the first 5 of our 10 (in the same order).
     ref = psych_reliability()["bfi"][scale_name]["split"]
     res = split_half(
-        bfi(), items=psych_reliability()["bfi"][scale_name]["items"],
-        reverse=psych_reliability()["bfi"][scale_name]["reverse"], scale=(1, 6),
+        bfi(),
+        items=psych_reliability()["bfi"][scale_name]["items"],
+        reverse=psych_reliability()["bfi"][scale_name]["reverse"],
+        scale=(1, 6),
     )
     first = res.splits[: int(ref["psych_count"])]
     assert first.mean() == pytest.approx(ref["meanr"], abs=TOL)
@@ -91,7 +96,9 @@ def test_split_half__even_k_matches_psych_enumeration(name: str) -> None:
     _assert_matrix_statistics(res, split)
     _assert_all_splits(res, split)
     # for even k psych enumerates every split once, so its numbers are the exact ones
-    assert res.n_splits == split["psych_count"] == comb(len(ref["items"]), len(ref["items"]) // 2) // 2
+    assert (
+        res.n_splits == split["psych_count"] == comb(len(ref["items"]), len(ref["items"]) // 2) // 2
+    )
     assert res.lambda4 == pytest.approx(split["maxrb"], abs=TOL)
     assert res.beta == pytest.approx(split["minrb"], abs=TOL)
     assert res.mean_split == pytest.approx(split["meanr"], abs=TOL)
@@ -158,12 +165,16 @@ def test_split_half__to_frame_has_scalar_statistics() -> None:
         ({"reverse": ["Q1"]}, ValueError, "never inferred"),
     ],
 )
-def test_split_half__rejects_bad_arguments(kwargs: dict, error: type[Exception], match: str) -> None:
+def test_split_half__rejects_bad_arguments(
+    kwargs: dict, error: type[Exception], match: str
+) -> None:
     with pytest.raises(error, match=match):
         split_half(pingouin_long_as_wide(), **kwargs)
 
 
 def test_split_half__rejects_zero_variance_item() -> None:
-    data = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 2, 2, 2], "c": [1, 3, 2, 4], "d": [2, 3, 1, 4]})
+    data = pd.DataFrame(
+        {"a": [1, 2, 3, 4], "b": [2, 2, 2, 2], "c": [1, 3, 2, 4], "d": [2, 3, 1, 4]}
+    )
     with pytest.raises(ValueError, match="zero variance"):
         split_half(data)

@@ -439,7 +439,7 @@ def check_file_name(draft: Draft) -> Iterator[Problem]:
             Code.file_name_mismatch,
             "id",
             draft.root.node.line_of("id"),
-            file=f"{path.parent.name}/{path.name}",
+            name=f"{path.parent.name}/{path.name}",
             expected=f"{inst_id}/{version}{path.suffix}",
         )
 
@@ -452,6 +452,8 @@ def check_locales(draft: Draft) -> Iterator[Problem]:
     locales = draft.root.node.get("locales")
     if isinstance(locales, LineList):
         declared = [x for x in locales if isinstance(x, str)]
+        if "ru" not in declared:
+            declared.append("ru")  # reported once below, not once per text
         for index, locale in enumerate(locales):
             if isinstance(locale, str) and not LOCALE.match(locale):
                 yield _p(
@@ -462,7 +464,7 @@ def check_locales(draft: Draft) -> Iterator[Problem]:
                     field="locales",
                     reason=f"contains {locale!r}, which is not a locale code",
                 )
-        if locales and "ru" not in declared:
+        if locales and "ru" not in locales:
             yield _p_at(draft, Code.no_russian_locale, draft.root, "locales")
     shown = ", ".join(declared)
     for path, _line, value in iter_texts(draft):
@@ -476,7 +478,7 @@ def check_locales(draft: Draft) -> Iterator[Problem]:
                         _line_of(value, locale),
                         locale=locale,
                         declared=shown,
-                        hint=_COMMA_HINT if " " in str(locale) else "",
+                        hint="" if LOCALE.match(str(locale)) else _COMMA_HINT,
                     )
 
 

@@ -94,7 +94,7 @@ class Code(StrEnum):
     bad_version = "INS031", "version must be a positive integer, got {got}"
     file_name_mismatch = (
         "INS032",
-        "file {file!r} should be named {expected!r} after its id and version",
+        "file {name!r} should be named {expected!r} after its id and version",
     )
     unknown_format = "INS033", "unknown format {format!r}; defined formats: {defined}"
     not_applicable = "INS034", "field {field!r} does not apply to a {type} item"

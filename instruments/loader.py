@@ -129,24 +129,24 @@ def load_text(text: str, *, filename: str | None = None) -> Instrument:
     return instrument
 
 
-def check(source: Source, *, filename: str | None = None, text: bool = False) -> list[Problem]:
+def check(source: Source, *, filename: str | None = None) -> list[Problem]:
     """Return every problem of an instrument definition without raising.
 
     Parameters
     ----------
     source : str, Path, bytes or file object
-        As for :func:`load`; with ``text=True`` a ``str`` is YAML text, not a path.
+        Unlike :func:`load`, a ``str`` is the YAML *text* itself (this is the entry
+        point for content already in hand: an upload, a test); pass a ``Path`` for a
+        file.  Bytes and streams are read as by :func:`load`.
     filename : str, optional
         Name used in problem reports.
-    text : bool, default False
-        Treat a ``str`` source as YAML text.
 
     Returns
     -------
     list of Problem
-        Empty when the definition is valid.
+        Empty when the definition is valid, else every problem in rule order.
     """
-    if text and isinstance(source, str):
+    if isinstance(source, str):
         return _load(source, filename)[1]
     data, name = _read(source, filename)
     return _load(data, name)[1]

@@ -318,7 +318,9 @@ def _condition_note(
         return _("Answer this only if it applies to you.")
     controlling = shown[position[condition.item]]
     values = condition.value if condition.op == "in" else (condition.value,)
-    answer = _(" or ").join(f"“{_answer_label(controlling, v, locale)}”" for v in values)
+    answer = _(" or ").join(
+        _("“%(answer)s”", answer=_answer_label(controlling, v, locale)) for v in values
+    )
     if position[condition.item] == index - 1:
         return _("Answer this if you answered %(answer)s to the previous question.", answer=answer)
     question = text_of(controlling.text, locale)

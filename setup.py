@@ -58,6 +58,7 @@ setup(
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
             "zxing-cpp>=2.2",
+            "pypdfium2>=4.30,<6",
             "httpx>=0.27",
         ],
         "dev": ["ruff", "mypy", "import-linter", "pingouin>=0.5"],

@@ -515,7 +515,7 @@ def evenodd(
     with np.errstate(invalid="ignore", divide="ignore"):
         sb = 2.0 * r / (1.0 + r)
     sb = np.where(np.isnan(r), np.nan, np.maximum(sb, -1.0))
-    return pd.DataFrame({"evenodd": -sb, "evenodd_pairs": n}, index=data.index)
+    return pd.DataFrame({"evenodd": 0.0 - sb, "evenodd_pairs": n}, index=data.index)
 
 
 def page_speed(
@@ -667,16 +667,31 @@ def device_bursts(
             rows = rows[order]
             ts = secs[rows]
             ends = np.searchsorted(ts, ts + window_seconds, side="right")
-            counts = ends - np.arange(ts.size)
-            best = np.zeros(ts.size)
-            for a in range(ts.size):
-                seg = best[a : ends[a]]
-                np.maximum(seg, counts[a], out=seg)
-            size[rows] = best
+            counts = (ends - np.arange(ts.size)).astype(float)
+            starts = np.searchsorted(ts, ts - window_seconds, side="left")
+            size[rows] = _range_max(counts, starts, np.arange(ts.size))
     out = pd.DataFrame(
         {"burst_size": size, "in_burst": np.nan_to_num(size, nan=0.0) >= min_count},
         index=pd.Index(submissions[response].to_numpy(), name=response),
     )
+    return out
+
+
+def _range_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Maximum of ``values[lo[i] : hi[i] + 1]`` for every i (sparse table, vectorised)."""
+    table = [values]
+    width = 1
+    while 2 * width <= values.size:
+        prev = table[-1]
+        table.append(np.maximum(prev[:-width], prev[width:]))
+        width *= 2
+    length = hi - lo + 1
+    level = np.floor(np.log2(length)).astype(int)
+    out = np.empty(values.size)
+    for k in np.unique(level):
+        sel = level == k
+        t = table[k]
+        out[sel] = np.maximum(t[lo[sel]], t[hi[sel] - (1 << k) + 1])
     return out
 
 
@@ -766,7 +781,8 @@ def screen_responses(
         column per index evaluated (``longstr_flag``, ``irv_flag``, ``mahad_flag``,
         ``psychsyn_flag``, ``evenodd_flag``, ``speed_flag``, ``burst_flag``); ``n_flags``
         and ``flagged`` (``n_flags >= policy.min_flags``). A missing index value never
-        flags.
+        flags; ``mahad_d2`` is all missing when the item covariance matrix is singular
+        (e.g. fewer responses than items).
 
     Notes
     -----
@@ -791,13 +807,17 @@ def screen_responses(
         raise TypeError("policy must be a ScreeningPolicy")
     cols, _ = _item_matrix(data, items)
     k = len(cols)
+    try:
+        maha = mahalanobis(data, items=cols)[["mahad_d2"]]
+    except ValueError:
+        # too few responses (or collinear items) for an invertible covariance matrix:
+        # report the index as missing rather than fail the whole screening
+        maha = pd.DataFrame({"mahad_d2": np.full(len(data), np.nan)}, index=data.index)
     out = pd.concat(
         [
             longstring(data, items=cols),
             irv(data, items=cols),
-            mahalanobis(data, items=cols, confidence=pol.mahad_confidence or 0.99)[
-                ["mahad_d2"]
-            ],
+            maha,
             psychsyn(data, items=cols, critval=pol.psychsyn_critval),
         ],
         axis=1,

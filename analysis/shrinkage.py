@@ -583,6 +583,17 @@ def shrink_proportions(
 # --------------------------------------------------------------------------- ranks
 
 
+def _row_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks (1 = smallest) within each row; ties get the average rank."""
+    order = np.argsort(x, axis=1, kind="stable")
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, np.arange(1.0, x.shape[1] + 1.0)[None, :], axis=1)
+    tied = (np.diff(np.take_along_axis(x, order, axis=1), axis=1) == 0).any(axis=1)
+    if tied.any():
+        ranks[tied] = stats.rankdata(x[tied], axis=1, method="average")
+    return ranks
+
+
 def rank_intervals(
     data: pd.DataFrame,
     *,
@@ -672,7 +683,7 @@ def rank_intervals(
         if (~fixed).any():
             draws[:, ~fixed] = rng.beta(a[~fixed], b[~fixed], size=(n_sim, int((~fixed).sum())))
     sign = -1.0 if higher_is_better else 1.0
-    ranks = stats.rankdata(sign * draws, axis=1, method="average")
+    ranks = _row_ranks(sign * draws)
     tail = (1.0 - ci) / 2.0
     out = pd.DataFrame(
         {

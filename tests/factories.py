@@ -138,3 +138,57 @@ NOK_ANSWERS: dict[str, Any] = {
     "q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
     "q10": 0, "q12": 1, "q13": 1, "q14": 1,
 }
+
+
+#: password given to every account made by ``make_user`` unless another is asked for
+STAFF_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def make_user(
+    session: Session, make_library: Callable[..., Library], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Any]:
+    """Return a callable creating a staff account through ``accounts.create_user``.
+
+    ``make_user("library_staff")`` gives the account a new library unless ``library=`` is given;
+    ``system=`` scopes a quality manager; ``active=False`` deactivates it afterwards. Hashing
+    uses argon2's cheapest profile here (the production parameters cost ~0.5 s per hash);
+    test_accounts.py checks the production parameters separately.
+    """
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from survey_app.models import Role
+    from survey_app.services import accounts
+    from survey_app.services.accounts import Scope
+    from survey_app.services.accounts import create_user
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+
+    def make(
+        role: str = "admin",
+        *,
+        email: str | None = None,
+        password: str = STAFF_PASSWORD,
+        library: Library | None = None,
+        system: LibrarySystem | None = None,
+        name: str = "",
+        active: bool = True,
+    ) -> Any:
+        n = next(_counter)
+        if Role(role) == Role.library_staff and library is None:
+            library = make_library()
+        user = create_user(
+            session,
+            email=email or f"staff{n}@example.org",
+            password=password,
+            role=role,
+            name=name,
+            scope=Scope(system=system, library=library),
+        )
+        if not active:
+            user.active = False
+            session.flush()
+        return user
+
+    return make

@@ -170,7 +170,5 @@ def libraries():  # type: ignore[no-untyped-def]
 def library(ref: str):  # type: ignore[no-untyped-def]
     """Show one library (by id or code, any case); outside the scope it does not exist."""
     user = current_staff()
-    found = scope_service.require_library(
-        db.session, user, ref.strip("/"), Action.view_network
-    )
+    found = scope_service.require_library(db.session, user, ref.strip("/"), Action.view_network)
     return render_template("admin/library.html", library=found)

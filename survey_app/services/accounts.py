@@ -8,6 +8,7 @@ always pass the signed-in user, whose permission is checked here, not in the vie
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,8 +59,12 @@ MAX_PASSWORD_LENGTH = 256
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()
-#: verified when the e-mail is unknown, so that timing does not reveal which accounts exist
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified when the e-mail is unknown, so timing does not reveal which exist."""
+    return _hasher.hash("not-a-real-password-0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +102,9 @@ def _password_issues(password: str, email: str, path: str = "password") -> list[
         )
     elif len(password) > MAX_PASSWORD_LENGTH:
         issues.append(
-            Issue("ACC003", path, f"The password may have at most {MAX_PASSWORD_LENGTH} characters.")
+            Issue(
+                "ACC003", path, f"The password may have at most {MAX_PASSWORD_LENGTH} characters."
+            )
         )
     elif email and password.strip().lower() == email:
         issues.append(Issue("ACC004", path, "The password must not be the e-mail address."))
@@ -231,9 +238,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     amount of hashing work.
     """
     address = _normalise_email(email or "")
-    user = session.scalar(select(User).where(func.lower(User.email) == address)) if address else None
+    user = (
+        session.scalar(select(User).where(func.lower(User.email) == address)) if address else None
+    )
     if user is None:
-        verify_password(_DUMMY_HASH, password or "")
+        verify_password(_dummy_hash(), password or "")
         return None
     if not verify_password(user.password_hash, password or ""):
         return None

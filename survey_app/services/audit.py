@@ -56,6 +56,7 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "system.update",
     "system.deactivate",
     "system.activate",
+    "system.delete",
     "library.create",
     "library.update",
     "library.deactivate",

@@ -216,9 +216,7 @@ def scoped_libraries_query(
 ) -> Select[tuple[Library]]:
     """Return ``select(Library)`` limited to the user's scope, ordered by system and name."""
     stmt = (
-        select(Library)
-        .join(Library.system)
-        .order_by(LibrarySystem.name, Library.name, Library.id)
+        select(Library).join(Library.system).order_by(LibrarySystem.name, Library.name, Library.id)
     )
     stmt = restrict_to_scope(stmt, session, user, Library.id)
     if not include_inactive:
@@ -416,8 +414,9 @@ def require_campaign(
     return campaign
 
 
-def libraries_in_scope(session: Session, user: object, libraries: Iterable[Library]) -> list[Library]:
+def libraries_in_scope(
+    session: Session, user: object, libraries: Iterable[Library]
+) -> list[Library]:
     """Keep the libraries of ``libraries`` that are in the user's scope (order kept)."""
     ids = library_ids_in_scope(session, user)
     return [library for library in libraries if ids is None or library.id in ids]
-

@@ -1,0 +1,938 @@
+"""The library network: regions, library systems, libraries and service points.
+
+Units are created, edited and deactivated; a unit that already has responses is never
+deleted (deactivate it instead), so results keep pointing at a real library. The bulk import
+reads CSV or XLSX with the columns ``code, name, system, type, address, population_served,
+opening_hours``, checks every line first and changes nothing unless every line is valid;
+each problem names its line (the header is line 1).
+
+Issue codes: NET001 missing/unknown column, NET002 required value empty, NET003 unknown
+library system, NET004 unknown library type, NET005 bad population, NET006 code repeated in
+the file, NET007 value too long, NET008 unreadable file, NET010 malformed code, NET011 code
+already used, NET012 region unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import LibraryType
+from survey_app.models import Region
+from survey_app.models import Response
+from survey_app.models import ServicePoint
+from survey_app.models import User
+from survey_app.models import campaign_libraries
+from survey_app.services import audit
+from survey_app.services.errors import Conflict
+from survey_app.services.errors import Invalid
+from survey_app.services.errors import Issue
+from survey_app.services.scope import Action
+from survey_app.services.scope import require
+
+__all__ = [
+    "IMPORT_COLUMNS",
+    "MAX_IMPORT_ROWS",
+    "ImportReport",
+    "activate_library",
+    "activate_system",
+    "create_library",
+    "create_region",
+    "create_service_point",
+    "create_system",
+    "deactivate_library",
+    "deactivate_service_point",
+    "deactivate_system",
+    "delete_library",
+    "delete_service_point",
+    "delete_system",
+    "has_responses",
+    "import_libraries",
+    "list_systems",
+    "read_table",
+    "update_library",
+    "update_service_point",
+    "update_system",
+]
+
+#: the columns of a library import, in the documented order
+IMPORT_COLUMNS = (
+    "code",
+    "name",
+    "system",
+    "type",
+    "address",
+    "population_served",
+    "opening_hours",
+)
+_REQUIRED_COLUMNS = ("code", "name", "system")
+#: header spellings accepted besides the English names (Russian spreadsheets)
+_HEADER_ALIASES: Mapping[str, str] = {
+    "код": "code",
+    "шифр": "code",
+    "название": "name",
+    "наименование": "name",
+    "система": "system",
+    "цбс": "system",
+    "тип": "type",
+    "адрес": "address",
+    "население": "population_served",
+    "обслуживаемое население": "population_served",
+    "population": "population_served",
+    "часы работы": "opening_hours",
+    "режим работы": "opening_hours",
+    "hours": "opening_hours",
+}
+_TYPE_ALIASES: Mapping[str, LibraryType] = {
+    "центральная": LibraryType.central,
+    "цб": LibraryType.central,
+    "филиал": LibraryType.branch,
+    "сельская": LibraryType.rural,
+    "детская": LibraryType.children,
+    "модельная": LibraryType.model,
+}
+_LIMITS = {"code": 64, "name": 300, "address": 300, "opening_hours": 200}
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_IMPORT_ROWS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did: codes of libraries created and of libraries updated."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """Number of data lines read."""
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _allowed(actor: User | None) -> None:
+    if actor is not None:
+        require(actor, Action.manage_network)
+
+
+def _code_issues(code: str, path: str) -> list[Issue]:
+    if not code:
+        return [Issue("NET002", path, "A code is required.")]
+    if not _CODE.match(code):
+        return [
+            Issue(
+                "NET010",
+                path,
+                "A code uses Latin letters, digits, '.', '_' or '-' (at most 64 characters).",
+            )
+        ]
+    return []
+
+
+def _text_issues(value: str | None, name: str, path: str, *, required: bool) -> list[Issue]:
+    if not value:
+        return [Issue("NET002", path, f"The {name} is required.")] if required else []
+    if name in _LIMITS and len(value) > _LIMITS[name]:
+        return [Issue("NET007", path, f"At most {_LIMITS[name]} characters.")]
+    return []
+
+
+def _library_type(value: Any) -> LibraryType | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return LibraryType.branch
+    text = str(value).strip().lower()
+    try:
+        return LibraryType(text)
+    except ValueError:
+        return _TYPE_ALIASES.get(text)
+
+
+def _population(value: Any) -> tuple[int | None, bool]:
+    """Parse a population; return (value, ok)."""
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, int):
+        return (value, True) if value >= 0 else (None, False)
+    if isinstance(value, float):
+        if value.is_integer() and value >= 0:
+            return int(value), True
+        return None, False
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None, True
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.isdigit() and len(text) <= 12:
+        return int(text), True
+    return None, False
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def has_responses(session: Session, library: Library) -> bool:
+    """Say whether any response was recorded for the library."""
+    return bool(session.scalar(select(exists().where(Response.library_id == library.id))))
+
+
+def _find_library(session: Session, code: str) -> Library | None:
+    return session.scalar(select(Library).where(func.lower(Library.code) == code.lower()))
+
+
+def _find_system(session: Session, ref: str) -> LibrarySystem | None:
+    text = ref.strip().lower()
+    system = session.scalar(select(LibrarySystem).where(func.lower(LibrarySystem.code) == text))
+    if system is not None:
+        return system
+    found = session.scalars(
+        select(LibrarySystem).where(func.lower(LibrarySystem.name) == text).limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
+# --- regions and systems -------------------------------------------------------------------
+
+
+def create_region(session: Session, *, code: str, name: str, actor: User | None = None) -> Region:
+    """Create a region.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        When the code or name is missing or malformed, or the code is taken.
+    """
+    _allowed(actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
+    if not issues and session.scalar(
+        select(Region.id).where(func.lower(Region.code) == code.lower())
+    ):
+        issues.append(Issue("NET011", "code", "This code is already used."))
+    if issues:
+        raise Invalid("The region cannot be created.", issues)
+    region = Region(code=code, name=name)
+    session.add(region)
+    session.flush()
+    audit.record(session, actor, "region.create", region, name=name)
+    return region
+
+
+def list_systems(session: Session, *, include_inactive: bool = True) -> Sequence[LibrarySystem]:
+    """Return every library system, by name."""
+    stmt = select(LibrarySystem).order_by(LibrarySystem.name, LibrarySystem.id)
+    if not include_inactive:
+        stmt = stmt.where(LibrarySystem.active.is_(True))
+    return session.scalars(stmt).all()
+
+
+def _system_issues(
+    session: Session, code: str, name: str, *, current: LibrarySystem | None = None
+) -> list[Issue]:
+    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
+    if not issues:
+        other = session.scalar(
+            select(LibrarySystem).where(func.lower(LibrarySystem.code) == code.lower())
+        )
+        if other is not None and other is not current:
+            issues.append(Issue("NET011", "code", "This code is already used."))
+    return issues
+
+
+def create_system(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    region: Region | None = None,
+    actor: User | None = None,
+) -> LibrarySystem:
+    """Create a library system in ``region`` (the only region when None).
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        When a field is wrong (NET002, NET007, NET010, NET011) or no single region exists
+        to put it in (NET012).
+    """
+    _allowed(actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    issues = _system_issues(session, code, name)
+    if region is None:
+        regions = session.scalars(select(Region).limit(2)).all()
+        if len(regions) == 1:
+            region = regions[0]
+        else:
+            issues.append(Issue("NET012", "region", "Choose the region of the library system."))
+    if issues or region is None:
+        raise Invalid("The library system cannot be created.", issues)
+    system = LibrarySystem(region=region, code=code, name=name, active=True)
+    session.add(system)
+    session.flush()
+    audit.record(session, actor, "system.create", system, name=name)
+    return system
+
+
+def update_system(
+    session: Session,
+    system: LibrarySystem,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    actor: User | None = None,
+) -> LibrarySystem:
+    """Rename a library system or change its code.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        When a field is wrong or the code is taken.
+    """
+    _allowed(actor)
+    new_code = (code if code is not None else system.code).strip()
+    new_name = (name if name is not None else system.name).strip()
+    issues = _system_issues(session, new_code, new_name, current=system)
+    if issues:
+        raise Invalid("The library system was not changed.", issues)
+    changes = _changes(system, {"code": new_code, "name": new_name})
+    if changes:
+        system.code, system.name = new_code, new_name
+        session.flush()
+        audit.record(session, actor, "system.update", system, changes=changes)
+    return system
+
+
+def deactivate_system(
+    session: Session, system: LibrarySystem, *, actor: User | None = None
+) -> LibrarySystem:
+    """Deactivate a library system (its libraries keep their own status).
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    """
+    _allowed(actor)
+    if system.active:
+        system.active = False
+        session.flush()
+        audit.record(session, actor, "system.deactivate", system)
+    return system
+
+
+def activate_system(
+    session: Session, system: LibrarySystem, *, actor: User | None = None
+) -> LibrarySystem:
+    """Reactivate a library system.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    """
+    _allowed(actor)
+    if not system.active:
+        system.active = True
+        session.flush()
+        audit.record(session, actor, "system.activate", system)
+    return system
+
+
+def delete_system(session: Session, system: LibrarySystem, *, actor: User | None = None) -> None:
+    """Delete an empty library system.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Conflict
+        When it still has libraries or accounts scoped to it (deactivate it instead).
+    """
+    _allowed(actor)
+    if session.scalar(select(exists().where(Library.system_id == system.id))):
+        raise Conflict("The library system has libraries; deactivate it instead.")
+    if session.scalar(select(exists().where(User.system_id == system.id))):
+        raise Conflict("Accounts are scoped to this library system; deactivate it instead.")
+    audit.record(session, actor, "system.delete", system)
+    session.delete(system)
+    session.flush()
+
+
+# --- libraries -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _LibraryFields:
+    code: str
+    name: str
+    type: LibraryType
+    address: str | None
+    population_served: int | None
+    opening_hours: str | None
+    system: LibrarySystem | None = None
+
+
+def _library_issues(raw: Mapping[str, Any], prefix: str = "") -> tuple[list[Issue], _LibraryFields]:
+    """Check the syntax of one library's fields; ``prefix`` turns paths into ``line N: col``."""
+    issues: list[Issue] = []
+    code = _clean(raw.get("code")) or ""
+    name = _clean(raw.get("name")) or ""
+    address = _clean(raw.get("address"))
+    hours = _clean(raw.get("opening_hours"))
+    issues += _code_issues(code, prefix + "code")
+    issues += _text_issues(name, "name", prefix + "name", required=True)
+    issues += _text_issues(address, "address", prefix + "address", required=False)
+    issues += _text_issues(hours, "opening_hours", prefix + "opening_hours", required=False)
+    kind = _library_type(raw.get("type"))
+    if kind is None:
+        allowed = ", ".join(t.value for t in LibraryType)
+        issues.append(
+            Issue("NET004", prefix + "type", f"Unknown library type; use one of: {allowed}.")
+        )
+    population, ok = _population(raw.get("population_served"))
+    if not ok:
+        issues.append(
+            Issue("NET005", prefix + "population_served", "Write a whole number, 0 or more.")
+        )
+    return issues, _LibraryFields(
+        code=code,
+        name=name,
+        type=kind or LibraryType.branch,
+        address=address,
+        population_served=population,
+        opening_hours=hours,
+    )
+
+
+def _changes(obj: object, new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    changed = {}
+    for key, value in new.items():
+        old = getattr(obj, key)
+        old_plain = old.value if isinstance(old, LibraryType) else old
+        new_plain = value.value if isinstance(value, LibraryType) else value
+        if old_plain != new_plain:
+            changed[key] = [old_plain, new_plain]
+    return changed
+
+
+def create_library(
+    session: Session,
+    *,
+    system: LibrarySystem,
+    code: str,
+    name: str,
+    type: LibraryType | str = LibraryType.branch,
+    address: str | None = None,
+    population_served: int | str | None = None,
+    opening_hours: str | None = None,
+    actor: User | None = None,
+) -> Library:
+    """Create a library in ``system``.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        With every problem (NET002, NET004, NET005, NET007, NET010, NET011).
+    """
+    _allowed(actor)
+    issues, fields = _library_issues(
+        {
+            "code": code,
+            "name": name,
+            "type": type,
+            "address": address,
+            "population_served": population_served,
+            "opening_hours": opening_hours,
+        }
+    )
+    if not any(issue.path == "code" for issue in issues) and _find_library(session, fields.code):
+        issues.append(Issue("NET011", "code", "This code is already used."))
+    if issues:
+        raise Invalid("The library cannot be created.", issues)
+    library = Library(
+        system=system,
+        code=fields.code,
+        name=fields.name,
+        type=fields.type,
+        address=fields.address,
+        population_served=fields.population_served,
+        opening_hours=fields.opening_hours,
+        active=True,
+    )
+    session.add(library)
+    session.flush()
+    audit.record(session, actor, "library.create", library, system=system.code)
+    return library
+
+
+def update_library(
+    session: Session,
+    library: Library,
+    *,
+    actor: User | None = None,
+    system: LibrarySystem | None = None,
+    **changes: Any,
+) -> Library:
+    """Change a library's fields (code, name, type, address, population_served,
+    opening_hours) and/or move it to another ``system``.
+
+    The code appears in printed QR posters, so it cannot change once responses exist.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        With every problem in the new values (as :func:`create_library`).
+    Conflict
+        When the code would change on a library that has responses.
+    """
+    _allowed(actor)
+    unknown = set(changes) - (set(IMPORT_COLUMNS) - {"system"})
+    if unknown:
+        raise TypeError(f"unknown library fields: {sorted(unknown)}")
+    merged = {
+        "code": library.code,
+        "name": library.name,
+        "type": library.type,
+        "address": library.address,
+        "population_served": library.population_served,
+        "opening_hours": library.opening_hours,
+        **changes,
+    }
+    issues, fields = _library_issues(merged)
+    if not any(issue.path == "code" for issue in issues):
+        other = _find_library(session, fields.code)
+        if other is not None and other is not library:
+            issues.append(Issue("NET011", "code", "This code is already used."))
+    if issues:
+        raise Invalid("The library was not changed.", issues)
+    _apply_library(session, library, fields, system, actor)
+    return library
+
+
+def _apply_library(
+    session: Session,
+    library: Library,
+    fields: _LibraryFields,
+    system: LibrarySystem | None,
+    actor: User | None,
+    *,
+    action: str = "library.update",
+    **details: Any,
+) -> bool:
+    new = {
+        "code": fields.code,
+        "name": fields.name,
+        "type": fields.type,
+        "address": fields.address,
+        "population_served": fields.population_served,
+        "opening_hours": fields.opening_hours,
+    }
+    diff = _changes(library, new)
+    if system is not None and system.id != library.system_id:
+        diff["system"] = [library.system.code, system.code]
+    if "code" in diff and has_responses(session, library):
+        raise Conflict("The library has responses, so its code (printed on posters) cannot change.")
+    if not diff:
+        return False
+    for key, value in new.items():
+        setattr(library, key, value)
+    if system is not None:
+        library.system = system
+    session.flush()
+    audit.record(session, actor, action, library, changes=diff, **details)
+    return True
+
+
+def deactivate_library(session: Session, library: Library, *, actor: User | None = None) -> Library:
+    """Deactivate a library: it keeps its results but takes no new campaigns.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    """
+    _allowed(actor)
+    if library.active:
+        library.active = False
+        session.flush()
+        audit.record(session, actor, "library.deactivate", library)
+    return library
+
+
+def activate_library(session: Session, library: Library, *, actor: User | None = None) -> Library:
+    """Reactivate a library.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    """
+    _allowed(actor)
+    if not library.active:
+        library.active = True
+        session.flush()
+        audit.record(session, actor, "library.activate", library)
+    return library
+
+
+def delete_library(session: Session, library: Library, *, actor: User | None = None) -> None:
+    """Delete a library created by mistake.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Conflict
+        When it has responses, belongs to a campaign or has accounts (deactivate it instead).
+    """
+    _allowed(actor)
+    if has_responses(session, library):
+        raise Conflict("The library has responses; deactivate it instead.")
+    if session.scalar(select(exists().where(campaign_libraries.c.library_id == library.id))):
+        raise Conflict("The library takes part in a campaign; deactivate it instead.")
+    if session.scalar(select(exists().where(User.library_id == library.id))):
+        raise Conflict("Accounts are scoped to this library; deactivate it instead.")
+    audit.record(session, actor, "library.delete", library)
+    for point in list(library.service_points):
+        session.delete(point)
+    session.delete(library)
+    session.flush()
+
+
+# --- service points ------------------------------------------------------------------------
+
+
+def _point_issues(
+    session: Session, library: Library, code: str, name: str, current: ServicePoint | None = None
+) -> list[Issue]:
+    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
+    if not issues:
+        other = session.scalar(
+            select(ServicePoint).where(
+                ServicePoint.library_id == library.id,
+                func.lower(ServicePoint.code) == code.lower(),
+            )
+        )
+        if other is not None and other is not current:
+            issues.append(Issue("NET011", "code", "This code is already used in the library."))
+    return issues
+
+
+def create_service_point(
+    session: Session, library: Library, *, code: str, name: str, actor: User | None = None
+) -> ServicePoint:
+    """Add a service point (desk, department) to a library.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        When a field is wrong or the code is taken in this library.
+    """
+    _allowed(actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    issues = _point_issues(session, library, code, name)
+    if issues:
+        raise Invalid("The service point cannot be created.", issues)
+    point = ServicePoint(library=library, code=code, name=name[:200], active=True)
+    session.add(point)
+    session.flush()
+    audit.record(session, actor, "service_point.create", point, name=name)
+    return point
+
+
+def update_service_point(
+    session: Session,
+    point: ServicePoint,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    actor: User | None = None,
+) -> ServicePoint:
+    """Rename a service point or change its code (not once it has responses).
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        When a field is wrong or the code is taken in this library.
+    Conflict
+        When the code would change on a service point that has responses.
+    """
+    _allowed(actor)
+    new_code = (code if code is not None else point.code).strip()
+    new_name = (name if name is not None else point.name).strip()
+    issues = _point_issues(session, point.library, new_code, new_name, point)
+    if issues:
+        raise Invalid("The service point was not changed.", issues)
+    diff = _changes(point, {"code": new_code, "name": new_name})
+    if "code" in diff and _point_has_responses(session, point):
+        raise Conflict("The service point has responses, so its code cannot change.")
+    if diff:
+        point.code, point.name = new_code, new_name
+        session.flush()
+        audit.record(session, actor, "service_point.update", point, changes=diff)
+    return point
+
+
+def _point_has_responses(session: Session, point: ServicePoint) -> bool:
+    return bool(session.scalar(select(exists().where(Response.service_point_id == point.id))))
+
+
+def deactivate_service_point(
+    session: Session, point: ServicePoint, *, actor: User | None = None
+) -> ServicePoint:
+    """Deactivate a service point.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    """
+    _allowed(actor)
+    if point.active:
+        point.active = False
+        session.flush()
+        audit.record(session, actor, "service_point.deactivate", point)
+    return point
+
+
+def delete_service_point(
+    session: Session, point: ServicePoint, *, actor: User | None = None
+) -> None:
+    """Delete a service point created by mistake.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Conflict
+        When it has responses (deactivate it instead).
+    """
+    _allowed(actor)
+    if _point_has_responses(session, point):
+        raise Conflict("The service point has responses; deactivate it instead.")
+    audit.record(session, actor, "service_point.delete", point)
+    session.delete(point)
+    session.flush()
+
+
+# --- bulk import ---------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """Yield ``(line number, cells)`` from a CSV or XLSX file (line 1 is the header).
+
+    Raises
+    ------
+    Invalid
+        NET008 when the file cannot be read as the format its name says.
+    """
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        yield from _read_xlsx(data)
+    elif name.endswith((".csv", ".txt")):
+        yield from _read_csv(data)
+    else:
+        raise Invalid(
+            "Unsupported file.", [Issue("NET008", "file", "Upload a .csv or .xlsx file.")]
+        )
+
+
+def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError as error:
+            raise Invalid(
+                "Unreadable file.",
+                [Issue("NET008", "file", "Save the CSV as UTF-8 (or Windows-1251).")],
+            ) from error
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as error:
+        raise Invalid(
+            "Unreadable file.", [Issue("NET008", f"line {reader.line_num}", str(error))]
+        ) from error
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook  # imported here: only imports need it
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise Invalid(
+            "Unreadable file.", [Issue("NET008", "file", "This is not a readable .xlsx file.")]
+        ) from error
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    finally:
+        book.close()
+
+
+def _header(cells: Sequence[Any]) -> tuple[dict[int, str], list[Issue]]:
+    columns: dict[int, str] = {}
+    issues: list[Issue] = []
+    for index, cell in enumerate(cells):
+        text = " ".join(str(cell or "").strip().lower().replace("_", " ").split())
+        if not text:
+            continue
+        key = text.replace(" ", "_") if text.replace(" ", "_") in IMPORT_COLUMNS else None
+        key = key or _HEADER_ALIASES.get(text)
+        if key is None:
+            issues.append(Issue("NET001", "line 1", f"Unknown column {str(cell).strip()!r}."))
+        elif key in columns.values():
+            issues.append(Issue("NET001", "line 1", f"Column {key!r} appears twice."))
+        else:
+            columns[index] = key
+    for required in _REQUIRED_COLUMNS:
+        if required not in columns.values():
+            issues.append(Issue("NET001", "line 1", f"The column {required!r} is missing."))
+    return columns, issues
+
+
+def import_libraries(
+    session: Session, data: bytes, *, filename: str, actor: User | None = None
+) -> ImportReport:
+    """Create or update libraries from a CSV/XLSX table; all lines or none.
+
+    A line whose code exists updates that library; a new code creates one. ``system`` is a
+    library system's code or exact name.
+
+    Raises
+    ------
+    Forbidden
+        When ``actor`` may not manage the network.
+    Invalid
+        With every problem of every line, each path reading ``line N: column``.
+    Conflict
+        When a line would change the code of a library that has responses (cannot happen
+        through codes, kept for safety) -- nothing is changed then either.
+    """
+    _allowed(actor)
+    rows = read_table(data, filename)
+    try:
+        _, header_cells = next(rows)
+    except StopIteration:
+        raise Invalid("Empty file.", [Issue("NET008", "file", "The file is empty.")]) from None
+    columns, issues = _header(header_cells)
+    if issues:
+        raise Invalid("The file's columns are wrong.", issues)
+
+    parsed: list[tuple[int, _LibraryFields]] = []
+    seen: dict[str, int] = {}
+    systems: dict[str, LibrarySystem | None] = {}
+    for line, cells in rows:
+        raw = {key: cells[index] if index < len(cells) else None for index, key in columns.items()}
+        if all(_clean(value) is None for value in raw.values()):
+            continue
+        if len(parsed) >= MAX_IMPORT_ROWS:
+            issues.append(
+                Issue("NET008", f"line {line}", f"At most {MAX_IMPORT_ROWS} libraries per file.")
+            )
+            break
+        prefix = f"line {line}: "
+        row_issues, fields = _library_issues(raw, prefix)
+        system_ref = _clean(raw.get("system"))
+        if system_ref is None:
+            row_issues.append(Issue("NET002", prefix + "system", "The library system is required."))
+        else:
+            if system_ref.lower() not in systems:
+                systems[system_ref.lower()] = _find_system(session, system_ref)
+            fields.system = systems[system_ref.lower()]
+            if fields.system is None:
+                row_issues.append(
+                    Issue("NET003", prefix + "system", f"No library system {system_ref!r}.")
+                )
+        if fields.code and not any(i.path == prefix + "code" for i in row_issues):
+            first = seen.setdefault(fields.code.lower(), line)
+            if first != line:
+                row_issues.append(
+                    Issue("NET006", prefix + "code", f"The code is already used on line {first}.")
+                )
+        issues += row_issues
+        parsed.append((line, fields))
+    if not parsed and not issues:
+        issues.append(Issue("NET008", "file", "The file has no library lines."))
+    if issues:
+        raise Invalid("Nothing was imported: the file has errors.", issues)
+
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    with session.begin_nested():
+        for line, fields in parsed:
+            existing = _find_library(session, fields.code)
+            if existing is None:
+                library = Library(
+                    system=fields.system,
+                    code=fields.code,
+                    name=fields.name,
+                    type=fields.type,
+                    address=fields.address,
+                    population_served=fields.population_served,
+                    opening_hours=fields.opening_hours,
+                    active=True,
+                )
+                session.add(library)
+                created.append(fields.code)
+            else:
+                fields.code = existing.code  # same library, whatever the case in the file
+                changed = _apply_library(session, existing, fields, fields.system, actor, line=line)
+                (updated if changed else unchanged).append(fields.code)
+        session.flush()
+    audit.record(
+        session,
+        actor,
+        "import.libraries",
+        filename[:200],
+        created=len(created),
+        updated=len(updated),
+        unchanged=len(unchanged),
+    )
+    return ImportReport(tuple(created), tuple(updated), tuple(unchanged))

@@ -379,7 +379,8 @@ def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str
         ``None`` for the full form (probability ``1 - share``); otherwise the linking
         items plus, for each scale in ``random_per_scale`` (in the instrument's scale
         order), that many items drawn without replacement from the scale's items not
-        already chosen.
+        already chosen, plus every battery item that belongs to none of those scales
+        (the plan samples only the scales it names; other batteries are always asked).
 
     Notes
     -----
@@ -393,10 +394,18 @@ def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str
     if not rng.random() < plan.share:
         return None
     chosen: set[str] = set(plan.linking)
+    sampled: set[str] = set()
     for scale in instrument.scales:
-        count = plan.random_per_scale.get(scale.id, 0)
-        if count <= 0:
+        if scale.id not in plan.random_per_scale:
             continue
+        sampled.update(scale.items)
+        count = plan.random_per_scale[scale.id]
         pool = [item_id for item_id in scale.items if item_id not in chosen]
-        chosen.update(rng.sample(pool, min(count, len(pool))))
+        if count > 0:
+            chosen.update(rng.sample(pool, min(count, len(pool))))
+    chosen.update(
+        item.id
+        for item in instrument.items
+        if item.type is ItemType.battery and item.id not in sampled
+    )
     return frozenset(chosen)

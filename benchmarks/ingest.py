@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ANSWERS = {"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
-           "q10": 0, "q12": 1, "q13": 1, "q14": 1}
+           "q10": 0, "q12": 1, "q13": 1, "q14": 1, "q16": "female", "q17": 34}
 
 
 def free_port() -> int:

@@ -24,12 +24,20 @@ def instrument_of(version: InstrumentVersion) -> Instrument:
     return _parse(version.source, version.sha256)
 
 
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[tuple[str, Instrument], ...]:
+    """The bundled definitions' sources and parsed forms (package data never changes at run time)."""
+    found = []
+    for path in instruments.bundled_paths():
+        source = path.read_text(encoding="utf-8")
+        found.append((source, instruments.load(source.encode("utf-8"), filename=path.name)))
+    return tuple(found)
+
+
 def register_bundled_instruments(session: Session) -> list[InstrumentVersion]:
     """Store every bundled definition that is not stored yet, published; return all of them."""
     stored: list[InstrumentVersion] = []
-    for path in instruments.bundled_paths():
-        source = path.read_text(encoding="utf-8")
-        parsed = instruments.load(source.encode("utf-8"), filename=path.name)
+    for source, parsed in _bundled():
         row = session.scalar(
             select(InstrumentVersion).filter_by(instrument_id=parsed.id, version=parsed.version)
         )

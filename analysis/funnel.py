@@ -49,9 +49,10 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "da
 
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     try:
-        return pd.to_numeric(data[column], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        series = pd.to_numeric(data[column], errors="raise")
     except (ValueError, TypeError) as exc:
         raise TypeError(f"column {column!r} must be numeric") from exc
+    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,7 @@ def funnel_means(
     theta0 = float(np.sum(nn * y) / nn.sum()) if target is None else float(target)
     s = sig / np.sqrt(nn)
     z, phi, tau2 = _dispersion(y, s, theta0, winsor)
-    if overdispersion != "additive":
-        tau2_used = 0.0
-    else:
-        tau2_used = tau2
+    tau2_used = tau2 if overdispersion == "additive" else 0.0
     sd = _sd_total(s, phi, tau2_used, overdispersion)
     table = pd.DataFrame(
         {
@@ -234,8 +232,15 @@ def funnel_means(
     )
     _add_flags(table)
     return FunnelResult(
-        table=table, kind="mean", target=theta0, target_transformed=theta0, sigma=sig,
-        phi=phi, tau2=tau2_used, overdispersion=overdispersion, winsor=winsor,
+        table=table,
+        kind="mean",
+        target=theta0,
+        target_transformed=theta0,
+        sigma=sig,
+        phi=phi,
+        tau2=tau2_used,
+        overdispersion=overdispersion,
+        winsor=winsor,
         n_groups=len(nn),
     )
 
@@ -348,9 +353,16 @@ def funnel_proportions(
     )
     _add_flags(table)
     return FunnelResult(
-        table=table, kind="proportion", target=p0, target_transformed=theta0_t,
-        sigma=float("nan"), phi=phi, tau2=tau2_used, overdispersion=overdispersion,
-        winsor=winsor, n_groups=len(nn),
+        table=table,
+        kind="proportion",
+        target=p0,
+        target_transformed=theta0_t,
+        sigma=float("nan"),
+        phi=phi,
+        tau2=tau2_used,
+        overdispersion=overdispersion,
+        winsor=winsor,
+        n_groups=len(nn),
     )
 
 
@@ -388,11 +400,19 @@ def funnel_curve(result: FunnelResult, n: Sequence[float] | np.ndarray) -> pd.Da
         s = result.sigma / np.sqrt(nn)
         sd = _sd_total(s, result.phi, result.tau2, result.overdispersion)
         t = result.target
-        return pd.DataFrame({"n": nn, "lower_95": t - Z95 * sd, "upper_95": t + Z95 * sd,
-                             "lower_998": t - Z998 * sd, "upper_998": t + Z998 * sd})
+        return pd.DataFrame(
+            {
+                "n": nn,
+                "lower_95": t - Z95 * sd,
+                "upper_95": t + Z95 * sd,
+                "lower_998": t - Z998 * sd,
+                "upper_998": t + Z998 * sd,
+            }
+        )
     s = 1.0 / (2.0 * np.sqrt(nn))
     sd = _sd_total(s, result.phi, result.tau2, result.overdispersion)
     lo95, hi95 = _arcsine_limits(result.target_transformed, sd, Z95)
     lo998, hi998 = _arcsine_limits(result.target_transformed, sd, Z998)
-    return pd.DataFrame({"n": nn, "lower_95": lo95, "upper_95": hi95, "lower_998": lo998,
-                         "upper_998": hi998})
+    return pd.DataFrame(
+        {"n": nn, "lower_95": lo95, "upper_95": hi95, "lower_998": lo998, "upper_998": hi998}
+    )

@@ -306,7 +306,8 @@ def mahalanobis(
     Raises
     ------
     ValueError
-        If the pairwise covariance matrix is singular or not estimable.
+        If the pairwise covariance matrix is not estimable or computationally singular
+        (reciprocal condition number below machine epsilon, as R's ``solve``).
 
     Notes
     -----
@@ -329,10 +330,10 @@ def mahalanobis(
     cov = pd.DataFrame(x[~empty]).cov().to_numpy()
     if not np.all(np.isfinite(cov)):
         raise ValueError("the pairwise covariance matrix has undefined entries")
-    try:
-        inv = np.linalg.inv(cov)
-    except np.linalg.LinAlgError as exc:
-        raise ValueError("the item covariance matrix is singular") from exc
+    # as R's solve(): refuse when the reciprocal 1-norm condition number is below eps
+    if not np.linalg.cond(cov, 1) < 1.0 / np.finfo(float).eps:
+        raise ValueError("the item covariance matrix is singular")
+    inv = np.linalg.inv(cov)
     with np.errstate(invalid="ignore"):
         centred = np.nan_to_num(x - np.nanmean(x[~empty], axis=0), nan=0.0)
     d2 = np.einsum("ij,jk,ik->i", centred, inv, centred)
@@ -371,8 +372,9 @@ def psychsyn_critval(
     cols, x = _item_matrix(data, items)
     r = pd.DataFrame(x, columns=cols).corr().to_numpy()
     ii, jj = np.tril_indices(len(cols), k=-1)
-    out = pd.DataFrame({"item1": [cols[i] for i in ii], "item2": [cols[j] for j in jj],
-                        "r": r[ii, jj]})
+    out = pd.DataFrame(
+        {"item1": [cols[i] for i in ii], "item2": [cols[j] for j in jj], "r": r[ii, jj]}
+    )
     return out.sort_values("r", ascending=anto, kind="stable").reset_index(drop=True)
 
 
@@ -596,8 +598,14 @@ def page_speed(
     out["share_fast_pages"] = out["n_fast_pages"] / out["n_pages"]
     out.index.name = response
     return out[
-        ["n_pages", "n_items", "total_seconds", "seconds_per_item", "n_fast_pages",
-         "share_fast_pages"]
+        [
+            "n_pages",
+            "n_items",
+            "total_seconds",
+            "seconds_per_item",
+            "n_fast_pages",
+            "share_fast_pages",
+        ]
     ]
 
 
@@ -922,9 +930,7 @@ def with_and_without(
             frame = res.to_frame().T.reset_index(drop=True)
         elif isinstance(res, pd.DataFrame):
             frame = res.reset_index()
-            if "index" in frame.columns and frame["index"].equals(
-                pd.Series(range(len(frame)))
-            ):
+            if "index" in frame.columns and frame["index"].equals(pd.Series(range(len(frame)))):
                 frame = frame.drop(columns="index")
         else:
             frame = pd.DataFrame({"value": [res]})

@@ -53,9 +53,10 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "da
 
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     try:
-        return pd.to_numeric(data[column], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        series = pd.to_numeric(data[column], errors="raise")
     except (ValueError, TypeError) as exc:
         raise TypeError(f"column {column!r} must be numeric") from exc
+    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 def _check_ci(ci: float) -> float:
@@ -67,9 +68,9 @@ def _check_ci(ci: float) -> float:
 # --------------------------------------------------------------------------- summaries
 
 
-def group_summary(data: pd.DataFrame, *, group: str = "library_id", value: str = "value") -> (
-    pd.DataFrame
-):
+def group_summary(
+    data: pd.DataFrame, *, group: str = "library_id", value: str = "value"
+) -> pd.DataFrame:
     """Sufficient statistics per group: count, mean and sample variance.
 
     Parameters
@@ -133,9 +134,10 @@ def _neg2ll(gamma: float, n: np.ndarray, ybar: np.ndarray, w_ss: float, reml: bo
     if q <= 0:
         return -np.inf
     logdet = float(np.sum(np.log1p(n * gamma)))
+    big = float(big_n)
     if reml:
-        return (big_n - 1) * math.log(q / (big_n - 1)) + logdet + math.log(float(np.sum(wt)))
-    return big_n * math.log(q / big_n) + logdet
+        return (big - 1) * math.log(q / (big - 1)) + logdet + math.log(float(np.sum(wt)))
+    return big * math.log(q / big) + logdet
 
 
 def _dneg2ll(gamma: float, n: np.ndarray, ybar: np.ndarray, w_ss: float, reml: bool) -> float:
@@ -383,8 +385,7 @@ def shrink_means_from_rows(
     *JASA*, 78(381), 47-55.
     """
     summary = group_summary(data, group=group, value=value)
-    return shrink_means(summary, group=group, method=method, ci=ci,
-                        mu_uncertainty=mu_uncertainty)
+    return shrink_means(summary, group=group, method=method, ci=ci, mu_uncertainty=mu_uncertainty)
 
 
 # --------------------------------------------------------------------------- proportions
@@ -525,7 +526,10 @@ def shrink_proportions(
             start_size = min(size, 1e4) if math.isfinite(size) else 1e4
             start = np.array([math.log(pbar / (1 - pbar)), math.log(start_size)])
             res = optimize.minimize(
-                _betabinom_negll, start, args=(x, nn), method="L-BFGS-B",
+                _betabinom_negll,
+                start,
+                args=(x, nn),
+                method="L-BFGS-B",
                 bounds=[(-30.0, 30.0), (math.log(1e-6), math.log(_M_MAX))],
                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
             )
@@ -575,8 +579,14 @@ def shrink_proportions(
         }
     )
     return ProportionShrinkage(
-        table=table, alpha=float(alpha), beta=float(beta), prior_mean=float(m),
-        rho=float(rho_out), method=method, n_groups=j, ci=ci,
+        table=table,
+        alpha=float(alpha),
+        beta=float(beta),
+        prior_mean=float(m),
+        rho=float(rho_out),
+        method=method,
+        n_groups=j,
+        ci=ci,
     )
 
 

@@ -43,9 +43,10 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "da
 
 def _numeric(values: pd.Series, name: str) -> np.ndarray:
     try:
-        return pd.to_numeric(values, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        series = pd.to_numeric(values, errors="raise")
     except (ValueError, TypeError) as exc:
         raise TypeError(f"column {name!r} must be numeric") from exc
+    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 def _check_ci(ci: float) -> None:
@@ -54,8 +55,13 @@ def _check_ci(ci: float) -> None:
 
 
 def _welch(
-    n1: np.ndarray, m1: np.ndarray, v1: np.ndarray,
-    n2: np.ndarray, m2: np.ndarray, v2: np.ndarray, ci: float,
+    n1: np.ndarray,
+    m1: np.ndarray,
+    v1: np.ndarray,
+    n2: np.ndarray,
+    m2: np.ndarray,
+    v2: np.ndarray,
+    ci: float,
 ) -> dict[str, np.ndarray]:
     """Welch t for m2 - m1 from sufficient statistics (vectorised; NaN where n < 2)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -68,8 +74,15 @@ def _welch(
         p = 2.0 * stats.t.sf(np.abs(t), df)
         q = stats.t.ppf(0.5 + ci / 2.0, df)
     bad = (n1 < 2) | (n2 < 2) | ~(se > 0)
-    out = {"diff": diff, "se": se, "df": df, "t": t, "p_value": p,
-           "ci_low": diff - q * se, "ci_high": diff + q * se}
+    out = {
+        "diff": diff,
+        "se": se,
+        "df": df,
+        "t": t,
+        "p_value": p,
+        "ci_low": diff - q * se,
+        "ci_high": diff + q * se,
+    }
     for key in ("se", "df", "t", "p_value", "ci_low", "ci_high"):
         out[key] = np.where(bad, np.nan, out[key])
     out["diff"] = np.where((n1 < 1) | (n2 < 1), np.nan, diff)
@@ -77,7 +90,11 @@ def _welch(
 
 
 def _pivot_periods(
-    data: pd.DataFrame, group: str | None, period: str, before: object, after: object,
+    data: pd.DataFrame,
+    group: str | None,
+    period: str,
+    before: object,
+    after: object,
     value_cols: Sequence[str],
 ) -> pd.DataFrame:
     _require_frame(data)
@@ -171,8 +188,15 @@ def mean_change(
         raise ValueError("var must be non-negative")
     res = _welch(n1, m1, v1, n2, m2, v2, ci)
     out = pd.DataFrame(
-        {"n_before": n1.astype(int), "mean_before": m1, "var_before": v1,
-         "n_after": n2.astype(int), "mean_after": m2, "var_after": v2, **res}
+        {
+            "n_before": n1.astype(int),
+            "mean_before": m1,
+            "var_before": v1,
+            "n_after": n2.astype(int),
+            "mean_after": m2,
+            "var_after": v2,
+            **res,
+        }
     )
     if group is not None:
         out.insert(0, group, wide[group].to_numpy())
@@ -275,8 +299,12 @@ def proportion_change(
     bad = (n1 < 1) | (n2 < 1)
     out = pd.DataFrame(
         {
-            "successes_before": x1.astype(int), "n_before": n1.astype(int), "p_before": p1,
-            "successes_after": x2.astype(int), "n_after": n2.astype(int), "p_after": p2,
+            "successes_before": x1.astype(int),
+            "n_before": n1.astype(int),
+            "p_before": p1,
+            "successes_after": x2.astype(int),
+            "n_after": n2.astype(int),
+            "p_after": p2,
             "diff": np.where(bad, np.nan, d),
             "ci_low": np.where(bad, np.nan, lo),
             "ci_high": np.where(bad, np.nan, hi),
@@ -416,9 +444,16 @@ def compare_channels(
     se = sd / np.sqrt(n)
     q = stats.t.ppf(0.5 + ci / 2.0, n - 1)
     summary = pd.DataFrame(
-        {"channel": labels, "n": n.astype(int), "mean": m, "sd": sd, "se": se,
-         "ci_low": m - q * se, "ci_high": m + q * se,
-         "median": [float(np.median(g)) for g in groups]}
+        {
+            "channel": labels,
+            "n": n.astype(int),
+            "mean": m,
+            "sd": sd,
+            "se": se,
+            "ci_low": m - q * se,
+            "ci_high": m + q * se,
+            "median": [float(np.median(g)) for g in groups],
+        }
     )
     if test == "welch":
         if (v <= 0).any():
@@ -428,21 +463,33 @@ def compare_channels(
         statistic = f
     else:
         h = stats.kruskal(*groups)
-        statistic, df1, df2, pval = float(h.statistic), float(len(labels) - 1), math.nan, float(
-            h.pvalue
+        statistic, df1, df2, pval = (
+            float(h.statistic),
+            float(len(labels) - 1),
+            math.nan,
+            float(h.pvalue),
         )
     rows = []
     for i, j in itertools.combinations(range(len(labels)), 2):
-        w = _welch(n[i : i + 1], m[i : i + 1], v[i : i + 1], n[j : j + 1], m[j : j + 1],
-                   v[j : j + 1], ci)
+        w = _welch(
+            n[i : i + 1], m[i : i + 1], v[i : i + 1], n[j : j + 1], m[j : j + 1], v[j : j + 1], ci
+        )
         if test == "welch":
             p = float(w["p_value"][0])
         else:
             p = float(stats.mannwhitneyu(groups[j], groups[i], alternative="two-sided").pvalue)
-        rows.append({"channel_a": labels[i], "channel_b": labels[j],
-                     "diff": float(w["diff"][0]), "se": float(w["se"][0]),
-                     "df": float(w["df"][0]), "ci_low": float(w["ci_low"][0]),
-                     "ci_high": float(w["ci_high"][0]), "p_value": p})
+        rows.append(
+            {
+                "channel_a": labels[i],
+                "channel_b": labels[j],
+                "diff": float(w["diff"][0]),
+                "se": float(w["se"][0]),
+                "df": float(w["df"][0]),
+                "ci_low": float(w["ci_low"][0]),
+                "ci_high": float(w["ci_high"][0]),
+                "p_value": p,
+            }
+        )
     pairwise = pd.DataFrame(rows)
     pvals = pairwise["p_value"].to_numpy()
     finite = np.isfinite(pvals)
@@ -451,6 +498,13 @@ def compare_channels(
         adj[finite] = multipletests(pvals[finite], method=p_adjust)[1]
     pairwise["p_adjusted"] = adj
     return ChannelComparison(
-        summary=summary, test=test, statistic=float(statistic), df1=float(df1),
-        df2=float(df2), p_value=pval, pairwise=pairwise, p_adjust=p_adjust, ci=ci,
+        summary=summary,
+        test=test,
+        statistic=float(statistic),
+        df1=float(df1),
+        df2=float(df2),
+        p_value=pval,
+        pairwise=pairwise,
+        p_adjust=p_adjust,
+        ci=ci,
     )

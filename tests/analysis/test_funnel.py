@@ -31,8 +31,9 @@ Z10 = np.array([-3.0, -1.5, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 4.0])
 @pytest.fixture
 def ten() -> pd.DataFrame:
     # sigma = 1, target 0: s_j = 1/sqrt(n_j) = 1/2, 1/3, ..., 1/11 and mean_j = z_j * s_j
-    return pd.DataFrame({"library_id": [f"L{i}" for i in range(10)], "n": N10,
-                         "mean": Z10 / np.sqrt(N10)})
+    return pd.DataFrame(
+        {"library_id": [f"L{i}" for i in range(10)], "n": N10, "mean": Z10 / np.sqrt(N10)}
+    )
 
 
 def test_funnel_means__hand_computed_winsorised_phi_and_tau2(ten):
@@ -59,11 +60,14 @@ def test_funnel_means__no_winsorising_gives_dersimonian_laird():
     rng = np.random.default_rng(3)
     n = rng.integers(5, 200, 50)
     theta = 4 + rng.normal(0, 0.2, 50)
-    stats_frame = pd.DataFrame({
-        "library_id": range(50), "n": n,
-        "mean": [rng.normal(theta[j], 0.9, n[j]).mean() for j in range(50)],
-        "var": [rng.normal(0, 0.9, n[j]).var(ddof=1) for j in range(50)],
-    })
+    stats_frame = pd.DataFrame(
+        {
+            "library_id": range(50),
+            "n": n,
+            "mean": [rng.normal(theta[j], 0.9, n[j]).mean() for j in range(50)],
+            "var": [rng.normal(0, 0.9, n[j]).var(ddof=1) for j in range(50)],
+        }
+    )
     res = funnel_means(stats_frame, winsor=0.0)
     ref = combine_effects(stats_frame["mean"].to_numpy(), res.sigma**2 / n, method_re="dl")
     assert res.tau2 == pytest.approx(float(ref.tau2), rel=1e-10)
@@ -102,18 +106,21 @@ def test_funnel_proportions__arcsine_limits_by_hand():
 
 
 def test_funnel_proportions__limits_are_clipped_at_one():
-    data = pd.DataFrame({"library_id": ["a", "b", "c"], "successes": [5, 90, 180],
-                         "n": [5, 100, 200]})
+    data = pd.DataFrame(
+        {"library_id": ["a", "b", "c"], "successes": [5, 90, 180], "n": [5, 100, 200]}
+    )
     res = funnel_proportions(data, target=0.95, overdispersion="none").to_frame()
     # asin(sqrt(.95)) + 3.09/(2 sqrt 5) = 2.036 > pi/2: the upper limit is 1, not sin^2(2.036)
     assert res["upper_998"].iloc[0] == 1.0
     assert res["lower_998"].iloc[0] == pytest.approx(
-        math.sin(math.asin(math.sqrt(0.95)) - Z998 / (2 * math.sqrt(5))) ** 2, abs=1e-12)
+        math.sin(math.asin(math.sqrt(0.95)) - Z998 / (2 * math.sqrt(5))) ** 2, abs=1e-12
+    )
 
 
 def test_funnel_proportions__default_target_is_pooled_share():
-    data = pd.DataFrame({"library_id": list("abcd"), "successes": [8, 30, 45, 120],
-                         "n": [10, 50, 60, 150]})
+    data = pd.DataFrame(
+        {"library_id": list("abcd"), "successes": [8, 30, 45, 120], "n": [10, 50, 60, 150]}
+    )
     res = funnel_proportions(data)
     assert res.target == pytest.approx(203 / 270)
     assert res.target_transformed == pytest.approx(math.asin(math.sqrt(203 / 270)))
@@ -128,8 +135,9 @@ def test_funnel_curve__reproduces_library_limits(ten):
             np.testing.assert_allclose(curve[col], tab[col], atol=1e-14)
     data = pd.DataFrame({"library_id": list("abc"), "successes": [3, 40, 70], "n": [5, 50, 100]})
     pres = funnel_proportions(data)
-    np.testing.assert_allclose(funnel_curve(pres, [5, 50, 100])["upper_95"],
-                               pres.to_frame()["upper_95"], atol=1e-14)
+    np.testing.assert_allclose(
+        funnel_curve(pres, [5, 50, 100])["upper_95"], pres.to_frame()["upper_95"], atol=1e-14
+    )
 
 
 def test_funnel__rejects_bad_input(ten):
@@ -138,5 +146,6 @@ def test_funnel__rejects_bad_input(ten):
     with pytest.raises(ValueError, match="sigma"):
         funnel_means(ten, var=None)
     with pytest.raises(ValueError, match="target"):
-        funnel_proportions(pd.DataFrame({"library_id": [1, 2], "successes": [1, 2],
-                                         "n": [3, 4]}), target=1.0)
+        funnel_proportions(
+            pd.DataFrame({"library_id": [1, 2], "successes": [1, 2], "n": [3, 4]}), target=1.0
+        )

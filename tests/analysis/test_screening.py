@@ -108,7 +108,11 @@ def test_psychsyn_critval__lists_bfi_pairs_in_r_order(bfi):
     # analysis.md §3.4 (R careless): N2-N1 .7070, N3-N1 .5564, N3-N2 .5491, N4-N3 .5195,
     # A5-A3 .5041
     assert list(zip(got["item1"], got["item2"], strict=True)) == [
-        ("N2", "N1"), ("N3", "N1"), ("N3", "N2"), ("N4", "N3"), ("A5", "A3")
+        ("N2", "N1"),
+        ("N3", "N1"),
+        ("N3", "N2"),
+        ("N4", "N3"),
+        ("A5", "A3"),
     ]
     np.testing.assert_allclose(got["r"], [0.7070, 0.5564, 0.5491, 0.5195, 0.5041], atol=5e-5)
 
@@ -139,12 +143,26 @@ def test_irv__uses_n_minus_1_divisor():
 def test_evenodd__hand_computed_spearman_brown_sign():
     # two scales of 4 items; even means (items 2, 4) and odd means (items 1, 3)
     data = pd.DataFrame(
-        {"a1": [1.0, 5.0], "a2": [2.0, 1.0], "a3": [1.0, 5.0], "a4": [2.0, 1.0],
-         "b1": [4.0, 1.0], "b2": [5.0, 5.0], "b3": [4.0, 3.0], "b4": [5.0, 5.0],
-         "c1": [3.0, 2.0], "c2": [3.0, 2.0], "c3": [3.0, 2.0], "c4": [3.0, 2.0]}
+        {
+            "a1": [1.0, 5.0],
+            "a2": [2.0, 1.0],
+            "a3": [1.0, 5.0],
+            "a4": [2.0, 1.0],
+            "b1": [4.0, 1.0],
+            "b2": [5.0, 5.0],
+            "b3": [4.0, 3.0],
+            "b4": [5.0, 5.0],
+            "c1": [3.0, 2.0],
+            "c2": [3.0, 2.0],
+            "c3": [3.0, 2.0],
+            "c4": [3.0, 2.0],
+        }
     )
-    scales = {"a": ["a1", "a2", "a3", "a4"], "b": ["b1", "b2", "b3", "b4"],
-              "c": ["c1", "c2", "c3", "c4"]}
+    scales = {
+        "a": ["a1", "a2", "a3", "a4"],
+        "b": ["b1", "b2", "b3", "b4"],
+        "c": ["c1", "c2", "c3", "c4"],
+    }
     got = evenodd(data, scales=scales)["evenodd"]
     # row 0: even (2, 5, 3), odd (1, 4, 3): r = 0.9933992, SB = 2r/(1+r)
     e, o = np.array([2, 5, 3.0]), np.array([1, 4, 3.0])
@@ -161,8 +179,12 @@ def test_evenodd__needs_two_scales():
 
 def test_page_speed__two_seconds_per_item_rule():
     timings = pd.DataFrame(
-        {"response_id": ["r1", "r1", "r2", "r2"], "page": [1, 2, 1, 2],
-         "seconds": [10.0, 30.0, 40.0, 60.0], "n_items": [10, 10, 10, 10]}
+        {
+            "response_id": ["r1", "r1", "r2", "r2"],
+            "page": [1, 2, 1, 2],
+            "seconds": [10.0, 30.0, 40.0, 60.0],
+            "n_items": [10, 10, 10, 10],
+        }
     )
     got = page_speed(timings)
     # r1 page 1: 1.0 s/item (fast), page 2: 3.0 s/item; r2 pages 4 and 6 s/item
@@ -182,10 +204,12 @@ def test_device_bursts__sliding_window_count():
     t0 = pd.Timestamp("2025-03-01 10:00:00")
     offsets = [0, 10, 20, 30, 40, 500, 1000, 1010]
     subs = pd.DataFrame(
-        {"response_id": [f"r{i}" for i in range(8)] + ["w1"],
-         "device_id": ["k1"] * 5 + ["k1", "k2", "k2"] + [None],
-         "answered_at": [t0 + pd.Timedelta(seconds=s) for s in offsets]
-         + [t0 + pd.Timedelta(seconds=15)]}
+        {
+            "response_id": [f"r{i}" for i in range(8)] + ["w1"],
+            "device_id": ["k1"] * 5 + ["k1", "k2", "k2"] + [None],
+            "answered_at": [t0 + pd.Timedelta(seconds=s) for s in offsets]
+            + [t0 + pd.Timedelta(seconds=15)],
+        }
     )
     got = device_bursts(subs, window_seconds=120, min_count=5)
     # five k1 submissions within 40 s form a burst; the one 500 s later stands alone;
@@ -198,12 +222,16 @@ def test_device_bursts__sliding_window_count():
 def test_screen_responses__requires_two_indices_by_default():
     rng = np.random.default_rng(1)
     items = [f"q{i}" for i in range(8)]
-    data = pd.DataFrame(rng.integers(1, 6, size=(40, 8)).astype(float), columns=items,
-                        index=[f"r{i}" for i in range(40)])
+    data = pd.DataFrame(
+        rng.integers(1, 6, size=(40, 8)).astype(float),
+        columns=items,
+        index=[f"r{i}" for i in range(40)],
+    )
     data.loc["r0"] = 3.0  # straight-liner (longstring 8 >= 4)
     data.loc["r1"] = 4.0  # straight-liner, and fast
-    timings = pd.DataFrame({"response_id": data.index, "page": 1,
-                            "seconds": [60.0] * 40, "n_items": 8})
+    timings = pd.DataFrame(
+        {"response_id": data.index, "page": 1, "seconds": [60.0] * 40, "n_items": 8}
+    )
     timings.loc[timings["response_id"] == "r1", "seconds"] = 8.0  # 1 s per item
     timings.loc[timings["response_id"] == "r2", "seconds"] = 8.0  # fast only
     policy = ScreeningPolicy(mahad_confidence=None, psychsyn_max=None)
@@ -214,15 +242,18 @@ def test_screen_responses__requires_two_indices_by_default():
     assert int(got["flagged"].sum()) == 1
     # flag, never drop
     assert len(got) == len(data)
-    one = screen_responses(data, timings=timings,
-                           policy=ScreeningPolicy(mahad_confidence=None, psychsyn_max=None,
-                                                  min_flags=1))
+    one = screen_responses(
+        data,
+        timings=timings,
+        policy=ScreeningPolicy(mahad_confidence=None, psychsyn_max=None, min_flags=1),
+    )
     assert one.loc[["r0", "r1", "r2"], "flagged"].tolist() == [True, True, True]
 
 
 def test_screen_responses__bfi_flags_are_consistent_with_indices(bfi, ref):
-    got = screen_responses(bfi, items=BFI_ITEMS, scales=BFI_SCALES,
-                           reverse_keyed=BFI_REVERSED, item_range=(1, 6))
+    got = screen_responses(
+        bfi, items=BFI_ITEMS, scales=BFI_SCALES, reverse_keyed=BFI_REVERSED, item_range=(1, 6)
+    )
     assert int(got["mahad_flag"].sum()) == 225
     # evenodd > -.30 on the R values (NA never flags)
     assert int(got["evenodd_flag"].sum()) == int((ref["evenodd"] > -0.30).sum())
@@ -255,9 +286,38 @@ def test_with_and_without__long_data_matched_by_response_column():
 
 
 def test_items_wide__pivots_long_answers_in_given_order():
-    long = pd.DataFrame({"response_id": [1, 1, 2], "question_id": ["q2", "q1", "q1"],
-                         "value": [5, 4, 3]})
+    long = pd.DataFrame(
+        {"response_id": [1, 1, 2], "question_id": ["q2", "q1", "q1"], "value": [5, 4, 3]}
+    )
     got = items_wide(long, items=["q1", "q2"])
     assert list(got.columns) == ["q1", "q2"]
     assert got.loc[1].tolist() == [4.0, 5.0]
     assert np.isnan(got.loc[2, "q2"])
+
+
+def test_device_bursts__matches_brute_force_definition():
+    rng = np.random.default_rng(4)
+    secs = rng.uniform(0, 1200, 90)
+    subs = pd.DataFrame(
+        {"response_id": range(90), "device_id": rng.integers(0, 3, 90), "answered_at": secs}
+    )
+    got = device_bursts(subs, window_seconds=60, min_count=4)
+    for dev, part in subs.groupby("device_id"):
+        t = part["answered_at"].to_numpy()
+        for rid, tk in zip(part["response_id"], t, strict=True):
+            # largest count over windows [ta, ta + 60] of this device that contain tk
+            best = max(int(((t >= ta) & (t <= ta + 60)).sum()) for ta in t if ta <= tk <= ta + 60)
+            assert got.loc[rid, "burst_size"] == best, (dev, rid)
+
+
+def test_screen_responses__singular_covariance_reports_missing_distance():
+    # 3 responses, 5 items: the covariance matrix cannot be inverted
+    data = pd.DataFrame(
+        [[1, 2, 3, 4, 5], [2, 2, 2, 2, 2], [5, 4, 3, 2, 1]], columns=list("abcde"), dtype=float
+    )
+    with pytest.raises(ValueError, match="singular"):
+        mahalanobis(data)
+    got = screen_responses(data)
+    assert got["mahad_d2"].isna().all()
+    assert not got["mahad_flag"].any()
+    assert got["longstr"].tolist() == [1.0, 5.0, 1.0]

@@ -50,9 +50,7 @@ def mixedlm_reml(sim):
 
 def _blups(fit) -> tuple[pd.Series, pd.Series]:
     blup = pd.Series({k: float(v.iloc[0]) for k, v in fit.random_effects.items()})
-    pev = pd.Series(
-        {k: float(np.asarray(v).ravel()[0]) for k, v in fit.random_effects_cov.items()}
-    )
+    pev = pd.Series({k: float(np.asarray(v).ravel()[0]) for k, v in fit.random_effects_cov.items()})
     return blup, pev
 
 
@@ -88,7 +86,8 @@ def test_shrink_means__ml_matches_statsmodels_mixedlm(sim):
         v = sigma2 + n * tau2
         return -0.5 * float(
             np.sum((n - 1) * np.log(sigma2) + np.log(v) + n * (ybar - mu) ** 2 / v)
-            + w_ss / sigma2 + big_n * np.log(2 * np.pi)
+            + w_ss / sigma2
+            + big_n * np.log(2 * np.pi)
         )
 
     mu_sm = float(fit.fe_params.iloc[0])
@@ -107,8 +106,12 @@ def test_shrink_means__aggregates_give_same_result_as_rows(sim):
 
 def test_shrink_means__posterior_sd_matches_henderson_equations():
     stats_frame = pd.DataFrame(
-        {"library_id": list("abcde"), "n": [3, 10, 25, 60, 150],
-         "mean": [4.6, 4.0, 4.3, 3.9, 4.1], "var": [1.1, 0.7, 0.9, 0.8, 0.85]}
+        {
+            "library_id": list("abcde"),
+            "n": [3, 10, 25, 60, 150],
+            "mean": [4.6, 4.0, 4.3, 3.9, 4.1],
+            "var": [1.1, 0.7, 0.9, 0.8, 0.85],
+        }
     )
     res = shrink_means(stats_frame, mu_uncertainty=True)
     tau2, sigma2 = res.tau2, res.sigma2
@@ -126,8 +129,7 @@ def test_shrink_means__posterior_sd_matches_henderson_equations():
         e = np.zeros(6)
         e[0] = e[j + 1] = 1.0
         pev = e @ c_inv @ e  # Var(mu_hat + u_hat_j - theta_j)
-        assert res.table["posterior_mean"].iloc[j] == pytest.approx(sol[0] + sol[j + 1],
-                                                                    abs=1e-12)
+        assert res.table["posterior_mean"].iloc[j] == pytest.approx(sol[0] + sol[j + 1], abs=1e-12)
         assert res.table["posterior_sd"].iloc[j] == pytest.approx(math.sqrt(pev), abs=1e-12)
     z = stats.norm.ppf(0.975)
     np.testing.assert_allclose(
@@ -138,8 +140,9 @@ def test_shrink_means__posterior_sd_matches_henderson_equations():
 def test_shrink_means__balanced_reml_equals_anova_by_hand():
     # 4 libraries x 3 responses
     y = {"a": [4.0, 5.0, 6.0], "b": [2.0, 3.0, 4.0], "c": [6.0, 6.0, 9.0], "d": [1.0, 2.0, 6.0]}
-    rows = pd.DataFrame([(k, v) for k, vals in y.items() for v in vals],
-                        columns=["library_id", "value"])
+    rows = pd.DataFrame(
+        [(k, v) for k, vals in y.items() for v in vals], columns=["library_id", "value"]
+    )
     # means 5, 3, 7, 3; grand 4.5; SSB = 3*(0.25+2.25+6.25+2.25) = 33, MSB = 11
     # SSW = 2 + 2 + 6 + 14 = 24, MSW = 24/8 = 3; tau2 = (11 - 3)/3 = 8/3
     for method in ("reml", "anova"):
@@ -154,8 +157,7 @@ def test_shrink_means__balanced_reml_equals_anova_by_hand():
 
 
 def test_shrink_means__no_between_variance_pools_completely():
-    rows = pd.DataFrame({"library_id": np.repeat(list("abcd"), 3),
-                         "value": [1.0, 2.0, 3.0] * 4})
+    rows = pd.DataFrame({"library_id": np.repeat(list("abcd"), 3), "value": [1.0, 2.0, 3.0] * 4})
     res = shrink_means_from_rows(rows)
     assert res.tau2 == 0.0
     tab = res.to_frame()
@@ -170,8 +172,9 @@ def test_shrink_means__small_libraries_shrink_more(sim):
 
 
 def test_shrink_means__rejects_bad_input():
-    ok = pd.DataFrame({"library_id": ["a", "b"], "n": [3, 4], "mean": [1.0, 2.0],
-                       "var": [1.0, 1.0]})
+    ok = pd.DataFrame(
+        {"library_id": ["a", "b"], "n": [3, 4], "mean": [1.0, 2.0], "var": [1.0, 1.0]}
+    )
     with pytest.raises(ValueError, match="two groups"):
         shrink_means(ok.iloc[:1])
     with pytest.raises(ValueError, match="n must be"):
@@ -188,9 +191,11 @@ def test_shrink_means__rejects_bad_input():
 
 
 PROPS = pd.DataFrame(
-    {"library_id": [f"L{i}" for i in range(8)],
-     "successes": [3, 18, 40, 9, 70, 12, 1, 55],
-     "n": [5, 30, 50, 20, 100, 15, 4, 60]}
+    {
+        "library_id": [f"L{i}" for i in range(8)],
+        "successes": [3, 18, 40, 9, 70, 12, 1, 55],
+        "n": [5, 30, 50, 20, 100, 15, 4, 60],
+    }
 )
 
 
@@ -201,8 +206,12 @@ def test_shrink_proportions__ml_matches_scipy_betabinom_fit():
     def negll(p: np.ndarray) -> float:
         return -float(stats.betabinom.logpmf(x, n, math.exp(p[0]), math.exp(p[1])).sum())
 
-    ref = optimize.minimize(negll, np.log([2.0, 1.0]), method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    ref = optimize.minimize(
+        negll,
+        np.log([2.0, 1.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+    )
     a_ref, b_ref = np.exp(ref.x)
     assert res.alpha == pytest.approx(a_ref, rel=1e-3)
     assert res.beta == pytest.approx(b_ref, rel=1e-3)
@@ -236,8 +245,7 @@ def test_shrink_proportions__posterior_is_beta_with_updated_parameters():
 
 
 def test_shrink_proportions__identical_shares_pool_completely():
-    same = pd.DataFrame({"library_id": list("abc"), "successes": [5, 10, 20],
-                         "n": [10, 20, 40]})
+    same = pd.DataFrame({"library_id": list("abc"), "successes": [5, 10, 20], "n": [10, 20, 40]})
     for method in ("moments", "ml"):
         res = shrink_proportions(same, method=method)
         assert math.isinf(res.alpha) and res.rho == 0.0
@@ -264,8 +272,9 @@ def test_shrink_proportions__rejects_counts_above_n():
 
 
 def test_rank_intervals__two_groups_match_normal_probability():
-    data = pd.DataFrame({"library_id": ["a", "b"], "posterior_mean": [4.1, 4.0],
-                         "posterior_sd": [0.1, 0.15]})
+    data = pd.DataFrame(
+        {"library_id": ["a", "b"], "posterior_mean": [4.1, 4.0], "posterior_sd": [0.1, 0.15]}
+    )
     got = rank_intervals(data, n_sim=20000, seed=3).set_index("library_id")
     p_a_first = stats.norm.cdf(0.1 / math.sqrt(0.1**2 + 0.15**2))  # 0.7104
     mc_se = math.sqrt(p_a_first * (1 - p_a_first) / 20000)
@@ -276,8 +285,13 @@ def test_rank_intervals__two_groups_match_normal_probability():
 
 
 def test_rank_intervals__separated_groups_have_exact_ranks_and_seed_is_reproducible():
-    data = pd.DataFrame({"library_id": list("abcd"), "posterior_mean": [1.0, 4.0, 2.0, 3.0],
-                         "posterior_sd": [0.01, 0.01, 0.01, 0.0]})
+    data = pd.DataFrame(
+        {
+            "library_id": list("abcd"),
+            "posterior_mean": [1.0, 4.0, 2.0, 3.0],
+            "posterior_sd": [0.01, 0.01, 0.01, 0.0],
+        }
+    )
     got = rank_intervals(data)
     assert got["library_id"].tolist() == ["b", "d", "c", "a"]
     assert got["rank_low"].tolist() == [1, 2, 3, 4]
@@ -290,19 +304,23 @@ def test_rank_intervals__separated_groups_have_exact_ranks_and_seed_is_reproduci
 
 
 def test_rank_intervals__beta_posteriors_match_numerical_integration():
-    tab = pd.DataFrame({"library_id": ["a", "b"], "posterior_mean": [12 / 20, 10 / 20],
-                        "post_alpha": [12.0, 10.0], "post_beta": [8.0, 10.0]})
+    tab = pd.DataFrame(
+        {
+            "library_id": ["a", "b"],
+            "posterior_mean": [12 / 20, 10 / 20],
+            "post_alpha": [12.0, 10.0],
+            "post_beta": [8.0, 10.0],
+        }
+    )
     got = rank_intervals(tab, distribution="beta", n_sim=20000, seed=2).set_index("library_id")
     # P(A > B) = integral of f_A(t) F_B(t) dt for independent Beta(12, 8), Beta(10, 10)
-    p_a, _ = integrate.quad(lambda t: stats.beta.pdf(t, 12, 8) * stats.beta.cdf(t, 10, 10),
-                            0, 1)
+    p_a, _ = integrate.quad(lambda t: stats.beta.pdf(t, 12, 8) * stats.beta.cdf(t, 10, 10), 0, 1)
     mc_se = math.sqrt(p_a * (1 - p_a) / 20000)
     assert got.loc["a", "p_top"] == pytest.approx(p_a, abs=4 * mc_se)
 
 
 def test_rank_intervals__holds_pooled_beta_posteriors_fixed():
-    same = pd.DataFrame({"library_id": list("abc"), "successes": [5, 10, 20],
-                         "n": [10, 20, 40]})
+    same = pd.DataFrame({"library_id": list("abc"), "successes": [5, 10, 20], "n": [10, 20, 40]})
     tab = shrink_proportions(same).to_frame()
     got = rank_intervals(tab, distribution="beta")
     # all three are the same point 0.5: every draw is a three-way tie at rank 2

@@ -33,8 +33,10 @@ def _summ(values: np.ndarray) -> dict[str, float]:
 def test_mean_change__matches_scipy_welch_on_raw_rows():
     rng = np.random.default_rng(0)
     raw = {
-        ("L1", "2024"): rng.normal(4.0, 1.0, 30), ("L1", "2025"): rng.normal(4.4, 0.6, 45),
-        ("L2", "2024"): rng.normal(3.5, 0.8, 12), ("L2", "2025"): rng.normal(3.4, 1.3, 9),
+        ("L1", "2024"): rng.normal(4.0, 1.0, 30),
+        ("L1", "2025"): rng.normal(4.4, 0.6, 45),
+        ("L2", "2024"): rng.normal(3.5, 0.8, 12),
+        ("L2", "2025"): rng.normal(3.4, 1.3, 9),
     }
     stats_frame = pd.DataFrame(
         [{"library_id": lib, "period": per, **_summ(v)} for (lib, per), v in raw.items()]
@@ -53,11 +55,15 @@ def test_mean_change__matches_scipy_welch_on_raw_rows():
 
 
 def test_mean_change__keeps_library_missing_a_period_with_nan():
-    stats_frame = pd.DataFrame({
-        "library_id": ["a", "a", "b", "c", "c"], "period": ["p1", "p2", "p2", "p1", "p2"],
-        "n": [10, 12, 8, 1, 5], "mean": [4.0, 4.5, 3.0, 5.0, 4.0],
-        "var": [1.0, 1.0, 0.5, np.nan, 0.4],
-    })
+    stats_frame = pd.DataFrame(
+        {
+            "library_id": ["a", "a", "b", "c", "c"],
+            "period": ["p1", "p2", "p2", "p1", "p2"],
+            "n": [10, 12, 8, 1, 5],
+            "mean": [4.0, 4.5, 3.0, 5.0, 4.0],
+            "var": [1.0, 1.0, 0.5, np.nan, 0.4],
+        }
+    )
     got = mean_change(stats_frame, before="p1", after="p2").set_index("library_id")
     assert list(got.index) == ["a", "b", "c"]
     assert got.loc["b", "n_before"] == 0 and np.isnan(got.loc["b", "diff"])
@@ -86,11 +92,18 @@ def test_proportion_change__newcombe_1998_published_example():
 def test_proportion_change__matches_statsmodels_newcombe_and_ztest(
     x_after, n_after, x_before, n_before
 ):
-    d = pd.DataFrame({"library_id": ["L", "L"], "period": [1, 2],
-                      "successes": [x_before, x_after], "n": [n_before, n_after]})
+    d = pd.DataFrame(
+        {
+            "library_id": ["L", "L"],
+            "period": [1, 2],
+            "successes": [x_before, x_after],
+            "n": [n_before, n_after],
+        }
+    )
     got = proportion_change(d, before=1, after=2).iloc[0]
-    low, high = confint_proportions_2indep(x_after, n_after, x_before, n_before,
-                                           method="newcomb", compare="diff")
+    low, high = confint_proportions_2indep(
+        x_after, n_after, x_before, n_before, method="newcomb", compare="diff"
+    )
     assert got["ci_low"] == pytest.approx(low, abs=1e-12)
     assert got["ci_high"] == pytest.approx(high, abs=1e-12)
     z, p = proportions_ztest([x_after, x_before], [n_after, n_before])
@@ -114,16 +127,20 @@ def channels() -> pd.DataFrame:
     sizes = {"qr": 20, "kiosk": 35, "web": 15, "paper": 25}
     shift = {"qr": 0.0, "kiosk": 0.6, "web": 0.2, "paper": -0.2}
     sd = {"qr": 1.0, "kiosk": 0.6, "web": 1.4, "paper": 0.9}
-    return pd.DataFrame([
-        {"channel": c, "value": 4 + shift[c] + sd[c] * rng.standard_normal()}
-        for c, k in sizes.items() for _ in range(k)
-    ])
+    return pd.DataFrame(
+        [
+            {"channel": c, "value": 4 + shift[c] + sd[c] * rng.standard_normal()}
+            for c, k in sizes.items()
+            for _ in range(k)
+        ]
+    )
 
 
 def test_compare_channels__welch_anova_matches_statsmodels(channels):
     got = compare_channels(channels)
-    ref = anova_oneway(channels["value"], channels["channel"], use_var="unequal",
-                       welch_correction=True)
+    ref = anova_oneway(
+        channels["value"], channels["channel"], use_var="unequal", welch_correction=True
+    )
     assert got.statistic == pytest.approx(float(ref.statistic), rel=1e-10)
     assert got.df1 == pytest.approx(3.0)
     assert got.df2 == pytest.approx(float(ref.df[1]), rel=1e-10)
@@ -143,8 +160,7 @@ def test_compare_channels__summary_and_pairwise_match_scipy(channels):
     assert len(pw) == 6
     raw_p = []
     for _, row in pw.iterrows():
-        ref = stats.ttest_ind(groups[row["channel_b"]], groups[row["channel_a"]],
-                              equal_var=False)
+        ref = stats.ttest_ind(groups[row["channel_b"]], groups[row["channel_a"]], equal_var=False)
         assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-10)
         ci = ref.confidence_interval()
         assert row["ci_low"] == pytest.approx(ci.low, rel=1e-10)
@@ -154,8 +170,9 @@ def test_compare_channels__summary_and_pairwise_match_scipy(channels):
 
 
 def test_compare_channels__kruskal_wallis_by_hand():
-    data = pd.DataFrame({"channel": ["qr"] * 3 + ["kiosk"] * 3 + ["web"] * 3,
-                         "value": [1, 2, 3, 4, 5, 6, 7, 8, 9]})
+    data = pd.DataFrame(
+        {"channel": ["qr"] * 3 + ["kiosk"] * 3 + ["web"] * 3, "value": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
+    )
     got = compare_channels(data, test="kruskal")
     # rank sums 6, 15, 24: H = 12/(9*10) * (36 + 225 + 576)/3 - 3*10 = 37.2 - 30 = 7.2
     assert got.statistic == pytest.approx(7.2, abs=1e-12)

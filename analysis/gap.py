@@ -25,12 +25,10 @@ from analysis.indices import _check_by
 from analysis.indices import _check_confidence
 from analysis.indices import _check_frame
 from analysis.indices import _check_range
-from analysis.indices import _groups
-from analysis.indices import _long
+from analysis.indices import _Grouping
 from analysis.indices import _names
 from analysis.indices import _numeric
 from analysis.indices import _range
-from analysis.indices import _summarise
 
 __all__ = [
     "gap_scores",
@@ -114,36 +112,30 @@ def _aggregate(frame: pd.DataFrame, units: Mapping[str, Sequence[str]], need: in
 
 
 def _paired(
-    keys: pd.DataFrame,
-    by: Sequence[str],
+    grouping: _Grouping,
     roles: Mapping[str, pd.DataFrame],
     diffs: Mapping[str, pd.DataFrame],
     confidence: float,
 ) -> pd.DataFrame:
-    """Means and sds per role and mean/se/t interval per difference, per group and unit."""
-    kcols = [*by, "unit"]
-    parts = []
-    for k, (role, frame) in enumerate(roles.items()):
-        s = _summarise(_long(keys, frame, "unit"), kcols, "value", confidence)
-        wanted = [*kcols, "n", "mean", "sd"] if k == 0 else [*kcols, "mean", "sd"]
-        parts.append(
-            s.loc[:, wanted].rename(columns={"mean": f"mean_{role}", "sd": f"sd_{role}"})
-        )
+    """Means and sds per role and mean/se/t interval per difference, per group and unit.
+
+    Every frame has the units as columns and the respondents as rows.
+    """
+    merged = None
+    for role, frame in roles.items():
+        s = grouping.describe(frame, "unit", confidence, median=False)
+        if merged is None:
+            merged = s.loc[:, [*grouping.by, "unit", "n"]]
+        merged[f"mean_{role}"] = s["mean"].to_numpy()
+        merged[f"sd_{role}"] = s["sd"].to_numpy()
+    if merged is None:
+        raise ValueError("no rating columns to summarise")
     for name, frame in diffs.items():
-        s = _summarise(_long(keys, frame, "unit"), kcols, "value", confidence)
-        parts.append(
-            s.loc[:, [*kcols, "mean", "se", "ci_low", "ci_high"]].rename(
-                columns={
-                    "mean": name,
-                    "se": f"{name}_se",
-                    "ci_low": f"{name}_ci_low",
-                    "ci_high": f"{name}_ci_high",
-                }
-            )
-        )
-    merged = parts[0]
-    for part in parts[1:]:
-        merged = merged.merge(part, on=kcols, how="outer", sort=False)
+        s = grouping.describe(frame, "unit", confidence, median=False)
+        merged[name] = s["mean"].to_numpy()
+        merged[f"{name}_se"] = s["se"].to_numpy()
+        merged[f"{name}_ci_low"] = s["ci_low"].to_numpy()
+        merged[f"{name}_ci_high"] = s["ci_high"].to_numpy()
     return merged
 
 
@@ -229,7 +221,7 @@ def gap_scores(
     if isinstance(min_answered, bool) or not isinstance(min_answered, int) or min_answered < 1:
         raise ValueError("min_answered must be a positive int")
     masked, _ = _battery(data, items_, cols, na_column)
-    keys = _groups(data, by_)
+    grouping = _Grouping(data, by_)
     levels: list[tuple[str, dict[str, tuple[str, ...]]]] = [
         ("item", {i: (i,) for i in items_})
     ]
@@ -244,8 +236,7 @@ def gap_scores(
         else:
             m, d, p = (_aggregate(masked[c], units, min_answered) for c in cols)
         table = _paired(
-            keys,
-            by_,
+            grouping,
             {"minimum": m, "desired": d, "perceived": p},
             {"adequacy_gap": p - m, "superiority_gap": p - d, "zot_width": d - m},
             conf,
@@ -335,8 +326,8 @@ def importance_performance(
         fixed = (float(crosshair[0]), float(crosshair[1]))
     masked, _ = _battery(data, items_, cols, na_column)
     imp, perf = (masked[c] for c in cols)
-    keys = _groups(data, by_)
-    out = _paired(keys, by_, {"importance": imp, "performance": perf}, {"gap": perf - imp}, conf)
+    grouping = _Grouping(data, by_)
+    out = _paired(grouping, {"importance": imp, "performance": perf}, {"gap": perf - imp}, conf)
     out = out.rename(columns={"unit": "item"})
     if fixed is not None:
         out["importance_cut"] = fixed[0]
@@ -475,9 +466,10 @@ def servqual_scores(
     e_dim = _aggregate(expect, dims, 1)
     p_dim = _aggregate(percept, dims, 1)
     g_dim = _aggregate(percept - expect, dims, 1)
-    keys = _groups(data, by_)
+    grouping = _Grouping(data, by_)
+    keys = data.loc[:, list(by_)]
     kcols = [*by_, "unit"]
-    table = _paired(keys, by_, {"expectation": e_dim, "perception": p_dim}, {"gap": g_dim}, conf)
+    table = _paired(grouping, {"expectation": e_dim, "perception": p_dim}, {"gap": g_dim}, conf)
     wanted = [*kcols, "n", "mean_expectation", "mean_perception", "gap"]
     wanted += ["gap_se", "gap_ci_low", "gap_ci_high"]
     table = table.loc[:, wanted].rename(
@@ -511,8 +503,8 @@ def servqual_scores(
     summary = {"unweighted": g_dim.mean(axis=1).where(complete)}
     if resp_w is not None:
         summary["weighted"] = (g_dim * resp_w / 100.0).sum(axis=1, min_count=1).where(complete)
-    srows = _summarise(
-        _long(keys, pd.DataFrame(summary, index=data.index), "unit"), kcols, "value", conf
+    srows = grouping.describe(
+        pd.DataFrame(summary, index=data.index), "unit", conf, median=False
     )
     srows = srows.loc[:, [*kcols, "n", "mean", "se", "ci_low", "ci_high"]].rename(
         columns={"mean": "gap"}

@@ -42,8 +42,6 @@ __all__ = [
 #: Column names the functions create; a ``by`` column may not use them.
 _RESERVED = frozenset({"item", "dimension", "unit", "value", "_unit", "_all"})
 
-#: Summary columns produced by :func:`_summarise`, in output order.
-SUMMARY_COLUMNS = ("n", "mean", "sd", "median", "se", "ci_low", "ci_high")
 
 ScaleRange = tuple[float, float]
 Ranges = ScaleRange | Mapping[str, ScaleRange] | None
@@ -73,7 +71,7 @@ def _names(value: object, what: str, *, allow_empty: bool = False) -> tuple[str,
         raise ValueError(f"{what} must name at least one column")
     if len(set(names)) != len(names):
         raise ValueError(f"{what} contains duplicates: {list(names)}")
-    return names  # type: ignore[return-value]
+    return tuple(str(name) for name in names)
 
 
 def _check_frame(data: object, columns: Iterable[str], *, what: str = "data") -> None:
@@ -108,16 +106,17 @@ def _check_confidence(confidence: object) -> float:
 
 def _numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Return ``data[columns]`` as float64 (missing -> NaN); reject non-numeric columns."""
-    out: dict[str, pd.Series] = {}
-    for col in columns:
+    out = np.empty((len(data), len(columns)), dtype="float64")
+    for k, col in enumerate(columns):
         s = data[col]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             try:
                 s = pd.to_numeric(s, errors="raise")
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"column {col!r} holds non-numeric values") from exc
-        out[col] = s.astype("float64")
-    return pd.DataFrame(out, index=data.index)
+        out[:, k] = s.astype("float64").to_numpy()
+    # one float block: later group-bys need not consolidate column by column
+    return pd.DataFrame(out, index=data.index, columns=list(columns))
 
 
 def _check_range(values: pd.DataFrame, ranges: Mapping[str, ScaleRange]) -> None:
@@ -170,19 +169,72 @@ def _ranges(scale_range: Ranges, items: Sequence[str], *, required: Iterable[str
     return out
 
 
-def _groups(data: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """The grouping columns as a frame (an empty-column frame when ``by`` is empty)."""
-    return data.loc[:, list(by)]
+class _Grouping:
+    """Rows of ``data`` mapped once to integer group codes ``0..G-1`` (sorted by key).
 
+    Aggregating a wide frame by these codes avoids melting it to long format, which
+    would repeat the (string) grouping keys once per item.
+    """
 
-def _long(keys: pd.DataFrame, values: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """Melt ``values`` next to the grouping ``keys``; ``unit`` keeps the column order."""
-    frame = pd.concat([keys, values], axis=1)
-    long = frame.melt(
-        id_vars=list(keys.columns), value_vars=list(values.columns), var_name=unit
-    )
-    long[unit] = pd.Categorical(long[unit], categories=list(values.columns), ordered=True)
-    return long
+    __slots__ = ("by", "codes", "keys")
+
+    def __init__(self, data: pd.DataFrame, by: Sequence[str]) -> None:
+        self.by = list(by)
+        if self.by:
+            grouped = data.groupby(self.by, sort=True, dropna=False)
+            self.codes = grouped.ngroup().to_numpy()
+            self.keys = grouped.size().reset_index().loc[:, self.by]
+        else:
+            self.codes = np.zeros(len(data), dtype="int64")
+            self.keys = pd.DataFrame(index=pd.RangeIndex(1 if len(data) else 0))
+
+    def _frame(self, units: Sequence[str], unit: str | None) -> pd.DataFrame:
+        """The key rows repeated once per unit (group-major), plus the unit column."""
+        n_units = len(units)
+        out = self.keys.iloc[np.repeat(np.arange(len(self.keys)), n_units)].reset_index(
+            drop=True
+        )
+        if unit is not None:
+            out[unit] = np.tile(np.asarray(units, dtype=object), len(self.keys))
+        return out
+
+    def describe(
+        self,
+        values: pd.DataFrame,
+        unit: str | None,
+        confidence: float,
+        *,
+        median: bool = True,
+    ) -> pd.DataFrame:
+        """n, mean, sd, (median,) se and the t interval per group and column of ``values``.
+
+        With ``unit=None`` ``values`` must have one column and no unit column is added.
+        """
+        grouped = values.groupby(self.codes, sort=True)
+        out = self._frame(list(values.columns), unit)
+        n = grouped.count().to_numpy().ravel()
+        sd = grouped.std().to_numpy().ravel()
+        out["n"] = n.astype("int64")
+        out["mean"] = grouped.mean().to_numpy().ravel()
+        out["sd"] = sd
+        if median:
+            out["median"] = grouped.median().to_numpy().ravel()
+        se, half = _t_parts(n, sd, confidence)
+        out["se"] = se
+        out["ci_low"] = out["mean"] - half
+        out["ci_high"] = out["mean"] + half
+        return out
+
+    def tally(self, frames: Mapping[str, pd.DataFrame], unit: str) -> pd.DataFrame:
+        """Per group and unit: ``n`` (answered, from the first frame) and each frame's sum."""
+        first = next(iter(frames.values()))
+        out = self._frame(list(first.columns), unit)
+        out["n"] = first.groupby(self.codes, sort=True).count().to_numpy().ravel()
+        out["n"] = out["n"].astype("int64")
+        for name, frame in frames.items():
+            sums = frame.groupby(self.codes, sort=True).sum().to_numpy().ravel()
+            out[name] = sums.astype("int64")
+        return out
 
 
 def _t_parts(
@@ -198,29 +250,6 @@ def _t_parts(
     ok = df >= 1
     tcrit[ok] = stats.t.ppf(0.5 + confidence / 2.0, df[ok])
     return se, tcrit * se
-
-
-def _summarise(
-    frame: pd.DataFrame, keys: Sequence[str], value: str, confidence: float
-) -> pd.DataFrame:
-    """n, mean, sd, median, se and the t interval of ``value`` per ``keys`` group."""
-    keys = list(keys)
-    if not keys:
-        frame = frame.assign(_all=0)
-        keys = ["_all"]
-    grouped = frame.groupby(keys, sort=True, dropna=False, observed=True)[value]
-    out = grouped.agg(n="count", mean="mean", sd="std", median="median").reset_index()
-    out["n"] = out["n"].astype("int64")
-    se, half = _t_parts(out["n"].to_numpy(), out["sd"].to_numpy(), confidence)
-    out["se"] = se
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
-    if "_all" in out.columns:
-        out = out.drop(columns="_all")
-    for key in keys:
-        if key in out.columns and isinstance(out[key].dtype, pd.CategoricalDtype):
-            out[key] = out[key].astype(str)
-    return out
 
 
 def _proportion(
@@ -324,8 +353,7 @@ def describe_items(
     _check_frame(data, by_ + items_)
     conf = _check_confidence(confidence)
     values = _numeric(data, items_)
-    long = _long(_groups(data, by_), values, "item")
-    return _summarise(long, [*by_, "item"], "value", conf)
+    return _Grouping(data, by_).describe(values, "item", conf)
 
 
 def user_satisfaction(
@@ -453,7 +481,7 @@ def dimension_scores(
     for item in reverse_:
         lo, hi = ranges[item]
         values[item] = lo + hi - values[item]
-    out = _groups(data, by_).copy()
+    out = data.loc[:, list(by_)].copy()
     for dim, members in dims.items():
         block = values.loc[:, list(members)]
         answered = block.notna().sum(axis=1)
@@ -506,8 +534,7 @@ def describe_dimensions(
         min_answered=min_answered,
     )
     by_ = _names(by, "by", allow_empty=True)
-    long = _long(scores.loc[:, list(by_)], scores.loc[:, list(scales)], "dimension")
-    return _summarise(long, [*by_, "dimension"], "value", conf)
+    return _Grouping(scores, by_).describe(scores.loc[:, list(scales)], "dimension", conf)
 
 
 # --------------------------------------------------------------------------------------
@@ -597,13 +624,7 @@ def share_satisfied(
         raise ValueError("give either threshold or scale_max")
     values = _numeric(data, items_)
     satisfied = values.ge(pd.Series(thresholds), axis=1)
-    long = _long(_groups(data, by_), _hits(satisfied, values), "item")
-    keys = [*by_, "item"]
-    grouped = long.groupby(keys, sort=True, dropna=False, observed=True)["value"]
-    out = grouped.agg(n="count", count="sum").reset_index()
-    out["item"] = out["item"].astype(str)
-    out["n"] = out["n"].astype("int64")
-    out["count"] = out["count"].astype("int64")
+    out = _Grouping(data, by_).tally({"count": _hits(satisfied, values)}, "item")
     share, se, low, high = _proportion(out["count"].to_numpy(), out["n"].to_numpy(), conf, method)
     out["share"] = share
     out["se"] = se
@@ -696,21 +717,13 @@ def net_promoter_score(
         raise ValueError("detractor_max must be below promoter_min")
     values = _numeric(data, items_)
     _check_range(values, dict.fromkeys(items_, (lo, hi)))
-    keys = _groups(data, by_)
-    answered = _long(keys, _hits(values.notna(), values), "item")
-    promoters = _long(keys, _hits(values >= promoter_min, values), "item")
-    detractors = _long(keys, _hits(values <= detractor_max, values), "item")
-    long = answered.rename(columns={"value": "answered"})
-    long["promoter"] = promoters["value"].to_numpy()
-    long["detractor"] = detractors["value"].to_numpy()
-    kcols = [*by_, "item"]
-    grouped = long.groupby(kcols, sort=True, dropna=False, observed=True)
-    out = grouped.agg(
-        n=("answered", "count"), promoters=("promoter", "sum"), detractors=("detractor", "sum")
-    ).reset_index()
-    out["item"] = out["item"].astype(str)
-    for col in ("n", "promoters", "detractors"):
-        out[col] = out[col].astype("int64")
+    out = _Grouping(data, by_).tally(
+        {
+            "promoters": _hits(values >= promoter_min, values),
+            "detractors": _hits(values <= detractor_max, values),
+        },
+        "item",
+    )
     out["passives"] = out["n"] - out["promoters"] - out["detractors"]
     n = out["n"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -833,8 +846,7 @@ def acsi_index(
     n_answered = rescaled.notna().sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         index = (weighted / answered_w).where((n_answered >= need) & (answered_w > 0))
-    frame = _groups(data, by_).assign(value=index)
-    out = _summarise(frame, by_, "value", conf)
+    out = _Grouping(data, by_).describe(index.to_frame("index"), None, conf)
     out["ci_low"] = out["ci_low"].clip(lower=0.0)
     out["ci_high"] = out["ci_high"].clip(upper=100.0)
     return out.rename(columns={"mean": "index"})
@@ -923,47 +935,24 @@ def happy_index(
     bad = values.notna() & ~values.isin(list(_FACES))
     if bad.any().any():
         raise ValueError("smiley answers must be 1, 2, 3 or 4")
-    keys = _groups(data, by_)
-    kcols = [*by_, "item"]
-    faces = {}
-    for face, name in _FACES.items():
-        faces[name] = _long(keys, _hits(values == face, values), "item")["value"].to_numpy()
+    grouping = _Grouping(data, by_)
+    faces = {name: _hits(values == face, values) for face, name in _FACES.items()}
+    out = grouping.tally(faces, "item")
     if method == "weighted":
         pts = {float(k): float(v) for k, v in points.items()}
         scored = values.apply(lambda col: col.map(pts))
-        long = _long(keys, scored, "item")
-        for name, col in faces.items():
-            long[name] = col
-        summary = _summarise(long, kcols, "value", conf)
-        summary["ci_low"] = summary["ci_low"].clip(lower=0.0)
-        summary["ci_high"] = summary["ci_high"].clip(upper=100.0)
-        counts = (
-            long.groupby(kcols, sort=True, dropna=False, observed=True)[list(_FACES.values())]
-            .sum()
-            .reset_index()
-        )
-        counts["item"] = counts["item"].astype(str)
-        out = counts.merge(summary, on=kcols, how="left").rename(columns={"mean": "index"})
+        summary = grouping.describe(scored, "item", conf)
+        out["index"] = summary["mean"].to_numpy()
+        out["se"] = summary["se"].to_numpy()
+        out["ci_low"] = summary["ci_low"].clip(lower=0.0).to_numpy()
+        out["ci_high"] = summary["ci_high"].clip(upper=100.0).to_numpy()
     else:
-        long = _long(keys, _hits(values.isin(list(happy)), values), "item")
-        for name, col in faces.items():
-            long[name] = col
-        grouped = long.groupby(kcols, sort=True, dropna=False, observed=True)
-        out = grouped.agg(
-            n=("value", "count"),
-            **{name: (name, "sum") for name in _FACES.values()},
-            _hits=("value", "sum"),
-        ).reset_index()
-        out["item"] = out["item"].astype(str)
+        hits = grouping.tally({"hits": _hits(values.isin(list(happy)), values)}, "item")
         share, se, low, high = _proportion(
-            out["_hits"].to_numpy(), out["n"].to_numpy(), conf, "wilson"
+            hits["hits"].to_numpy(), out["n"].to_numpy(), conf, "wilson"
         )
         out["index"] = 100.0 * share
         out["se"] = 100.0 * se
         out["ci_low"] = 100.0 * low
         out["ci_high"] = 100.0 * high
-    for name in ("n", *_FACES.values()):
-        out[name] = out[name].astype("int64")
-    return out.loc[
-        :, [*kcols, "n", *_FACES.values(), "index", "se", "ci_low", "ci_high"]
-    ].reset_index(drop=True)
+    return out.loc[:, [*by_, "item", "n", *_FACES.values(), "index", "se", "ci_low", "ci_high"]]

@@ -462,10 +462,7 @@ def nok_scores(
     ind["P_inf"] = _round(check["P_inf"], digits)
     ind["P_dist"] = _round(check["P_dist"], digits)
     halves = pd.concat([stand, site], axis=1)
-    if cfg.empty_share == "reweight":
-        openness = halves.mean(axis=1, skipna=True) * 100.0
-    else:
-        openness = halves.mean(axis=1, skipna=False) * 100.0
+    openness = halves.mean(axis=1, skipna=cfg.empty_share == "reweight") * 100.0
     ind["P_otkr_ud"] = _round(openness, digits)
     ind["P_komf_usl"] = _round(check["P_komf_usl"], digits)
     ind["P_org_dost"] = _round(check["P_org_dost"], digits)

@@ -111,6 +111,16 @@ def _construct_seq(loader: _Loader, node: SequenceNode) -> Iterator[LineList]:
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
+_FastLoader: type[Any] | None = None
+if yaml.__with_libyaml__:  # the same rules on libyaml's parser: about 8 times faster
+
+    class _CLoader(yaml.CSafeLoader):
+        """:class:`_Loader` on libyaml's C parser."""
+
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader.yaml_constructors = dict(_Loader.yaml_constructors)
+    _FastLoader = _CLoader
+
 
 class YamlSyntaxError(Exception):
     """The text is not valid YAML (or not UTF-8); carries the 1-based line if known."""
@@ -147,7 +157,7 @@ def parse(text: str | bytes) -> Any:
             bad_line = data[: exc.start].count(b"\n") + 1
             raise YamlSyntaxError(f"not valid UTF-8 ({exc.reason})", bad_line) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_FastLoader or _Loader)  # noqa: S506 - both are safe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         mark_line = mark.line + 1 if mark is not None else None

@@ -17,6 +17,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from flask_babel import refresh
 
 from kiosk.qr import qr_png
 from kiosk.qr import qr_svg
@@ -43,6 +44,14 @@ _rng = SystemRandom()
 @bp.app_context_processor
 def _locale() -> dict[str, object]:
     return {"current_locale": lambda: str(get_locale() or "ru")}
+
+
+@bp.before_app_request
+def _fresh_locale() -> None:
+    # Flask-Babel caches the locale on ``g``, which lives as long as the app context; when
+    # several requests share one (the test client inside an app context), a language chosen
+    # with ?lang= would otherwise not reach the next request
+    refresh()
 
 
 def _lang() -> str:

@@ -290,6 +290,31 @@ def _sections_shown(
     return [s for s in instrument.sections if shown_items(instrument, s, answers, lite)]
 
 
+def _sections_ahead(
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    lite: frozenset[str] | None,
+    current: Section,
+) -> list[Section]:
+    """Sections shown so far plus those after ``current`` that may still be shown.
+
+    A later section whose conditions depend on questions not answered yet (on this page or
+    later) counts, so the page count can shrink as the visitor answers but never grows.
+    """
+    position = instrument.sections.index(current)
+    pending = {item.id for s in instrument.sections[position:] for item in s.items}
+    pending -= set(answers)
+    counted = []
+    for index, section in enumerate(instrument.sections):
+        if shown_items(instrument, section, answers, lite):
+            counted.append(section)
+        elif index > position:
+            refs = _refs(section.show_if).union(*(_refs(i.show_if) for i in section.items))
+            if refs & pending:
+                counted.append(section)
+    return counted
+
+
 def _condition_notes(shown: Sequence[Item], locale: str) -> dict[str, str]:
     """Notes for items whose condition depends on an answer on the same page."""
     notes: dict[str, str] = {}
@@ -433,7 +458,7 @@ def _render(
     form_class = build_form(instrument, section, locale, items=[i.id for i in shown])
     data = MultiDict(state.hidden_data() + formdata_of(shown, state.answers))
     form = form_class(formdata=data)
-    sections = _sections_shown(instrument, state.answers, state.lite_items)
+    sections = _sections_ahead(instrument, state.answers, state.lite_items, section)
     ids = [s.id for s in sections]
     number = ids.index(section.id) + 1 if section.id in ids else 1
     return Page(

@@ -1,0 +1,678 @@
+"""The visitor web survey (issue 2 §5) through the Flask test client.
+
+Covers: answering nok_culture page by page stores exactly one response with the right
+answers, channel qr for a ?ch=qr visit and web otherwise, started_at and page timings;
+skip logic without JavaScript (same-page: q1 = no makes q2 optional and discards its answer;
+across pages: items and whole sections hidden by earlier answers are not shown); Back keeps
+the answers; invalid answers re-render the page (422) with an error summary linked to the
+fields; the English switch (link and mid-survey button); a double-submitted last page stores
+one response; CSRF (a POST without the token is refused with 400 and nothing is stored);
+404 for unknown/closed campaigns, libraries outside them and channels they do not accept; a
+damaged hidden state is a 400; Lite campaigns carry the drawn items; QR codes (SVG/PNG)
+decode, with zxing-cpp, to the survey URL with ?ch=qr; no cookie but the session cookie.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+import zxingcpp
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from PIL import ImageDraw
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_app import create_app
+from survey_app.extensions import db
+from survey_app.models import Answer
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from survey_app.models import Response
+
+# --- helpers: read a page the way a browser would --------------------------------------
+
+
+class _PageParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+        self.inputs: list[dict[str, str]] = []
+        self.labels: dict[str, str] = {}
+        self.legends: list[str] = []
+        self._label_for: str | None = None
+        self._in_legend = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in ("input", "select", "textarea"):
+            a.setdefault("type", tag)
+            if a["type"] == "hidden":
+                self.hidden[a["name"]] = a.get("value", "")
+            else:
+                self.inputs.append(a)
+        elif tag == "label":
+            self._label_for = a.get("for")
+            if self._label_for:
+                self.labels[self._label_for] = ""
+        elif tag == "legend":
+            self._in_legend = True
+            self.legends.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label_for = None
+        elif tag == "legend":
+            self._in_legend = False
+
+    def handle_data(self, data: str) -> None:
+        if self._label_for:
+            self.labels[self._label_for] += data
+        if self._in_legend:
+            self.legends[-1] += data
+
+
+def parse(html: str) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(html)
+    return parser
+
+
+def item_names(html: str) -> set[str]:
+    """Names of the visible (non-hidden) inputs on a page."""
+    return {i["name"] for i in parse(html).inputs if i.get("name") and i["name"] != "nav"}
+
+
+def post_page(
+    client: FlaskClient, url: str, html: str, answers: dict[str, Any], **query: str
+) -> Any:
+    """Submit a page: its hidden fields plus ``answers``, as a browser would."""
+    data: dict[str, Any] = dict(parse(html).hidden)
+    data.update(answers)
+    target = url.split("?")[0]
+    if query:
+        target += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return client.post(target, data=data)
+
+
+def section_of(html: str) -> str:
+    return parse(html).hidden["s-section"]
+
+
+#: nok_culture answered page by page (everyone used the stands, nobody the website)
+NOK_PAGES: list[tuple[str, dict[str, str]]] = [
+    ("information", {"q1": "1", "q2": "1", "q3": "0"}),
+    ("comfort", {"q5": "1", "q6": "1", "q7": "0"}),
+    ("staff", {"q8": "1", "q9": "0", "q10": "1", "q11": "1"}),
+    ("overall", {"q12": "1", "q13": "1", "q14": "0"}),
+    ("about", {"q15": "Больше книг для подростков", "q16": "female", "q17": "34"}),
+]
+#: the Answer rows those pages must give: (item, column, value_num, value_text), by hand
+NOK_ROWS = {
+    ("q1", "", 1.0, None),
+    ("q2", "", 1.0, None),
+    ("q3", "", 0.0, None),
+    ("q5", "", 1.0, None),
+    ("q6", "", 1.0, None),
+    ("q7", "", 0.0, None),
+    ("q8", "", 1.0, None),
+    ("q9", "", 0.0, None),
+    ("q10", "", 1.0, None),
+    ("q11", "", 1.0, None),
+    ("q12", "", 1.0, None),
+    ("q13", "", 1.0, None),
+    ("q14", "", 0.0, None),
+    ("q15", "", None, "Больше книг для подростков"),
+    ("q16", "", 2.0, "female"),
+    ("q17", "", 34.0, None),
+}
+
+
+def survey_url(campaign: Campaign, **query: str) -> str:
+    url = f"/s/{campaign.code}/{campaign.libraries[0].code}"
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return url
+
+
+def walk(client: FlaskClient, url: str, pages: list[tuple[str, dict[str, Any]]]) -> Any:
+    """Open ``url`` and answer ``pages`` in order; return the last response."""
+    response = client.get(url)
+    assert response.status_code == 200
+    for expected_section, answers in pages:
+        html = response.get_data(as_text=True)
+        assert section_of(html) == expected_section
+        response = post_page(client, url, html, answers)
+        assert response.status_code in (200, 303), response.get_data(as_text=True)[:2000]
+    return response
+
+
+def stored(session: Session) -> list[Response]:
+    session.expire_all()
+    return list(session.scalars(select(Response)))
+
+
+def rows_of(response: Response) -> set[tuple[str, str, float | None, str | None]]:
+    return {(a.item_id, a.column, a.value_num, a.value_text) for a in response.answers}
+
+
+# --- the whole survey --------------------------------------------------------------------
+
+
+def test_nok_culture__answered_page_by_page_stores_one_response(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign, ch="qr")
+    final = walk(client, url, NOK_PAGES)
+    assert final.status_code == 303
+    assert final.headers["Location"] == f"/s/{campaign.code}/{campaign.libraries[0].code}/thanks"
+
+    responses = stored(session)
+    assert len(responses) == 1
+    response = responses[0]
+    assert response.channel == "qr"
+    assert response.campaign_id == campaign.id
+    assert response.library_id == campaign.libraries[0].id
+    assert response.instrument_id == "nok_culture"
+    assert rows_of(response) == NOK_ROWS
+    assert response.started_at is not None and response.submitted_at is not None
+    assert response.started_at <= response.submitted_at <= response.received_at
+    assert set(response.page_timings) == {"information", "comfort", "staff", "overall", "about"}
+    assert all(0 <= seconds < 60 for seconds in response.page_timings.values())
+
+    thanks = client.get(final.headers["Location"])
+    assert thanks.status_code == 200
+    assert "Спасибо!" in thanks.get_data(as_text=True)
+
+
+def test_survey__without_ch_qr_is_stored_as_web(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    walk(client, survey_url(campaign), NOK_PAGES)
+    assert [r.channel for r in stored(session)] == ["web"]
+
+
+def test_first_page__is_russian_with_fieldsets_labels_and_a_skip_link(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    response = client.get(survey_url(campaign))
+    html = response.get_data(as_text=True)
+    page = parse(html)
+    assert response.status_code == 200
+    assert '<html lang="ru">' in html
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert page.legends[0].startswith("Пользовались ли Вы информацией")
+    # every visible input has a label; each yes/no option is named by its own answer
+    for element in page.inputs:
+        if element.get("name") != "nav" and element["type"] != "submit":
+            assert page.labels.get(element["id"], "").strip(), element
+    assert page.labels["q1-0"] == "Да" and page.labels["q1-1"] == "Нет"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- skip logic without JavaScript -----------------------------------------------------
+
+
+def test_skip_logic__q1_no_makes_q2_optional_and_drops_its_answer(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    first = client.get(url).get_data(as_text=True)
+    # q2 depends on q1 on the same page: it is shown, with a note saying when to answer it
+    assert {"q1", "q2", "q3", "q4"} <= item_names(first)
+    assert "Ответьте, если на предыдущий вопрос Вы ответили «Да»." in first
+
+    # q1 = no and q2 left blank: no error; an answer to q2 anyway is discarded
+    second = post_page(client, url, first, {"q1": "0", "q2": "1", "q3": "0"})
+    assert second.status_code == 200
+    html = second.get_data(as_text=True)
+    assert section_of(html) == "comfort"
+    assert json.loads(parse(html).hidden["s-answers"]) == {"q1": 0, "q3": 0}
+
+    pages = [
+        ("comfort", {"q5": "1", "q6": "0"}),
+        ("staff", {"q8": "1", "q9": "1", "q10": "0"}),
+        ("overall", {"q12": "1", "q13": "1", "q14": "1"}),
+        ("about", {"q16": "male", "q17": "70"}),
+    ]
+    response = second
+    for expected, answers in pages:
+        html = response.get_data(as_text=True)
+        assert section_of(html) == expected
+        response = post_page(client, url, html, answers)
+    assert response.status_code == 303
+    (stored_response,) = stored(session)
+    assert {row[0] for row in rows_of(stored_response)} == {
+        "q1", "q3", "q5", "q6", "q8", "q9", "q10", "q12", "q13", "q14", "q16", "q17"
+    }
+
+
+def test_skip_logic__q1_yes_makes_q2_required(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    first = client.get(url).get_data(as_text=True)
+    response = post_page(client, url, first, {"q1": "1", "q3": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert section_of(html) == "information"
+    assert 'id="q-q2-error"' in html and "Пожалуйста, ответьте на этот вопрос." in html
+
+
+BRANCHING = """
+id: branching
+version: 1
+locales: [ru, en]
+title: {ru: Ветвление, en: Branching}
+sections:
+  - id: visit
+    title: {ru: Посещение, en: Visit}
+    items:
+      - id: kids
+        type: yes_no
+        text: {ru: "Вы пришли с детьми?", en: "Did you come with children?"}
+      - id: purpose
+        type: single
+        text: {ru: Цель визита, en: Purpose}
+        choices:
+          - {value: books, label: {ru: Книги, en: Books}}
+          - {value: events, label: {ru: Мероприятия, en: Events}}
+  - id: details
+    title: {ru: Подробнее, en: Details}
+    items:
+      - id: kids_room
+        type: smiley
+        show_if: {item: kids, eq: yes}
+        text: {ru: Детский зал, en: "Children's room"}
+      - id: overall
+        type: likert
+        min: 1
+        max: 5
+        text: {ru: В целом, en: Overall}
+  - id: events
+    title: {ru: Мероприятия, en: Events}
+    show_if: {item: purpose, eq: events}
+    items:
+      - id: event_rating
+        type: nps
+        text: {ru: Мероприятие, en: The event}
+"""
+
+
+def test_skip_logic__items_and_sections_hidden_by_earlier_pages_are_not_shown(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign(BRANCHING)
+    url = survey_url(campaign)
+    first = client.get(url).get_data(as_text=True)
+    assert "Страница 1 из 3" in first
+    second = post_page(client, url, first, {"kids": "0", "purpose": "books"})
+    html = second.get_data(as_text=True)
+    assert section_of(html) == "details"
+    assert item_names(html) == {"overall"}  # kids_room hidden by kids = no
+    assert "Страница 2 из 2" in html  # the events section is skipped
+    done = post_page(client, url, html, {"overall": "4"})
+    assert done.status_code == 303
+    (response,) = stored(session)
+    assert rows_of(response) == {
+        ("kids", "", 0.0, None),
+        ("purpose", "", None, "books"),
+        ("overall", "", 4.0, None),
+    }
+
+
+def test_skip_logic__earlier_answers_show_the_dependent_items_and_sections(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign(BRANCHING)
+    url = survey_url(campaign)
+    final = walk(
+        client,
+        url,
+        [
+            ("visit", {"kids": "1", "purpose": "events"}),
+            ("details", {"kids_room": "4", "overall": "5"}),
+            ("events", {"event_rating": "9"}),
+        ],
+    )
+    assert final.status_code == 303
+    (response,) = stored(session)
+    assert ("kids_room", "", 4.0, None) in rows_of(response)
+    assert ("event_rating", "", 9.0, None) in rows_of(response)
+
+
+def test_back__returns_to_the_previous_page_with_its_answers(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    first = client.get(url).get_data(as_text=True)
+    second = post_page(client, url, first, {"q1": "1", "q2": "0", "q3": "0"}).get_data(as_text=True)
+    back = post_page(client, url, second, {"q5": "1", "nav": "back"})
+    html = back.get_data(as_text=True)
+    assert back.status_code == 200
+    assert section_of(html) == "information"
+    assert re.search(r'id="q2-1" name="q2" value="0" checked', html)
+    # what was typed on the page left is kept too
+    assert json.loads(parse(html).hidden["s-answers"])["q5"] == 1
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def test_invalid_answers__rerender_with_a_linked_error_summary(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    response = walk(client, url, NOK_PAGES[:4])
+    html = response.get_data(as_text=True)
+    bad = post_page(client, url, html, {"q16": "female", "q17": "abc"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert section_of(page) == "about"
+    assert "<title>Ошибка:" in page
+    assert 'class="error-summary"' in page
+    assert '<a href="#q17">' in page
+    assert 'aria-describedby="q-q17-error"' in page and 'aria-invalid="true"' in page
+    assert re.search(r'id="q17"[^>]*autofocus', page)
+    assert "Введите число, например 12." in page
+    # out of range: the instrument's own rule, with the range in the message
+    bad = post_page(client, url, html, {"q16": "female", "q17": "200"})
+    assert "Введите число от 14 до 120." in bad.get_data(as_text=True)
+    assert stored(session) == []
+
+
+def test_damaged_hidden_state__is_a_bad_request(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    html = client.get(url).get_data(as_text=True)
+    data = dict(parse(html).hidden)
+    data["s-answers"] = "[not json"
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert "Анкета повреждена или устарела" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", [CampaignStatus.closed, CampaignStatus.draft])
+def test_closed_campaign__is_not_found(
+    client: FlaskClient, make_campaign: Callable[..., Campaign], status: CampaignStatus
+) -> None:
+    campaign = make_campaign("nok_culture", status=status)
+    response = client.get(survey_url(campaign))
+    assert response.status_code == 404
+    assert "Страница не найдена" in response.get_data(as_text=True)
+
+
+def test_unknown_campaign_or_library__is_not_found(
+    client: FlaskClient, make_campaign: Callable[..., Campaign], make_library: Callable[..., Any]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    other = make_library()
+    assert client.get(f"/s/no-such-campaign/{campaign.libraries[0].code}").status_code == 404
+    assert client.get(f"/s/{campaign.code}/no-such-library").status_code == 404
+    assert client.get(f"/s/{campaign.code}/{other.code}").status_code == 404
+    assert client.get(f"/s/{campaign.code}/{other.code}/qr.svg").status_code == 404
+    assert client.post(f"/s/{campaign.code}/{other.code}", data={}).status_code == 404
+
+
+def test_campaign_without_web_channels__is_not_found(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture", channels=("kiosk",))
+    assert client.get(survey_url(campaign)).status_code == 404
+    assert client.get(survey_url(campaign, ch="qr")).status_code == 404
+
+
+# --- language ------------------------------------------------------------------------------
+
+
+def test_english_switch__shows_the_english_texts(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    russian = client.get(survey_url(campaign, ch="qr")).get_data(as_text=True)
+    assert 'href="?lang=en&amp;ch=qr"' in russian  # the switch keeps the channel
+    response = client.get(survey_url(campaign, lang="en", ch="qr"))
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert parse(html).legends[0].startswith("Did you use the information about the organisation")
+    assert parse(html).labels["q1-0"] == "Yes"
+    assert "Page 1 of 5" in html and "Next" in html
+    assert parse(html).hidden["s-channel"] == "qr"
+
+
+def test_english_switch__mid_survey_keeps_the_answers(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    first = client.get(url).get_data(as_text=True)
+    second = post_page(client, url, first, {"q1": "0", "q3": "0"}).get_data(as_text=True)
+    assert 'formaction="/s/' in second and '?lang=en"' in second
+    switched = post_page(client, url, second, {"q5": "1", "nav": "lang"}, lang="en")
+    html = switched.get_data(as_text=True)
+    assert switched.status_code == 200
+    assert section_of(html) == "comfort"
+    assert parse(html).legends[0].startswith("Are you satisfied with the comfort")
+    assert re.search(r'id="q5-0" name="q5" value="1" checked', html)
+    assert json.loads(parse(html).hidden["s-answers"]) == {"q1": 0, "q3": 0, "q5": 1}
+    # the choice sticks for the next pages (kept in the session cookie)
+    nxt = post_page(client, url, html, {"q5": "1", "q6": "0"}).get_data(as_text=True)
+    assert '<html lang="en">' in nxt and "Page 3 of 5" in nxt
+
+
+# --- idempotency, CSRF, privacy ------------------------------------------------------------
+
+
+def test_double_submit__stores_one_response_and_thanks_twice(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    last_page = walk(client, url, NOK_PAGES[:4]).get_data(as_text=True)
+    first = post_page(client, url, last_page, NOK_PAGES[4][1])
+    second = post_page(client, url, last_page, NOK_PAGES[4][1])
+    # a changed answer in a resent form is not a conflict for a visitor: same thanks
+    third = post_page(client, url, last_page, {**NOK_PAGES[4][1], "q17": "35"})
+    assert first.status_code == second.status_code == third.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"] == third.headers["Location"]
+    responses = stored(session)
+    assert len(responses) == 1
+    assert str(responses[0].client_uuid) == parse(last_page).hidden["s-uuid"]
+    assert ("q17", "", 34.0, None) in rows_of(responses[0])
+
+
+@pytest.fixture
+def csrf_app(app: Flask, app_context: None) -> Iterator[Flask]:
+    """The app with CSRF protection on, on the suite's database."""
+    protected = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield protected
+    with protected.app_context():
+        db.engine.dispose()
+
+
+def test_csrf__post_without_token_is_refused_and_nothing_stored(
+    csrf_app: Flask, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    session.commit()  # visible to the second app's connections
+    client = csrf_app.test_client()
+    url = survey_url(campaign)
+    html = client.get(url).get_data(as_text=True)
+    assert "csrf_token" in parse(html).hidden
+    # the last page, answered, but without the token
+    with csrf_app.app_context():
+        last = walk(client, url, NOK_PAGES[:4]).get_data(as_text=True)
+    data = dict(parse(last).hidden)
+    data.pop("csrf_token")
+    data.update(NOK_PAGES[4][1])
+    refused = client.post(url, data=data)
+    assert refused.status_code == 400
+    assert stored(session) == []
+    # with the token the same page is accepted
+    accepted = post_page(client, url, last, NOK_PAGES[4][1])
+    assert accepted.status_code == 303
+    assert len(stored(session)) == 1
+
+
+def test_survey__sets_no_cookie_but_the_session(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    response = client.get(survey_url(campaign, lang="en"))
+    names = {header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie")}
+    assert names <= {"session"}
+    assert "HttpOnly" in response.headers.get("Set-Cookie", "HttpOnly")
+
+
+# --- Lite ---------------------------------------------------------------------------------
+
+LITE = """
+id: lite_demo
+version: 1
+title: {ru: Лайт}
+sections:
+  - id: gap
+    title: {ru: Качество}
+    items:
+      - {id: A1, type: battery, min: 1, max: 9, na_allowed: true, text: {ru: Утверждение А1},
+         columns: [{id: minimum, label: {ru: Минимум}}, {id: perceived, label: {ru: Восприятие}}]}
+      - {id: A2, type: battery, min: 1, max: 9, na_allowed: true, text: {ru: Утверждение А2},
+         columns: [{id: minimum, label: {ru: Минимум}}, {id: perceived, label: {ru: Восприятие}}]}
+      - {id: A3, type: battery, min: 1, max: 9, na_allowed: true, text: {ru: Утверждение А3},
+         columns: [{id: minimum, label: {ru: Минимум}}, {id: perceived, label: {ru: Восприятие}}]}
+      - {id: B1, type: battery, min: 1, max: 9, na_allowed: true, text: {ru: Утверждение Б1},
+         columns: [{id: minimum, label: {ru: Минимум}}, {id: perceived, label: {ru: Восприятие}}]}
+      - {id: B2, type: battery, min: 1, max: 9, na_allowed: true, text: {ru: Утверждение Б2},
+         columns: [{id: minimum, label: {ru: Минимум}}, {id: perceived, label: {ru: Восприятие}}]}
+scales:
+  - {id: a, title: {ru: А}, items: [A1, A2, A3], column: perceived}
+  - {id: b, title: {ru: Б}, items: [B1, B2], column: perceived}
+lite:
+  share: 0.5
+  linking: [A1]
+  random_per_scale: {a: 1, b: 1}
+"""
+
+
+def test_lite_campaign__draws_the_items_once_and_stores_them(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign(LITE, lite_share=1.0)
+    url = survey_url(campaign)
+    html = client.get(url).get_data(as_text=True)
+    drawn = json.loads(parse(html).hidden["s-lite"])
+    # A1 links every Lite form; one more item of scale a (A2 or A3) and one of b (B1 or B2)
+    assert drawn[0] == "A1" and len(drawn) == 3
+    assert len(set(drawn) & {"A2", "A3"}) == 1 and len(set(drawn) & {"B1", "B2"}) == 1
+    shown = {name.split("-")[0] for name in item_names(html)}
+    assert shown == set(drawn)
+    answers: dict[str, str] = {}
+    for item in drawn:
+        answers[f"{item}-minimum"] = "5"
+        answers[f"{item}-perceived"] = "7"
+    answers[f"{drawn[2]}-minimum"] = ""
+    answers[f"{drawn[2]}-perceived"] = ""
+    answers[f"{drawn[2]}-na"] = "y"
+    done = post_page(client, url, html, answers)
+    assert done.status_code == 303
+    (response,) = stored(session)
+    assert rows_of(response) == {
+        (drawn[0], "minimum", 5.0, None),
+        (drawn[0], "perceived", 7.0, None),
+        (drawn[1], "minimum", 5.0, None),
+        (drawn[1], "perceived", 7.0, None),
+        (drawn[2], "na", 1.0, None),
+    }
+
+
+def test_full_campaign__shows_every_battery_item(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign(LITE, lite_share=0.0)
+    html = client.get(survey_url(campaign)).get_data(as_text=True)
+    assert parse(html).hidden["s-lite"] == ""
+    assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3", "B1", "B2"}
+
+
+# --- QR codes ------------------------------------------------------------------------------
+
+
+def _rasterise(svg: bytes, scale: int = 8) -> Image.Image:
+    root = ET.fromstring(svg)
+    _, _, width, height = (float(v) for v in root.attrib["viewBox"].split())
+    image = Image.new("L", (int(width * scale), int(height * scale)), 255)
+    draw = ImageDraw.Draw(image)
+    path = root.find("{http://www.w3.org/2000/svg}path")
+    assert path is not None
+    for x1, y1, x2, y2 in re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", path.attrib["d"]):
+        box = [float(x1) * scale, float(y1) * scale, float(x2) * scale - 1, float(y2) * scale - 1]
+        draw.rectangle(box, fill=0)
+    return image
+
+
+def test_qr_svg__decodes_to_the_survey_url_with_ch_qr(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    response = client.get(survey_url(campaign) + "/qr.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    decoded = [r.text for r in zxingcpp.read_barcodes(_rasterise(response.data))]
+    assert decoded == [f"http://localhost{survey_url(campaign)}?ch=qr"]
+
+
+def test_qr_png__uses_the_public_base_url(
+    app: Flask,
+    client: FlaskClient,
+    make_campaign: Callable[..., Campaign],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://opros.example.ru/")
+    campaign = make_campaign("nok_culture")
+    response = client.get(survey_url(campaign) + "/qr.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    decoded = [r.text for r in zxingcpp.read_barcodes(image.convert("L"))]
+    assert decoded == [f"https://opros.example.ru{survey_url(campaign)}?ch=qr"]
+
+
+def test_qr_visit__is_stored_with_channel_qr(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    svg = client.get(survey_url(campaign) + "/qr.svg").data
+    (decoded,) = [r.text for r in zxingcpp.read_barcodes(_rasterise(svg))]
+    walk(client, decoded.removeprefix("http://localhost"), NOK_PAGES)
+    assert session.scalar(select(func.count()).select_from(Response)) == 1
+    assert [r.channel for r in stored(session)] == ["qr"]
+    assert session.scalar(select(func.count()).select_from(Answer)) == len(NOK_ROWS)
+    assert uuid.UUID(str(stored(session)[0].client_uuid))

@@ -200,7 +200,7 @@ def create_user(
     address = _normalise_email(email)
     if not _EMAIL.match(address) or len(address) > 254:
         issues.append(Issue("ACC001", "email", "Enter a valid e-mail address."))
-    elif session.scalar(select(User.id).where(func.lower(User.email) == address)) is not None:
+    elif session.scalar(select(User.id).where(User.email == address)) is not None:
         issues.append(Issue("ACC002", "email", "An account with this e-mail already exists."))
     issues += _password_issues(password, address)
     checked_role = _role(role, issues)
@@ -238,9 +238,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     amount of hashing work.
     """
     address = _normalise_email(email or "")
-    user = (
-        session.scalar(select(User).where(func.lower(User.email) == address)) if address else None
-    )
+    user = session.scalar(select(User).where(User.email == address)) if address else None
     if user is None:
         verify_password(_dummy_hash(), password or "")
         return None
@@ -421,7 +419,7 @@ def get_user(session: Session, user_id: int, *, actor: User | None = None) -> Us
 
 def find_user(session: Session, email: str) -> User | None:
     """Return the account with this e-mail (any case), or None."""
-    return session.scalar(select(User).where(func.lower(User.email) == _normalise_email(email)))
+    return session.scalar(select(User).where(User.email == _normalise_email(email)))
 
 
 def list_users(

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -167,9 +166,7 @@ def events_query(
         elif isinstance(actor, int):
             stmt = stmt.where(AuditEvent.actor_id == actor)
         elif actor.strip():
-            stmt = stmt.join(AuditEvent.actor).where(
-                func.lower(User.email) == actor.strip().lower()
-            )
+            stmt = stmt.join(AuditEvent.actor).where(User.email == actor.strip().lower())
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= _start(since))
     if until is not None:

@@ -203,13 +203,19 @@ def _find_library(session: Session, code: str) -> Library | None:
 
 
 def _find_system(session: Session, ref: str) -> LibrarySystem | None:
-    text = ref.strip().lower()
-    system = session.scalar(select(LibrarySystem).where(func.lower(LibrarySystem.code) == text))
+    text = ref.strip()
+    system = session.scalar(
+        select(LibrarySystem).where(func.lower(LibrarySystem.code) == text.lower())
+    )
     if system is not None:
         return system
-    found = session.scalars(
-        select(LibrarySystem).where(func.lower(LibrarySystem.name) == text).limit(2)
-    ).all()
+    # names are Cyrillic, and SQLite's lower() only folds ASCII: compare in Python
+    wanted = " ".join(text.casefold().split())
+    found = [
+        candidate
+        for candidate in session.scalars(select(LibrarySystem))
+        if " ".join(candidate.name.casefold().split()) == wanted
+    ]
     return found[0] if len(found) == 1 else None
 
 

@@ -121,15 +121,16 @@ def _paired(
 
     Every frame has the units as columns and the respondents as rows.
     """
-    merged = None
-    for role, frame in roles.items():
-        s = grouping.describe(frame, "unit", confidence, median=False)
-        if merged is None:
-            merged = s.loc[:, [*grouping.by, "unit", "n"]]
+    described = {
+        role: grouping.describe(frame, "unit", confidence, median=False)
+        for role, frame in roles.items()
+    }
+    if not described:
+        raise ValueError("no rating columns to summarise")
+    merged = next(iter(described.values())).loc[:, [*grouping.by, "unit", "n"]].copy()
+    for role, s in described.items():
         merged[f"mean_{role}"] = s["mean"].to_numpy()
         merged[f"sd_{role}"] = s["sd"].to_numpy()
-    if merged is None:
-        raise ValueError("no rating columns to summarise")
     for name, frame in diffs.items():
         s = grouping.describe(frame, "unit", confidence, median=False)
         merged[name] = s["mean"].to_numpy()
@@ -322,8 +323,15 @@ def importance_performance(
     if isinstance(crosshair, str):
         if crosshair not in ("grand_mean", "median"):
             raise ValueError(f"unknown crosshair {crosshair!r}")
-    else:
+    elif (
+        isinstance(crosshair, tuple)
+        and len(crosshair) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in crosshair)
+    ):
         fixed = (float(crosshair[0]), float(crosshair[1]))
+    else:
+        raise TypeError("crosshair must be 'grand_mean', 'median' or an (importance, "
+                        "performance) pair of numbers")
     masked, _ = _battery(data, items_, cols, na_column)
     imp, perf = (masked[c] for c in cols)
     grouping = _Grouping(data, by_)

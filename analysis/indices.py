@@ -39,9 +39,8 @@ __all__ = [
     "user_satisfaction",
 ]
 
-#: Column names the functions create; a ``by`` column may not use them.
-_RESERVED = frozenset({"item", "dimension", "unit", "value", "_unit", "_all"})
-
+#: Unit columns the functions create; a ``by`` column may not use these names.
+_RESERVED = frozenset({"item", "dimension", "unit", "level", "component", "n"})
 
 ScaleRange = tuple[float, float]
 Ranges = ScaleRange | Mapping[str, ScaleRange] | None

@@ -369,7 +369,8 @@ def test_check__missing_type_dependent_fields() -> None:
         ("INS003", "sections[0].items[0]", line(text, "- id: L1")),
     ]
     messages = [p.message for p in instruments.check(text)]
-    assert "'min'" in messages[0] and "'max'" in messages[1]
+    assert "'min'" in messages[0]
+    assert "'max'" in messages[1]
 
 
 def test_check__missing_top_level_fields() -> None:
@@ -499,7 +500,8 @@ def test_check__condition_values_impossible_for_the_item() -> None:
     text = with_items(
         Q1
         + LIKERT5
-        + "- id: c1\n  type: single\n  text: {ru: В}\n  choices:\n    - {value: a, label: {ru: А}}\n"
+        + "- id: c1\n  type: single\n  text: {ru: В}\n"
+        + "  choices:\n    - {value: a, label: {ru: А}}\n"
         + "- id: x1\n  type: yes_no\n  text: {ru: Х}\n  show_if: {item: L1, eq: 6}\n"
         + "- id: x2\n  type: yes_no\n  text: {ru: Х}\n  show_if: {item: L1, gt: 5}\n"
         + "- id: x3\n  type: yes_no\n  text: {ru: Х}\n  show_if: {item: c1, in: [a, b]}\n"
@@ -556,7 +558,8 @@ def test_check__combination_conditions_need_children_and_no_item() -> None:
     text = with_items(
         Q1
         + "- id: x1\n  type: yes_no\n  text: {ru: Х}\n  show_if: {all: []}\n"
-        + "- id: x2\n  type: yes_no\n  text: {ru: Х}\n  show_if: {item: q1, any: [{item: q1, eq: yes}]}\n"
+        + "- id: x2\n  type: yes_no\n  text: {ru: Х}\n"
+        + "  show_if: {item: q1, any: [{item: q1, eq: yes}]}\n"
         + "- id: x3\n  type: yes_no\n  text: {ru: Х}\n  show_if: {item: q1, eq: yes, ne: no}\n"
     )
     assert [c for c, _, _ in found(text)] == ["INS025", "INS025", "INS025"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import click
@@ -51,17 +52,20 @@ def export_responses(campaign_code: str, fmt: str, output: str | None, bom: bool
         with open(output, "wb") as stream:
             count = write_xlsx(stream, columns, rows)
     elif output is None:
-        stream = click.get_text_stream("stdout")
-        if bom:
-            stream.write("\ufeff")
-        count = write_csv(stream, columns, rows)
-        stream.flush()
+        # UTF-8 and CRLF whatever the locale and platform of the terminal
+        binary = click.get_binary_stream("stdout")
+        stream = io.TextIOWrapper(binary, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        try:
+            count = write_csv(stream, columns, rows)
+            stream.flush()
+        finally:
+            stream.detach()
     else:
         with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as text:
             count = write_csv(text, columns, rows)
     session.rollback()  # read-only: end the transaction
     if output is not None:
-        click.echo(f"{count} responses written to {output}", err=True)
+        click.echo(f"{_count(count)} written to {output}", err=True)
 
 
 @click.group("import")
@@ -102,12 +106,17 @@ def import_responses(file: str, campaign_code: str) -> None:
         session.rollback()
         _fail([problem.format(source) for problem in problems])
     session.commit()
-    click.echo(f"{source}: {len(report.stored_lines)} responses stored")
+    click.echo(f"{source}: {_count(len(report.stored_lines))} stored")
     if report.duplicate_lines:
         lines = ", ".join(str(line) for line in report.duplicate_lines)
         click.echo(
-            f"{source}: {len(report.duplicate_lines)} already stored, not stored again (lines {lines})"
+            f"{source}: {_count(len(report.duplicate_lines))} already stored, "
+            f"not stored again (lines {lines})"
         )
+
+
+def _count(n: int) -> str:
+    return f"{n} response" if n == 1 else f"{n} responses"
 
 
 def _fail(messages: list[str]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -48,7 +47,7 @@ META_COLUMNS: tuple[str, ...] = (
 MULTI_SEPARATOR = "|"
 #: the battery pseudo-column holding 1 when the respondent ticked "not applicable"
 NA_COLUMN = "na"
-#: responses read per query; bounds the memory an export needs whatever the campaign size
+#: rows fetched from the database at a time; bounds the memory an export needs
 CHUNK_SIZE = 1000
 
 #: a cell value: ``None`` is an empty cell (no answer)
@@ -102,9 +101,10 @@ def export_rows(session: Session, campaign_code: str) -> Iterator[dict[str, Cell
     """Yield one wide row per response of the campaign, in the order they were stored.
 
     Keys are :func:`wide_columns`; numbers are ``int`` when integral, texts ``str``, and
-    an unanswered cell is ``None``.  Responses and answers are read :data:`CHUNK_SIZE`
-    responses at a time (keyset pagination on the primary key), so no more than one
-    chunk of rows is held in memory.
+    an unanswered cell is ``None``.  Two queries run side by side and are merged: the
+    campaign's responses ordered by id, and their answers ordered by response id.  Both
+    are streamed (``yield_per`` :data:`CHUNK_SIZE`, a server-side cursor on PostgreSQL),
+    so memory does not grow with the campaign and the database sorts each only once.
 
     Raises
     ------
@@ -116,85 +116,118 @@ def export_rows(session: Session, campaign_code: str) -> Iterator[dict[str, Cell
     return _rows(session, campaign, instrument)
 
 
-def _rows(session: Session, campaign: Campaign, instrument: Instrument) -> Iterator[dict[str, Cell]]:
+def _rows(
+    session: Session, campaign: Campaign, instrument: Instrument
+) -> Iterator[dict[str, Cell]]:
     columns = wide_columns(instrument)
-    items = {item.id: item for item in instrument.items}
-    after = 0
-    while True:
-        meta = session.execute(
-            select(
-                Response.id,
-                Response.client_uuid,
-                Library.code.label("library"),
-                ServicePoint.code.label("service_point"),
-                Response.channel,
-                Response.instrument_id,
-                Response.instrument_version,
-                Response.started_at,
-                Response.submitted_at,
-                Response.received_at,
-            )
-            .join(Library, Library.id == Response.library_id)
-            .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
-            .where(Response.campaign_id == campaign.id, Response.id > after)
-            .order_by(Response.id)
-            .limit(CHUNK_SIZE)
-        ).all()
-        if not meta:
-            return
-        first, last = meta[0].id, meta[-1].id
-        answers: dict[int, list[Any]] = defaultdict(list)
-        for answer in session.execute(
-            select(
-                Answer.response_id, Answer.item_id, Answer.column, Answer.value_num, Answer.value_text
-            )
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.campaign_id == campaign.id, Answer.response_id.between(first, last))
-            .order_by(Answer.response_id, Answer.id)
-        ):
-            answers[answer.response_id].append(answer)
-        for row in meta:
+    targets = _targets(instrument)
+    choice_order = {
+        item.id: {choice.value: i for i, choice in enumerate(item.choices)}
+        for item in instrument.items
+        if item.type is ItemType.multi
+    }
+    session.flush()
+    # Core rows on the session's connection: the ORM adds nothing to plain columns but time
+    connection = session.connection()
+    stream = {"yield_per": CHUNK_SIZE}
+    responses = connection.execute(
+        select(
+            Response.id,
+            Response.client_uuid,
+            Library.code,
+            ServicePoint.code,
+            Response.channel,
+            Response.instrument_id,
+            Response.instrument_version,
+            Response.started_at,
+            Response.submitted_at,
+            Response.received_at,
+        )
+        .join(Library, Library.id == Response.library_id)
+        .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Response.id),
+        execution_options=stream,
+    )
+    answers = connection.execute(
+        select(
+            Answer.response_id, Answer.item_id, Answer.column, Answer.value_num, Answer.value_text
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.campaign_id == campaign.id)
+        .order_by(Answer.response_id, Answer.id),
+        execution_options=stream,
+    )
+    code = campaign.code
+    try:
+        pending = next(answers, None)
+        for (
+            rid, client_uuid, library, point, channel, instrument_id, version,
+            started_at, submitted_at, received_at,
+        ) in responses:  # fmt: skip
             out: dict[str, Cell] = dict.fromkeys(columns)
             out.update(
-                response_id=str(row.client_uuid),
-                campaign=campaign.code,
-                library=row.library,
-                service_point=row.service_point,
-                channel=str(row.channel),
-                instrument=row.instrument_id,
-                instrument_version=row.instrument_version,
-                started_at=format_timestamp(row.started_at),
-                submitted_at=format_timestamp(row.submitted_at),
-                received_at=format_timestamp(row.received_at),
+                response_id=str(client_uuid),
+                campaign=code,
+                library=library,
+                service_point=point,
+                channel=str(channel),
+                instrument=instrument_id,
+                instrument_version=version,
+                started_at=format_timestamp(started_at),
+                submitted_at=format_timestamp(submitted_at),
+                received_at=format_timestamp(received_at),
             )
-            out.update(_answer_cells(items, answers.get(row.id, ())))
+            chosen: dict[str, list[str]] | None = None
+            while pending is not None and pending[0] <= rid:
+                response_id, item_id, column, number, text = pending
+                pending = next(answers, None)
+                if response_id < rid:  # an answer without a response row: cannot happen
+                    continue
+                target = targets.get((item_id, column))
+                if target is None:  # never drop a stored answer silently
+                    raise ValueError(f"answer to unknown item {item_id}:{column} ({client_uuid})")
+                key, kind = target
+                if kind is _NUMBER:
+                    out[key] = _number(number)
+                elif kind is _TEXT:
+                    out[key] = text
+                elif kind is _NA:
+                    out[key] = 1
+                else:
+                    chosen = chosen if chosen is not None else {}
+                    chosen.setdefault(key, []).append(text)
+            if chosen:
+                for key, values in chosen.items():
+                    order = choice_order[key]
+                    values.sort(key=lambda value: order.get(value, len(order)))
+                    out[key] = MULTI_SEPARATOR.join(values)
             yield out
-        after = last
+    finally:
+        responses.close()
+        answers.close()
 
 
-def _answer_cells(items: Mapping[str, Any], answers: Iterable[Any]) -> dict[str, Cell]:
-    cells: dict[str, Cell] = {}
-    chosen: dict[str, list[str]] = defaultdict(list)
-    for answer in answers:
-        item = items.get(answer.item_id)
-        if item is None:  # a stored answer the instrument does not know: never exported silently
-            raise ValueError(f"answer to unknown item {answer.item_id!r} (response {answer.response_id})")
-        if item.type is ItemType.multi:
-            chosen[item.id].append(answer.value_text)
-        elif item.type is ItemType.battery:
-            if answer.column == NA_COLUMN:
-                cells[f"{item.id}:{NA_COLUMN}"] = 1
-            else:
-                cells[f"{item.id}:{answer.column}"] = _number(answer.value_num)
+#: how a stored answer row becomes a cell
+_NUMBER, _TEXT, _NA, _MULTI = "number", "text", "na", "multi"
+
+
+def _targets(instrument: Instrument) -> dict[tuple[str, str], tuple[str, str]]:
+    """(item id, stored column) -> (wide column, how to write the value)."""
+    targets: dict[tuple[str, str], tuple[str, str]] = {}
+    for item in instrument.items:
+        if item.type is ItemType.battery:
+            for column in item.columns:
+                targets[item.id, column.id] = (f"{item.id}:{column.id}", _NUMBER)
+            targets[item.id, NA_COLUMN] = (f"{item.id}:{NA_COLUMN}", _NA)
+        elif item.type is ItemType.multi:
+            targets[item.id, ""] = (item.id, _MULTI)
         elif item.type in (ItemType.single, ItemType.text):
             # a coded single choice also stores its code; the value is what the format carries
-            cells[item.id] = answer.value_text
+            targets[item.id, ""] = (item.id, _TEXT)
         else:
-            cells[item.id] = _number(answer.value_num)
-    for item_id, values in chosen.items():
-        order = {choice.value: i for i, choice in enumerate(items[item_id].choices)}
-        cells[item_id] = MULTI_SEPARATOR.join(sorted(values, key=lambda v: order.get(v, len(order))))
-    return cells
+            targets[item.id, ""] = (item.id, _NUMBER)
+    return targets
 
 
 def _number(value: float | None) -> int | float | None:

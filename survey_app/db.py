@@ -23,6 +23,9 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # savepoints (one per stored response) would otherwise write temp files to disk
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 

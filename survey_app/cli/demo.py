@@ -44,4 +44,8 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
     click.echo(f"  health  {base}/healthz")
     if seed_only:
         return
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside its own CLI; serve with the same development server
+    from werkzeug.serving import run_simple
+
+    click.echo(f"\nserving on {base} (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -50,10 +50,11 @@ NETWORK: list[tuple[str, str, list[tuple[str, str, LibraryType]]]] = [
         ("b7", "Библиотека-филиал № 7", LibraryType.branch),
         ("child", "Центральная детская библиотека", LibraryType.children),
         ("model1", "Модельная библиотека «Лесная Поляна»", LibraryType.model),
+        ("b9", "Библиотека-филиал № 9", LibraryType.branch),
     ]),
     ("novokuznetsk", "МАУ «ЦБС г. Новокузнецка»", [
         ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
-        ("b5", "Библиотека-филиал № 5", LibraryType.branch),
+            ("b5", "Библиотека-филиал № 5", LibraryType.branch),
         ("b12", "Библиотека-филиал № 12", LibraryType.branch),
         ("child", "Детская библиотека им. Н. Островского", LibraryType.children),
         ("b20", "Библиотека-филиал № 20", LibraryType.branch),
@@ -105,6 +106,7 @@ NETWORK: list[tuple[str, str, list[tuple[str, str, LibraryType]]]] = [
     ("tashtagol", "МБУК «ЦБС Таштагольского района»", [
         ("central", "Центральная районная библиотека", LibraryType.central),
         ("r1", "Сельская библиотека п. Шерегеш", LibraryType.rural),
+        ("child", "Детская библиотека", LibraryType.children),
     ]),
 ]
 
@@ -202,6 +204,8 @@ def _seed_campaign(
             libraries=list(libraries),
         )
         session.add(campaign)
+    else:
+        campaign.libraries.extend(lib for lib in libraries if lib not in campaign.libraries)
     return campaign
 
 
@@ -223,6 +227,9 @@ def _synthetic_submission(
         value = _synthetic_answer(item, level, item.id in reverse, rng)
         if value is not None:
             answers[item.id] = value
+    for section in instrument.sections:
+        if section.sum_to is not None:  # e.g. SERVQUAL's 100-point importance split
+            answers.update(_split_points(section, rng))
     # drop answers that skip logic hides, until stable
     while True:
         visible = instruments.visible_items(instrument, answers)
@@ -245,6 +252,15 @@ def _synthetic_submission(
         page_timings={s.id: round(duration / len(instrument.sections), 1) for s in instrument.sections},
         lite_items=lite,
     )
+
+
+def _split_points(section: Any, rng: random.Random) -> dict[str, int]:
+    """Share ``section.sum_to`` points among the section's items at random."""
+    total = int(section.sum_to)
+    weights = [rng.random() + 0.2 for _ in section.items]
+    points = [int(total * w / sum(weights)) for w in weights]
+    points[0] += total - sum(points)
+    return {item.id: p for item, p in zip(section.items, points, strict=True)}
 
 
 def _scaled(level: float, low: float, high: float, rng: random.Random, reverse: bool) -> int:

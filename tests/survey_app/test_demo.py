@@ -1,0 +1,43 @@
+"""`survey-app demo --seed-only`: the demo region, its campaigns and responses; idempotent."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy import select
+
+from survey_app.models import Campaign
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import Response
+from survey_app.services.demo import CAMPAIGNS
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_seed_only__creates_the_region_and_is_idempotent(runner, session):
+    first = runner.invoke(args=["demo", "--seed-only", "--responses", "60"])
+    assert first.exit_code == 0, first.output
+    counts = (count(session, LibrarySystem), count(session, Library), count(session, Response))
+
+    second = runner.invoke(args=["demo", "--seed-only", "--responses", "60"])
+
+    assert second.exit_code == 0, second.output
+    assert (count(session, LibrarySystem), count(session, Library), count(session, Response)) == counts
+    assert counts[0] >= 12 and 38 <= counts[1] <= 45
+    assert counts[2] == sum(round(60 * share) for _, share, _ in CAMPAIGNS.values())
+    assert "0 responses added" in second.output
+    codes = set(session.scalars(select(Campaign.code)))
+    assert codes == set(CAMPAIGNS)
+    assert "/s/nok-2026/" in first.output and "/healthz" in first.output
+
+
+def test_demo_responses__use_every_channel_and_every_instrument(runner, session):
+    runner.invoke(args=["demo", "--seed-only", "--responses", "200"])
+
+    channels = set(session.scalars(select(Response.channel).distinct()))
+    instruments = set(session.scalars(select(Response.instrument_id).distinct()))
+
+    assert channels == {"qr", "kiosk", "web", "paper"}
+    assert instruments == {spec[0] for spec in CAMPAIGNS.values()}

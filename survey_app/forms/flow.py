@@ -202,6 +202,11 @@ class Page:
         """The section title in the form's language."""
         return text_of(self.section.title, self.form.locale if self.form else "ru")
 
+    @property
+    def help(self) -> str:
+        """The section's instructions in the form's language ("" when there are none)."""
+        return text_of(self.section.help, self.form.locale if self.form else "ru")
+
 
 # --- visibility -------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from survey_app.models import Answer
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Response
+from survey_app.services.instruments import instrument_of
 
 # --- helpers: read a page the way a browser would --------------------------------------
 
@@ -676,3 +677,55 @@ def test_qr_visit__is_stored_with_channel_qr(
     assert [r.channel for r in stored(session)] == ["qr"]
     assert session.scalar(select(func.count()).select_from(Answer)) == len(NOK_ROWS)
     assert uuid.UUID(str(stored(session)[0].client_uuid))
+
+
+# --- every bundled instrument ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "instrument_id",
+    ["nok_culture", "library_gap", "servqual_library", "satisfaction_short", "kiosk_pulse"],
+)
+def test_bundled_instrument__every_page_renders_with_labelled_inputs(
+    client: FlaskClient, make_campaign: Callable[..., Campaign], instrument_id: str
+) -> None:
+    campaign = make_campaign(instrument_id)
+    instrument = instrument_of(campaign.instrument_version)
+    url = survey_url(campaign)
+    first = client.get(url)
+    assert first.status_code == 200
+    for section in instrument.sections:
+        # "lang" re-renders the page named in the state without checking it
+        data = {**parse(first.get_data(as_text=True)).hidden, "s-section": section.id, "nav": "lang"}
+        response = client.post(url, data=data)
+        html = response.get_data(as_text=True)
+        page = parse(html)
+        assert response.status_code == 200
+        assert page.hidden["s-section"] == section.id
+        controls = [e for e in page.inputs if e.get("name") != "nav" and e["type"] != "submit"]
+        assert controls, section.id
+        for element in controls:
+            assert page.labels.get(element["id"], "").strip(), (section.id, element)
+
+
+def test_points_page__must_add_up_to_its_total(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("servqual_library")
+    url = survey_url(campaign)
+    hidden = parse(client.get(url).get_data(as_text=True)).hidden
+    weights = client.post(url, data={**hidden, "s-section": "weights", "nav": "lang"})
+    html = weights.get_data(as_text=True)
+    points = {"w_tangibles": "10", "w_reliability": "30", "w_responsiveness": "20",
+              "w_assurance": "20", "w_empathy": "10"}  # 90, not 100
+    bad = post_page(client, url, html, points)
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert section_of(page) == "weights"
+    assert "Сумма чисел на этой странице должна быть равна 100." in page
+    # the same split adding up to 100 passes the page check (the earlier pages are unanswered,
+    # so the final check sends the visitor back to the first of them)
+    good = post_page(client, url, html, {**points, "w_empathy": "20"})
+    assert good.status_code == 422
+    assert section_of(good.get_data(as_text=True)) == "tangibles"
+    assert stored(session) == []

@@ -1,0 +1,134 @@
+"""Pure statistics for library service-quality surveys.
+
+Plain inputs (DataFrames, arrays, mappings), tidy outputs (DataFrames or frozen result
+objects with ``.to_frame()``); no Flask, no database, so everything here works in a
+notebook.  Each function's docstring gives its formula and source.
+"""
+
+from __future__ import annotations
+
+from analysis.funnel import FunnelResult
+from analysis.funnel import funnel_curve
+from analysis.funnel import funnel_means
+from analysis.funnel import funnel_proportions
+from analysis.gap import gap_scores
+from analysis.gap import importance_performance
+from analysis.gap import screen_gap_responses
+from analysis.gap import servqual_scores
+from analysis.indices import acsi_index
+from analysis.indices import describe_dimensions
+from analysis.indices import describe_items
+from analysis.indices import dimension_scores
+from analysis.indices import happy_index
+from analysis.indices import net_promoter_score
+from analysis.indices import share_satisfied
+from analysis.indices import user_satisfaction
+from analysis.nok import NokConfig
+from analysis.nok import PointRule
+from analysis.nok import nok_scores
+from analysis.omega import omega_total
+from analysis.omega import omega_total_from_moments
+from analysis.reliability import PairwiseMoments
+from analysis.reliability import cronbach_alpha
+from analysis.reliability import cronbach_alpha_from_moments
+from analysis.reliability import feldt_ci
+from analysis.reliability import kr20
+from analysis.results import AlphaResult
+from analysis.results import ConfidenceInterval
+from analysis.results import OmegaResult
+from analysis.results import SplitHalfResult
+from analysis.screening import ScreeningPolicy
+from analysis.screening import device_bursts
+from analysis.screening import evenodd
+from analysis.screening import irv
+from analysis.screening import longstring
+from analysis.screening import mahalanobis
+from analysis.screening import page_speed
+from analysis.screening import psychsyn
+from analysis.screening import psychsyn_critval
+from analysis.screening import screen_responses
+from analysis.screening import with_and_without
+from analysis.shrinkage import MeanShrinkage
+from analysis.shrinkage import ProportionShrinkage
+from analysis.shrinkage import group_summary
+from analysis.shrinkage import rank_intervals
+from analysis.shrinkage import shrink_means
+from analysis.shrinkage import shrink_means_from_rows
+from analysis.shrinkage import shrink_proportions
+from analysis.splithalf import split_half
+from analysis.standards import Band
+from analysis.standards import Standard
+from analysis.standards import Target
+from analysis.standards import available_standards
+from analysis.standards import compare_to_standard
+from analysis.standards import indices_table
+from analysis.standards import load_bands
+from analysis.standards import load_standard
+from analysis.trends import ChannelComparison
+from analysis.trends import compare_channels
+from analysis.trends import mean_change
+from analysis.trends import proportion_change
+
+__all__ = [
+    "AlphaResult",
+    "Band",
+    "ChannelComparison",
+    "ConfidenceInterval",
+    "FunnelResult",
+    "MeanShrinkage",
+    "NokConfig",
+    "OmegaResult",
+    "PairwiseMoments",
+    "PointRule",
+    "ProportionShrinkage",
+    "ScreeningPolicy",
+    "SplitHalfResult",
+    "Standard",
+    "Target",
+    "acsi_index",
+    "available_standards",
+    "compare_channels",
+    "compare_to_standard",
+    "cronbach_alpha",
+    "cronbach_alpha_from_moments",
+    "describe_dimensions",
+    "describe_items",
+    "device_bursts",
+    "dimension_scores",
+    "evenodd",
+    "feldt_ci",
+    "funnel_curve",
+    "funnel_means",
+    "funnel_proportions",
+    "gap_scores",
+    "group_summary",
+    "happy_index",
+    "importance_performance",
+    "indices_table",
+    "irv",
+    "kr20",
+    "load_bands",
+    "load_standard",
+    "longstring",
+    "mahalanobis",
+    "mean_change",
+    "net_promoter_score",
+    "nok_scores",
+    "omega_total",
+    "omega_total_from_moments",
+    "page_speed",
+    "proportion_change",
+    "psychsyn",
+    "psychsyn_critval",
+    "rank_intervals",
+    "screen_gap_responses",
+    "screen_responses",
+    "servqual_scores",
+    "shrink_means",
+    "shrink_means_from_rows",
+    "shrink_proportions",
+    "share_satisfied",
+    "split_half",
+    "user_satisfaction",
+    "with_and_without",
+]

@@ -52,12 +52,25 @@ _MISSING = ("pairwise", "listwise")
 # ---------------------------------------------------------------------------------------------
 
 
-def _pinv(x: np.ndarray) -> np.ndarray:
-    """Moore–Penrose inverse with psych's tolerance: drop singular values <= sqrt(eps)·d_max."""
+def _pinv_diag(x: np.ndarray) -> np.ndarray:
+    """Diagonal of the Moore–Penrose inverse of each matrix in a (b, p, p) stack.
+
+    psych's ``Pinv`` tolerance: singular values <= sqrt(eps) times the largest are dropped.
+    """
     u, d, vt = np.linalg.svd(x)
-    keep = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0.0)
-    inverse: np.ndarray = (vt[keep].T / d[keep]) @ u[:, keep].T
-    return inverse
+    keep = d > np.maximum(np.sqrt(np.finfo(float).eps) * d[:, :1], 0.0)
+    with np.errstate(divide="ignore"):
+        d_inv = np.where(keep, 1.0 / d, 0.0)
+    # (V diag(d⁺) Uᵀ)_ii = Σ_j V_ij d⁺_j U_ij
+    diag: np.ndarray = np.einsum("bji,bj,bij->bi", vt, d_inv, u)
+    return diag
+
+
+def _smc_stack(r: np.ndarray) -> np.ndarray:
+    """psych ``smc`` for each correlation matrix in a (b, p, p) stack."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1.0 - 1.0 / _pinv_diag(r)
+    return np.clip(out, 0.0, 1.0)
 
 
 def cov2cor(cov: np.ndarray) -> np.ndarray:
@@ -111,33 +124,35 @@ def smc(corr: np.ndarray) -> np.ndarray:
     Research, version 2.2.9, functions ``smc`` and ``Pinv``. https://CRAN.R-project.org/package=psych
     """
     r = np.asarray(corr, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1.0 - 1.0 / np.diag(_pinv(r))
-    return np.clip(out, 0.0, 1.0)
+    if r.ndim != 2 or r.shape[0] != r.shape[1]:
+        raise ValueError("corr must be a square matrix")
+    out: np.ndarray = _smc_stack(r[None])[0]
+    return out
 
 
-def _alpha_1(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
-    """psych's ``alpha.1``: scale statistics of one covariance / correlation pair."""
-    k = c.shape[0]
-    sum_c = c.sum()
-    tr_c = np.trace(c)
-    sum_r = r.sum()
-    off = r[np.tril_indices(k, -1)]
+def _alpha_1(c: np.ndarray, r: np.ndarray) -> dict[str, np.ndarray]:
+    """psych's ``alpha.1`` for each covariance / correlation pair of a (b, k, k) stack."""
+    k = c.shape[-1]
+    sum_c = c.sum(axis=(1, 2))
+    tr_c = np.trace(c, axis1=1, axis2=2)
+    sum_r = r.sum(axis=(1, 2))
+    lower = np.tril_indices(k, -1)
+    off = r[:, lower[0], lower[1]]
     av_r = (sum_r - k) / (k * (k - 1))
     c2 = c @ c
     with np.errstate(divide="ignore", invalid="ignore"):
         q = (2.0 * k**2 / ((k - 1) ** 2 * sum_c**3)) * (
-            sum_c * (np.trace(c2) + tr_c**2) - 2.0 * tr_c * c2.sum()
+            sum_c * (np.trace(c2, axis1=1, axis2=2) + tr_c**2) - 2.0 * tr_c * c2.sum(axis=(1, 2))
         )
         return {
             "alpha": (1.0 - tr_c / sum_c) * k / (k - 1),
             "std_alpha": (1.0 - k / sum_r) * k / (k - 1),
-            "g6": 1.0 - (k - smc(r).sum()) / sum_r,
+            "g6": 1.0 - (k - _smc_stack(r).sum(axis=1)) / sum_r,
             "average_r": av_r,
             "signal_noise": k * av_r / (1.0 - av_r),
             "q": q,
-            "var_r": float(np.var(off, ddof=1)) if off.size > 1 else np.nan,
-            "median_r": float(np.median(off)),
+            "var_r": np.var(off, ddof=1, axis=1) if off.shape[1] > 1 else np.full(len(c), np.nan),
+            "median_r": np.median(off, axis=1),
         }
 
 
@@ -249,19 +264,19 @@ def _alpha_result(
             f"({missing} policy)"
         )
     r = cov2cor(c)
-    total = _alpha_1(c, r)
+    total = {key: float(value[0]) for key, value in _alpha_1(c[None], r[None]).items()}
     ase = float(np.sqrt(total["q"] / n_used))
     z = stats.norm.ppf(0.5 + ci / 2.0)
     feldt = feldt_ci(total["alpha"], n=n_used, k=k, ci=ci)
 
     drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")
-    drop = {col: np.full(k, np.nan) for col in drop_cols}
     if k > 2:
-        for i in range(k):
-            keep = np.arange(k) != i
-            one = _alpha_1(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
-            for col in drop_cols:
-                drop[col][i] = one[col]
+        # row i: the indices of every item but i
+        rest = np.array([[j for j in range(k) if j != i] for i in range(k)])
+        sub = (rest[:, :, None], rest[:, None, :])
+        drop = _alpha_1(c[sub], r[sub])
+    else:
+        drop = {col: np.full(k, np.nan) for col in drop_cols}
 
     sum_r = r.sum()
     rc = r.copy()
@@ -568,8 +583,9 @@ class PairwiseMoments:
         k = len(names)
         self.items = names
         self.n_rows = 0
-        #: rows per missingness pattern (np.packbits of the "present" flags)
-        self._patterns: dict[bytes, int] = {}
+        #: distinct missingness patterns (True = present) and the number of rows with each
+        self._patterns = np.zeros((0, k), dtype=bool)
+        self._pattern_rows = np.zeros(0, dtype=np.int64)
         #: whether _sc/_pc hold the complete-row moments of exactly these items
         self._listwise_ok = True
         self._shift: np.ndarray | None = None
@@ -646,15 +662,13 @@ class PairwiseMoments:
                 means = np.nansum(x, axis=0) / counts
             self._shift = np.where(counts > 0, means, 0.0)
         m = present.astype(float)
-        y = np.where(present, x - self._shift, 0.0)
+        y = x - self._shift
+        y[~present] = 0.0
         self._n += m.T @ m
         self._s += y.T @ m
         self._q += (y * y).T @ m
         self._p += y.T @ y
-        patterns, counts = np.unique(np.packbits(present, axis=1), axis=0, return_counts=True)
-        for pattern, count in zip(patterns, counts, strict=True):
-            key = pattern.tobytes()
-            self._patterns[key] = self._patterns.get(key, 0) + int(count)
+        self._add_patterns(present, np.ones(x.shape[0], dtype=np.int64))
         yc = y[present.all(axis=1)]
         self._sc += yc.sum(axis=0)
         self._pc += yc.T @ yc
@@ -663,6 +677,22 @@ class PairwiseMoments:
             self._max = np.fmax(self._max, np.fmax.reduce(x, axis=0))
         self.n_rows += x.shape[0]
         return self
+
+    def _add_patterns(self, present: np.ndarray, rows: np.ndarray) -> None:
+        """Fold rows (or patterns weighted by ``rows``) into the pattern table."""
+        patterns = np.concatenate([self._patterns, present])
+        weights = np.concatenate([self._pattern_rows, rows])
+        packed = np.packbits(patterns, axis=1)
+        width = packed.shape[1]
+        if width <= 8:  # up to 64 items: one integer key per pattern, a fast 1-D unique
+            padded = np.zeros((packed.shape[0], 8), dtype=np.uint8)
+            padded[:, :width] = packed
+            keys = padded.view(np.uint64).ravel()
+        else:
+            keys = np.ascontiguousarray(packed).view(np.dtype((np.void, width))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        self._patterns = patterns[first]
+        self._pattern_rows = np.bincount(inverse.ravel(), weights=weights).astype(np.int64)
 
     def _moments_at(self, shift: np.ndarray) -> tuple[np.ndarray, ...]:
         """(N, S, Q, P, sc, Pc) re-expressed around another shift."""
@@ -700,8 +730,7 @@ class PairwiseMoments:
             out._sc += sc
             out._pc += pc
             out.n_rows += part.n_rows
-            for key, count in part._patterns.items():
-                out._patterns[key] = out._patterns.get(key, 0) + count
+            out._add_patterns(part._patterns, part._pattern_rows)
             out._listwise_ok = out._listwise_ok and part._listwise_ok
             out._min = np.fmin(out._min, part._min)
             out._max = np.fmax(out._max, part._max)
@@ -729,11 +758,7 @@ class PairwiseMoments:
         )
         out._min, out._max = self._min[idx].copy(), self._max[idx].copy()
         out.n_rows = self.n_rows
-        k = len(self.items)
-        for key, count in self._patterns.items():
-            bits = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[:k]
-            sub_key = np.packbits(bits[idx]).tobytes()
-            out._patterns[sub_key] = out._patterns.get(sub_key, 0) + count
+        out._add_patterns(self._patterns[:, idx], self._pattern_rows)
         if sorted(names) == sorted(self.items) and self._listwise_ok:
             out._sc = self._sc[idx].copy()
             out._pc = self._pc[ix].copy()
@@ -744,12 +769,7 @@ class PairwiseMoments:
     @property
     def n_complete(self) -> int:
         """Rows with every item present."""
-        k = len(self.items)
-        return sum(
-            count
-            for key, count in self._patterns.items()
-            if np.unpackbits(np.frombuffer(key, dtype=np.uint8))[:k].all()
-        )
+        return int(self._pattern_rows[self._patterns.all(axis=1)].sum())
 
     @property
     def pair_counts(self) -> pd.DataFrame:

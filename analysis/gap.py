@@ -50,7 +50,7 @@ GapStatus = Literal["below_min", "within_zot", "above_desired"]
 
 
 def _na_flags(data: pd.DataFrame, item: str, na_column: str | None) -> pd.Series:
-    """True where the respondent marked ``item`` N/A (missing N/A column -> all False)."""
+    """Flag the rows where ``item`` is marked N/A (no N/A column: none are)."""
     col = f"{item}:{na_column}" if na_column else None
     if col is None or col not in data.columns:
         return pd.Series(False, index=data.index)
@@ -223,9 +223,7 @@ def gap_scores(
         raise ValueError("min_answered must be a positive int")
     masked, _ = _battery(data, items_, cols, na_column)
     grouping = _Grouping(data, by_)
-    levels: list[tuple[str, dict[str, tuple[str, ...]]]] = [
-        ("item", {i: (i,) for i in items_})
-    ]
+    levels: list[tuple[str, dict[str, tuple[str, ...]]]] = [("item", {i: (i,) for i in items_})]
     if dims:
         levels.append(("dimension", dims))
     if overall:
@@ -330,8 +328,10 @@ def importance_performance(
     ):
         fixed = (float(crosshair[0]), float(crosshair[1]))
     else:
-        raise TypeError("crosshair must be 'grand_mean', 'median' or an (importance, "
-                        "performance) pair of numbers")
+        raise TypeError(
+            "crosshair must be 'grand_mean', 'median' or an (importance, "
+            "performance) pair of numbers"
+        )
     masked, _ = _battery(data, items_, cols, na_column)
     imp, perf = (masked[c] for c in cols)
     grouping = _Grouping(data, by_)
@@ -511,9 +511,7 @@ def servqual_scores(
     summary = {"unweighted": g_dim.mean(axis=1).where(complete)}
     if resp_w is not None:
         summary["weighted"] = (g_dim * resp_w / 100.0).sum(axis=1, min_count=1).where(complete)
-    srows = grouping.describe(
-        pd.DataFrame(summary, index=data.index), "unit", conf, median=False
-    )
+    srows = grouping.describe(pd.DataFrame(summary, index=data.index), "unit", conf, median=False)
     srows = srows.loc[:, [*kcols, "n", "mean", "se", "ci_low", "ci_high"]].rename(
         columns={"mean": "gap"}
     )
@@ -521,9 +519,7 @@ def servqual_scores(
     out = out.rename(columns={"unit": "component"})
     order = {name: k for k, name in enumerate([*dims, "unweighted", "weighted"])}
     out["_order"] = out["component"].map(order)
-    out = out.sort_values([*by_, "_order"], kind="stable", ignore_index=True).drop(
-        columns="_order"
-    )
+    out = out.sort_values([*by_, "_order"], kind="stable", ignore_index=True).drop(columns="_order")
     columns_out = [*by_, "component", "n", "mean_expectation", "mean_perception", "gap"]
     return out.loc[:, [*columns_out, "se", "ci_low", "ci_high", "weight"]]
 
@@ -624,7 +620,5 @@ def screen_gap_responses(
     out["flag_inconsistent"] = (
         (n_inconsistent > max_inconsistent) if max_inconsistent is not None else False
     )
-    out["flagged"] = out[["flag_incomplete", "flag_too_many_na", "flag_inconsistent"]].any(
-        axis=1
-    )
+    out["flagged"] = out[["flag_incomplete", "flag_too_many_na", "flag_inconsistent"]].any(axis=1)
     return out

@@ -146,9 +146,9 @@ def _range(value: object, what: str) -> ScaleRange:
     return lo, hi
 
 
-def _ranges(scale_range: Ranges, items: Sequence[str], *, required: Iterable[str] = ()) -> dict[
-    str, ScaleRange
-]:
+def _ranges(
+    scale_range: Ranges, items: Sequence[str], *, required: Iterable[str] = ()
+) -> dict[str, ScaleRange]:
     """Resolve ``scale_range`` (one pair for all items or a per-item mapping)."""
     out: dict[str, ScaleRange] = {}
     if scale_range is None:
@@ -188,11 +188,9 @@ class _Grouping:
             self.keys = pd.DataFrame(index=pd.RangeIndex(1 if len(data) else 0))
 
     def _frame(self, units: Sequence[str], unit: str | None) -> pd.DataFrame:
-        """The key rows repeated once per unit (group-major), plus the unit column."""
+        """Repeat the key rows once per unit (group-major) and add the unit column."""
         n_units = len(units)
-        out = self.keys.iloc[np.repeat(np.arange(len(self.keys)), n_units)].reset_index(
-            drop=True
-        )
+        out = self.keys.iloc[np.repeat(np.arange(len(self.keys)), n_units)].reset_index(drop=True)
         if unit is not None:
             out[unit] = np.tile(np.asarray(units, dtype=object), len(self.keys))
         return out
@@ -236,10 +234,8 @@ class _Grouping:
         return out
 
 
-def _t_parts(
-    n: np.ndarray, sd: np.ndarray, confidence: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Standard error and the t half-width for arrays of n and sd."""
+def _t_parts(n: np.ndarray, sd: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the standard error and the t half-width for arrays of n and sd."""
     n = np.asarray(n, dtype=float)
     sd = np.asarray(sd, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -277,7 +273,7 @@ def _hits(mask: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _per_item(value: object, items: Sequence[str], what: str) -> dict[str, float]:
-    """A number for every item, from one number or a per-item mapping."""
+    """Resolve one number or a per-item mapping to a number for every item."""
     if isinstance(value, Mapping):
         missing = [i for i in items if i not in value]
         if missing:

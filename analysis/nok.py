@@ -118,6 +118,7 @@ class PointRule:
     cap: float = 100.0
 
     def __post_init__(self) -> None:
+        """Validate the rule."""
         for name in ("per_item", "cap"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or np.isnan(v):
@@ -203,6 +204,7 @@ class NokConfig:
     yes: float = 1.0
 
     def __post_init__(self) -> None:
+        """Validate the settings and freeze the mappings."""
         weights = self.indicator_weights
         if not isinstance(weights, Mapping) or set(weights) != set(CRITERIA):
             raise ValueError(f"indicator_weights must have exactly the criteria {list(CRITERIA)}")
@@ -230,7 +232,8 @@ class NokConfig:
                 raise TypeError(f"point_rules[{key!r}] must be a PointRule")
         object.__setattr__(self, "point_rules", MappingProxyType(dict(rules)))
         if self.rounding is not None and (
-            isinstance(self.rounding, bool) or not isinstance(self.rounding, int)
+            isinstance(self.rounding, bool)
+            or not isinstance(self.rounding, int)
             or self.rounding < 0
         ):
             raise ValueError("rounding must be a non-negative int or None")
@@ -269,10 +272,8 @@ def _combine(
     return partial.where(used > 0)
 
 
-def _checklist(
-    checklist: pd.DataFrame, by: Sequence[str], config: NokConfig
-) -> pd.DataFrame:
-    """The checklist indicators (unrounded) indexed by the ``by`` keys."""
+def _checklist(checklist: pd.DataFrame, by: Sequence[str], config: NokConfig) -> pd.DataFrame:
+    """Compute the checklist indicators (unrounded), indexed by the ``by`` keys."""
     _check_frame(checklist, [*by, *CHECKLIST_COLUMNS], what="checklist")
     if checklist.duplicated(list(by)).any():
         raise ValueError(f"checklist has more than one row for some {list(by)}")

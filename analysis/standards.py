@@ -159,8 +159,11 @@ def _read(
     """
     if isinstance(path_or_name, os.PathLike) or (
         isinstance(path_or_name, str)
-        and (path_or_name.endswith((".yaml", ".yml")) or "/" in path_or_name
-             or os.sep in path_or_name)
+        and (
+            path_or_name.endswith((".yaml", ".yml"))
+            or "/" in path_or_name
+            or os.sep in path_or_name
+        )
     ):
         path = Path(path_or_name)
         if not path.is_file():
@@ -258,9 +261,7 @@ def _date(value: object, where: str) -> dt.date | None:
     raise ValueError(f"{where}: {value!r} is not a date")
 
 
-def _parse_target(
-    indicator: str, raw: object, where: str, base: Path | None
-) -> Target:
+def _parse_target(indicator: str, raw: object, where: str, base: Path | None) -> Target:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         raw = {"target": raw}
     if not isinstance(raw, Mapping) or "target" not in raw:
@@ -301,9 +302,7 @@ def _parse_target(
     )
 
 
-def load_standard(
-    path_or_name: str | os.PathLike[str], *, on: dt.date | None = None
-) -> Standard:
+def load_standard(path_or_name: str | os.PathLike[str], *, on: dt.date | None = None) -> Standard:
     """Load the version of a regional standard that is effective on a date.
 
     Parameters
@@ -472,6 +471,7 @@ def indices_table(
     _check_frame(data, needed)
     parts = []
     for v in values:
+
         def pick(suffix: str, v: str = v) -> pd.Series:
             for col in (f"{v}_{suffix}", suffix if len(values) == 1 else None):
                 if col is not None and col in data.columns:
@@ -488,9 +488,7 @@ def indices_table(
         part["value"] = data[v].astype("float64").to_numpy()
         part["ci_low"] = pick("ci_low").to_numpy()
         part["ci_high"] = pick("ci_high").to_numpy()
-        part["n"] = (
-            data["n"].astype("float64").to_numpy() if "n" in data.columns else np.nan
-        )
+        part["n"] = data["n"].astype("float64").to_numpy() if "n" in data.columns else np.nan
         part["se"] = se.to_numpy()
         part["test"] = test if test is not None else _default_test(v, bool(se.notna().any()))
         parts.append(part)
@@ -640,7 +638,8 @@ def compare_to_standard(
     frame = frame.loc[frame["indicator"].isin(list(standard.targets))].reset_index(drop=True)
 
     def num(col: str) -> np.ndarray:
-        return pd.to_numeric(frame[col], errors="raise").to_numpy(dtype="float64")
+        column: pd.Series = pd.to_numeric(frame[col], errors="raise")
+        return np.asarray(column, dtype="float64")
 
     targets = [standard.targets[i] for i in frame["indicator"]]
     target = np.array([t.target for t in targets], dtype="float64")

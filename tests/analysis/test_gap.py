@@ -50,9 +50,7 @@ def test_gap_scores__paired_intervals_match_scipy_ttest_rel() -> None:
     assert (row["superiority_gap_ci_low"], row["superiority_gap_ci_high"]) == pytest.approx(
         (superiority.low, superiority.high)
     )
-    assert (row["zot_width_ci_low"], row["zot_width_ci_high"]) == pytest.approx(
-        (zot.low, zot.high)
-    )
+    assert (row["zot_width_ci_low"], row["zot_width_ci_high"]) == pytest.approx((zot.low, zot.high))
     assert row["status"] == "within_zot"  # 5.125 <= 6.25 <= 7.625
 
 
@@ -78,8 +76,7 @@ def test_gap_scores__dimension_and_overall_rows_by_hand() -> None:
         },
         library=["A"] * 3,
     )
-    res = gap_scores(df, items=["AS1", "AS2", "LP1"], scales={"AS": ["AS1", "AS2"],
-                                                              "LP": ["LP1"]})
+    res = gap_scores(df, items=["AS1", "AS2", "LP1"], scales={"AS": ["AS1", "AS2"], "LP": ["LP1"]})
     assert list(res["level"]) == ["item"] * 3 + ["dimension"] * 2 + ["overall"]
     got = res.set_index("unit")
     # AS per respondent (mean of valid items): min 6, 4, 6; des 8.5, 7, 7; per 7.5, 4, 8
@@ -145,15 +142,20 @@ def test_servqual_scores__reverse_keying_unweighted_and_weighted_by_hand() -> No
     df = pd.DataFrame(
         {
             "library": ["A"] * 3,
-            "1:expectation": [7, 6, 7], "1:perception": [5, 5, 6],
-            "2:expectation": [6, 6, 5], "2:perception": [6, 7, 5],
-            "3:expectation": [2, 1, 3], "3:perception": [3, 3, 2],
-            "w_t": [60, 50, 70], "w_r": [40, 50, 30],
+            "1:expectation": [7, 6, 7],
+            "1:perception": [5, 5, 6],
+            "2:expectation": [6, 6, 5],
+            "2:perception": [6, 7, 5],
+            "3:expectation": [2, 1, 3],
+            "3:perception": [3, 3, 2],
+            "w_t": [60, 50, 70],
+            "w_r": [40, 50, 30],
         }
     )
     dims = {"T": ["1"], "R": ["2", "3"]}
-    res = servqual_scores(df, dimensions=dims, reverse=["3"],
-                          weight_columns={"T": "w_t", "R": "w_r"}).set_index("component")
+    res = servqual_scores(
+        df, dimensions=dims, reverse=["3"], weight_columns={"T": "w_t", "R": "w_r"}
+    ).set_index("component")
     # item gaps: 1: -2, -1, -1; 2: 0, 1, 0; 3 (reversed E 6,7,5; P 5,5,6): -1, -2, +1
     # T per respondent: -2, -1, -1 -> mean -4/3
     # R per respondent: (0-1)/2 = -0.5, (1-2)/2 = -0.5, (0+1)/2 = 0.5 -> mean -1/6
@@ -182,8 +184,7 @@ def test_servqual_scores__rejects_bad_weights_and_ranges() -> None:
     with pytest.raises(ValueError, match="summing to 100"):
         servqual_scores(df, dimensions={"T": ["1"]}, weights={"T": 90})
     with pytest.raises(ValueError, match="at most one"):
-        servqual_scores(df, dimensions={"T": ["1"]}, weights={"T": 100},
-                        weight_columns={"T": "x"})
+        servqual_scores(df, dimensions={"T": ["1"]}, weights={"T": 100}, weight_columns={"T": "x"})
 
 
 def _core(n_na: int, n_inconsistent: int, n_incomplete: int = 0, k: int = 22) -> dict:
@@ -192,17 +193,41 @@ def _core(n_na: int, n_inconsistent: int, n_incomplete: int = 0, k: int = 22) ->
     for j in range(k):
         item = f"I{j}"
         if j < n_na:
-            row.update({f"{item}:minimum": 5, f"{item}:desired": 7, f"{item}:perceived": 6,
-                        f"{item}:na": 1})
+            row.update(
+                {
+                    f"{item}:minimum": 5,
+                    f"{item}:desired": 7,
+                    f"{item}:perceived": 6,
+                    f"{item}:na": 1,
+                }
+            )
         elif j < n_na + n_incomplete:
-            row.update({f"{item}:minimum": 5, f"{item}:desired": np.nan,
-                        f"{item}:perceived": 6, f"{item}:na": 0})
+            row.update(
+                {
+                    f"{item}:minimum": 5,
+                    f"{item}:desired": np.nan,
+                    f"{item}:perceived": 6,
+                    f"{item}:na": 0,
+                }
+            )
         elif j < n_na + n_incomplete + n_inconsistent:
-            row.update({f"{item}:minimum": 8, f"{item}:desired": 6, f"{item}:perceived": 6,
-                        f"{item}:na": 0})
+            row.update(
+                {
+                    f"{item}:minimum": 8,
+                    f"{item}:desired": 6,
+                    f"{item}:perceived": 6,
+                    f"{item}:na": 0,
+                }
+            )
         else:
-            row.update({f"{item}:minimum": 5, f"{item}:desired": 8, f"{item}:perceived": 6,
-                        f"{item}:na": 0})
+            row.update(
+                {
+                    f"{item}:minimum": 5,
+                    f"{item}:desired": 8,
+                    f"{item}:perceived": 6,
+                    f"{item}:na": 0,
+                }
+            )
     return row
 
 
@@ -229,8 +254,9 @@ def test_screen_gap_responses__libqual_default_limits() -> None:
     assert flags["flag_incomplete"].tolist() == [False, False, False, True, False]
     assert flags["flagged"].tolist() == [False, True, True, True, False]
     # the limits are configurable (e.g. smaller for a Lite form), and rules can be switched off
-    lite = screen_gap_responses(df, items=items, max_na=5, max_inconsistent=None,
-                                require_all_core=False)
+    lite = screen_gap_responses(
+        df, items=items, max_na=5, max_inconsistent=None, require_all_core=False
+    )
     assert lite["flagged"].tolist() == [True, True, False, False, False]
 
 

@@ -52,8 +52,9 @@ def test_describe_items__t_interval_matches_hand_computation() -> None:
     assert row["ci_high"] == pytest.approx(hi, rel=1e-12)
     # 90 % interval of B: mean 5/3, s = 0.57735, t(0.95, 2) = 2.919986
     res90 = describe_items(df, items="q1", confidence=0.90).set_index("library")
-    assert res90.loc["B", "ci_low"] == pytest.approx(5 / 3 - 2.919986 * 0.5773503 / math.sqrt(3),
-                                                     rel=1e-6)
+    assert res90.loc["B", "ci_low"] == pytest.approx(
+        5 / 3 - 2.919986 * 0.5773503 / math.sqrt(3), rel=1e-6
+    )
 
 
 def test_describe_items__skips_missing_and_groups_by_several_columns() -> None:
@@ -67,7 +68,16 @@ def test_describe_items__skips_missing_and_groups_by_several_columns() -> None:
     )
     res = describe_items(df, items=["q1", "q2"], by=["library", "period"])
     assert list(res.columns) == [
-        "library", "period", "item", "n", "mean", "sd", "median", "se", "ci_low", "ci_high"
+        "library",
+        "period",
+        "item",
+        "n",
+        "mean",
+        "sd",
+        "median",
+        "se",
+        "ci_low",
+        "ci_high",
     ]
     got = res.set_index(["library", "period", "item"])
     assert got.loc[("A", "2024", "q1"), "n"] == 1
@@ -205,9 +215,7 @@ def test_share_satisfied__clopper_pearson_on_request() -> None:
 
 
 def test_share_satisfied__top_two_box_from_scale_max() -> None:
-    df = pd.DataFrame(
-        {"library": ["A"] * 6, "q1": [5, 4, 3, 2, 1, None], "q2": [7, 6, 5, 7, 1, 2]}
-    )
+    df = pd.DataFrame({"library": ["A"] * 6, "q1": [5, 4, 3, 2, 1, None], "q2": [7, 6, 5, 7, 1, 2]})
     res = share_satisfied(df, items=["q1", "q2"], scale_max={"q1": 5, "q2": 7})
     got = res.set_index("item")
     assert got.loc["q1", "threshold"] == 4.0
@@ -291,20 +299,16 @@ def test_acsi_index__equals_acsi_formula_on_item_means() -> None:
     expected = sum((m - 1) / 9 * 100 / 3 for m in means)
     assert row["index"] == pytest.approx(expected)  # (7.5 + 7 + 5.5)/27 * 100 = 74.07
     # per respondent: (sum of answers - 3)/27 * 100, sums 27, 21, 18, 26
-    per_resp = [(27 - 3) / 27 * 100, (21 - 3) / 27 * 100, (18 - 3) / 27 * 100,
-                (26 - 3) / 27 * 100]
+    per_resp = [(27 - 3) / 27 * 100, (21 - 3) / 27 * 100, (18 - 3) / 27 * 100, (26 - 3) / 27 * 100]
     lo, hi = _t_ci(per_resp)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi))
     weighted = acsi_index(df, items=["sat", "expect", "ideal"], weights=[2, 1, 1]).iloc[0]
-    assert weighted["index"] == pytest.approx(
-        (2 * (8.5 - 1) + (8.0 - 1) + (6.5 - 1)) / 4 / 9 * 100
-    )
+    assert weighted["index"] == pytest.approx((2 * (8.5 - 1) + (8.0 - 1) + (6.5 - 1)) / 4 / 9 * 100)
 
 
 def test_acsi_index__rescales_mixed_ranges_and_respects_min_answered() -> None:
     df = pd.DataFrame({"library": ["A", "A"], "a": [1, 5], "b": [10, None]})
-    res = acsi_index(df, items=["a", "b"], scale_range={"a": (1, 5), "b": (0, 10)},
-                     min_answered=1)
+    res = acsi_index(df, items=["a", "b"], scale_range={"a": (1, 5), "b": (0, 10)}, min_answered=1)
     # row 0: (0 + 100)/2 = 50; row 1: a only -> 100
     assert res.loc[0, "n"] == 2
     assert res.loc[0, "index"] == pytest.approx(75.0)

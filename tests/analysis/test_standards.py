@@ -33,8 +33,14 @@ from analysis.standards import load_standard
 
 def _standard(**targets: Target) -> Standard:
     return Standard(
-        id="test", version="1", effective_from=dt.date(2025, 1, 1), effective_to=None,
-        normative=False, notice="", title={}, targets=targets,
+        id="test",
+        version="1",
+        effective_from=dt.date(2025, 1, 1),
+        effective_to=None,
+        normative=False,
+        notice="",
+        title={},
+        targets=targets,
     )
 
 
@@ -66,8 +72,7 @@ def test_load_standard__packaged_example_is_marked_illustrative() -> None:
     assert [b.id for b in bands] == ["very_poor", "poor", "satisfactory", "good", "excellent"]
     assert bands == load_bands("nok_bands")
     frame = std.to_frame()
-    assert list(frame.columns) == ["indicator", "target", "direction", "minimum", "unit",
-                                   "n_bands"]
+    assert list(frame.columns) == ["indicator", "target", "direction", "minimum", "unit", "n_bands"]
     assert len(frame) == len(std.targets)
 
 
@@ -136,8 +141,16 @@ def test_indices_table__from_share_satisfied_and_nok_outputs() -> None:
     df = pd.DataFrame({"library": ["A"] * 4 + ["B"] * 2, "q14": [1, 1, 0, 1, 1, 1]})
     shares = share_satisfied(df, items="q14", threshold=1)
     long = indices_table(shares, value="share", name="share_satisfied", unit="item")
-    assert list(long.columns) == ["library", "indicator", "value", "ci_low", "ci_high", "n",
-                                  "se", "test"]
+    assert list(long.columns) == [
+        "library",
+        "indicator",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+        "se",
+        "test",
+    ]
     assert long["indicator"].tolist() == ["share_satisfied:q14"] * 2
     assert long["value"].tolist() == pytest.approx([0.75, 1.0])
     assert long["ci_low"].tolist() == shares["ci_low"].tolist()
@@ -153,10 +166,19 @@ def test_indices_table__from_share_satisfied_and_nok_outputs() -> None:
 
 def test_indices_table__gap_columns_bring_their_own_intervals() -> None:
     gap = pd.DataFrame(
-        {"library": ["A"], "unit": ["overall"], "n": [40], "adequacy_gap": [0.5],
-         "adequacy_gap_se": [0.2], "adequacy_gap_ci_low": [0.1], "adequacy_gap_ci_high": [0.9],
-         "superiority_gap": [-0.4], "superiority_gap_se": [0.1],
-         "superiority_gap_ci_low": [-0.6], "superiority_gap_ci_high": [-0.2]}
+        {
+            "library": ["A"],
+            "unit": ["overall"],
+            "n": [40],
+            "adequacy_gap": [0.5],
+            "adequacy_gap_se": [0.2],
+            "adequacy_gap_ci_low": [0.1],
+            "adequacy_gap_ci_high": [0.9],
+            "superiority_gap": [-0.4],
+            "superiority_gap_se": [0.1],
+            "superiority_gap_ci_low": [-0.6],
+            "superiority_gap_ci_high": [-0.2],
+        }
     )
     long = indices_table(gap, value=["adequacy_gap", "superiority_gap"], unit="unit")
     assert long["indicator"].tolist() == ["adequacy_gap:overall", "superiority_gap:overall"]
@@ -182,13 +204,19 @@ def test_compare_to_standard__verdicts() -> None:
     )
     res = compare_to_standard(indices, std).set_index("library")
     assert res["verdict"].to_dict() == {
-        "meets": "meets", "below": "below", "straddles": "indeterminate",
-        "small": "insufficient data", "edge": "meets",
+        "meets": "meets",
+        "below": "below",
+        "straddles": "indeterminate",
+        "small": "insufficient data",
+        "edge": "meets",
     }
     # against the minimum 0.8: 0.60-0.85 and 0.79-0.95 both straddle it
     assert res["minimum_verdict"].to_dict() == {
-        "meets": "meets", "below": "indeterminate", "straddles": "indeterminate",
-        "small": "insufficient data", "edge": "meets",
+        "meets": "meets",
+        "below": "indeterminate",
+        "straddles": "indeterminate",
+        "small": "insufficient data",
+        "edge": "meets",
     }
     assert res.loc["small", "target"] == 0.9
     assert math.isnan(res.loc["small", "p_value"])  # no inference below min_n
@@ -201,9 +229,16 @@ def test_compare_to_standard__verdicts() -> None:
 def test_compare_to_standard__at_most_direction_mirrors_the_rule() -> None:
     std = _standard(d=Target("d", 0.10, direction="at_most"))
     indices = pd.DataFrame(
-        {"library": ["ok", "bad", "unsure"], "indicator": "d", "value": [0.05, 0.2, 0.1],
-         "ci_low": [0.02, 0.15, 0.05], "ci_high": [0.09, 0.25, 0.16], "n": [100] * 3,
-         "se": [0.02, 0.025, 0.03], "test": "z"}
+        {
+            "library": ["ok", "bad", "unsure"],
+            "indicator": "d",
+            "value": [0.05, 0.2, 0.1],
+            "ci_low": [0.02, 0.15, 0.05],
+            "ci_high": [0.09, 0.25, 0.16],
+            "n": [100] * 3,
+            "se": [0.02, 0.025, 0.03],
+            "test": "z",
+        }
     )
     res = compare_to_standard(indices, std).set_index("library")
     assert res["verdict"].to_dict() == {"ok": "meets", "bad": "below", "unsure": "indeterminate"}
@@ -215,8 +250,14 @@ def test_compare_to_standard__bh_matches_analysis_reference_numbers() -> None:
     # z test with se = 1 and target 0: p = Φ(value), so value = Φ⁻¹(p) reproduces p exactly
     p = np.array([0.01, 0.02, 0.03, 0.04, 0.05, 0.2])
     indices = pd.DataFrame(
-        {"library": [f"L{k}" for k in range(6)], "indicator": "g", "value": stats.norm.ppf(p),
-         "n": 100, "se": 1.0, "test": "z"}
+        {
+            "library": [f"L{k}" for k in range(6)],
+            "indicator": "g",
+            "value": stats.norm.ppf(p),
+            "n": 100,
+            "se": 1.0,
+            "test": "z",
+        }
     )
     std = _standard(g=Target("g", 0.0))
     res = compare_to_standard(indices, std)
@@ -232,8 +273,15 @@ def test_compare_to_standard__bh_matches_analysis_reference_numbers() -> None:
 def test_compare_to_standard__bh_families_are_per_indicator_and_period() -> None:
     p = [0.01, 0.04, 0.03, 0.2]
     indices = pd.DataFrame(
-        {"library": ["A", "B", "A", "B"], "period": ["2024", "2024", "2025", "2025"],
-         "indicator": "g", "value": stats.norm.ppf(p), "n": 100, "se": 1.0, "test": "z"}
+        {
+            "library": ["A", "B", "A", "B"],
+            "period": ["2024", "2024", "2025", "2025"],
+            "indicator": "g",
+            "value": stats.norm.ppf(p),
+            "n": 100,
+            "se": 1.0,
+            "test": "z",
+        }
     )
     res = compare_to_standard(indices, _standard(g=Target("g", 0.0)))
     assert list(res.columns[:3]) == ["library", "period", "indicator"]
@@ -257,8 +305,12 @@ def test_compare_to_standard__t_p_value_matches_scipy_one_sample_test() -> None:
 
 def test_compare_to_standard__score_test_for_shares_by_hand() -> None:
     df = pd.DataFrame({"library": ["A"] * 100, "q14": [1] * 80 + [0] * 20})
-    long = indices_table(share_satisfied(df, items="q14", threshold=1), value="share",
-                         name="share_satisfied", unit="item")
+    long = indices_table(
+        share_satisfied(df, items="q14", threshold=1),
+        value="share",
+        name="share_satisfied",
+        unit="item",
+    )
     std = load_standard("kemerovo_example", on=dt.date(2025, 3, 1))
     row = compare_to_standard(long, std).iloc[0]
     # z = (0.80 - 0.90)/sqrt(0.9*0.1/100) = -0.1/0.03 = -3.333...; p = Φ(z)
@@ -275,10 +327,17 @@ def test_compare_to_standard__nok_scores_use_the_point_value_and_bands() -> None
     data = pd.DataFrame(cols)
     data.loc[:9, "q14"] = 0  # 30/40 satisfied overall
     checklist = pd.DataFrame(
-        {"library": ["A"], "stand_info_present": [5], "stand_info_required": [10],
-         "site_info_present": [10], "site_info_required": [10], "remote_channels": [2],
-         "comfort_conditions": [3], "premises_accessibility": [1],
-         "service_accessibility": [2]}
+        {
+            "library": ["A"],
+            "stand_info_present": [5],
+            "stand_info_required": [10],
+            "site_info_present": [10],
+            "site_info_required": [10],
+            "remote_channels": [2],
+            "comfort_conditions": [3],
+            "premises_accessibility": [1],
+            "service_accessibility": [2],
+        }
     )
     nok = nok_scores(data, checklist=checklist)
     long = indices_table(nok, value=["K3", "total"], prefix="nok:")

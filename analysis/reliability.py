@@ -684,6 +684,7 @@ class PairwiseMoments:
         weights = np.concatenate([self._pattern_rows, rows])
         packed = np.packbits(patterns, axis=1)
         width = packed.shape[1]
+        keys: np.ndarray
         if width <= 8:  # up to 64 items: one integer key per pattern, a fast 1-D unique
             padded = np.zeros((packed.shape[0], 8), dtype=np.uint8)
             padded[:, :width] = packed

@@ -393,6 +393,22 @@ def test_pairwise_moments__merge_with_different_shifts_equals_one_pass() -> None
     assert (merged.n_rows, merged.n_complete) == (2800, len(data.dropna()))
 
 
+@pytest.mark.parametrize("k", [3, 70])  # up to 64 items the patterns are integer keys
+def test_pairwise_moments__counts_complete_rows_of_any_subset(k: int) -> None:
+    rng = np.random.default_rng(k)
+    x = rng.integers(1, 6, size=(400, k)).astype(float)
+    x[rng.random(x.shape) < 0.2 / k] = np.nan
+    data = pd.DataFrame(x, columns=[f"q{i}" for i in range(k)])
+    moments = PairwiseMoments(list(data.columns))
+    for rows in np.array_split(np.arange(400), 3):
+        moments.add(data.iloc[rows])
+    assert moments.n_complete == len(data.dropna())
+    some = list(data.columns[1:k:2])
+    assert moments.subset(some).n_complete == len(data[some].dropna())
+    merged = moments.merge(PairwiseMoments.from_frame(data.iloc[:50]))
+    assert merged.n_complete == len(data.dropna()) + len(data.iloc[:50].dropna())
+
+
 def test_pairwise_moments__accepts_arrays_and_rejects_bad_chunks() -> None:
     data = bfi()[["A1", "A2", "A3"]]
     moments = PairwiseMoments(["A1", "A2", "A3"]).add(data.to_numpy())

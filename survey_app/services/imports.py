@@ -149,8 +149,14 @@ def read_csv(stream: IO[bytes]) -> Sheet:
         return _unreadable(line, "the file is not UTF-8 text; save it as 'CSV UTF-8'")
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    return _sheet(enumerate(records, start=1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for record in reader:
+            records.append((len(records) + 1, record))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        return _unreadable(len(records) + 1, f"cannot read the CSV: {exc}")
+    return _sheet(records)
 
 
 def read_xlsx(stream: IO[bytes]) -> Sheet:
@@ -162,15 +168,17 @@ def read_xlsx(stream: IO[bytes]) -> Sheet:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         return _unreadable(1, "the file is not an .xlsx workbook")
+    records: list[tuple[int, list[str]]] = []
     try:
         sheet = workbook.worksheets[0]
-        records = (
-            (index, [_xlsx_text(value) for value in values])
-            for index, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        )
-        return _sheet(records)
+        sheet.reset_dimensions()  # some programs write a wrong size; read every row there is
+        for values in sheet.iter_rows(min_row=1, values_only=True):
+            records.append((len(records) + 1, [_xlsx_text(value) for value in values]))
+    except Exception as exc:  # a damaged workbook can fail anywhere in openpyxl while read
+        return _unreadable(len(records) + 1, f"cannot read the workbook: {exc}")
     finally:
         workbook.close()
+    return _sheet(records)
 
 
 def _xlsx_text(value: Any) -> str:

@@ -309,6 +309,28 @@ def test_read_csv__not_utf8__unreadable_with_the_line() -> None:
     assert sheet.columns == ()
 
 
+def test_read_csv__field_over_the_csv_size_limit__unreadable_with_the_line() -> None:
+    sheet = read_csv(io.BytesIO(b"library,q5\nexp-lib,ok\nexp-lib," + b"x" * 200_000 + b"\n"))
+    assert [(p.line, p.code) for p in sheet.problems] == [(3, "IMP001")]
+
+
+def test_read_xlsx__gaps_and_ragged_rows_keep_worksheet_row_numbers() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["library", "q1", "q2"])
+    sheet.append(["a", 1])
+    sheet.append([])
+    sheet.append(["b", 2, "да"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    assert read_xlsx(buffer).rows == (
+        (2, {"library": "a", "q1": "1", "q2": ""}),
+        (3, {"library": "", "q1": "", "q2": ""}),
+        (4, {"library": "b", "q1": "2", "q2": "да"}),
+    )
+
+
 def test_read_csv__values_beyond_the_header__extra_cells() -> None:
     sheet = read_csv(io.BytesIO(b"library,q1,,\nexp-lib,4,,\nexp-lib,4,,oops\n"))
     assert sheet.columns == ("library", "q1")

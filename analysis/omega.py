@@ -23,12 +23,12 @@ from analysis._checks import keyed_items
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import _keyed_moments
 from analysis.reliability import smc
+from analysis.results import MissingPolicy
 from analysis.results import OmegaResult
 
 __all__ = ["omega_total", "omega_total_from_moments"]
 
 Method = Literal["minres", "ml"]
-MissingPolicy = Literal["pairwise", "listwise"]
 
 #: psych bounds uniquenesses to [0.005, 1] in fa(); the same bound on |λ| for minres.
 _MIN_UNIQUENESS = 0.005
@@ -111,6 +111,7 @@ def _omega_from_corr(
             "item pair answered together by fewer than 2 respondents)"
         )
     k = len(names)
+    reversed_set = set(reversed_items)
     lam = _minres_loadings(r) if method == "minres" else _ml_loadings(r, n_obs)
     if lam.sum() < 0:
         lam = -lam
@@ -120,7 +121,7 @@ def _omega_from_corr(
     g2 = lam.sum() ** 2
     items = pd.DataFrame(
         {
-            "reversed": [n in set(reversed_items) for n in names],
+            "reversed": [n in reversed_set for n in names],
             "loading": lam,
             "communality": communality,
             "uniqueness": uniq,

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from collections.abc import Sequence
 from typing import Any
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from analysis._checks import item_ranges
 from analysis._checks import keyed_items
 from analysis.results import AlphaResult
 from analysis.results import ConfidenceInterval
+from analysis.results import MissingPolicy
 
 __all__ = [
     "PairwiseMoments",
@@ -44,7 +44,6 @@ __all__ = [
     "smc",
 ]
 
-MissingPolicy = Literal["pairwise", "listwise"]
 _MISSING = ("pairwise", "listwise")
 
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +256,7 @@ def _alpha_result(
 ) -> AlphaResult:
     """Assemble an AlphaResult from the keyed covariance matrix and the descriptive parts."""
     _check_cov(c, names)
+    reversed_set = set(reversed_items)
     k = len(names)
     if n_used < 2:
         raise ValueError(
@@ -288,7 +288,7 @@ def _alpha_result(
         r_drop = (col_c - diag_c) / np.sqrt(diag_c * (sum_c - 2.0 * col_c + diag_c))
         items = pd.DataFrame(
             {
-                "reversed": [n in set(reversed_items) for n in names],
+                "reversed": [n in reversed_set for n in names],
                 "n": item_n.astype(int),
                 "mean": item_mean,
                 "sd": np.sqrt(diag_c),

@@ -19,10 +19,10 @@ from analysis._checks import ScaleRange
 from analysis._checks import check_choice
 from analysis._checks import check_positive_int
 from analysis._checks import keyed_items
-from analysis.reliability import MissingPolicy
 from analysis.reliability import _check_cov
 from analysis.reliability import cov2cor
 from analysis.reliability import smc
+from analysis.results import MissingPolicy
 from analysis.results import SplitHalfResult
 
 __all__ = ["split_half"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import textwrap
 from pathlib import Path
 
@@ -232,3 +233,23 @@ def test_yaml_parsers__give_the_same_tree_and_lines(
     with pytest.raises(_yaml.YamlSyntaxError) as exc:
         _yaml.parse("id: demo\ntitle: a: b\n")
     assert exc.value.line == 2
+
+
+def _doc_block(heading: str, language: str) -> str:
+    """The first fenced block of ``language`` after ``heading`` in docs/instrument-format.md."""
+    doc = (Path(__file__).parents[2] / "docs" / "instrument-format.md").read_text("utf-8")
+    after = doc[doc.index(heading) :]
+    start = after.index(f"```{language}\n") + len(f"```{language}\n")
+    return after[start : after.index("```", start)]
+
+
+def test_docs__examples_load_and_the_example_answers_validate() -> None:
+    first = instruments.load_text(_doc_block("## A first example", "yaml"))
+    assert [i.id for i in first.items] == ["used_site", "site_rating", "comment"]
+    example = instruments.load_text(_doc_block("## A complete example", "yaml"))
+    assert instruments.untranslated(example) == []
+    answers = json.loads(_doc_block("## A complete example", "json"))
+    result = instruments.validate_answers(example, answers)
+    assert result.values["AS4"] == {"na": True}
+    assert result.values["GS3"] == 7
+    assert "comment" not in result.values

@@ -9,25 +9,54 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
 from flask import Flask
+from flask import abort
 from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed
+from flask_wtf.file import FileField
+from flask_wtf.file import FileRequired
+from sqlalchemy import select
+from wtforms import DateField
+from wtforms import EmailField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from survey_app.auth import current_staff
 from survey_app.auth import login_required
+from survey_app.auth import permission_required
+from survey_app.auth import role_required
 from survey_app.blueprints.auth import ConfirmForm
+from survey_app.blueprints.auth import apply_issues
 from survey_app.extensions import db
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
 from survey_app.models import LibraryType
 from survey_app.models import Role
+from survey_app.models import User
+from survey_app.services import accounts
+from survey_app.services import audit
+from survey_app.services import network
 from survey_app.services import scope as scope_service
 from survey_app.services.accounts import describe_scope
+from survey_app.services.errors import Conflict
+from survey_app.services.errors import Invalid
 from survey_app.services.scope import Action
 from survey_app.services.scope import can
 
@@ -50,7 +79,7 @@ _DEFAULT_NAV = (
     NavItem("admin.systems", _l("Library systems"), Action.manage_network, 41),
     NavItem("admin.import_libraries", _l("Import"), Action.manage_network, 42),
     NavItem("admin.users", _l("Accounts"), Action.manage_users, 80),
-    NavItem("admin.audit", _l("Audit log"), Action.view_audit, 90),
+    NavItem("admin.audit_log", _l("Audit log"), Action.view_audit, 90),
 )
 
 
@@ -155,20 +184,541 @@ def index():  # type: ignore[no-untyped-def]
     )
 
 
+# --- forms (syntax only; the services check everything else) -----------------------------
+
+
+def _scope_choices() -> dict[str, list[tuple[str, str]]]:
+    systems = db.session.scalars(select(LibrarySystem).order_by(LibrarySystem.name)).all()
+    libraries = db.session.scalars(select(Library).order_by(Library.name)).all()
+    return {
+        _("Region"): [("region", _("The whole region"))],
+        _("Library systems"): [(f"system:{s.code}", f"{s.name} ({s.code})") for s in systems],
+        _("Libraries"): [(f"library:{lib.code}", f"{lib.name} ({lib.code})") for lib in libraries],
+    }
+
+
+def _role_choices() -> list[tuple[str, Any]]:
+    return [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class UserForm(FlaskForm):
+    """A new account."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    scope = SelectField(_l("Scope"), default="region")
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=accounts.MAX_PASSWORD_LENGTH)],
+    )
+
+
+class ScopeForm(FlaskForm):
+    """An account's role and scope."""
+
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    scope = SelectField(_l("Scope"))
+
+
+class SystemForm(FlaskForm):
+    """A library system."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class LibraryForm(FlaskForm):
+    """A library."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    system = SelectField(_l("Library system"), validators=[DataRequired()])
+    type = SelectField(_l("Type"), default=LibraryType.branch.value)
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    population_served = StringField(_l("Population served"), validators=[Optional()])
+    opening_hours = StringField(_l("Opening hours"), validators=[Optional(), Length(max=200)])
+
+
+class ServicePointForm(FlaskForm):
+    """A service point of a library."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class ImportForm(FlaskForm):
+    """A CSV or XLSX file of libraries."""
+
+    file = FileField(
+        _l("File"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file.")),
+        ],
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log (a GET form: nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), validators=[Optional()], default="")
+    actor = StringField(_l("Who (e-mail)"), validators=[Optional(), Length(max=254)])
+    since = DateField(_l("From (date)"), validators=[Optional()])
+    until = DateField(_l("To (date, inclusive)"), validators=[Optional()])
+
+
+def _fill_library_choices(form: LibraryForm) -> None:
+    systems = network.list_systems(db.session)
+    form.system.choices = [(s.code, f"{s.name} ({s.code})") for s in systems]
+    form.type.choices = [(kind.value, TYPE_LABELS[kind]) for kind in LibraryType]
+
+
+def _invalid(form: FlaskForm, error: Invalid, template: str, **context: Any) -> Any:
+    db.session.rollback()
+    general = apply_issues(form, error)
+    return render_template(template, form=form, general=general, **context), 422
+
+
+# --- accounts (administrators only) ------------------------------------------------------
+
+
+@bp.get("/users")
+@role_required(Role.admin)
+def users():  # type: ignore[no-untyped-def]
+    """List every staff account."""
+    rows = accounts.list_users(db.session, actor=current_staff())
+    return render_template("admin/users.html", users=rows, describe_scope=describe_scope)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_user():  # type: ignore[no-untyped-def]
+    """Create a staff account."""
+    form = UserForm()
+    form.role.choices = _role_choices()
+    form.scope.choices = _scope_choices()
+    if form.validate_on_submit():
+        try:
+            created = accounts.create_user(
+                db.session,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+                role=form.role.data,
+                scope=accounts.parse_scope(db.session, form.scope.data),
+                actor=current_staff(),
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/user_form.html", user=None)
+        db.session.commit()
+        flash(_("The account %(email)s was created.", email=created.email), "success")
+        return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/user_form.html", form=form, general=[], user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.admin)
+def user(user_id: int):  # type: ignore[no-untyped-def]
+    """Show an account; change its role and scope."""
+    account = accounts.get_user(db.session, user_id, actor=current_staff())
+    form = ScopeForm(
+        data={"role": Role(account.role).value, "scope": describe_scope(account)}
+        if request.method == "GET"
+        else None
+    )
+    form.role.choices = _role_choices()
+    form.scope.choices = _scope_choices()
+    if form.validate_on_submit():
+        try:
+            accounts.set_scope(
+                db.session,
+                account,
+                role=form.role.data,
+                scope=accounts.parse_scope(db.session, form.scope.data),
+                actor=current_staff(),
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/user_form.html", user=account)
+        except Conflict as error:
+            db.session.rollback()
+            flash(_(error.message), "error")
+            return redirect(url_for("admin.user", user_id=user_id))
+        db.session.commit()
+        flash(_("The role and scope of %(email)s were saved.", email=account.email), "success")
+        return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/user_form.html", form=form, general=[], user=account), status
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@role_required(Role.admin)
+def deactivate_user(user_id: int):  # type: ignore[no-untyped-def]
+    """Deactivate an account; its sessions end at their next request."""
+    return _user_toggle(
+        user_id, accounts.deactivate_user, _("The account %(email)s is deactivated.")
+    )
+
+
+@bp.post("/users/<int:user_id>/activate")
+@role_required(Role.admin)
+def activate_user(user_id: int):  # type: ignore[no-untyped-def]
+    """Reactivate an account."""
+    return _user_toggle(
+        user_id, accounts.activate_user, _("The account %(email)s is active again.")
+    )
+
+
+def _user_toggle(user_id: int, change: Callable[..., User], message: str) -> Any:
+    actor = current_staff()
+    account = accounts.get_user(db.session, user_id, actor=actor)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        change(db.session, account, actor=actor)
+    except Conflict as error:
+        db.session.rollback()
+        flash(_(error.message), "error")
+    else:
+        db.session.commit()
+        flash(message % {"email": account.email}, "success")
+    return redirect(url_for("admin.users"))
+
+
+# --- library systems (administrators) ----------------------------------------------------
+
+
+@bp.get("/systems")
+@permission_required(Action.manage_network)
+def systems():  # type: ignore[no-untyped-def]
+    """List the library systems."""
+    return render_template("admin/systems.html", systems=network.list_systems(db.session))
+
+
+@bp.route("/systems/new", methods=["GET", "POST"])
+@permission_required(Action.manage_network)
+def new_system():  # type: ignore[no-untyped-def]
+    """Create a library system."""
+    form = SystemForm()
+    if form.validate_on_submit():
+        try:
+            network.create_system(
+                db.session,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                actor=current_staff(),
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/system_form.html", system=None)
+        db.session.commit()
+        flash(_("The library system was created."), "success")
+        return redirect(url_for("admin.systems"))
+    status = 422 if form.errors else 200
+    return render_template("admin/system_form.html", form=form, general=[], system=None), status
+
+
+@bp.route("/systems/<ref>/edit", methods=["GET", "POST"])
+@permission_required(Action.manage_network)
+def edit_system(ref: str):  # type: ignore[no-untyped-def]
+    """Rename a library system."""
+    actor = current_staff()
+    found = scope_service.require_system(db.session, actor, ref, Action.manage_network)
+    form = SystemForm(obj=found if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            network.update_system(
+                db.session, found, code=form.code.data, name=form.name.data, actor=actor
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/system_form.html", system=found)
+        db.session.commit()
+        flash(_("The library system was saved."), "success")
+        return redirect(url_for("admin.systems"))
+    status = 422 if form.errors else 200
+    return render_template("admin/system_form.html", form=form, general=[], system=found), status
+
+
+@bp.post("/systems/<ref>/deactivate")
+@permission_required(Action.manage_network)
+def deactivate_system(ref: str):  # type: ignore[no-untyped-def]
+    """Deactivate a library system."""
+    return _unit_toggle("system", ref, network.deactivate_system, url_for("admin.systems"))
+
+
+@bp.post("/systems/<ref>/activate")
+@permission_required(Action.manage_network)
+def activate_system(ref: str):  # type: ignore[no-untyped-def]
+    """Reactivate a library system."""
+    return _unit_toggle("system", ref, network.activate_system, url_for("admin.systems"))
+
+
+def _unit_toggle(kind: str, ref: Any, change: Callable[..., Any], back: str | None) -> Any:
+    actor = current_staff()
+    if kind == "system":
+        unit: Any = scope_service.require_system(db.session, actor, ref, Action.manage_network)
+    elif kind == "library":
+        unit = scope_service.require_library(db.session, actor, ref, Action.manage_network)
+    else:
+        unit = scope_service.require_service_point(db.session, actor, ref, Action.manage_network)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    change(db.session, unit, actor=actor)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    if back is None:
+        library = unit if kind == "library" else unit.library
+        back = url_for("admin.library", ref=library.code)
+    return redirect(back)
+
+
+# --- libraries and service points --------------------------------------------------------
+
+
 @bp.get("/libraries")
-@login_required
+@permission_required(Action.view_network)
 def libraries():  # type: ignore[no-untyped-def]
     """List the libraries in the caller's scope."""
-    user = current_staff()
-    scope_service.require(user, Action.view_network)
-    rows = db.session.scalars(scope_service.scoped_libraries_query(db.session, user)).all()
+    rows = db.session.scalars(
+        scope_service.scoped_libraries_query(db.session, current_staff())
+    ).all()
     return render_template("admin/libraries.html", libraries=rows)
 
 
-@bp.get("/libraries/<path:ref>")
+@bp.route("/libraries/new", methods=["GET", "POST"])
+@permission_required(Action.manage_network)
+def new_library():  # type: ignore[no-untyped-def]
+    """Create a library."""
+    actor = current_staff()
+    form = LibraryForm()
+    _fill_library_choices(form)
+    if form.validate_on_submit():
+        system = scope_service.require_system(db.session, actor, form.system.data or "")
+        try:
+            created = network.create_library(
+                db.session,
+                system=system,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                type=form.type.data or LibraryType.branch,
+                address=form.address.data,
+                population_served=form.population_served.data,
+                opening_hours=form.opening_hours.data,
+                actor=actor,
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/library_form.html", library=None)
+        db.session.commit()
+        flash(_("The library was created."), "success")
+        return redirect(url_for("admin.library", ref=created.code))
+    status = 422 if form.errors else 200
+    return render_template("admin/library_form.html", form=form, general=[], library=None), status
+
+
+@bp.route("/libraries/import", methods=["GET", "POST"])
+@permission_required(Action.manage_network)
+def import_libraries():  # type: ignore[no-untyped-def]
+    """Import libraries from CSV or XLSX: every line is checked and nothing is saved unless
+    all are valid."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report = network.import_libraries(
+                db.session, upload.read(), filename=upload.filename or "", actor=current_staff()
+            )
+        except Invalid as error:
+            db.session.rollback()
+            return (
+                render_template("admin/import.html", form=form, problems=error.issues, general=[]),
+                422,
+            )
+        db.session.commit()
+        flash(
+            _(
+                "Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                created=len(report.created),
+                updated=len(report.updated),
+                unchanged=len(report.unchanged),
+            ),
+            "success",
+        )
+        return redirect(url_for("admin.libraries"))
+    status = 422 if form.errors else 200
+    return render_template("admin/import.html", form=form, problems=(), general=[]), status
+
+
+@bp.get("/libraries/<ref>/", strict_slashes=False)
 @login_required
 def library(ref: str):  # type: ignore[no-untyped-def]
     """Show one library (by id or code, any case); outside the scope it does not exist."""
-    user = current_staff()
-    found = scope_service.require_library(db.session, user, ref.strip("/"), Action.view_network)
+    found = scope_service.require_library(db.session, current_staff(), ref, Action.view_network)
     return render_template("admin/library.html", library=found)
+
+
+@bp.route("/libraries/<ref>/edit", methods=["GET", "POST"])
+@login_required
+def edit_library(ref: str):  # type: ignore[no-untyped-def]
+    """Edit a library's details."""
+    actor = current_staff()
+    found = scope_service.require_library(db.session, actor, ref, Action.manage_network)
+    form = LibraryForm(obj=found if request.method == "GET" else None)
+    _fill_library_choices(form)
+    if request.method == "GET":
+        form.system.data = found.system.code
+        form.type.data = LibraryType(found.type).value
+        form.population_served.data = (
+            "" if found.population_served is None else str(found.population_served)
+        )
+    if form.validate_on_submit():
+        system = scope_service.require_system(db.session, actor, form.system.data or "")
+        try:
+            network.update_library(
+                db.session,
+                found,
+                system=system,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                type=form.type.data,
+                address=form.address.data,
+                population_served=form.population_served.data,
+                opening_hours=form.opening_hours.data,
+                actor=actor,
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/library_form.html", library=found)
+        except Conflict as error:
+            db.session.rollback()
+            flash(_(error.message), "error")
+            return redirect(url_for("admin.edit_library", ref=ref))
+        db.session.commit()
+        flash(_("The library was saved."), "success")
+        return redirect(url_for("admin.library", ref=found.code))
+    status = 422 if form.errors else 200
+    return (
+        render_template("admin/library_form.html", form=form, general=[], library=found),
+        status,
+    )
+
+
+@bp.post("/libraries/<ref>/deactivate")
+@login_required
+def deactivate_library(ref: str):  # type: ignore[no-untyped-def]
+    """Deactivate a library (its results are kept)."""
+    return _unit_toggle("library", ref, network.deactivate_library, None)
+
+
+@bp.post("/libraries/<ref>/activate")
+@login_required
+def activate_library(ref: str):  # type: ignore[no-untyped-def]
+    """Reactivate a library."""
+    return _unit_toggle("library", ref, network.activate_library, None)
+
+
+@bp.route("/libraries/<ref>/service-points/new", methods=["GET", "POST"])
+@login_required
+def new_service_point(ref: str):  # type: ignore[no-untyped-def]
+    """Add a service point to a library."""
+    actor = current_staff()
+    found = scope_service.require_library(db.session, actor, ref, Action.manage_network)
+    form = ServicePointForm()
+    if form.validate_on_submit():
+        try:
+            network.create_service_point(
+                db.session,
+                found,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                actor=actor,
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/service_point_form.html", library=found)
+        db.session.commit()
+        flash(_("The service point was added."), "success")
+        return redirect(url_for("admin.library", ref=found.code))
+    status = 422 if form.errors else 200
+    return (
+        render_template("admin/service_point_form.html", form=form, general=[], library=found),
+        status,
+    )
+
+
+@bp.route("/service-points/<int:point_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_service_point(point_id: int):  # type: ignore[no-untyped-def]
+    """Rename a service point."""
+    actor = current_staff()
+    point = scope_service.require_service_point(db.session, actor, point_id, Action.manage_network)
+    form = ServicePointForm(obj=point if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            network.update_service_point(
+                db.session, point, code=form.code.data, name=form.name.data, actor=actor
+            )
+        except Invalid as error:
+            return _invalid(form, error, "admin/service_point_form.html", library=point.library)
+        except Conflict as error:
+            db.session.rollback()
+            flash(_(error.message), "error")
+            return redirect(url_for("admin.edit_service_point", point_id=point_id))
+        db.session.commit()
+        flash(_("The service point was saved."), "success")
+        return redirect(url_for("admin.library", ref=point.library.code))
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "admin/service_point_form.html", form=form, general=[], library=point.library
+        ),
+        status,
+    )
+
+
+@bp.post("/service-points/<int:point_id>/deactivate")
+@login_required
+def deactivate_service_point(point_id: int):  # type: ignore[no-untyped-def]
+    """Deactivate a service point."""
+    return _unit_toggle("service_point", point_id, network.deactivate_service_point, None)
+
+
+# --- audit log (administrators) ----------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.get("/audit")
+@permission_required(Action.view_audit)
+def audit_log():  # type: ignore[no-untyped-def]
+    """Show who did what and when, newest first, filtered by action, person and dates."""
+    scope_service.require(current_staff(), Action.view_audit)
+    form = AuditFilterForm(request.args)
+    prefixes = sorted({name.split(".")[0] for name in audit.KNOWN_ACTIONS})
+    form.action.choices = [("", _("Any action"))] + [
+        (name, name) for name in [*prefixes, *audit.KNOWN_ACTIONS]
+    ]
+    form.validate()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    since: date | None = form.since.data if not form.since.errors else None
+    until: date | None = form.until.data if not form.until.errors else None
+    rows = audit.events(
+        db.session,
+        action=form.action.data or None if not form.action.errors else None,
+        actor=(form.actor.data or "").strip() or None,
+        since=since,
+        until=until,
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=rows[:AUDIT_PAGE_SIZE],
+        page=page,
+        next_url=url_for("admin.audit_log", page=page + 1, **args)
+        if len(rows) > AUDIT_PAGE_SIZE
+        else None,
+        prev_url=url_for("admin.audit_log", page=page - 1, **args) if page > 1 else None,
+    )

@@ -13,12 +13,14 @@ def register_commands(app: Flask) -> None:
     from survey_app.cli import database
     from survey_app.cli import demo
     from survey_app.cli import instruments
+    from survey_app.cli import users
 
     app.cli.add_command(database.db)
     app.cli.add_command(demo.demo)
     app.cli.add_command(instruments.instruments_group)
     app.cli.add_command(data.export_group)
     app.cli.add_command(data.import_group)
+    app.cli.add_command(users.users_group)
 
 
 def _create_app() -> Flask:

@@ -40,6 +40,10 @@ class Choice:
     #: numeric code for analysis (e.g. sex 1/2); ``None`` when the choice is nominal only
     code: float | None = None
 
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Choice", self.value, self.code))
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -47,6 +51,10 @@ class Column:
 
     id: str
     label: Text
+
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Column", self.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,10 @@ class Item:
     #: number items only: the answer must be a whole number
     integer: bool = False
 
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Item", self.id, self.type))
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -105,6 +117,10 @@ class Section:
     sum_to: float | None = None
     #: instructions shown at the top of the page
     help: Text | None = None
+
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Section", self.id, len(self.items)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +138,10 @@ class Scale:
     column: str | None = None
     line: int = 0
 
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Scale", self.id, self.items, self.column))
+
 
 @dataclass(frozen=True, slots=True)
 class LitePlan:
@@ -134,6 +154,10 @@ class LitePlan:
     share: float
     linking: tuple[str, ...]
     random_per_scale: Mapping[str, int]
+
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("LitePlan", self.share, self.linking))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +174,10 @@ class Instrument:
     lite: LitePlan | None = None
     #: sha256 hex digest of the canonical content (not of the file bytes)
     sha256: str = ""
+
+    def __hash__(self) -> int:
+        # texts are dicts, so the generated hash would fail; equal objects share these keys
+        return hash(("Instrument", self.id, self.version, self.sha256))
 
     @property
     def items(self) -> tuple[Item, ...]:

@@ -253,3 +253,12 @@ def test_docs__examples_load_and_the_example_answers_validate() -> None:
     assert result.values["AS4"] == {"na": True}
     assert result.values["GS3"] == 7
     assert "comment" not in result.values
+
+
+def test_model__instruments_and_parts_are_hashable_and_equal_by_content() -> None:
+    first, second = instruments.load_text(TEXT), instruments.load_text(TEXT)
+    assert first == second
+    assert hash(first) == hash(second)
+    assert len({first, second}) == 1
+    assert len(set(first.items)) == len(first.items)
+    assert {hash(s) for s in first.sections} == {hash(s) for s in second.sections}

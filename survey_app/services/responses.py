@@ -14,9 +14,11 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
 
 from instruments import InstrumentError
 from instruments import validate_answers
@@ -27,6 +29,8 @@ from survey_app.models import Channel
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import ServicePoint
+from survey_app.models import campaign_libraries
+from survey_app.models.base import utcnow
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
@@ -170,48 +174,70 @@ def record_response(session: Session, submission: Submission) -> Receipt:
     if existing is not None:
         return existing
 
-    response = Response(
-        client_uuid=submission.id,
-        campaign_id=campaign.id,
-        library_id=library.id,
-        service_point_id=service_point_id,
-        channel=submission.channel,
-        instrument_id=instrument.id,
-        instrument_version=instrument.version,
-        instrument_sha256=instrument.sha256,
-        started_at=submission.started_at,
-        submitted_at=submission.submitted_at,
-        page_timings=dict(submission.page_timings) if submission.page_timings else None,
-        content_sha256=content_sha256,
-        vector=pack_vector(answers.vector()),
-        device_id=submission.device,
-        answers=[
-            Answer(item_id=row.item, column=row.column, value_num=row.number, value_text=row.text)
-            for row in answers.rows
-        ],
-    )
+    received_at = utcnow()
     try:
         with session.begin_nested():
-            session.add(response)
-            session.flush()
+            # Core-style bulk inserts: the hot path of ingestion, no ORM unit of work
+            response_id = session.execute(
+                insert(Response)
+                .values(
+                    client_uuid=submission.id,
+                    campaign_id=campaign.id,
+                    library_id=library.id,
+                    service_point_id=service_point_id,
+                    channel=submission.channel,
+                    instrument_id=instrument.id,
+                    instrument_version=instrument.version,
+                    instrument_sha256=instrument.sha256,
+                    started_at=submission.started_at,
+                    submitted_at=submission.submitted_at,
+                    received_at=received_at,
+                    page_timings=dict(submission.page_timings) if submission.page_timings else None,
+                    content_sha256=content_sha256,
+                    vector=pack_vector(answers.vector()),
+                    device_id=submission.device,
+                )
+                .returning(Response.id)
+            ).scalar_one()
+            if answers.rows:
+                session.execute(
+                    insert(Answer),
+                    [
+                        {
+                            "response_id": response_id,
+                            "item_id": row.item,
+                            "column": row.column,
+                            "value_num": row.number,
+                            "value_text": row.text,
+                        }
+                        for row in answers.rows
+                    ],
+                )
     except IntegrityError:
         # another worker stored the same id between our check and our insert
         existing = _existing(session, submission.id, content_sha256)
         if existing is None:
             raise
         return existing
-    return Receipt(id=submission.id, received_at=response.received_at, created=True)
+    return Receipt(id=submission.id, received_at=received_at, created=True)
 
 
 def get_open_target(session: Session, campaign_code: str, library_code: str) -> tuple[Campaign, Library]:
     """Return the open campaign and one of its active libraries, or raise :class:`NotFound`."""
-    campaign = session.scalar(select(Campaign).filter_by(code=campaign_code))
-    if campaign is None or campaign.status != CampaignStatus.open:
-        raise NotFound("No open survey has this code.")
-    library = session.scalar(select(Library).filter_by(code=library_code))
-    if library is None or not library.active or library not in campaign.libraries:
+    row = session.execute(
+        select(Campaign, Library)
+        .join(campaign_libraries, campaign_libraries.c.campaign_id == Campaign.id)
+        .join(Library, Library.id == campaign_libraries.c.library_id)
+        .where(Campaign.code == campaign_code, Library.code == library_code)
+        .options(joinedload(Campaign.instrument_version))
+    ).first()
+    if row is None or row.Campaign.status != CampaignStatus.open:
+        if session.scalar(select(Campaign.status).filter_by(code=campaign_code)) != "open":
+            raise NotFound("No open survey has this code.")
         raise NotFound("This library does not take part in this survey.")
-    return campaign, library
+    if not row.Library.active:
+        raise NotFound("This library does not take part in this survey.")
+    return row.Campaign, row.Library
 
 
 def pack_vector(values: list[float]) -> bytes:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from survey_app.extensions import db
 from survey_app.services.errors import Invalid
@@ -28,42 +30,48 @@ def export_group() -> None:
 @export_group.command("responses")
 @click.option("--campaign", "campaign_code", required=True, help="Code of the campaign.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    show_default=True,
     help="csv: UTF-8, comma, CRLF; xlsx: one worksheet.",
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, writable=True),
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
     help="File to write (default: standard output; required for xlsx).",
 )
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte order mark (for Excel).")
 @with_appcontext
 def export_responses(campaign_code: str, fmt: str, output: str | None, bom: bool) -> None:
     """Write every response of a campaign, one row per response (the wide format)."""
-    session = db.session
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx needs --output FILE")
+    session: Session = db.session()
     try:
         instrument = campaign_instrument(session, campaign_code)
         rows = export_rows(session, campaign_code)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     columns = wide_columns(instrument)
-    if fmt == "xlsx":
-        if output is None:
-            raise click.UsageError("--format xlsx needs --output FILE")
-        with open(output, "wb") as stream:
-            count = write_xlsx(stream, columns, rows)
-    elif output is None:
+    if output is None:  # CSV: xlsx without --output was refused above
         # UTF-8 and CRLF whatever the locale and platform of the terminal
-        binary = click.get_binary_stream("stdout")
-        stream = io.TextIOWrapper(binary, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        stdout = io.TextIOWrapper(
+            click.get_binary_stream("stdout"), encoding="utf-8-sig" if bom else "utf-8", newline=""
+        )
         try:
-            count = write_csv(stream, columns, rows)
-            stream.flush()
+            count = write_csv(stdout, columns, rows)
+            stdout.flush()
         finally:
-            stream.detach()
+            stdout.detach()
+    elif fmt == "xlsx":
+        with open(output, "wb") as binary:
+            count = write_xlsx(binary, columns, rows)
     else:
         with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as text:
             count = write_csv(text, columns, rows)
-    session.rollback()  # read-only: end the transaction
     if output is not None:
         click.echo(f"{_count(count)} written to {output}", err=True)
 
@@ -88,7 +96,7 @@ def import_responses(file: str, campaign_code: str) -> None:
     source = path.name
     if not sheet.columns:  # the file could not be read at all
         _fail([problem.format(source) for problem in sheet.problems])
-    session = db.session
+    session: Session = db.session()
     try:
         report = import_rows(
             session, campaign_code, sheet.rows, source_name=source, columns=sheet.columns
@@ -119,7 +127,7 @@ def _count(n: int) -> str:
     return f"{n} response" if n == 1 else f"{n} responses"
 
 
-def _fail(messages: list[str]) -> None:
+def _fail(messages: list[str]) -> NoReturn:
     for message in messages:
         click.echo(message, err=True)
     noun = "problem" if len(messages) == 1 else "problems"

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 from typing import IO
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -196,7 +195,7 @@ def _rows(
                     out[key] = 1
                 else:
                     chosen = chosen if chosen is not None else {}
-                    chosen.setdefault(key, []).append(text)
+                    chosen.setdefault(key, []).append(text or "")
             if chosen:
                 for key, values in chosen.items():
                     order = choice_order[key]
@@ -277,8 +276,8 @@ def write_xlsx(stream: IO[bytes], columns: list[str], rows: Iterable[Mapping[str
     Numbers become numeric cells, everything else text cells; a text starting with ``=``
     stays text (never a formula).  Returns the number of data rows written.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")

@@ -140,7 +140,7 @@ def read_sheet(path: Path | str) -> Sheet:
 
 
 def read_csv(stream: IO[bytes]) -> Sheet:
-    """Read UTF-8 CSV (a BOM is allowed); the delimiter is ``,``, ``;`` or tab, as the header uses."""
+    """Read UTF-8 CSV (BOM allowed); the delimiter is ``,``, ``;`` or tab, as the header uses."""
     data = stream.read()
     try:
         text = data.decode("utf-8-sig")
@@ -161,8 +161,8 @@ def read_csv(stream: IO[bytes]) -> Sheet:
 
 def read_xlsx(stream: IO[bytes]) -> Sheet:
     """Read the first worksheet of an .xlsx workbook; line = the worksheet's row number."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
@@ -209,7 +209,9 @@ def _sheet(records: Iterable[tuple[int, list[str]]]) -> Sheet:
     for line, values in iterator:
         if any(value.strip() for value in values[width:]):
             problems.append(
-                RowProblem(line, "-", Codes.extra_cells, "values to the right of the last named column")
+                RowProblem(
+                    line, "-", Codes.extra_cells, "values to the right of the last named column"
+                )
             )
         padded = list(values[:width]) + [""] * (width - len(values))
         rows.append((line, dict(zip(cells, padded, strict=True))))
@@ -247,7 +249,9 @@ def import_rows(
     """
     campaign = get_campaign(session, campaign_code)
     if campaign.status != CampaignStatus.open:
-        raise NotFound(f"Campaign {campaign_code!r} is {campaign.status}; open it to import responses.")
+        raise NotFound(
+            f"Campaign {campaign_code!r} is {campaign.status}; open it to import responses."
+        )
     if PAPER.value not in campaign.channels:
         raise Invalid(
             f"Campaign {campaign_code!r} does not accept paper responses.",
@@ -272,6 +276,7 @@ def import_rows(
             row_problems: list[RowProblem] = []
             payload = _payload(instrument, campaign_code, source_name, line, row, row_problems)
             problems.extend(row_problems)
+            submission: Submission | None
             try:
                 submission = parse_submission(payload, default_channel=PAPER)
             except Invalid as exc:
@@ -285,7 +290,12 @@ def import_rows(
                 first = seen.setdefault(submission.id, line)
                 if first != line:
                     problems.append(
-                        RowProblem(line, "response_id", Codes.repeated_id, f"the same id is on line {first}")
+                        RowProblem(
+                            line,
+                            "response_id",
+                            Codes.repeated_id,
+                            f"the same id is on line {first}",
+                        )
                     )
                     continue
             try:
@@ -293,10 +303,14 @@ def import_rows(
             except Invalid as exc:
                 problems.extend(_from_issues(line, exc.issues))
             except NotFound as exc:
-                problems.append(RowProblem(line, "library", Codes.library_not_in_campaign, exc.message))
+                problems.append(
+                    RowProblem(line, "library", Codes.library_not_in_campaign, exc.message)
+                )
                 problems.extend(_answer_problems(instrument, line, payload["answers"]))
             except Conflict:
-                problems.append(RowProblem(line, "response_id", Codes.changed, _changed_message(row)))
+                problems.append(
+                    RowProblem(line, "response_id", Codes.changed, _changed_message(row))
+                )
             else:
                 (stored if receipt.created else duplicates).append(line)
     except BaseException:
@@ -325,7 +339,9 @@ def _without(payload: Mapping[str, Any], bad: set[str]) -> Submission | None:
         return None
 
 
-def _answer_problems(instrument: Instrument, line: int, answers: Mapping[str, Any]) -> list[RowProblem]:
+def _answer_problems(
+    instrument: Instrument, line: int, answers: Mapping[str, Any]
+) -> list[RowProblem]:
     """The answers' problems, for rows that cannot reach ``record_response``."""
     try:
         validate_answers(instrument, answers)
@@ -341,11 +357,18 @@ def _header_problems(instrument: Instrument, header: Sequence[str]) -> list[RowP
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            problems.append(RowProblem(1, name or "-", Codes.duplicate_column, "column appears twice"))
+            problems.append(
+                RowProblem(1, name or "-", Codes.duplicate_column, "column appears twice")
+            )
         seen.add(name)
         if name not in known:
             problems.append(
-                RowProblem(1, name or "-", Codes.unknown_column, f"unknown column {name!r}{_hint(name, known)}")
+                RowProblem(
+                    1,
+                    name or "-",
+                    Codes.unknown_column,
+                    f"unknown column {name!r}{_hint(name, known)}",
+                )
             )
     for name in (*REQUIRED_META, *answer_columns):
         if name not in seen:
@@ -373,19 +396,30 @@ def _payload(
 
     channel = cell("channel")
     if channel not in ("", PAPER.value):
-        problems.append(RowProblem(line, "channel", Codes.not_paper, f"must be {PAPER.value} or empty"))
+        problems.append(
+            RowProblem(line, "channel", Codes.not_paper, f"must be {PAPER.value} or empty")
+        )
     if cell("campaign") and cell("campaign") != campaign_code:
         problems.append(
-            RowProblem(line, "campaign", Codes.other_campaign, f"the file is imported into {campaign_code!r}")
+            RowProblem(
+                line,
+                "campaign",
+                Codes.other_campaign,
+                f"the file is imported into {campaign_code!r}",
+            )
         )
     if cell("instrument") and cell("instrument") != instrument.id:
         problems.append(
-            RowProblem(line, "instrument", Codes.other_instrument, f"the campaign asks {instrument.id!r}")
+            RowProblem(
+                line, "instrument", Codes.other_instrument, f"the campaign asks {instrument.id!r}"
+            )
         )
     if cell("instrument_version") and cell("instrument_version") != str(instrument.version):
         problems.append(
             RowProblem(
-                line, "instrument_version", Codes.other_instrument,
+                line,
+                "instrument_version",
+                Codes.other_instrument,
                 f"the campaign asks version {instrument.version}",
             )
         )
@@ -421,7 +455,9 @@ def _answers(instrument: Instrument, row: Mapping[str, str]) -> dict[str, Any]:
         if not text.strip():
             continue
         if item.type is ItemType.multi:
-            answers[item.id] = [part.strip() for part in text.split(MULTI_SEPARATOR) if part.strip()]
+            answers[item.id] = [
+                part.strip() for part in text.split(MULTI_SEPARATOR) if part.strip()
+            ]
         else:
             answers[item.id] = text
     return answers
@@ -441,7 +477,9 @@ def _column_of(path: str) -> str:
 
 
 def _from_issues(line: int, issues: Iterable[Issue]) -> list[RowProblem]:
-    return [RowProblem(line, _column_of(issue.path), str(issue.code), issue.message) for issue in issues]
+    return [
+        RowProblem(line, _column_of(issue.path), str(issue.code), issue.message) for issue in issues
+    ]
 
 
 def _changed_message(row: Mapping[str, str]) -> str:

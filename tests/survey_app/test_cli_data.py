@@ -86,8 +86,13 @@ def test_export_responses__csv_file_with_bom(
 def test_export_responses__xlsx_file(
     runner: FlaskCliRunner, session: Session, demo_campaign: Campaign, tmp_path: Path
 ) -> None:
-    store(session, demo_campaign, {"q1": 3, "q4": ["events"]}, response_id=ID1,
-          received_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    store(
+        session,
+        demo_campaign,
+        {"q1": 3, "q4": ["events"]},
+        response_id=ID1,
+        received_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+    )
     session.commit()
     target = tmp_path / "out.xlsx"
     result = runner.invoke(
@@ -97,8 +102,26 @@ def test_export_responses__xlsx_file(
     header, row = load_workbook(target).worksheets[0].iter_rows(values_only=True)
     assert list(header) == HEADER.split(",")
     assert list(row) == [
-        ID1, "exp1", "exp-lib", None, "qr", "export_demo", 1, None, None, "2026-03-01T12:00:00Z",
-        3, None, None, "events", None, None, None, None, None, None,
+        ID1,
+        "exp1",
+        "exp-lib",
+        None,
+        "qr",
+        "export_demo",
+        1,
+        None,
+        None,
+        "2026-03-01T12:00:00Z",
+        3,
+        None,
+        None,
+        "events",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
     ]
 
 
@@ -144,7 +167,9 @@ def test_import_responses__reimport_reports_duplicates_and_stores_nothing_twice(
     runner: FlaskCliRunner, session: Session, demo_campaign: Campaign, tmp_path: Path
 ) -> None:
     path = tmp_path / "april.csv"
-    path.write_text(f"library,{ITEMS}\nexp-lib,4,да,,,,,,,,\nexp-lib,2,нет,,,,,,,,\n", encoding="utf-8")
+    path.write_text(
+        f"library,{ITEMS}\nexp-lib,4,да,,,,,,,,\nexp-lib,2,нет,,,,,,,,\n", encoding="utf-8"
+    )
     args = ["import", "responses", str(path), "--campaign", "exp1"]
 
     first = runner.invoke(args=args)

@@ -103,7 +103,9 @@ def store(
     receipt = record_response(session, parse_submission(payload))
     if received_at is not None:
         session.execute(
-            update(Response).where(Response.client_uuid == receipt.id).values(received_at=received_at)
+            update(Response)
+            .where(Response.client_uuid == receipt.id)
+            .values(received_at=received_at)
         )
     return receipt.id
 
@@ -112,7 +114,7 @@ def store(
 def demo_campaign(
     make_campaign: Callable[..., Campaign], make_library: Callable[..., Library]
 ) -> Campaign:
-    """An open campaign ``exp1`` asking DEMO_YAML in library ``exp-lib`` (service point ``lending``)."""
+    """Open campaign ``exp1`` asking DEMO_YAML in ``exp-lib`` (service point ``lending``)."""
     library = make_library("exp-lib", service_points=["lending"])
     return make_campaign(DEMO_YAML, code="exp1", libraries=[library])
 

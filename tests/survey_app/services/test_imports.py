@@ -51,7 +51,7 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:survey-app:paper-import")
 def demo_campaign(
     make_campaign: Callable[..., Campaign], make_library: Callable[..., Library]
 ) -> Campaign:
-    """Open campaign ``exp1`` asking DEMO_YAML in library ``exp-lib`` (service point ``lending``)."""
+    """Open campaign ``exp1`` asking DEMO_YAML in ``exp-lib`` (service point ``lending``)."""
     library = make_library("exp-lib", service_points=["lending"])
     return make_campaign(DEMO_YAML, code="exp1", libraries=[library])
 
@@ -61,7 +61,9 @@ def sheet_of(text: str) -> Sheet:
     return read_csv(io.BytesIO(text.encode("utf-8")))
 
 
-def run(session: Session, text: str, campaign: str = "exp1", source: str = "forms.csv") -> ImportReport:
+def run(
+    session: Session, text: str, campaign: str = "exp1", source: str = "forms.csv"
+) -> ImportReport:
     """Import CSV text into ``campaign``."""
     sheet = sheet_of(text)
     assert sheet.problems == ()
@@ -72,7 +74,9 @@ def count_responses(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Response)) or 0
 
 
-def answers_of(session: Session, client_uuid: uuid.UUID) -> set[tuple[str, str, float | None, str | None]]:
+def answers_of(
+    session: Session, client_uuid: uuid.UUID
+) -> set[tuple[str, str, float | None, str | None]]:
     rows = session.execute(
         select(Answer.item_id, Answer.column, Answer.value_num, Answer.value_text)
         .join(Response)
@@ -112,14 +116,18 @@ def test_import_rows__valid_file_is_stored_with_paper_channel_and_typed_answers(
         ("AS1", "desired", 8.0, None),
         ("AS1", "perceived", 6.0, None),
     }
-    assert answers_of(session, second) == {("q1", "", 2.0, None), ("q2", "", 0.0, None), ("AS1", "na", 1.0, None)}
+    assert answers_of(session, second) == {
+        ("q1", "", 2.0, None),
+        ("q2", "", 0.0, None),
+        ("AS1", "na", 1.0, None),
+    }
 
 
 def test_import_rows__round_trip_into_another_campaign_reproduces_the_answers(
     session: Session, demo_campaign: Campaign
 ) -> None:
     two_responses(session, demo_campaign)
-    target = sibling_campaign(session, demo_campaign, "exp2")
+    sibling_campaign(session, demo_campaign, "exp2")
     columns = wide_columns(instrument_of(demo_campaign.instrument_version))
     exported = io.StringIO(newline="")
     write_csv(exported, columns, export_rows(session, "exp1"))
@@ -139,7 +147,9 @@ def test_import_rows__round_trip_into_another_campaign_reproduces_the_answers(
     before = list(export_rows(session, "exp1"))
     after = list(export_rows(session, "exp2"))
     kept = ["library", "service_point", "started_at", "submitted_at", *ITEMS.split(",")]
-    assert [{k: row[k] for k in kept} for row in after] == [{k: row[k] for k in kept} for row in before]
+    assert [{k: row[k] for k in kept} for row in after] == [
+        {k: row[k] for k in kept} for row in before
+    ]
     assert [row["channel"] for row in after] == ["paper", "paper"]
 
 
@@ -248,7 +258,8 @@ def test_import_rows__given_response_id_is_used_and_repeats_in_the_file_are_erro
 def test_import_rows__header_problems__unknown_missing_and_duplicate_columns(
     session: Session, demo_campaign: Campaign
 ) -> None:
-    text = "library,q01,q2,q3,q3,q4,q5,q6,AS1:minimum,AS1:desired,AS1:perceived,AS1:na\nexp-lib,4,,,,,,,,,,\n"
+    header = "library,q01,q2,q3,q3,q4,q5,q6,AS1:minimum,AS1:desired,AS1:perceived,AS1:na"
+    text = f"{header}\nexp-lib,4,,,,,,,,,,\n"
     report = run(session, text)
     assert codes(report) == [(1, "q01", "IMP003"), (1, "q3", "IMP004"), (1, "q1", "IMP002")]
     assert "did you mean 'q1'?" in report.problems[0].message
@@ -284,9 +295,7 @@ def test_import_rows__blank_lines_are_skipped_but_keep_their_number(
     assert codes(run(session, text)) == [(5, "q1", "ANS006")]
 
 
-def test_import_rows__closed_campaign__not_found(
-    session: Session, demo_campaign: Campaign
-) -> None:
+def test_import_rows__closed_campaign__not_found(session: Session, demo_campaign: Campaign) -> None:
     demo_campaign.status = CampaignStatus.closed
     session.flush()
     with pytest.raises(NotFound):
@@ -294,7 +303,7 @@ def test_import_rows__closed_campaign__not_found(
 
 
 def test_read_csv__bom_semicolons_and_multiline_cells_keep_spreadsheet_line_numbers() -> None:
-    data = "\ufefflibrary;q1;q5\r\nexp-lib;4;\"две\r\nстроки\"\r\nexp-lib;5;\r\n".encode()
+    data = '\ufefflibrary;q1;q5\r\nexp-lib;4;"две\r\nстроки"\r\nexp-lib;5;\r\n'.encode()
     sheet = read_csv(io.BytesIO(data))
     assert sheet.columns == ("library", "q1", "q5")
     assert sheet.rows == (
@@ -360,9 +369,17 @@ def test_import_rows__xlsx_typed_cells_are_read_like_text(
     assert read.rows[0] == (
         2,
         {
-            "library": "exp-lib", "q1": "4", "q2": "1", "q3": "reading_room", "q4": "wifi",
-            "q5": "Спасибо!", "q6": "2.5", "AS1:minimum": "5", "AS1:desired": "8",
-            "AS1:perceived": "6", "AS1:na": "",
+            "library": "exp-lib",
+            "q1": "4",
+            "q2": "1",
+            "q3": "reading_room",
+            "q4": "wifi",
+            "q5": "Спасибо!",
+            "q6": "2.5",
+            "AS1:minimum": "5",
+            "AS1:desired": "8",
+            "AS1:perceived": "6",
+            "AS1:na": "",
         },
     )
     report = import_rows(session, "exp1", read.rows, source_name="forms.xlsx", columns=read.columns)

@@ -9,6 +9,7 @@ problem found.  :func:`visible_items` tells which items the skip logic shows, an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -21,7 +22,9 @@ from typing import Any
 
 from instruments._coerce import EMPTY
 from instruments._coerce import Coerced
+from instruments._coerce import _Invalid
 from instruments._coerce import coerce_answer
+from instruments._coerce import condition_value
 from instruments._coerce import evaluate
 from instruments._coerce import type_name
 from instruments.errors import Code
@@ -131,6 +134,34 @@ def _when(condition: Condition | None, values: Mapping[str, Any], unknown: set[s
     return True if condition is None else evaluate(condition, values, unknown)
 
 
+def _normalised(condition: Condition | None, items: Mapping[str, Item]) -> Condition | None:
+    """Condition with values in canonical form (``"yes"`` -> 1 for a yes/no item ...).
+
+    Loaded instruments already hold canonical values; this makes instruments built in
+    code (tests, factories) behave the same.  A value that cannot be normalised is kept.
+    """
+    if condition is None:
+        return None
+    if condition.conditions:
+        children = tuple(_normalised(c, items) for c in condition.conditions)
+        return dataclasses.replace(
+            condition, conditions=tuple(c for c in children if c is not None)
+        )
+    target = items.get(condition.item) if condition.item is not None else None
+    if target is None:
+        return condition
+    try:
+        value = condition_value(target, condition.op, _as_yaml(condition.value))
+    except _Invalid:
+        return condition
+    return condition if value == condition.value else dataclasses.replace(condition, value=value)
+
+
+def _as_yaml(value: Any) -> Any:
+    # condition_value validates values as written in YAML, where ``in`` takes a list
+    return list(value) if isinstance(value, tuple) else value
+
+
 @dataclass
 class _Walk:
     values: dict[str, Any] = field(default_factory=dict)
@@ -153,10 +184,12 @@ def _walk(
     """
     walk = _Walk()
     unknown: set[str] = set()
+    items = {item.id: item for item in instrument.items}
     for section in instrument.sections:
-        shown_section = _when(section.show_if, walk.values, unknown)
+        shown_section = _when(_normalised(section.show_if, items), walk.values, unknown)
         for item in section.items:
-            shown = _combine(shown_section, _when(item.show_if, walk.values, unknown))
+            own = _when(_normalised(item.show_if, items), walk.values, unknown)
+            shown = _combine(shown_section, own)
             drawn = lite is None or item.type is not ItemType.battery or item.id in lite
             coerced = coerce_answer(item, answers[item.id]) if item.id in answers else Coerced()
             given = coerced.value is not EMPTY or bool(coerced.problems)

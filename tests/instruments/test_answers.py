@@ -548,3 +548,29 @@ def test_draw_lite_items__share_and_reproducibility(demo: instruments.Instrument
     lite = sum(draw is not None for draw in first)
     # share 0.5 of n=2000: mean 1000, sd = sqrt(2000 * 0.25) = 22.4; allow 5 sd
     assert abs(lite - 1000) < 5 * math.sqrt(2000 * 0.25)
+
+
+def test_validate__canonical_values_validate_to_themselves(demo: instruments.Instrument) -> None:
+    once = instruments.validate_answers(demo, FULL_FORM)
+    twice = instruments.validate_answers(demo, once.values)
+    assert twice.values == once.values
+    assert twice.rows == once.rows
+
+
+def test_validate__conditions_built_in_code_are_normalised() -> None:
+    from instruments import Condition
+    from instruments import Item
+    from instruments import ItemType
+    from instruments import Section
+
+    q1 = Item("q1", ItemType.yes_no, {"ru": "В1"})
+    q2 = Item("q2", ItemType.yes_no, {"ru": "В2"}, show_if=Condition("eq", "q1", "yes"))
+    q3 = Item("q3", ItemType.yes_no, {"ru": "В3"}, show_if=Condition("in", "q1", ("нет",)))
+    built = instruments.Instrument(
+        "built", 1, {"ru": "Т"}, (Section("s", {"ru": "С"}, (q1, q2, q3)),)
+    )
+    assert instruments.visible_items(built, {"q1": True}) == {"q1", "q2"}
+    assert instruments.visible_items(built, {"q1": "0"}) == {"q1", "q3"}
+    with pytest.raises(InstrumentError) as exc:
+        instruments.validate_answers(built, {"q1": 1})
+    assert codes_paths(exc) == [("ANS003", "answers.q2")]

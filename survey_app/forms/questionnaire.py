@@ -303,7 +303,7 @@ def _fields_battery(item: Item, locale: str) -> dict[str, UnboundField]:
         for column in item.columns
     }
     if item.na_allowed:
-        fields[field_name(item.id, NA)] = BooleanField(_("Not applicable / cannot rate"))
+        fields[field_name(item.id, NA)] = BooleanField(_("Not applicable"))
     return fields
 
 

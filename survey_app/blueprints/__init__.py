@@ -8,11 +8,15 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint on ``app``."""
     from survey_app.blueprints import admin
+    from survey_app.blueprints import admin_campaigns
+    from survey_app.blueprints import admin_instruments
     from survey_app.blueprints import api
     from survey_app.blueprints import auth
     from survey_app.blueprints import public
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_campaigns.bp)
+    app.register_blueprint(admin_instruments.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)

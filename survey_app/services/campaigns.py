@@ -49,15 +49,18 @@ __all__ = [
     "PARTIAL_POLICIES",
     "CampaignCounts",
     "CampaignSpec",
+    "FormOptions",
     "LibraryCounts",
     "LibraryChoice",
     "close_campaign",
     "create_campaign",
+    "form_options",
     "get_campaign",
     "list_campaigns",
     "open_campaign",
     "response_counts",
     "select_libraries",
+    "systems_of",
     "total_counts",
 ]
 
@@ -92,6 +95,15 @@ class CampaignSpec:
     channels: Collection[str] = ("web", "qr")
     lite_share: float = 0.0
     partial_policy: str = "discard"
+
+
+@dataclass(frozen=True)
+class FormOptions:
+    """What the campaign form offers: published versions, systems and libraries in scope."""
+
+    versions: tuple[InstrumentVersion, ...]
+    systems: tuple[LibrarySystem, ...]
+    libraries: tuple[Library, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,30 @@ def select_libraries(
     if actor is not None:
         stmt = stmt.where(library_scope_clause(session, actor, Library.id))
     return list(session.scalars(stmt))
+
+
+def form_options(session: Session, *, actor: User | None = None) -> FormOptions:
+    """Return the choices of the campaign form (active libraries in the actor's scope)."""
+    versions = session.scalars(
+        select(InstrumentVersion)
+        .where(InstrumentVersion.published_at.is_not(None))
+        .order_by(InstrumentVersion.instrument_id, InstrumentVersion.version.desc())
+    ).all()
+    libraries = select_libraries(session, LibraryChoice.all, actor=actor)
+    systems = {library.system.id: library.system for library in libraries}
+    ordered = sorted(systems.values(), key=lambda system: (system.name, system.id))
+    return FormOptions(tuple(versions), tuple(ordered), tuple(libraries))
+
+
+def systems_of(
+    session: Session, campaign: Campaign, *, actor: User | None = None
+) -> list[LibrarySystem]:
+    """Return the library systems of the campaign's libraries in the actor's scope."""
+    ids = library_ids_in_scope(session, actor) if actor is not None else None
+    systems = {
+        lib.system.id: lib.system for lib in campaign.libraries if ids is None or lib.id in ids
+    }
+    return sorted(systems.values(), key=lambda system: (system.name, system.id))
 
 
 def _spec_issues(

@@ -58,9 +58,11 @@ __all__ = [
     "get_version",
     "item_lineage",
     "list_instruments",
+    "list_versions",
     "parse_upload",
     "publish_version",
     "upload_instrument",
+    "version_in_use",
 ]
 
 #: largest accepted upload (a 200-item XLSForm is ~60 KB)
@@ -107,6 +109,17 @@ def list_instruments(session: Session, *, actor: User | None = None) -> list[Ins
         InstrumentOverview(key, versions[0].title, tuple(versions))
         for key, versions in grouped.items()
     ]
+
+
+def list_versions(session: Session, instrument_id: str) -> list[InstrumentVersion]:
+    """Return the stored versions of one instrument, newest first."""
+    return list(
+        session.scalars(
+            select(InstrumentVersion)
+            .where(InstrumentVersion.instrument_id == instrument_id)
+            .order_by(InstrumentVersion.version.desc())
+        )
+    )
 
 
 def get_version(

@@ -1,0 +1,287 @@
+"""Staff sign-in (issue 4 §2): argon2-checked login, generic failure, safe ``next``, POST-only
+sign-out, deactivated accounts and changed passwords ending existing sessions, CSRF on the
+forms, cookie flags, and the per-address / per-account login rate limits whose keys hold no
+address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask import g
+from flask.testing import FlaskClient
+
+from survey_app import create_app
+from survey_app.extensions import db
+from survey_app.extensions import limiter
+from survey_app.services import accounts
+from tests.factories import STAFF_PASSWORD
+
+
+class StaffClient(FlaskClient):
+    """A test client that forgets the cached user between requests.
+
+    The ``app_context`` fixture keeps one application context for the whole test, so
+    Flask-Login's per-request cache (``g._login_user``) would otherwise outlive a request.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def browser(app: Flask, app_context: None) -> StaffClient:
+    return StaffClient(app, app.response_class, use_cookies=True)
+
+
+def sign_in(client, email, password=STAFF_PASSWORD, **kwargs):
+    return client.post("/login", data={"email": email, "password": password}, **kwargs)
+
+
+@pytest.fixture
+def staff(session, make_user):
+    user = make_user("library_staff", email="reader@example.org")
+    session.commit()  # error pages roll the session back; keep the account
+    return user
+
+
+def test_login__right_password_opens_the_admin(browser, staff):
+    reply = sign_in(browser, "Reader@Example.org")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/admin/"
+    assert browser.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unknown", "deactivated"])
+def test_login__refused_with_one_generic_message(browser, session, staff, make_user, case):
+    make_user("admin", email="gone@example.org", active=False)
+    session.commit()
+    email, password = {
+        "wrong password": ("reader@example.org", "not-the-password"),
+        "unknown": ("nobody@example.org", STAFF_PASSWORD),
+        "deactivated": ("gone@example.org", STAFF_PASSWORD),
+    }[case]
+    reply = sign_in(browser, email, password, query_string={"lang": "en"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 401
+    assert '<div class="error-summary" role="alert"' in page
+    assert "<li>Wrong e-mail or password, or the account is not active.</li>" in page
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_login__anonymous_is_sent_to_sign_in_with_next(browser, staff):
+    reply = browser.get("/admin/libraries?x=1")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/login?next=/admin/libraries?x%3D1"
+    back = sign_in(browser, staff.email, query_string={"next": "/admin/libraries?x=1"})
+    assert back.headers["Location"] == "/admin/libraries?x=1"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/admin", "/\\evil.example", "javascript:x"]
+)
+def test_login__next_outside_the_site_is_ignored(browser, staff, target):
+    reply = sign_in(browser, staff.email, query_string={"next": target})
+    assert reply.headers["Location"] == "/admin/"
+
+
+def test_logout__needs_post_and_ends_the_session(browser, staff):
+    sign_in(browser, staff.email)
+    assert browser.get("/logout").status_code == 405
+    assert browser.post("/logout").status_code == 302
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_deactivation__ends_an_existing_session(browser, session, staff, make_user):
+    sign_in(browser, staff.email)
+    assert browser.get("/admin/").status_code == 200
+    accounts.deactivate_user(session, staff, actor=make_user("admin"))
+    session.commit()
+    reply = browser.get("/admin/")
+    assert reply.status_code == 302
+    assert reply.headers["Location"].startswith("/login")
+
+
+def test_password_change__keeps_this_session_and_ends_the_others(app, browser, session, staff):
+    other = StaffClient(app, app.response_class, use_cookies=True)
+    sign_in(browser, staff.email)
+    sign_in(other, staff.email)
+    reply = browser.post(
+        "/account/password",
+        data={
+            "current_password": STAFF_PASSWORD,
+            "new_password": "a-brand-new-secret",
+            "confirm": "a-brand-new-secret",
+        },
+    )
+    assert reply.status_code == 302
+    assert browser.get("/admin/").status_code == 200
+    assert other.get("/admin/").status_code == 302
+    assert accounts.verify_password(staff.password_hash, "a-brand-new-secret")
+
+
+def test_password_change__wrong_current_password_is_shown_on_the_field(browser, staff):
+    sign_in(browser, staff.email)
+    reply = browser.post(
+        "/account/password",
+        data={"current_password": "nope", "new_password": "x" * 12, "confirm": "x" * 12},
+    )
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert 'id="current_password-error"' in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_password_change__mismatched_confirmation(browser, staff):
+    sign_in(browser, staff.email)
+    reply = browser.post(
+        "/account/password",
+        data={"current_password": STAFF_PASSWORD, "new_password": "y" * 12, "confirm": "z" * 12},
+    )
+    assert reply.status_code == 422
+    assert accounts.verify_password(staff.password_hash, STAFF_PASSWORD)
+
+
+# --- CSRF, cookies ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_app(app: Flask, database_url: str) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
+def token_from(page: str) -> str:
+    marker = 'name="csrf_token" type="hidden" value="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+def test_csrf__login_without_token_is_refused(csrf_app, session, staff):
+    with csrf_app.test_client() as client:
+        assert sign_in(client, staff.email).status_code == 400
+        token = token_from(client.get("/login").get_data(as_text=True))
+        reply = client.post(
+            "/login",
+            data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": token},
+        )
+        assert reply.status_code == 302
+
+
+def test_csrf__logout_without_token_keeps_the_session(csrf_app, session, staff):
+    with csrf_app.test_client() as client:
+        token = token_from(client.get("/login").get_data(as_text=True))
+        client.post(
+            "/login",
+            data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": token},
+        )
+        assert client.post("/logout").status_code == 400
+        assert client.get("/admin/").status_code == 200
+
+
+def test_session_cookie__httponly_samesite_lax(browser, staff):
+    reply = sign_in(browser, staff.email)
+    cookie = reply.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development; production below
+
+
+def test_session_cookie__secure_in_production(database_url):
+    production = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "a-long-random-production-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert production.config["SESSION_COOKIE_HTTPONLY"] is True
+    with production.app_context():
+        db.engine.dispose()
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """An app with the login limits on (3/minute per account, 5/minute per address).
+
+    Flask-Limiter keeps its state on the one ``limiter`` object, so it is restored afterwards
+    for the suite's shared app (which runs with limits off).
+    """
+    saved = dict(limiter.__dict__)
+    limited = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3/minute",
+            "LOGIN_RATE_LIMIT_PER_ADDRESS": "5/minute",
+        }
+    )
+    yield limited
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_rate_limit__per_address(limited_app, session, staff):
+    with limited_app.test_client() as client:
+        env = {"REMOTE_ADDR": "198.51.100.7"}
+        statuses = [
+            sign_in(client, f"guess{n}@example.org", "wrong-password", environ_base=env).status_code
+            for n in range(6)
+        ]
+        assert statuses == [401, 401, 401, 401, 401, 429]
+        # another address is unaffected
+        other = sign_in(client, staff.email, environ_base={"REMOTE_ADDR": "198.51.100.8"})
+        assert other.status_code == 302
+
+
+def test_rate_limit__per_account_across_addresses(limited_app, session, staff):
+    with limited_app.test_client() as client:
+        statuses = [
+            sign_in(
+                client,
+                staff.email,
+                "wrong-password",
+                environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        # even the right password waits: the account is locked for the window
+        locked = sign_in(client, staff.email, environ_base={"REMOTE_ADDR": "203.0.113.99"})
+        assert locked.status_code == 429
+
+
+def test_rate_limit__successful_logins_do_not_count(limited_app, session, staff):
+    with limited_app.test_client() as client:
+        for _ in range(6):
+            reply = sign_in(client, staff.email, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+            assert reply.status_code == 302
+            client.post("/logout")
+
+
+def test_rate_limit__keys_hold_no_address_or_email(limited_app, session, staff):
+    with limited_app.test_client() as client:
+        sign_in(client, staff.email, "wrong-password", environ_base={"REMOTE_ADDR": "192.0.2.55"})
+    keys = " ".join(str(key) for key in limiter.storage.storage)  # memory storage: dict
+    assert "login-addr:" in keys and "login-acct:" in keys
+    assert "192.0.2.55" not in keys
+    assert staff.email not in keys

@@ -1,0 +1,350 @@
+"""Admin pages through HTTP (issue 4 §1, §2, §7): staff of one library get 403/404 for another
+library's pages and posters however the URL is written (id, code, case, trailing slash, query
+string), administrators-only pages refuse other roles, account management, network editing,
+the all-or-nothing import page and the filtered audit log."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from survey_app.models import AuditEvent
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import Region
+from survey_app.models import Role
+from survey_app.models import User
+from tests.factories import STAFF_PASSWORD
+
+
+class StaffClient(FlaskClient):
+    """A test client that forgets Flask-Login's per-request user cache between requests."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def world(session, make_library, make_user, make_campaign):
+    """Two systems, three libraries (one with a desk), one campaign over all, five people."""
+    region = Region(code="kem", name="Кемеровская область")
+    north = LibrarySystem(region=region, code="NORTH", name="ЦБС Северная")
+    south = LibrarySystem(region=region, code="SOUTH", name="ЦБС Южная")
+    session.add_all([north, south])
+    session.flush()
+    own = make_library("OWN-1", system=north, service_points=["desk"])
+    sibling = make_library("SIB-2", system=north)
+    other = make_library("OTHER-3", system=south, service_points=["hall"])
+    campaign = make_campaign(code="SPRING", libraries=[own, sibling, other])
+    people = SimpleNamespace(
+        admin=make_user("admin", email="admin@example.org"),
+        methodologist=make_user("methodologist", email="method@example.org"),
+        manager=make_user("quality_manager", email="qm@example.org", system=north),
+        staff=make_user("library_staff", email="staff@example.org", library=own),
+    )
+    session.commit()  # error pages roll the session back; keep the data
+    return SimpleNamespace(
+        own=own,
+        sibling=sibling,
+        other=other,
+        campaign=campaign,
+        north=north,
+        south=south,
+        **vars(people),
+    )
+
+
+@pytest.fixture
+def login(app, app_context):
+    """Return a callable giving a client signed in as the given account."""
+
+    def sign_in(user: User) -> StaffClient:
+        client = StaffClient(app, app.response_class, use_cookies=True)
+        reply = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
+        assert reply.status_code == 302, reply.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+def library_urls(library: Library) -> list[str]:
+    """Every way of writing the address of a library's page."""
+    return [
+        f"/admin/libraries/{library.id}",
+        f"/admin/libraries/{library.id}/",
+        f"/admin/libraries/{library.code}",
+        f"/admin/libraries/{library.code.lower()}",
+        f"/admin/libraries/{library.code.lower()}/",
+        f"/admin/libraries/{library.code}?tab=details&library={library.code}",
+        f"/admin/libraries/%20{library.code}%20",
+    ]
+
+
+def poster_urls(library: Library) -> list[str]:
+    """Every way of writing the address of a library's poster and QR code."""
+    base = "/admin/campaigns/SPRING/libraries"
+    return [
+        f"{base}/{library.code}/poster.pdf",
+        f"{base}/{library.code.lower()}/poster.pdf",
+        f"{base}/{library.id}/poster.pdf",
+        f"{base}/{library.code}/qr.svg",
+        f"{base}/{library.code}/qr.svg?download=1",
+        f"/admin/campaigns/spring/libraries/{library.code}/qr.png",
+    ]
+
+
+def test_library_pages__own_library_opens_however_written(world, login):
+    client = login(world.staff)
+    for url in library_urls(world.own):
+        reply = client.get(url)
+        assert reply.status_code == 200, url
+        assert "OWN-1" in reply.get_data(as_text=True)
+
+
+def test_library_pages__other_library_is_not_found_however_written(world, login):
+    client = login(world.staff)
+    for library in (world.sibling, world.other):
+        for url in library_urls(library):
+            assert client.get(url).status_code == 404, url
+    missing = client.get("/admin/libraries/NO-SUCH-LIB")
+    hidden = client.get(f"/admin/libraries/{world.other.code}")
+    assert missing.get_data() == hidden.get_data()  # the same page: nothing to probe
+
+
+def test_library_pages__system_manager_sees_the_system_only(world, login):
+    client = login(world.manager)
+    assert client.get(f"/admin/libraries/{world.sibling.code.lower()}/").status_code == 200
+    assert client.get(f"/admin/libraries/{world.other.id}").status_code == 404
+    listing = client.get("/admin/libraries").get_data(as_text=True)
+    assert "OWN-1" in listing and "SIB-2" in listing and "OTHER-3" not in listing
+
+
+def test_library_list__staff_see_only_their_library(world, login):
+    listing = login(world.staff).get("/admin/libraries").get_data(as_text=True)
+    assert "OWN-1" in listing
+    assert "SIB-2" not in listing and "OTHER-3" not in listing
+
+
+def test_posters__own_library_downloads(world, login):
+    client = login(world.staff)
+    pdf = client.get(f"/admin/campaigns/SPRING/libraries/{world.own.code}/poster.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    svg = client.get(f"/admin/campaigns/spring/libraries/{world.own.code.lower()}/qr.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.data
+
+
+def test_posters__other_library_is_refused_however_written(world, login):
+    client = login(world.staff)
+    for library in (world.sibling, world.other):
+        for url in poster_urls(library):
+            assert client.get(url).status_code in (403, 404), url
+    zipped = client.get("/admin/campaigns/SPRING/systems/SOUTH/posters.zip")
+    assert zipped.status_code in (403, 404)
+
+
+def test_network_changes__refused_to_staff_for_any_library(world, login):
+    client = login(world.staff)
+    for library in (world.own, world.other):
+        assert client.get(f"/admin/libraries/{library.code}/edit").status_code in (403, 404)
+        assert client.post(f"/admin/libraries/{library.code}/deactivate").status_code in (403, 404)
+        new_point = f"/admin/libraries/{library.code}/service-points/new"
+        assert client.post(new_point, data={"code": "x", "name": "x"}).status_code in (403, 404)
+    other_point = world.other.service_points[0]
+    assert client.get(f"/admin/service-points/{other_point.id}/edit").status_code in (403, 404)
+    assert world.other.active is True and len(world.other.service_points) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/systems",
+        "/admin/libraries/import",
+        "/admin/audit",
+        "/admin/libraries/new",
+    ],
+)
+@pytest.mark.parametrize("role", ["methodologist", "manager", "staff"])
+def test_admin_only_pages__other_roles_get_403(world, login, url, role):
+    assert login(getattr(world, role)).get(url).status_code == 403
+
+
+def test_admin_only_pages__anonymous_is_sent_to_sign_in(world, client):
+    reply = client.get("/admin/users")
+    assert reply.status_code == 302
+    assert reply.headers["Location"].startswith("/login?next=/admin/users")
+
+
+def test_navigation__shows_only_what_the_role_may_use(world, login):
+    staff_page = login(world.staff).get("/admin/?lang=en").get_data(as_text=True)
+    assert 'href="/admin/libraries"' in staff_page
+    assert 'href="/admin/users"' not in staff_page and 'href="/admin/audit"' not in staff_page
+    admin_page = login(world.admin).get("/admin/?lang=en").get_data(as_text=True)
+    assert 'href="/admin/users"' in admin_page and 'href="/admin/audit"' in admin_page
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def test_users__admin_creates_a_scoped_account(world, login, session):
+    client = login(world.admin)
+    reply = client.post(
+        "/admin/users/new",
+        data={
+            "email": "new.reader@example.org",
+            "name": "Новый сотрудник",
+            "role": "library_staff",
+            "scope": "library:OTHER-3",
+            "password": "a-first-password",
+        },
+    )
+    assert reply.status_code == 302
+    created = session.scalar(select(User).where(User.email == "new.reader@example.org"))
+    assert (created.role, created.library_id) == (Role.library_staff, world.other.id)
+    assert "new.reader@example.org" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_users__problems_come_back_on_the_fields(world, login):
+    reply = login(world.admin).post(
+        "/admin/users/new",
+        data={
+            "email": "staff@example.org",
+            "role": "library_staff",
+            "scope": "region",
+            "password": "short",
+        },
+    )
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert 'id="email-error"' in page and 'id="password-error"' in page
+    assert 'id="scope-error"' in page
+
+
+def test_users__deactivation_signs_the_person_out(world, login, session):
+    staff_client = login(world.staff)
+    admin_client = login(world.admin)
+    assert admin_client.post(f"/admin/users/{world.staff.id}/deactivate").status_code == 302
+    session.expire_all()
+    assert session.get(User, world.staff.id).active is False
+    assert staff_client.get("/admin/").status_code == 302
+    relogin = staff_client.post(
+        "/login", data={"email": world.staff.email, "password": STAFF_PASSWORD}
+    )
+    assert relogin.status_code == 401
+
+
+def test_users__scope_change_moves_access_at_once(world, login, session):
+    staff_client = login(world.staff)
+    admin_client = login(world.admin)
+    reply = admin_client.post(
+        f"/admin/users/{world.staff.id}",
+        data={"role": "library_staff", "scope": f"library:{world.other.code}"},
+    )
+    assert reply.status_code == 302
+    assert staff_client.get(f"/admin/libraries/{world.other.code}").status_code == 200
+    assert staff_client.get(f"/admin/libraries/{world.own.code}").status_code == 404
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.scope")).one()
+    assert event.actor_id == world.admin.id
+    assert event.details["after"] == {"role": "library_staff", "scope": "library:OTHER-3"}
+
+
+# --- network -------------------------------------------------------------------------------
+
+
+def test_network__admin_creates_edits_and_deactivates_a_library(world, login, session):
+    client = login(world.admin)
+    reply = client.post(
+        "/admin/libraries/new",
+        data={
+            "code": "NEW-9",
+            "name": "Новая библиотека",
+            "system": "SOUTH",
+            "type": "rural",
+            "population_served": "1 200",
+        },
+    )
+    assert reply.status_code == 302 and reply.headers["Location"] == "/admin/libraries/NEW-9/"
+    edit = client.post(
+        "/admin/libraries/new-9/edit",
+        data={"code": "NEW-9", "name": "Сельская библиотека", "system": "SOUTH", "type": "rural"},
+    )
+    assert edit.status_code == 302
+    assert client.post("/admin/libraries/NEW-9/deactivate").status_code == 302
+    library = session.scalar(select(Library).where(Library.code == "NEW-9"))
+    assert (library.name, library.active, library.population_served) == (
+        "Сельская библиотека",
+        False,
+        None,
+    )
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.target == "library:NEW-9")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["library.create", "library.update", "library.deactivate"]
+
+
+def test_import_page__errors_name_lines_and_nothing_is_saved(world, login, session):
+    data = "code;name;system;type\nA-1;Первая;NORTH;branch\nA-2;Вторая;NOWHERE;branch\n"
+    reply = login(world.admin).post(
+        "/admin/libraries/import",
+        data={"file": (io.BytesIO(data.encode("utf-8")), "libs.csv")},
+        content_type="multipart/form-data",
+    )
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert "<td>line 3: system</td>" in page and "<td>NET003</td>" in page
+    assert session.scalar(select(Library).where(Library.code == "A-1")) is None
+
+
+def test_import_page__valid_file_is_imported(world, login, session):
+    data = "code,name,system\nA-1,Первая,NORTH\nA-2,Вторая,SOUTH\n"
+    reply = login(world.admin).post(
+        "/admin/libraries/import",
+        data={"file": (io.BytesIO(data.encode("utf-8")), "libs.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 302
+    codes = set(session.scalars(select(Library.code).where(Library.code.like("A-%"))))
+    assert codes == {"A-1", "A-2"}
+
+
+def test_import_page__other_file_types_are_refused(world, login):
+    reply = login(world.admin).post(
+        "/admin/libraries/import",
+        data={"file": (io.BytesIO(b"%PDF-1.4"), "libs.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 422
+    assert 'id="file-error"' in reply.get_data(as_text=True)
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def test_audit_page__filters_by_action_and_actor(world, login, session):
+    client = login(world.admin)
+    client.post(f"/admin/users/{world.staff.id}/deactivate")
+    client.post(f"/admin/users/{world.staff.id}/activate")
+    page = client.get("/admin/audit?action=user.deactivate").get_data(as_text=True)
+    assert page.count("<td>user.deactivate</td>") == 1
+    assert "<td>user.activate</td>" not in page and "<td>user.create</td>" not in page
+    by_admin = client.get("/admin/audit?actor=ADMIN@example.org&action=user").get_data(as_text=True)
+    assert "<td>user.deactivate</td>" in by_admin and "<td>user.activate</td>" in by_admin
+    assert "<td>user.create</td>" not in by_admin  # the factory's accounts have no actor
+
+
+def test_audit_page__date_range(world, login):
+    client = login(world.admin)
+    future = client.get("/admin/audit?since=2999-01-01").get_data(as_text=True)
+    assert "<td>user.create</td>" not in future
+    assert "<td>user.create</td>" in client.get("/admin/audit?until=2999-01-01").get_data(
+        as_text=True
+    )

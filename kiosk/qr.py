@@ -19,7 +19,7 @@ __all__ = ["MAX_URL_LENGTH", "qr_png", "qr_svg"]
 MAX_URL_LENGTH = 1000
 
 
-def _code(url: str, border: int) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _code(url: str, border: int) -> qrcode.QRCode:
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type(url).__name__}")
     if not url.strip():
@@ -29,7 +29,9 @@ def _code(url: str, border: int) -> qrcode.QRCode:  # type: ignore[type-arg]
     if isinstance(border, bool) or not isinstance(border, int):
         raise TypeError("border must be an int")
     if border < 4:
-        raise ValueError("border must be at least 4 modules (the quiet zone ISO/IEC 18004 asks for)")
+        raise ValueError(
+            "border must be at least 4 modules (the quiet zone ISO/IEC 18004 asks for)"
+        )
     # level M survives ~15 % damage: enough for a scuffed poster, still a small symbol
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border)
     code.add_data(url)

@@ -16,6 +16,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import refresh
 
@@ -69,20 +70,27 @@ def questionnaire(campaign_code: str, library_code: str) -> Response:
 
 
 @bp.post("/s/<campaign_code>/<library_code>")
-def questionnaire_post(campaign_code: str, library_code: str) -> Response:
+def questionnaire_post(campaign_code: str, library_code: str) -> ResponseReturnValue:
     """Take one page; after the last one record the response and thank the visitor."""
     campaign, library, instrument = open_survey(db.session, campaign_code, library_code)
     page = advance(instrument, request.form, locale=_lang(), now=utcnow())
     if page.complete:
         try:
-            submit_web_response(db.session, page.state.submission(campaign.code, library.code, utcnow()))
+            submit_web_response(
+                db.session, page.state.submission(campaign.code, library.code, utcnow())
+            )
         except Invalid as error:
-            page = reopen(instrument, page.state, [i.path for i in error.issues], locale=_lang())
-            if page is None:
+            reopened = reopen(
+                instrument, page.state, [i.path for i in error.issues], locale=_lang()
+            )
+            if reopened is None:
                 raise
+            page = reopened
         else:
             db.session.commit()
-            return redirect(url_for(".thanks", campaign_code=campaign.code, library_code=library.code), 303)
+            return redirect(
+                url_for(".thanks", campaign_code=campaign.code, library_code=library.code), 303
+            )
     return _render(page, campaign, library)
 
 
@@ -107,7 +115,9 @@ def qr_code_png(campaign_code: str, library_code: str) -> Response:
 def _qr(campaign_code: str, library_code: str, kind: str) -> Response:
     campaign, library = get_open_target(db.session, campaign_code, library_code)
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    path = url_for(".questionnaire", campaign_code=campaign.code, library_code=library.code, ch="qr")
+    path = url_for(
+        ".questionnaire", campaign_code=campaign.code, library_code=library.code, ch="qr"
+    )
     url = base.rstrip("/") + path
     if kind == "svg":
         response = Response(qr_svg(url), mimetype="image/svg+xml")

@@ -279,10 +279,9 @@ def shown_items(
     shown: list[Item] = []
     earlier: dict[str, Item] = {}
     for item in section.items:
-        if item.id in visible:
-            shown.append(item)
-        elif _refs(item.show_if) & set(earlier) and _could_show(
-            instrument, item, base, earlier, lite_items
+        depends_on_page = bool(_refs(item.show_if) & set(earlier))
+        if item.id in visible or (
+            depends_on_page and _could_show(instrument, item, base, earlier, lite_items)
         ):
             shown.append(item)
         earlier[item.id] = item
@@ -344,20 +343,23 @@ def _condition_note(
     item: Item, index: int, shown: Sequence[Item], position: Mapping[str, int], locale: str
 ) -> str:
     condition = item.show_if
-    if condition is None or condition.op not in ("eq", "in") or condition.item not in position:
+    ref = condition.item if condition is not None else None
+    if condition is None or condition.op not in ("eq", "in") or ref is None or ref not in position:
         return _("Answer this only if it applies to you.")
-    controlling = shown[position[condition.item]]
+    controlling = shown[position[ref]]
     values = condition.value if condition.op == "in" else (condition.value,)
     answer = _(" or ").join(
         _("“%(answer)s”", answer=_answer_label(controlling, v, locale)) for v in values
     )
-    if position[condition.item] == index - 1:
+    if position[ref] == index - 1:
         return _("Answer this if you answered %(answer)s to the previous question.", answer=answer)
     question = text_of(controlling.text, locale)
     if len(question) > 80:
         question = question[:77].rstrip() + "…"
     return _(
-        "Answer this if you answered %(answer)s to “%(question)s”.", answer=answer, question=question
+        "Answer this if you answered %(answer)s to “%(question)s”.",
+        answer=answer,
+        question=question,
     )
 
 
@@ -388,18 +390,24 @@ def _message(problem: Problem, item: Item | None, section: Section) -> str:
     if code == "ANS007":
         return _("Enter a whole number.")
     if code == "ANS010" and item is not None:
-        return _("Please shorten your answer to %(limit)s characters.", limit=item.max_length or 2000)
+        return _(
+            "Please shorten your answer to %(limit)s characters.", limit=item.max_length or 2000
+        )
     if code == "ANS011":
         return _("Rate every column, or tick “Not applicable”.")
     if code == "ANS012":
         return _("Either rate the columns or tick “Not applicable”, not both.")
     if code == "ANS014":
-        return _("The numbers on this page must add up to %(total)s.", total=_plain(section.sum_to or 0))
+        return _(
+            "The numbers on this page must add up to %(total)s.", total=_plain(section.sum_to or 0)
+        )
     if code == "ANS019":
         return _("Please remove the special characters from your answer.")
     if code in ("ANS004", "ANS005"):
-        return _("Enter a number, for example 12.") if item and item.type is ItemType.number else _(
-            "Choose one of the options."
+        return (
+            _("Enter a number, for example 12.")
+            if item and item.type is ItemType.number
+            else _("Choose one of the options.")
         )
     return _("Please check this answer.")
 
@@ -541,7 +549,9 @@ def advance(
     if nav == "lang":
         return _render(instrument, state, section, locale)
     if nav == "back":
-        earlier = [s for s in sections if instrument.sections.index(s) < instrument.sections.index(section)]
+        earlier = [
+            s for s in sections if instrument.sections.index(s) < instrument.sections.index(section)
+        ]
         target = earlier[-1] if earlier else section
         return _render(instrument, replace(state, section=target.id), target, locale)
 

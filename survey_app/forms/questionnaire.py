@@ -239,7 +239,11 @@ def _write_battery(item: Item, value: Any) -> list[tuple[str, str]]:
 
 def _radio(item: Item, choices: list[tuple[str, str]], locale: str) -> dict[str, UnboundField]:
     # choice validation is the instrument's job (it reports every problem with a code)
-    return {field_name(item.id): RadioField(text_of(item.text, locale), choices=choices, validate_choice=False)}
+    return {
+        field_name(item.id): RadioField(
+            text_of(item.text, locale), choices=choices, validate_choice=False
+        )
+    }
 
 
 def _fields_rating(item: Item, locale: str) -> dict[str, UnboundField]:
@@ -277,7 +281,10 @@ def _fields_number(item: Item, locale: str) -> dict[str, UnboundField]:
     return {
         field_name(item.id): StringField(
             text_of(item.text, locale),
-            render_kw={"inputmode": "numeric" if item.integer else "decimal", "autocomplete": "off"},
+            render_kw={
+                "inputmode": "numeric" if item.integer else "decimal",
+                "autocomplete": "off",
+            },
         )
     }
 
@@ -373,7 +380,11 @@ class Question:
         """Ids of the help, condition and error paragraphs of this item, for aria-describedby."""
         parts = [
             f"{self.dom_id}-{suffix}"
-            for suffix, present in (("help", self.help), ("cond", self.condition), ("error", self.errors))
+            for suffix, present in (
+                ("help", self.help),
+                ("cond", self.condition),
+                ("error", self.errors),
+            )
             if present
         ]
         return " ".join(parts)
@@ -473,8 +484,18 @@ class QuestionnaireForm(FlaskForm):
 
 #: attributes of a form instance an item field must not shadow (see :func:`field_name`)
 _FORM_ATTRIBUTES = frozenset(dir(QuestionnaireForm)) | {
-    "answers", "item_errors", "instrument", "page", "page_items", "locale",
-    "csrf_token", "meta", "data", "errors", "form_errors", "nav",
+    "answers",
+    "item_errors",
+    "instrument",
+    "page",
+    "page_items",
+    "locale",
+    "csrf_token",
+    "meta",
+    "data",
+    "errors",
+    "form_errors",
+    "nav",
 }
 
 

@@ -67,7 +67,8 @@ def small_targets(page: Page) -> list[str]:
         """() => Array.from(document.querySelectorAll(
               '.choice label, .tile label, select, .input-number, textarea, button, .lang-link'))
             .filter(e => e.offsetParent !== null)
-            .map(e => [e.id || e.htmlFor || e.textContent.trim().slice(0, 20), e.getBoundingClientRect()])
+            .map(e => [e.id || e.htmlFor || e.textContent.trim().slice(0, 20),
+                       e.getBoundingClientRect()])
             .filter(([_, r]) => r.height < 44 || r.width < 44)
             .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
     )
@@ -129,9 +130,9 @@ def test_battery_page__fits_a_360px_phone(
     assert small_targets(phone) == []
     # a whole statement can be rated on the phone
     statement = phone.locator("fieldset.q-battery").first
-    for select, value in zip(statement.locator("select").all(), ["5", "8", "6"], strict=False):
-        select.select_option(value)
-        box = select.bounding_box()
+    for control, value in zip(statement.locator("select").all(), ["5", "8", "6"], strict=False):
+        control.select_option(value)
+        box = control.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     statement.get_by_label("Не применимо").check()
     phone.get_by_role("button", name="Далее").tap()
@@ -146,8 +147,10 @@ def test_axe__survey_pages_have_no_serious_violations(
     session: Session,
     make_campaign: Callable[..., Campaign],
 ) -> None:
-    paths = [open_survey(session, make_campaign, name) for name in
-             ("nok_culture", "library_gap", "satisfaction_short", "kiosk_pulse")]
+    paths = [
+        open_survey(session, make_campaign, name)
+        for name in ("nok_culture", "library_gap", "satisfaction_short", "kiosk_pulse")
+    ]
     for path in paths:
         phone.goto(f"{live_server}{path}")
         assert serious_violations(phone) == [], path

@@ -33,9 +33,7 @@ def rasterise_svg(svg: bytes, scale: int = 8) -> Image.Image:
     draw = ImageDraw.Draw(image)
     path = root.find(f"{SVG_NS}path")
     assert path is not None
-    segments = re.findall(
-        r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H([\d.]+)z", path.attrib["d"]
-    )
+    segments = re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H([\d.]+)z", path.attrib["d"])
     assert segments, "no rectangles found in the path"
     for x1, y1, x2, y2, _x3 in segments:
         box = [float(x1) * scale, float(y1) * scale, float(x2) * scale - 1, float(y2) * scale - 1]
@@ -89,8 +87,13 @@ def test_qr_svg__cyrillic_url_round_trips() -> None:
 
 @pytest.mark.parametrize(
     ("url", "error"),
-    [(None, TypeError), (b"https://x", TypeError), ("", ValueError), ("   ", ValueError),
-     ("x" * (MAX_URL_LENGTH + 1), ValueError)],
+    [
+        (None, TypeError),
+        (b"https://x", TypeError),
+        ("", ValueError),
+        ("   ", ValueError),
+        ("x" * (MAX_URL_LENGTH + 1), ValueError),
+    ],
 )
 def test_qr_svg__rejects_bad_urls(url: object, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -99,8 +102,13 @@ def test_qr_svg__rejects_bad_urls(url: object, error: type[Exception]) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"box_size": 0}, ValueError), ({"box_size": 101}, ValueError), ({"box_size": 2.5}, TypeError),
-     ({"border": 3}, ValueError), ({"border": True}, TypeError)],
+    [
+        ({"box_size": 0}, ValueError),
+        ({"box_size": 101}, ValueError),
+        ({"box_size": 2.5}, TypeError),
+        ({"border": 3}, ValueError),
+        ({"border": True}, TypeError),
+    ],
 )
 def test_qr_png__rejects_bad_sizes(kwargs: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):

@@ -259,7 +259,18 @@ def test_skip_logic__q1_no_makes_q2_optional_and_drops_its_answer(
     assert response.status_code == 303
     (stored_response,) = stored(session)
     assert {row[0] for row in rows_of(stored_response)} == {
-        "q1", "q3", "q5", "q6", "q8", "q9", "q10", "q12", "q13", "q14", "q16", "q17"
+        "q1",
+        "q3",
+        "q5",
+        "q6",
+        "q8",
+        "q9",
+        "q10",
+        "q12",
+        "q13",
+        "q14",
+        "q16",
+        "q17",
     }
 
 
@@ -633,7 +644,9 @@ def _rasterise(svg: bytes, scale: int = 8) -> Image.Image:
     draw = ImageDraw.Draw(image)
     path = root.find("{http://www.w3.org/2000/svg}path")
     assert path is not None
-    for x1, y1, x2, y2 in re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", path.attrib["d"]):
+    for x1, y1, x2, y2 in re.findall(
+        r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", path.attrib["d"]
+    ):
         box = [float(x1) * scale, float(y1) * scale, float(x2) * scale - 1, float(y2) * scale - 1]
         draw.rectangle(box, fill=0)
     return image
@@ -696,7 +709,11 @@ def test_bundled_instrument__every_page_renders_with_labelled_inputs(
     assert first.status_code == 200
     for section in instrument.sections:
         # "lang" re-renders the page named in the state without checking it
-        data = {**parse(first.get_data(as_text=True)).hidden, "s-section": section.id, "nav": "lang"}
+        data = {
+            **parse(first.get_data(as_text=True)).hidden,
+            "s-section": section.id,
+            "nav": "lang",
+        }
         response = client.post(url, data=data)
         html = response.get_data(as_text=True)
         page = parse(html)
@@ -716,8 +733,13 @@ def test_points_page__must_add_up_to_its_total(
     hidden = parse(client.get(url).get_data(as_text=True)).hidden
     weights = client.post(url, data={**hidden, "s-section": "weights", "nav": "lang"})
     html = weights.get_data(as_text=True)
-    points = {"w_tangibles": "10", "w_reliability": "30", "w_responsiveness": "20",
-              "w_assurance": "20", "w_empathy": "10"}  # 90, not 100
+    points = {
+        "w_tangibles": "10",
+        "w_reliability": "30",
+        "w_responsiveness": "20",
+        "w_assurance": "20",
+        "w_empathy": "10",
+    }  # 90, not 100
     bad = post_page(client, url, html, points)
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422

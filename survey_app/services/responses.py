@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
@@ -170,55 +171,50 @@ def record_response(session: Session, submission: Submission) -> Receipt:
         raise Invalid("The answers do not fit the questionnaire.", issues)
 
     content_sha256 = _content_hash(submission, answers.values)
-    existing = _existing(session, submission.id, content_sha256)
-    if existing is not None:
-        return existing
-
     received_at = utcnow()
-    try:
-        with session.begin_nested():
-            # Core-style bulk inserts: the hot path of ingestion, no ORM unit of work
-            response_id = session.execute(
-                insert(Response)
-                .values(
-                    client_uuid=submission.id,
-                    campaign_id=campaign.id,
-                    library_id=library.id,
-                    service_point_id=service_point_id,
-                    channel=submission.channel,
-                    instrument_id=instrument.id,
-                    instrument_version=instrument.version,
-                    instrument_sha256=instrument.sha256,
-                    started_at=submission.started_at,
-                    submitted_at=submission.submitted_at,
-                    received_at=received_at,
-                    page_timings=dict(submission.page_timings) if submission.page_timings else None,
-                    content_sha256=content_sha256,
-                    vector=pack_vector(answers.vector()),
-                    device_id=submission.device,
-                )
-                .returning(Response.id)
-            ).scalar_one()
-            if answers.rows:
-                session.execute(
-                    insert(Answer),
-                    [
-                        {
-                            "response_id": response_id,
-                            "item_id": row.item,
-                            "column": row.column,
-                            "value_num": row.number,
-                            "value_text": row.text,
-                        }
-                        for row in answers.rows
-                    ],
-                )
-    except IntegrityError:
-        # another worker stored the same id between our check and our insert
+    # INSERT ... ON CONFLICT DO NOTHING: a retry (or a concurrent duplicate from another
+    # worker) inserts nothing and returns no id, without an exception or a savepoint
+    response_id = session.execute(
+        _insert_ignoring_duplicates(session)
+        .values(
+            client_uuid=submission.id,
+            campaign_id=campaign.id,
+            library_id=library.id,
+            service_point_id=service_point_id,
+            channel=submission.channel,
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_sha256=instrument.sha256,
+            started_at=submission.started_at,
+            submitted_at=submission.submitted_at,
+            received_at=received_at,
+            page_timings=dict(submission.page_timings) if submission.page_timings else None,
+            content_sha256=content_sha256,
+            vector=pack_vector(answers.vector()),
+            device_id=submission.device,
+        )
+        .on_conflict_do_nothing(index_elements=[Response.client_uuid])
+        .returning(Response.id)
+    ).scalar_one_or_none()
+    if response_id is None:
         existing = _existing(session, submission.id, content_sha256)
-        if existing is None:
-            raise
+        if existing is None:  # cannot happen: the conflict was on client_uuid
+            raise RuntimeError(f"response {submission.id} conflicted but is not stored")
         return existing
+    if answers.rows:
+        session.execute(
+            insert(Answer),
+            [
+                {
+                    "response_id": response_id,
+                    "item_id": row.item,
+                    "column": row.column,
+                    "value_num": row.number,
+                    "value_text": row.text,
+                }
+                for row in answers.rows
+            ],
+        )
     return Receipt(id=submission.id, received_at=received_at, created=True)
 
 
@@ -238,6 +234,13 @@ def get_open_target(session: Session, campaign_code: str, library_code: str) -> 
     if not row.Library.active:
         raise NotFound("This library does not take part in this survey.")
     return row.Campaign, row.Library
+
+
+def _insert_ignoring_duplicates(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT that supports ON CONFLICT (PostgreSQL and SQLite both do)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(Response)
+    return sqlite_insert(Response)
 
 
 def pack_vector(values: list[float]) -> bytes:

@@ -129,7 +129,7 @@ def _role(value: Role | str, issues: list[Issue]) -> Role | None:
     try:
         return Role(value)
     except ValueError:
-        issues.append(Issue("ACC005", "role", f"Unknown role {value!r}."))
+        issues.append(Issue("ACC005", "role", "Unknown role."))
         return None
 
 
@@ -160,7 +160,9 @@ def parse_scope(session: Session, spec: str | None) -> Scope:
             "Malformed scope.",
             [Issue("ACC007", "scope", "Write region, system:CODE or library:CODE.")],
         )
-    raise Invalid("Unknown scope.", [Issue("ACC007", "scope", f"No {kind} with code {code!r}.")])
+    raise Invalid(
+        "Unknown scope.", [Issue("ACC007", "scope", "No library system or library has this code.")]
+    )
 
 
 def describe_scope(user: User) -> str:

@@ -148,9 +148,9 @@ def _code_issues(code: str, path: str) -> list[Issue]:
 
 def _text_issues(value: str | None, name: str, path: str, *, required: bool) -> list[Issue]:
     if not value:
-        return [Issue("NET002", path, f"The {name} is required.")] if required else []
+        return [Issue("NET002", path, "A value is required.")] if required else []
     if name in _LIMITS and len(value) > _LIMITS[name]:
-        return [Issue("NET007", path, f"At most {_LIMITS[name]} characters.")]
+        return [Issue("NET007", path, "The value is too long.")]
     return []
 
 
@@ -419,9 +419,12 @@ def _library_issues(raw: Mapping[str, Any], prefix: str = "") -> tuple[list[Issu
     issues += _text_issues(hours, "opening_hours", prefix + "opening_hours", required=False)
     kind = _library_type(raw.get("type"))
     if kind is None:
-        allowed = ", ".join(t.value for t in LibraryType)
         issues.append(
-            Issue("NET004", prefix + "type", f"Unknown library type; use one of: {allowed}.")
+            Issue(
+                "NET004",
+                prefix + "type",
+                "Unknown library type; use central, branch, rural, children or model.",
+            )
         )
     population, ok = _population(raw.get("population_served"))
     if not ok:
@@ -798,7 +801,8 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             yield reader.line_num, row
     except csv.Error as error:
         raise Invalid(
-            "Unreadable file.", [Issue("NET008", f"line {reader.line_num}", str(error))]
+            "Unreadable file.",
+            [Issue("NET008", f"line {reader.line_num}", "This line cannot be read as CSV.")],
         ) from error
 
 
@@ -831,14 +835,16 @@ def _header(cells: Sequence[Any]) -> tuple[dict[int, str], list[Issue]]:
         key = text.replace(" ", "_") if text.replace(" ", "_") in IMPORT_COLUMNS else None
         key = key or _HEADER_ALIASES.get(text)
         if key is None:
-            issues.append(Issue("NET001", "line 1", f"Unknown column {str(cell).strip()!r}."))
+            issues.append(Issue("NET001", f"line 1: {str(cell).strip()}", "Unknown column."))
         elif key in columns.values():
-            issues.append(Issue("NET001", "line 1", f"Column {key!r} appears twice."))
+            issues.append(Issue("NET001", f"line 1: {key}", "This column appears twice."))
         else:
             columns[index] = key
     for required in _REQUIRED_COLUMNS:
         if required not in columns.values():
-            issues.append(Issue("NET001", "line 1", f"The column {required!r} is missing."))
+            issues.append(
+                Issue("NET001", f"line 1: {required}", "This required column is missing.")
+            )
     return columns, issues
 
 
@@ -879,27 +885,29 @@ def import_libraries(
             continue
         if len(parsed) >= MAX_IMPORT_ROWS:
             issues.append(
-                Issue("NET008", f"line {line}", f"At most {MAX_IMPORT_ROWS} libraries per file.")
+                Issue("NET008", f"line {line}", "Too many libraries in one file (at most 5000).")
             )
             break
         prefix = f"line {line}: "
         row_issues, fields = _library_issues(raw, prefix)
         system_ref = _clean(raw.get("system"))
         if system_ref is None:
-            row_issues.append(Issue("NET002", prefix + "system", "The library system is required."))
+            row_issues.append(Issue("NET002", prefix + "system", "A value is required."))
         else:
             if system_ref.lower() not in systems:
                 systems[system_ref.lower()] = _find_system(session, system_ref)
             fields.system = systems[system_ref.lower()]
             if fields.system is None:
                 row_issues.append(
-                    Issue("NET003", prefix + "system", f"No library system {system_ref!r}.")
+                    Issue("NET003", prefix + "system", "No library system has this code or name.")
                 )
         if fields.code and not any(i.path == prefix + "code" for i in row_issues):
             first = seen.setdefault(fields.code.lower(), line)
             if first != line:
                 row_issues.append(
-                    Issue("NET006", prefix + "code", f"The code is already used on line {first}.")
+                    Issue(
+                        "NET006", prefix + "code", f"The code is repeated (first on line {first})."
+                    )
                 )
         issues += row_issues
         parsed.append((line, fields))

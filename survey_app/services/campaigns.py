@@ -138,6 +138,11 @@ class CampaignCounts:
         return sum(r.total for r in self.rows)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext_noop name extractors know
+    """Mark a message for extraction into the ``admin`` catalog; the view translates it."""
+    return message
+
+
 def _allowed(actor: User | None, action: Action) -> None:
     if actor is not None:
         require(actor, action)
@@ -202,59 +207,65 @@ def _spec_issues(
     code = (spec.code or "").strip()
     if not CAMPAIGN_CODE.match(code):
         issues.append(
-            Issue("CMP001", "code", "Use 2–64 lower-case Latin letters, digits and hyphens.")
+            Issue("CMP001", "code", N_("Use 2–64 lower-case Latin letters, digits and hyphens."))
         )
     elif session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
-        issues.append(Issue("CMP002", "code", "This code is already used."))
+        issues.append(Issue("CMP002", "code", N_("This code is already used.")))
     if not (spec.title or "").strip():
-        issues.append(Issue("CMP003", "title", "A title is required."))
+        issues.append(Issue("CMP003", "title", N_("A title is required.")))
     elif len(spec.title.strip()) > 300:
-        issues.append(Issue("CMP003", "title", "At most 300 characters."))
+        issues.append(Issue("CMP003", "title", N_("At most 300 characters.")))
     version = None
     if spec.instrument_version_id is None:
-        issues.append(Issue("CMP004", "instrument_version", "Choose an instrument version."))
+        issues.append(Issue("CMP004", "instrument_version", N_("Choose an instrument version.")))
     else:
         version = session.get(InstrumentVersion, spec.instrument_version_id)
         if version is None:
-            issues.append(Issue("CMP004", "instrument_version", "No such instrument version."))
+            issues.append(Issue("CMP004", "instrument_version", N_("No such instrument version.")))
         elif version.published_at is None:
             issues.append(
-                Issue("CMP005", "instrument_version", "Only a published version can be used.")
+                Issue("CMP005", "instrument_version", N_("Only a published version can be used."))
             )
             version = None
     if spec.starts_on and spec.ends_on and spec.ends_on < spec.starts_on:
-        issues.append(Issue("CMP006", "ends_on", "The campaign must end after it starts."))
+        issues.append(Issue("CMP006", "ends_on", N_("The campaign must end after it starts.")))
     known = {c.value for c in Channel}
     channels = list(dict.fromkeys(spec.channels))
     if not channels:
-        issues.append(Issue("CMP007", "channels", "Choose at least one channel."))
+        issues.append(Issue("CMP007", "channels", N_("Choose at least one channel.")))
     for channel in channels:
         if channel not in known:
-            issues.append(Issue("CMP007", "channels", f"Unknown channel {channel!r}."))
+            issues.append(Issue("CMP007", "channels", N_("Unknown channel.")))
     share = spec.lite_share
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-        issues.append(Issue("CMP008", "lite_share", "The Lite share must lie between 0 and 1."))
+        issues.append(Issue("CMP008", "lite_share", N_("The Lite share must lie between 0 and 1.")))
     elif share > 0 and version is not None and instrument_of(version).lite is None:
         issues.append(
-            Issue("CMP009", "lite_share", "This instrument has no Lite form; leave the share at 0.")
+            Issue(
+                "CMP009",
+                "lite_share",
+                N_("This instrument has no Lite form; leave the share at 0."),
+            )
         )
     if spec.partial_policy not in PARTIAL_POLICIES:
-        issues.append(Issue("CMP010", "partial_policy", "Choose “discard” or “keep”."))
+        issues.append(Issue("CMP010", "partial_policy", N_("Choose “discard” or “keep”.")))
     try:
         choice = LibraryChoice(spec.choice)
     except ValueError:
-        issues.append(Issue("CMP011", "choice", "Choose how to select the libraries."))
+        issues.append(Issue("CMP011", "choice", N_("Choose how to select the libraries.")))
     else:
         if choice is LibraryChoice.systems and not spec.system_ids:
-            issues.append(Issue("CMP012", "system_ids", "Choose at least one library system."))
+            issues.append(Issue("CMP012", "system_ids", N_("Choose at least one library system.")))
         if choice is LibraryChoice.types:
             if not spec.library_types:
-                issues.append(Issue("CMP012", "library_types", "Choose at least one library type."))
+                issues.append(
+                    Issue("CMP012", "library_types", N_("Choose at least one library type."))
+                )
             for kind in spec.library_types:
                 if kind not in {t.value for t in LibraryType}:
-                    issues.append(Issue("CMP012", "library_types", f"Unknown type {kind!r}."))
+                    issues.append(Issue("CMP012", "library_types", N_("Unknown library type.")))
         if choice is LibraryChoice.libraries and not spec.library_ids:
-            issues.append(Issue("CMP012", "library_ids", "Choose at least one library."))
+            issues.append(Issue("CMP012", "library_ids", N_("Choose at least one library.")))
     return issues, version
 
 
@@ -280,12 +291,16 @@ def create_campaign(session: Session, spec: CampaignSpec, *, actor: User | None 
             actor=actor,
         )
         if not libraries:
-            issues.append(Issue("CMP013", "choice", "No active library matches this choice."))
+            issues.append(Issue("CMP013", "choice", N_("No active library matches this choice.")))
         elif LibraryChoice(spec.choice) is LibraryChoice.libraries:
             missing = set(spec.library_ids) - {library.id for library in libraries}
             if missing:
                 issues.append(
-                    Issue("CMP013", "library_ids", "Some chosen libraries are inactive or unknown.")
+                    Issue(
+                        "CMP013",
+                        "library_ids",
+                        N_("Some chosen libraries are inactive or unknown."),
+                    )
                 )
     if issues or version is None:
         raise Invalid("The campaign cannot be created.", issues)

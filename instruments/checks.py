@@ -643,8 +643,8 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
             continue
         listed = loc.node.get("items")
         found: list[tuple[Item, int]] = []
-        for index, item_id in enumerate(scale.items):
-            line = _line_of(listed, index) if isinstance(listed, LineList) else loc.line
+        for index, item_id in _indexed_ids(listed):
+            line = _line_of(listed, index)
             path = f"{loc.path}.items[{index}]"
             raw = draft.first_item(item_id)
             if raw is None:
@@ -682,11 +682,10 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
                 draft, Code.scale_without_column, loc, "column" if "column" in loc.node else None
             )
         if scale.column is not None:
-            for item, index in found:
+            for item, _ in found:
                 if item.type is ItemType.battery and scale.column not in [
                     c.id for c in item.columns
                 ]:
-                    line = _line_of(listed, index) if isinstance(listed, LineList) else loc.line
                     yield _p(
                         draft,
                         Code.scale_unknown_column,
@@ -705,8 +704,8 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
                     type="non-battery scale",
                 )
         reverse = loc.node.get("reverse")
-        for index, item_id in enumerate(scale.reverse):
-            line = _line_of(reverse, index) if isinstance(reverse, LineList) else loc.line
+        for index, item_id in _indexed_ids(reverse):
+            line = _line_of(reverse, index)
             path = f"{loc.path}.reverse[{index}]"
             if item_id not in scale.items:
                 yield _p(draft, Code.reverse_not_in_scale, path, line, item=item_id)
@@ -714,6 +713,14 @@ def check_scales(draft: Draft) -> Iterator[Problem]:
             target = draft.model_item(item_id)
             if target is not None and numeric_range(target) is None:
                 yield _p(draft, Code.reverse_not_numeric, path, line)
+
+
+def _indexed_ids(values: Any) -> Iterator[tuple[int, str]]:
+    """(index, id) of the string elements of a raw list (others are INS004 problems)."""
+    if isinstance(values, list):
+        for index, value in enumerate(values):
+            if isinstance(value, str):
+                yield index, value
 
 
 def _range_text(item: Item) -> str:

@@ -708,3 +708,17 @@ def test_untranslated__lists_every_text_without_english() -> None:
         "scales[0].title",
     ]
     assert instruments.untranslated(instrument, "ru") == []
+
+
+def test_check__paths_keep_the_written_index_after_a_bad_element() -> None:
+    text = with_items(
+        LIKERT5,
+        "scales:\n  - id: sc\n    title: {ru: Ш}\n    items:\n      - L1\n      - 7\n      - L9\n"
+        "    reverse:\n      - 8\n      - L7\n",
+    )
+    assert found(text) == [
+        ("INS004", "scales[0].items[1]", line(text, "- 7")),
+        ("INS004", "scales[0].reverse[0]", line(text, "- 8")),
+        ("INS016", "scales[0].items[2]", line(text, "- L9")),
+        ("INS035", "scales[0].reverse[1]", line(text, "- L7")),
+    ]

@@ -199,7 +199,7 @@ def show(code: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _transition(code: str, action: str) -> Response:
+def _transition(code: str, action: str) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     change = campaigns.open_campaign if action == "open" else campaigns.close_campaign
@@ -216,14 +216,14 @@ def _transition(code: str, action: str) -> Response:
 
 @bp.post("/<code>/open")
 @permission_required(Action.manage_campaigns)
-def open_(code: str) -> Response:
+def open_(code: str) -> Any:
     """Open the campaign: it accepts responses."""
     return _transition(code, "open")
 
 
 @bp.post("/<code>/close")
 @permission_required(Action.manage_campaigns)
-def close(code: str) -> Response:
+def close(code: str) -> Any:
     """Close the campaign: it refuses responses."""
     return _transition(code, "close")
 

@@ -502,9 +502,9 @@ def diff_instruments(old: Instrument, new: Instrument) -> VersionDiff:
             where.append("order")
         if where:
             moved.append(ItemChange(item_id, tuple(where)))
-        scale = _changed(_scale_fields(before), _scale_fields(after))
-        if scale:
-            rescaled.append(ItemChange(item_id, scale))
+        answer_scale = _changed(_scale_fields(before), _scale_fields(after))
+        if answer_scale:
+            rescaled.append(ItemChange(item_id, answer_scale))
         rules = tuple(
             name
             for name, changed in (

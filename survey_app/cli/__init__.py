@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
+    from survey_app.cli import analysis
     from survey_app.cli import data
     from survey_app.cli import database
     from survey_app.cli import demo
@@ -20,6 +21,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(instruments.instruments_group)
     app.cli.add_command(data.export_group)
     app.cli.add_command(data.import_group)
+    for command in analysis.COMMANDS:
+        app.cli.add_command(command)
     app.cli.add_command(users.users_group)
 
 

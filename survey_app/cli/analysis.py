@@ -1,0 +1,410 @@
+"""``survey-app reliability`` and ``survey-app indices``: analysis of CSV files, no database.
+
+Both commands read files only (a wide CSV export, ``docs/data-format.md``, or any CSV with a
+header line), so methodologists can run them on a laptop. ``reliability`` calls
+:mod:`analysis` directly; ``indices`` goes through the instrument seam
+(:mod:`survey_app.services.reporting`), which decides from the instrument which indices apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+import analysis
+import instruments
+from survey_app.services.errors import Invalid
+from survey_app.services.reporting import AnalysisPlan
+from survey_app.services.reporting import IndicesReport
+from survey_app.services.reporting import analysis_plan
+from survey_app.services.reporting import instrument_indices
+
+#: meta columns of the wide format that ``--by`` may group by
+GROUP_COLUMNS = ("library", "service_point", "channel", "campaign")
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV as text columns: empty cells and ``NA`` are missing; ``,``/``;``/tab sniffed.
+
+    Everything stays text (library codes such as ``007`` keep their zeros); numbers are
+    converted where they are analysed.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text") from exc
+    delimiter = max((",", ";", "\t"), key=header.count)
+    try:
+        return pd.read_csv(
+            path,
+            sep=delimiter,
+            dtype=str,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+            na_values=["", "NA"],
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{path}: cannot read as CSV ({exc})") from exc
+
+
+def _names(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _scale_range(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value.replace(":", "-", 1).split("-", 1))
+    except ValueError as exc:
+        raise click.BadParameter(f"expected MIN-MAX such as 1-6, got {value!r}") from exc
+    return low, high
+
+
+def _json_value(value: Any) -> Any:
+    """Plain JSON: numpy scalars unwrapped, NaN and missing as null."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _emit_json(payload: Mapping[str, Any]) -> None:
+    click.echo(json.dumps(_json_value(payload), ensure_ascii=False, indent=2, allow_nan=False))
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, float | np.floating):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# reliability
+# ---------------------------------------------------------------------------------------------
+
+
+@click.command("reliability")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--items", "items_opt", required=True, help="Item columns, comma-separated.")
+@click.option("--reverse", "reverse_opt", help="Reverse-keyed items, comma-separated.")
+@click.option(
+    "--scale",
+    "scale_opt",
+    metavar="MIN-MAX",
+    help="Declared response range, e.g. 1-6 (required with --reverse).",
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["pairwise", "listwise"]),
+    default="pairwise",
+    show_default=True,
+    help="Missing-data policy (see analysis.cronbach_alpha).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def reliability_command(
+    file: str,
+    items_opt: str,
+    reverse_opt: str | None,
+    scale_opt: str | None,
+    missing: str,
+    as_json: bool,
+) -> None:
+    """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv."""
+    items = _names(items_opt)
+    reverse = _names(reverse_opt)
+    scale = _scale_range(scale_opt)
+    data = read_csv(file)
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise click.ClickException(f"{file}: no column(s) {', '.join(absent)}")
+    frame = pd.DataFrame(index=data.index)
+    for item in items:
+        values = pd.to_numeric(data[item].str.strip(), errors="coerce")
+        bad = data[item].notna() & values.isna()
+        if bad.any():
+            raise click.ClickException(
+                f"{file}: column {item} holds a non-number: {data[item][bad].iloc[0]!r}"
+            )
+        frame[item] = values.astype("float64")
+    policy = "pairwise" if missing == "pairwise" else "listwise"
+    try:
+        alpha = analysis.cronbach_alpha(
+            frame, items=items, reverse=reverse, scale=scale, missing=policy
+        )
+        omega = analysis.omega_total(
+            frame, items=items, reverse=reverse, scale=scale, missing=policy
+        )
+        halves = analysis.split_half(
+            frame, items=items, reverse=reverse, scale=scale, missing=policy
+        )
+    except (TypeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    item_rows = [
+        {
+            "item": name,
+            "n": int(row["n"]),
+            "mean": float(row["mean"]),
+            "sd": float(row["sd"]),
+            "r_drop": float(row["r_drop"]),
+            "alpha_if_deleted": float(row["alpha_if_deleted"]),
+        }
+        for name, row in alpha.items.iterrows()
+    ]
+    payload = {
+        "n": alpha.n_used,
+        "n_respondents": alpha.n_respondents,
+        "n_complete": alpha.n_complete,
+        "missing": alpha.missing,
+        "k": alpha.n_items,
+        "alpha": alpha.alpha,
+        "alpha_std": alpha.std_alpha,
+        "g6": alpha.g6,
+        "average_r": alpha.average_r,
+        "alpha_se": alpha.ase,
+        "alpha_ci_feldt": [alpha.ci_low, alpha.ci_high],
+        "alpha_ci_duhachek": [alpha.duhachek_low, alpha.duhachek_high],
+        "ci_level": alpha.ci_level,
+        "omega_total": omega.omega_total,
+        "split_half": {
+            "max": halves.lambda4,
+            "min": halves.beta,
+            "mean": halves.mean_split,
+            "exact": halves.exact,
+        },
+        "items": item_rows,
+    }
+    if as_json:
+        _emit_json(payload)
+        return
+    level = round(100 * alpha.ci_level)
+    lines = [
+        f"{file}: {alpha.n_items} items, n = {alpha.n_used} ({alpha.missing}; "
+        f"{alpha.n_complete} complete of {alpha.n_respondents})",
+        f"  alpha            {_fmt(alpha.alpha)}   {level}% CI Feldt "
+        f"[{_fmt(alpha.ci_low)}, {_fmt(alpha.ci_high)}], Duhachek "
+        f"[{_fmt(alpha.duhachek_low)}, {_fmt(alpha.duhachek_high)}], se {_fmt(alpha.ase, 4)}",
+        f"  alpha (std)      {_fmt(alpha.std_alpha)}",
+        f"  Guttman lambda6  {_fmt(alpha.g6)}",
+        f"  average r        {_fmt(alpha.average_r)}",
+        f"  omega total      {_fmt(omega.omega_total)}",
+        f"  split-half       max {_fmt(halves.lambda4)}, min {_fmt(halves.beta)}, "
+        f"mean {_fmt(halves.mean_split)}",
+        "",
+        f"  {'item':<12}{'n':>7}{'mean':>8}{'sd':>8}{'r.drop':>8}{'alpha if deleted':>18}",
+    ]
+    for row in item_rows:
+        lines.append(
+            f"  {row['item']:<12}{row['n']:>7}{_fmt(row['mean'], 2):>8}{_fmt(row['sd'], 2):>8}"
+            f"{_fmt(row['r_drop'], 2):>8}{_fmt(row['alpha_if_deleted']):>18}"
+        )
+    click.echo("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# indices
+# ---------------------------------------------------------------------------------------------
+
+
+def find_instrument(spec: str) -> instruments.Instrument:
+    """Resolve ``ID``, ``ID@VERSION`` (bundled definitions) or a path to a YAML definition."""
+    path = Path(spec)
+    if spec.endswith((".yaml", ".yml")) and path.is_file():
+        try:
+            return instruments.load(path.read_bytes())
+        except instruments.InstrumentError as exc:
+            raise click.ClickException(f"{spec}: {exc}") from exc
+    ident, _, version = spec.partition("@")
+    bundled = instruments.load_all()
+    found = sorted((v, i) for (i_id, v), i in bundled.items() if i_id == ident)
+    if version:
+        if not version.isdigit():
+            raise click.BadParameter(f"version must be a whole number: {spec!r}")
+        found = [(v, i) for v, i in found if v == int(version)]
+    if not found:
+        known = ", ".join(sorted({f"{i}@{v}" for i, v in bundled}))
+        raise click.ClickException(f"no instrument {spec!r}; known: {known}")
+    return found[-1][1]
+
+
+@click.command("indices")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--instrument",
+    "instrument_spec",
+    required=True,
+    metavar="ID[@VERSION]",
+    help="Bundled instrument (latest version unless @VERSION), or a YAML definition file.",
+)
+@click.option(
+    "--checklist",
+    type=click.Path(exists=True, dir_okay=False),
+    help="NOK expert checklist CSV: a library column and the analysis.nok checklist counts.",
+)
+@click.option(
+    "--standard",
+    help="Regional standard: a YAML file or the name of a packaged one.",
+)
+@click.option(
+    "--on",
+    "on_date",
+    metavar="YYYY-MM-DD",
+    help="Date the standard's version must be effective on (default: today).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(GROUP_COLUMNS),
+    default="library",
+    show_default=True,
+    help="Column of the wide format to group by.",
+)
+@click.option(
+    "--min-n",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Fewer responses than this give the verdict 'insufficient data'.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def indices_command(
+    file: str,
+    instrument_spec: str,
+    checklist: str | None,
+    standard: str | None,
+    on_date: str | None,
+    by: str,
+    min_n: int,
+    as_json: bool,
+) -> None:
+    """Every index of an instrument per library (or --by group) from a wide CSV export."""
+    instrument = find_instrument(instrument_spec)
+    plan = analysis_plan(instrument)
+    data = read_csv(file)
+    check = None
+    if checklist is not None:
+        check = read_csv(checklist)
+        if by not in check.columns:
+            raise click.ClickException(f"{checklist}: the checklist needs a {by} column")
+        counts = [c for c in check.columns if c != by]
+        check[counts] = check[counts].apply(pd.to_numeric, errors="coerce")
+    std = None
+    if standard is not None:
+        try:
+            on = dt.date.fromisoformat(on_date) if on_date else None
+            std = analysis.load_standard(standard, on=on)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    try:
+        report = instrument_indices(
+            data, plan, by=(by,), checklist=check, standard=std, min_n=min_n
+        )
+    except Invalid as exc:
+        details = "; ".join(f"{i.path} {i.code} {i.message}" for i in exc.issues)
+        raise click.ClickException(f"{file}: {exc.message} {details}") from exc
+    except (TypeError, ValueError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    payload = indices_payload(report, plan, std)
+    if as_json:
+        _emit_json(payload)
+    else:
+        click.echo(_indices_text(payload))
+
+
+def indices_payload(
+    report: IndicesReport, plan: AnalysisPlan, standard: analysis.Standard | None
+) -> dict[str, Any]:
+    """The JSON object of ``survey-app indices``: one entry per group."""
+    (by,) = report.by
+    groups: dict[str, dict[str, Any]] = {}
+    for row in report.groups.itertuples(index=False):
+        key = getattr(row, by)
+        groups["" if pd.isna(key) else str(key)] = {"n": int(row.n)}
+    nok = report.tables.get("nok")
+    if nok is not None:
+        for row in nok.to_dict("records"):
+            entry = groups[str(row[by])]
+            for column in ("K1", "K2", "K3", "K4", "K5", "total"):
+                entry[column] = row[column]
+    for row in report.indices.to_dict("records"):
+        entry = groups[str(row[by])].setdefault("indices", {})
+        entry[row["indicator"]] = {
+            "value": row["value"],
+            "ci_low": row["ci_low"],
+            "ci_high": row["ci_high"],
+            "n": None if pd.isna(row["n"]) else int(row["n"]),
+        }
+    if report.verdicts is not None:
+        for row in report.verdicts.to_dict("records"):
+            entry = groups[str(row[by])].setdefault("verdicts", {})
+            entry[row["indicator"]] = {
+                "value": row["value"],
+                "target": row["target"],
+                "direction": row["direction"],
+                "verdict": row["verdict"],
+                "minimum": row["minimum"],
+                "minimum_verdict": row["minimum_verdict"],
+                "p_adjusted": row["p_adjusted"],
+                "flag_below": bool(row["flag_below"]),
+                "band": row["band"],
+            }
+    payload: dict[str, Any] = {
+        "instrument": plan.instrument_id,
+        "version": plan.version,
+        "by": by,
+        "standard": None,
+        "notes": list(report.notes),
+        "groups": groups,
+    }
+    if standard is not None:
+        payload["standard"] = {
+            "id": standard.id,
+            "version": standard.version,
+            "normative": standard.normative,
+            "notice": standard.notice,
+        }
+    return payload
+
+
+def _indices_text(payload: Mapping[str, Any]) -> str:
+    lines = [f"{payload['instrument']} v{payload['version']}, by {payload['by']}"]
+    std = payload["standard"]
+    if std is not None:
+        normative = "" if std["normative"] else " (NOT normative)"
+        lines.append(f"standard {std['id']} {std['version']}{normative}")
+    lines.extend(f"note: {note}" for note in payload["notes"])
+    for name, group in payload["groups"].items():
+        lines.append("")
+        lines.append(f"{payload['by']} {name or '(none)'}: n = {group['n']}")
+        verdicts = group.get("verdicts", {})
+        for indicator, est in group.get("indices", {}).items():
+            verdict = verdicts.get(indicator)
+            tail = "" if verdict is None else f"  {verdict['verdict']} (target {verdict['target']})"
+            lines.append(
+                f"  {indicator:<34}{_fmt(est['value']):>9}  "
+                f"[{_fmt(est['ci_low'])}, {_fmt(est['ci_high'])}]  n={est['n']}{tail}"
+            )
+    return "\n".join(lines)
+
+
+#: the commands ``survey_app.cli.register_commands`` adds
+COMMANDS = (reliability_command, indices_command)

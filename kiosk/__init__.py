@@ -1,0 +1,8 @@
+"""Kiosk-mode artefacts: QR codes and printable posters (pure: no Flask, no database)."""
+
+from __future__ import annotations
+
+from kiosk.qr import qr_png
+from kiosk.qr import qr_svg
+
+__all__ = ["qr_png", "qr_svg"]

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "ru",
     #: one gettext catalog per area of the UI (survey_app/translations/<lang>/LC_MESSAGES/)
     "BABEL_DOMAIN": "messages;accounts;admin",
+    #: Flask-Babel pairs domains with directories by position: one entry per domain
+    "BABEL_TRANSLATION_DIRECTORIES": "translations;translations;translations",
     "LANGUAGES": ("ru", "en"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

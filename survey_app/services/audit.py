@@ -152,7 +152,7 @@ def events_query(
     since: datetime | date | None = None,
     until: datetime | date | None = None,
     target: str | None = None,
-) -> Select[tuple[AuditEvent]]:
+) -> Select[Any]:
     """Return the filtered query behind :func:`events`, newest first (for paging)."""
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:

@@ -213,7 +213,7 @@ def scoped_libraries_query(
     *,
     include_inactive: bool = True,
     system_id: int | None = None,
-) -> Select[tuple[Library]]:
+) -> Select[Any]:
     """Return ``select(Library)`` limited to the user's scope, ordered by system and name."""
     stmt = (
         select(Library).join(Library.system).order_by(LibrarySystem.name, Library.name, Library.id)

@@ -63,9 +63,19 @@ def _lang() -> str:
 def questionnaire(campaign_code: str, library_code: str) -> Response:
     """Show the first page of the survey (where the QR code and the poster link lead)."""
     channel = "qr" if request.args.get("ch") == "qr" else "web"
-    campaign, library, instrument = open_survey(db.session, campaign_code, library_code, channel)
+    point = request.args.get("sp") or None
+    campaign, library, instrument = open_survey(
+        db.session, campaign_code, library_code, channel, point
+    )
     lite = draw_form_items(instrument, campaign.lite_share, _rng)
-    page = start(instrument, channel=channel, lite_items=lite, locale=_lang(), now=utcnow())
+    page = start(
+        instrument,
+        channel=channel,
+        lite_items=lite,
+        locale=_lang(),
+        now=utcnow(),
+        service_point=point,
+    )
     return _render(page, campaign, library)
 
 

@@ -81,6 +81,8 @@ class SurveyState:
     timings: Mapping[str, float]
     section: str
     shown_at: datetime
+    #: the service point whose poster was scanned (``?sp=``), if any
+    service_point: str | None = None
 
     def hidden_data(self) -> list[tuple[str, str]]:
         """Encode the state as (hidden field name, value) pairs."""
@@ -93,6 +95,7 @@ class SurveyState:
             ("s-timings", json.dumps(self.timings, separators=(",", ":"))),
             ("s-section", self.section),
             ("s-shown", self.shown_at.isoformat()),
+            ("s-sp", self.service_point or ""),
         ]
 
     def submission(self, campaign: str, library: str, submitted_at: datetime) -> dict[str, Any]:
@@ -109,6 +112,8 @@ class SurveyState:
         }
         if self.lite_items is not None:
             body["lite_items"] = sorted(self.lite_items)
+        if self.service_point:
+            body["service_point"] = self.service_point
         return body
 
     @classmethod
@@ -136,6 +141,7 @@ class SurveyState:
                 timings={str(k): float(v) for k, v in timings.items()},
                 section=section,
                 shown_at=_moment(data.get("s-shown", "")),
+                service_point=data.get("s-sp") or None,
             )
         except (ValueError, TypeError) as exc:
             raise BadRequest(
@@ -495,6 +501,7 @@ def start(
     lite_items: frozenset[str] | None,
     locale: str,
     now: datetime,
+    service_point: str | None = None,
 ) -> Page:
     """Return the first page for a new visitor (a fresh client UUID, ``started_at`` = now)."""
     if channel not in CHANNELS:
@@ -511,6 +518,7 @@ def start(
         timings={},
         section=sections[0].id,
         shown_at=now,
+        service_point=service_point,
     )
     return _render(instrument, state, sections[0], locale)
 

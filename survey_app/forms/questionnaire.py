@@ -416,6 +416,7 @@ STATE_FIELDS = (
     "s-timings",  # JSON seconds spent per page so far
     "s-section",  # id of the section this page shows
     "s-shown",  # server time at which this page was rendered
+    "s-sp",  # code of the service point whose poster was scanned, or empty
 )
 
 

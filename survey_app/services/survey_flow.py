@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import Library
+from survey_app.models import ServicePoint
 from survey_app.models import Response
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import NotFound
@@ -27,18 +28,29 @@ from survey_app.services.responses import record_response
 
 
 def open_survey(
-    session: Session, campaign_code: str, library_code: str, channel: str | None = None
+    session: Session,
+    campaign_code: str,
+    library_code: str,
+    channel: str | None = None,
+    service_point: str | None = None,
 ) -> tuple[Campaign, Library, Instrument]:
     """Return the open campaign, its library and instrument for a visitor.
 
     Raises
     ------
     NotFound
-        unknown or closed campaign, library not in it, or ``channel`` not accepted by it.
+        unknown or closed campaign, library not in it, ``channel`` not accepted by it, or
+        a ``service_point`` (from a service point's poster) that the library does not have.
     """
     campaign, library = get_open_target(session, campaign_code, library_code)
     if channel is not None and channel not in campaign.channels:
         raise NotFound("This survey is not offered online.")
+    if service_point is not None:
+        known = session.scalar(
+            select(ServicePoint.id).filter_by(library_id=library.id, code=service_point, active=True)
+        )
+        if known is None:
+            raise NotFound("This library has no such service point.")
     return campaign, library, instrument_of(campaign.instrument_version)
 
 

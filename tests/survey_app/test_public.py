@@ -206,6 +206,27 @@ def test_survey__without_ch_qr_is_stored_as_web(
     assert [r.channel for r in stored(session)] == ["web"]
 
 
+def test_service_point_poster__stores_the_service_point(
+    client: FlaskClient,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+    make_library: Callable[..., Any],
+) -> None:
+    library = make_library(service_points=["reading"])
+    campaign = make_campaign("nok_culture", libraries=[library])
+    walk(client, survey_url(campaign, ch="qr", sp="reading"), NOK_PAGES)
+    [response] = stored(session)
+    assert response.service_point_id == library.service_points[0].id
+    assert response.channel == "qr"
+
+
+def test_unknown_service_point__is_not_found(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    assert client.get(survey_url(campaign, sp="no-such-desk")).status_code == 404
+
+
 def test_first_page__is_russian_with_fieldsets_labels_and_a_skip_link(
     client: FlaskClient, make_campaign: Callable[..., Campaign]
 ) -> None:

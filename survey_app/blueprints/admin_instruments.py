@@ -34,6 +34,9 @@ from survey_app.services.errors import Invalid
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
 
+#: largest upload request (a workbook plus the form fields)
+UPLOAD_BODY_LIMIT = 4 * 1024 * 1024
+
 bp = Blueprint("admin_instruments", __name__, url_prefix="/admin/instruments")
 
 
@@ -66,6 +69,8 @@ def index():  # type: ignore[no-untyped-def]
 @permission_required(Action.manage_instruments)
 def upload():  # type: ignore[no-untyped-def]
     """Upload a new instrument, or a new version of one; every problem is listed on failure."""
+    # instrument files may exceed the app-wide body limit meant for survey submissions
+    request.max_content_length = UPLOAD_BODY_LIMIT
     form = UploadForm()
     if request.method == "GET":
         form.instrument_id.data = request.args.get("instrument", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import instruments
 from survey_app.models import InstrumentVersion
 from tests.factories import STAFF_PASSWORD
 
@@ -67,6 +69,7 @@ def signed_in(
         session.commit()
         response = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
         assert response.status_code == 302
+        client.get("/admin/instruments/?lang=en")  # these tests read the English texts
         return user
 
     return sign_in
@@ -162,3 +165,15 @@ def test_access__anonymous_is_sent_to_sign_in(client: FlaskClient) -> None:
     response = client.get("/admin/instruments/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_upload__larger_than_a_survey_submission_is_accepted(
+    client: FlaskClient, session: Session, signed_in: Callable[[str], Any]
+) -> None:
+    """Instrument files may exceed the 256 KB body limit meant for survey submissions."""
+    signed_in("methodologist")
+    source = (Path(instruments.__file__).parent / "definitions/kiosk_pulse/1.yaml").read_bytes()
+    padded = source + b"\n" + b"# " + b"x" * 400_000 + b"\n"
+    response = upload(client, padded, "kiosk_pulse.yaml")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert session.scalars(select(InstrumentVersion.instrument_id)).all() == ["kiosk_pulse"]

@@ -64,6 +64,7 @@ def signed_in(
         session.commit()
         response = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
         assert response.status_code == 302
+        client.get("/admin/campaigns/?lang=en")  # these tests read the English texts
         return user
 
     return sign_in

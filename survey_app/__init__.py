@@ -25,6 +25,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    # numbers in the UI are formatted per locale: 12 345,6 in Russian, 12,345.6 in English
+    from flask_babel import format_decimal
+
+    app.jinja_env.filters["number"] = format_decimal
 
     from survey_app.auth import init_auth
 

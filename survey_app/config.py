@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     #: JSON responses keep Cyrillic readable
     "JSON_AS_ASCII": False,
     "BABEL_DEFAULT_LOCALE": "ru",
+    #: dates and times are shown in the region's time zone (Kemerovo region: UTC+7)
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Novokuznetsk",
     #: one gettext catalog per area of the UI (survey_app/translations/<lang>/LC_MESSAGES/)
     "BABEL_DOMAIN": "messages;accounts;admin",
     #: Flask-Babel pairs domains with directories by position: one entry per domain

@@ -58,6 +58,13 @@ class Response(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     #: kiosk tablet that sent it, if any (no visitor data)
     device_id: Mapped[str | None] = mapped_column(String(64))
+    #: quality control: when staff excluded it from analysis (None = included). The row is
+    #: kept; exports leave it out by default and reports filter on ``excluded_at IS NULL``
+    excluded_at: Mapped[datetime | None]
+    #: why it was excluded (staff's words; cleared on restore, the audit log keeps history)
+    excluded_reason: Mapped[str | None] = mapped_column(String(500))
+    #: the staff account that excluded it
+    excluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     campaign: Mapped[Campaign] = relationship()
     answers: Mapped[list[Answer]] = relationship(

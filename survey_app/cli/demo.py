@@ -10,6 +10,8 @@ from sqlalchemy import select
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
 from survey_app.models import Campaign
+from survey_app.services.demo import DEMO_ACCOUNTS
+from survey_app.services.demo import DEMO_PASSWORD
 from survey_app.services.demo import seed_demo
 
 
@@ -40,6 +42,9 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
         click.echo(f"  survey  {base}/s/{campaign.code}/{library.code}   ({campaign.title})")
     first = campaigns[0]
     click.echo(f"  QR code {base}/s/{first.code}/{first.libraries[0].code}/qr.svg")
+    click.echo(f"  staff   {base}/login   (password {DEMO_PASSWORD!r} for every account below)")
+    for email, role, scope in DEMO_ACCOUNTS:
+        click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
     click.echo(f"  API     {base}/api/v1/openapi.json")
     click.echo(f"  health  {base}/healthz")
     if seed_only:

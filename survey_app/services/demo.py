@@ -35,6 +35,9 @@ from survey_app.models import LibraryType
 from survey_app.models import Region
 from survey_app.models import Response
 from survey_app.models import ServicePoint
+from survey_app.models import User
+from survey_app.services.accounts import create_user
+from survey_app.services.accounts import parse_scope
 from survey_app.services.instruments import instrument_of
 from survey_app.services.instruments import register_bundled_instruments
 from survey_app.services.responses import Submission
@@ -120,6 +123,18 @@ CAMPAIGNS: dict[str, tuple[str, float, float]] = {
 }
 
 
+#: the demo's staff accounts: (e-mail, role, scope spec); all share DEMO_PASSWORD
+DEMO_ACCOUNTS: list[tuple[str, str, str | None]] = [
+    ("admin@demo.local", "admin", None),
+    ("methodologist@demo.local", "methodologist", None),
+    ("quality@demo.local", "quality_manager", None),
+    ("novokuznetsk@demo.local", "quality_manager", "system:novokuznetsk"),
+    ("librarian@demo.local", "library_staff", "library:kemerovo-central"),
+]
+#: the demo accounts' password: a demo on a laptop, never a deployment
+DEMO_PASSWORD = "demo-password-2026"
+
+
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
     """What seeding did."""
@@ -133,6 +148,7 @@ class DemoSummary:
 def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> DemoSummary:
     """Create the demo region, campaigns and ``responses`` synthetic responses (idempotent)."""
     libraries = _seed_network(session)
+    _seed_accounts(session)
     versions = {row.instrument_id: row for row in register_bundled_instruments(session)}
     campaigns = [_seed_campaign(session, code, versions[spec[0]], libraries, spec[2])
                  for code, spec in CAMPAIGNS.items()]
@@ -186,6 +202,18 @@ def _seed_network(session: Session) -> list[Library]:
             libraries.append(library)
     session.flush()
     return libraries
+
+
+def _seed_accounts(session: Session) -> None:
+    for email, role, scope in DEMO_ACCOUNTS:
+        if session.scalar(select(User.id).filter_by(email=email)) is None:
+            create_user(
+                session,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                scope=parse_scope(session, scope),
+            )
 
 
 def _seed_campaign(

@@ -9,7 +9,10 @@ from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import LibrarySystem
 from survey_app.models import Response
+from survey_app.models import User
 from survey_app.services.demo import CAMPAIGNS
+from survey_app.services.demo import DEMO_ACCOUNTS
+from survey_app.services.demo import DEMO_PASSWORD
 
 
 def count(session, model) -> int:
@@ -31,6 +34,14 @@ def test_demo_seed_only__creates_the_region_and_is_idempotent(runner, session):
     codes = set(session.scalars(select(Campaign.code)))
     assert codes == set(CAMPAIGNS)
     assert "/s/nok-2026/" in first.output and "/healthz" in first.output
+    assert count(session, User) == len(DEMO_ACCOUNTS)
+
+
+def test_demo_accounts__can_sign_in_with_the_printed_password(runner, client, session):
+    runner.invoke(args=["demo", "--seed-only", "--responses", "0"])
+    reply = client.post("/login", data={"email": "librarian@demo.local", "password": DEMO_PASSWORD})
+    assert reply.status_code == 302
+    assert client.get("/admin/").status_code == 200
 
 
 def test_demo_responses__use_every_channel_and_every_instrument(runner, session):

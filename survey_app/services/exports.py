@@ -7,7 +7,9 @@ reads the same format back, so an export is also the template for typing in pape
 from __future__ import annotations
 
 import csv
+import io
 import math
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -41,6 +43,9 @@ META_COLUMNS: tuple[str, ...] = (
     "submitted_at",
     "received_at",
 )
+#: the column added after the meta columns when excluded responses are asked for:
+#: 1 for a response excluded by quality control, 0 otherwise
+EXCLUDED_COLUMN = "excluded"
 #: joins the chosen values of a multi-choice item in one cell (choice values are
 #: identifiers, which cannot contain it)
 MULTI_SEPARATOR = "|"
@@ -66,9 +71,13 @@ def item_columns(instrument: Instrument) -> list[str]:
     return columns
 
 
-def wide_columns(instrument: Instrument) -> list[str]:
-    """Return every column of the wide format: the meta columns, then the answer columns."""
-    return [*META_COLUMNS, *item_columns(instrument)]
+def wide_columns(instrument: Instrument, *, include_excluded: bool = False) -> list[str]:
+    """Return every column of the wide format: the meta columns, then the answer columns.
+
+    With ``include_excluded`` the :data:`EXCLUDED_COLUMN` follows the meta columns.
+    """
+    extra = [EXCLUDED_COLUMN] if include_excluded else []
+    return [*META_COLUMNS, *extra, *item_columns(instrument)]
 
 
 def get_campaign(session: Session, campaign_code: str) -> Campaign:
@@ -96,12 +105,23 @@ def campaign_instrument(session: Session, campaign_code: str) -> Instrument:
     return instrument_of(get_campaign(session, campaign_code).instrument_version)
 
 
-def export_rows(session: Session, campaign_code: str) -> Iterator[dict[str, Cell]]:
+def export_rows(
+    session: Session,
+    campaign_code: str,
+    *,
+    library_ids: Collection[int] | None = None,
+    include_excluded: bool = False,
+) -> Iterator[dict[str, Cell]]:
     """Yield one wide row per response of the campaign, in the order they were stored.
 
-    Keys are :func:`wide_columns`; numbers are ``int`` when integral, texts ``str``, and
-    an unanswered cell is ``None``.  Two queries run side by side and are merged: the
-    campaign's responses ordered by id, and their answers ordered by response id.  Both
+    ``library_ids`` keeps the responses of those libraries only (None: every library; the
+    caller decides the scope).  Responses excluded by quality control are left out unless
+    ``include_excluded``, which also fills the :data:`EXCLUDED_COLUMN`.
+
+    Keys are :func:`wide_columns` (with the same ``include_excluded``); numbers are
+    ``int`` when integral, texts ``str``, and an unanswered cell is ``None``.  Two queries
+    run side by side and are merged: the campaign's responses ordered by id, and their
+    answers ordered by response id.  Both
     are streamed (``yield_per`` :data:`CHUNK_SIZE`, a server-side cursor on PostgreSQL),
     so memory does not grow with the campaign and the database sorts each only once.
 
@@ -112,19 +132,35 @@ def export_rows(session: Session, campaign_code: str) -> Iterator[dict[str, Cell
     """
     campaign = get_campaign(session, campaign_code)
     instrument = instrument_of(campaign.instrument_version)
-    return _rows(session, campaign, instrument)
+    return _rows(
+        session,
+        campaign,
+        instrument,
+        library_ids=None if library_ids is None else sorted(set(library_ids)),
+        include_excluded=include_excluded,
+    )
 
 
 def _rows(
-    session: Session, campaign: Campaign, instrument: Instrument
+    session: Session,
+    campaign: Campaign,
+    instrument: Instrument,
+    *,
+    library_ids: list[int] | None,
+    include_excluded: bool,
 ) -> Iterator[dict[str, Cell]]:
-    columns = wide_columns(instrument)
+    columns = wide_columns(instrument, include_excluded=include_excluded)
     targets = _targets(instrument)
     choice_order = {
         item.id: {choice.value: i for i, choice in enumerate(item.choices)}
         for item in instrument.items
         if item.type is ItemType.multi
     }
+    wanted = [Response.campaign_id == campaign.id]
+    if library_ids is not None:
+        wanted.append(Response.library_id.in_(library_ids))
+    if not include_excluded:
+        wanted.append(Response.excluded_at.is_(None))
     session.flush()
     # Core rows on the session's connection: the ORM adds nothing to plain columns but time
     connection = session.connection()
@@ -141,10 +177,11 @@ def _rows(
             Response.started_at,
             Response.submitted_at,
             Response.received_at,
+            Response.excluded_at,
         )
         .join(Library, Library.id == Response.library_id)
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
-        .where(Response.campaign_id == campaign.id)
+        .where(*wanted)
         .order_by(Response.id),
         execution_options=stream,
     )
@@ -153,7 +190,7 @@ def _rows(
             Answer.response_id, Answer.item_id, Answer.column, Answer.value_num, Answer.value_text
         )
         .join(Response, Response.id == Answer.response_id)
-        .where(Response.campaign_id == campaign.id)
+        .where(*wanted)
         .order_by(Answer.response_id, Answer.id),
         execution_options=stream,
     )
@@ -162,7 +199,7 @@ def _rows(
         pending = next(answers, None)
         for (
             rid, client_uuid, library, point, channel, instrument_id, version,
-            started_at, submitted_at, received_at,
+            started_at, submitted_at, received_at, excluded_at,
         ) in responses:  # fmt: skip
             out: dict[str, Cell] = dict.fromkeys(columns)
             out.update(
@@ -177,6 +214,8 @@ def _rows(
                 submitted_at=format_timestamp(submitted_at),
                 received_at=format_timestamp(received_at),
             )
+            if include_excluded:
+                out[EXCLUDED_COLUMN] = 0 if excluded_at is None else 1
             chosen: dict[str, list[str]] | None = None
             while pending is not None and pending[0] <= rid:
                 response_id, item_id, column, number, text = pending
@@ -268,6 +307,28 @@ def write_csv(stream: IO[str], columns: list[str], rows: Iterable[Mapping[str, C
         writer.writerow([format_cell(row[column]) for column in columns])
         count += 1
     return count
+
+
+def iter_csv(
+    columns: list[str], rows: Iterable[Mapping[str, Cell]], *, rows_per_chunk: int = 200
+) -> Iterator[str]:
+    """Yield the same text as :func:`write_csv`, in pieces of ``rows_per_chunk`` rows.
+
+    For streaming an export over HTTP without holding it in memory.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    pending = 0
+    for row in rows:
+        writer.writerow([format_cell(row[column]) for column in columns])
+        pending += 1
+        if pending >= rows_per_chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
 
 
 def write_xlsx(stream: IO[bytes], columns: list[str], rows: Iterable[Mapping[str, Cell]]) -> int:

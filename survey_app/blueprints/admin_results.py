@@ -1,0 +1,213 @@
+"""Results pages, scoped per staff member: counts per library, latest responses, exclusions,
+and the wide export (CSV streamed, XLSX) of exactly the libraries in the caller's scope.
+
+Library staff see and export their own library only; a system's quality manager its
+libraries; region-wide roles every library. Anything outside the scope is 404, exactly like
+something that does not exist (see :mod:`survey_app.services.scope`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask import stream_with_context
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+
+from survey_app.auth import current_staff
+from survey_app.auth import permission_required
+from survey_app.blueprints.admin import add_nav_item
+from survey_app.extensions import db
+from survey_app.services import exclusions
+from survey_app.services.errors import Conflict
+from survey_app.services.errors import Invalid
+from survey_app.services.exclusions import MAX_REASON_LENGTH
+from survey_app.services.exports import iter_csv
+from survey_app.services.exports import write_xlsx
+from survey_app.services.scope import Action
+
+bp = Blueprint("admin_results", __name__, url_prefix="/admin/results")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: query-string values that switch ``include_excluded`` on
+_YES = frozenset({"1", "true", "yes", "on"})
+
+
+@bp.record_once
+def _nav(state: Any) -> None:
+    add_nav_item(state.app, "admin_results.index", _l("Results"), Action.view_results, 30)
+
+
+class ReasonForm(FlaskForm):
+    """Why a response is excluded or restored (the service checks it again)."""
+
+    reason = StringField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason.")),
+            Length(max=MAX_REASON_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+#: the service's reason problems, as the form shows them
+ISSUE_TEXTS = {
+    "EXC001": _l("Give a reason."),
+    "EXC002": _l("At most %(max)d characters.", max=MAX_REASON_LENGTH),
+}
+
+
+def _page(value: str | None) -> int:
+    """The page number asked for; anything else is the first page."""
+    try:
+        return max(1, int(value or "1"))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+@permission_required(Action.view_results)
+def index():  # type: ignore[no-untyped-def]
+    """List the campaigns with a library in the caller's scope, with response counts."""
+    rows = exclusions.campaigns_with_results(db.session(), current_staff())
+    return render_template("admin/results/index.html", rows=rows)
+
+
+@bp.get("/<campaign>/", strict_slashes=False)
+@permission_required(Action.view_results)
+def campaign(campaign: str):  # type: ignore[no-untyped-def]
+    """Show a campaign's libraries in the caller's scope with their counts and exports."""
+    results = exclusions.campaign_results(db.session(), current_staff(), campaign)
+    return render_template("admin/results/campaign.html", results=results)
+
+
+def _library_page(
+    campaign: str,
+    library: str,
+    page: int,
+    *,
+    failed: str | None = None,
+    form: ReasonForm | None = None,
+) -> str:
+    results = exclusions.library_results(
+        db.session(), current_staff(), campaign, library, page=page
+    )
+    return render_template(
+        "admin/results/library.html",
+        results=results,
+        failed=failed,
+        form=form,
+        max_reason=MAX_REASON_LENGTH,
+    )
+
+
+@bp.get("/<campaign>/libraries/<library>/", strict_slashes=False)
+@permission_required(Action.view_results)
+def library(campaign: str, library: str):  # type: ignore[no-untyped-def]
+    """List a library's latest responses in a campaign, with the exclude/restore forms."""
+    return _library_page(campaign, library, _page(request.args.get("page")))
+
+
+def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any:
+    form = ReasonForm()
+    page = _page(request.form.get("page"))
+    if not form.validate_on_submit():
+        body = _library_page(campaign, library, page, failed=response_id, form=form)
+        return body, 422
+    change = exclusions.restore_response if restore else exclusions.exclude_response
+    try:
+        change(db.session(), current_staff(), response_id, form.reason.data or "")
+    except Conflict:
+        db.session.rollback()
+        if restore:
+            flash(_("This response is not excluded."), "warning")
+        else:
+            flash(_("This response is already excluded."), "warning")
+    except Invalid as error:
+        db.session.rollback()
+        form.reason.errors = [str(ISSUE_TEXTS.get(i.code, i.message)) for i in error.issues]
+        body = _library_page(campaign, library, page, failed=response_id, form=form)
+        return body, 422
+    else:
+        db.session.commit()
+        if restore:
+            flash(_("The response is included in the analysis again."), "success")
+        else:
+            flash(_("The response is excluded from the analysis."), "success")
+    return redirect(url_for(".library", campaign=campaign, library=library, page=page))
+
+
+@bp.post("/<campaign>/libraries/<library>/responses/<response_id>/exclude")
+@permission_required(Action.exclude_responses)
+def exclude(campaign: str, library: str, response_id: str) -> Any:
+    """Exclude a response from analysis (kept; audited with the reason)."""
+    return _change(campaign, library, response_id, restore=False)
+
+
+@bp.post("/<campaign>/libraries/<library>/responses/<response_id>/restore")
+@permission_required(Action.exclude_responses)
+def restore(campaign: str, library: str, response_id: str) -> Any:
+    """Include an excluded response again (audited with the reason)."""
+    return _change(campaign, library, response_id, restore=True)
+
+
+def _scoped_export(campaign: str) -> exclusions.ScopedExport:
+    libraries = {value.strip() for value in request.args.getlist("library") if value.strip()}
+    if len(libraries) > 1:
+        abort(400)
+    return exclusions.scoped_export(
+        db.session(),
+        current_staff(),
+        campaign,
+        library_ref=libraries.pop() if libraries else None,
+        include_excluded=request.args.get("include_excluded", "").lower() in _YES,
+    )
+
+
+def _private(response: Response) -> Response:
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/<campaign>/export.csv")
+@permission_required(Action.export_results)
+def export_csv(campaign: str) -> Response:
+    """Stream the wide CSV of the campaign's libraries in scope.
+
+    ``?library=<code or id>`` narrows it to one library; ``?include_excluded=1`` keeps the
+    excluded responses, with an ``excluded`` column.
+    """
+    export = _scoped_export(campaign)
+    body = stream_with_context(iter_csv(export.columns, export.rows))
+    response = Response(body, mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=export.filename("csv"))
+    return _private(response)
+
+
+@bp.get("/<campaign>/export.xlsx")
+@permission_required(Action.export_results)
+def export_xlsx(campaign: str) -> Response:
+    """Send the wide XLSX of the campaign's libraries in scope (built in a temporary file)."""
+    export = _scoped_export(campaign)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it after sending
+    write_xlsx(spool, export.columns, export.rows)
+    spool.seek(0)
+    response = send_file(
+        spool, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=export.filename("xlsx")
+    )
+    return _private(response)

@@ -202,18 +202,20 @@ def record_response(session: Session, submission: Submission) -> Receipt:
             raise RuntimeError(f"response {submission.id} conflicted but is not stored")
         return existing
     if answers.rows:
+        # one multi-row INSERT ... VALUES statement: a single round trip for all answers
         session.execute(
-            insert(Answer),
-            [
-                {
-                    "response_id": response_id,
-                    "item_id": row.item,
-                    "column": row.column,
-                    "value_num": row.number,
-                    "value_text": row.text,
-                }
-                for row in answers.rows
-            ],
+            insert(Answer.__table__).values(
+                [
+                    {
+                        "response_id": response_id,
+                        "item_id": row.item,
+                        "column": row.column,
+                        "value_num": row.number,
+                        "value_text": row.text,
+                    }
+                    for row in answers.rows
+                ]
+            )
         )
     return Receipt(id=submission.id, received_at=received_at, created=True)
 

@@ -44,18 +44,25 @@ def export_group() -> None:
     help="File to write (default: standard output; required for xlsx).",
 )
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte order mark (for Excel).")
+@click.option(
+    "--include-excluded",
+    is_flag=True,
+    help="Also write responses excluded by quality control, with an 'excluded' column.",
+)
 @with_appcontext
-def export_responses(campaign_code: str, fmt: str, output: str | None, bom: bool) -> None:
+def export_responses(
+    campaign_code: str, fmt: str, output: str | None, bom: bool, include_excluded: bool
+) -> None:
     """Write every response of a campaign, one row per response (the wide format)."""
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE")
     session: Session = db.session()
     try:
         instrument = campaign_instrument(session, campaign_code)
-        rows = export_rows(session, campaign_code)
+        rows = export_rows(session, campaign_code, include_excluded=include_excluded)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    columns = wide_columns(instrument)
+    columns = wide_columns(instrument, include_excluded=include_excluded)
     if output is None:  # CSV: xlsx without --output was refused above
         # UTF-8 and CRLF whatever the locale and platform of the terminal
         stdout = io.TextIOWrapper(

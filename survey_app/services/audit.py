@@ -73,7 +73,7 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "campaign.open",
     "campaign.close",
     "response.exclude",
-    "response.include",
+    "response.restore",
 )
 
 _MAX_TARGET = 200

@@ -286,7 +286,7 @@ def run_baseline(url: str, campaign_id: int) -> dict[str, object]:
             sa.text(
                 "SELECT r.library_id, a.response_id, a.item_id, a.value_num "
                 "FROM answers a JOIN responses r ON r.id = a.response_id "
-                "WHERE r.campaign_id = :campaign"
+                "WHERE r.campaign_id = :campaign AND r.excluded_at IS NULL"
             ),
             connection,
             params={"campaign": campaign_id},

@@ -926,11 +926,15 @@ def _source_filter(
     session: Session, source: Campaign | InstrumentVersion
 ) -> tuple[Any, Instrument]:
     table = Response.__table__
+    included = table.c.excluded_at.is_(None)  # quality control left these out of analysis
     if isinstance(source, Campaign):
-        return table.c.campaign_id == source.id, instrument_of(source.instrument_version)
+        condition = (table.c.campaign_id == source.id) & included
+        return condition, instrument_of(source.instrument_version)
     if isinstance(source, InstrumentVersion):
-        condition = (table.c.instrument_id == source.instrument_id) & (
-            table.c.instrument_version == source.version
+        condition = (
+            (table.c.instrument_id == source.instrument_id)
+            & (table.c.instrument_version == source.version)
+            & included
         )
         return condition, instrument_of(source)
     raise TypeError(f"source must be a Campaign or an InstrumentVersion, got {type(source)!r}")
@@ -946,7 +950,8 @@ def library_moments(
     """Stream the responses of a campaign (or of every campaign of an instrument version) and
     yield each library's sufficient statistics as soon as its rows end.
 
-    The rows are read ``(library_id, vector)`` ordered by library through a server-side cursor
+    Responses excluded by quality control (``excluded_at`` set) are left out. The rows are
+    read ``(library_id, vector)`` ordered by library through a server-side cursor
     (``yield_per``), ``chunk_rows`` at a time; nothing but the current chunk and the current
     library's statistics is held. ``vector`` is decoded with the instrument's
     ``analysis_keys`` (little-endian float64, NaN = missing).

@@ -1627,6 +1627,7 @@ def regional_analysis(
     shrink: Sequence[str] | None = None,
     rank: Sequence[str] | None = None,
     n_sim: int = 1000,
+    max_rank_libraries: int = 2000,
     chunk_rows: int = 50_000,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
@@ -1635,7 +1636,9 @@ def regional_analysis(
     :func:`analysis.nok_scores` checklist counts. ``shrink`` names the indicators to shrink
     (default: every ``scale:*`` indicator and the ``mean:``/``share_satisfied:`` indicators of
     items outside any scale); ``rank`` those that also get rank intervals (default: the shrunk
-    ``scale:*`` indicators, or all shrunk ones when the instrument has no scale).
+    ``scale:*`` indicators, or all shrunk ones when the instrument has no scale). Ranks are
+    skipped above ``max_rank_libraries`` libraries: the simulation holds ``n_sim`` draws per
+    library, and a league table of thousands of libraries says nothing a funnel plot does not.
 
     Raises
     ------
@@ -1703,6 +1706,9 @@ def regional_analysis(
     verdicts = None
     if standard is not None:
         verdicts = analysis.compare_to_standard(indices, standard, unit="library_id", min_n=min_n)
+    if len(counts) > max_rank_libraries:
+        rank = ()
+        notes.append(f"ranks: skipped for {len(counts)} libraries (> {max_rank_libraries})")
     shrinkage, shrink_notes = _shrinkage(
         tables, plan, shrink=shrink, rank=rank, n_sim=n_sim, confidence=confidence
     )

@@ -83,10 +83,9 @@ def random_answers(instrument: instruments.Instrument, rng: np.random.Generator)
     answers: dict[str, Any] = {}
     for item in instrument.items:
         kind = item.type
-        if item.show_if is not None:
-            # only the NOK filters are used: show when the filter question was answered yes
-            if answers.get(item.show_if.item) != 1:
-                continue
+        # only the NOK filters are used: shown when the filter question was answered yes
+        if item.show_if is not None and answers.get(item.show_if.item) != 1:
+            continue
         if not item.required and rng.random() < 0.1:
             continue
         if kind in (instruments.ItemType.likert, instruments.ItemType.battery):

@@ -21,12 +21,16 @@ import pandas as pd
 __all__ = [
     "ScaleRange",
     "check_choice",
+    "check_ci",
     "check_level",
     "check_observed_range",
     "check_positive_int",
     "item_frame",
     "item_ranges",
     "keyed_items",
+    "numeric_column",
+    "require_columns",
+    "require_frame",
 ]
 
 #: A declared response range: one (min, max) for every item, or a mapping item -> (min, max).
@@ -50,6 +54,18 @@ def check_level(name: str, value: object) -> float:
     return level
 
 
+def check_ci(ci: float) -> None:
+    """Raise ValueError unless ``ci`` lies strictly between 0 and 1.
+
+    The check of funnel, shrinkage and trends. Unlike :func:`check_level` it does not check
+    the type first: anything that compares with floats passes if it is in range, ``True``
+    and ``False`` fail with ValueError, and a non-comparable value fails with the TypeError
+    of the comparison.
+    """
+    if not 0.0 < ci < 1.0:
+        raise ValueError("ci must be in (0, 1)")
+
+
 def check_positive_int(name: str, value: object) -> int:
     """Return ``value`` if it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -57,6 +73,33 @@ def check_positive_int(name: str, value: object) -> int:
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value!r}")
     return int(value)
+
+
+def require_frame(data: object, name: str = "data") -> pd.DataFrame:
+    """Return ``data`` if it is a DataFrame; raise TypeError otherwise."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
+    return data
+
+
+def require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
+    """Raise ValueError naming the ``columns`` that ``data`` does not have."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s): {missing}")
+
+
+def numeric_column(values: pd.Series, name: str) -> np.ndarray:
+    """Return ``values`` as a float64 array (missing -> NaN).
+
+    Strings that parse as numbers are converted (``pandas.to_numeric``); anything else
+    raises TypeError naming the column ``name``.
+    """
+    try:
+        series = pd.to_numeric(values, errors="raise")
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"column {name!r} must be numeric") from exc
+    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 def _names(name: str, values: Collection[Hashable] | str) -> list[str]:
@@ -81,8 +124,7 @@ def item_frame(
         If an item is absent, duplicated, fewer than ``min_items`` items are given, there are
         no rows, or a value is infinite.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_frame(data)
     if items is None:
         names = [str(c) for c in data.columns]
         if len(set(names)) != len(names):

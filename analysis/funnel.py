@@ -21,6 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis._checks import numeric_column
+from analysis._checks import require_columns
+from analysis._checks import require_frame
+
 __all__ = [
     "FunnelResult",
     "funnel_curve",
@@ -33,26 +37,6 @@ Z95 = float(stats.norm.ppf(0.975))  # 1.959964
 Z998 = float(stats.norm.ppf(0.999))  # 3.090232
 
 Overdispersion = Literal["additive", "multiplicative", "none"]
-
-
-def _require_frame(data: object, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    return data
-
-
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s): {missing}")
-
-
-def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
-    try:
-        series = pd.to_numeric(data[column], errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"column {column!r} must be numeric") from exc
-    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -188,12 +172,12 @@ def funnel_means(
     Wiley, C. (2020). FunnelPlotR: Funnel plots for comparing institutional performance.
     R package, ``R/od_adjustment.R``, ``R/calculate_limits.R``.
     """
-    _require_frame(stats_frame, "stats_frame")
+    require_frame(stats_frame, "stats_frame")
     _check_common(overdispersion, winsor)
     cols = [group, n, mean] + ([var] if var is not None and sigma is None else [])
-    _require_columns(stats_frame, cols, "stats_frame")
-    nn = _numeric(stats_frame, n)
-    y = _numeric(stats_frame, mean)
+    require_columns(stats_frame, cols, "stats_frame")
+    nn = numeric_column(stats_frame[n], n)
+    y = numeric_column(stats_frame[mean], mean)
     if len(nn) < 2:
         raise ValueError("at least two libraries are needed")
     if np.isnan(nn).any() or (nn < 1).any() or np.isnan(y).any():
@@ -201,7 +185,7 @@ def funnel_means(
     if sigma is None:
         if var is None:
             raise ValueError("give either a var column or sigma")
-        vv = _numeric(stats_frame, var)
+        vv = numeric_column(stats_frame[var], var)
         if (np.isnan(vv) & (nn > 1)).any() or (vv[nn > 1] < 0).any():
             raise ValueError("var must be present and non-negative where n > 1")
         dfw = float(np.sum(nn - 1))
@@ -315,11 +299,11 @@ def funnel_proportions(
     Wiley, C. (2020). FunnelPlotR. R package, ``R/od_adjustment.R``,
     ``R/calculate_limits.R``.
     """
-    _require_frame(stats_frame, "stats_frame")
+    require_frame(stats_frame, "stats_frame")
     _check_common(overdispersion, winsor)
-    _require_columns(stats_frame, [group, successes, n], "stats_frame")
-    x = _numeric(stats_frame, successes)
-    nn = _numeric(stats_frame, n)
+    require_columns(stats_frame, [group, successes, n], "stats_frame")
+    x = numeric_column(stats_frame[successes], successes)
+    nn = numeric_column(stats_frame[n], n)
     if len(nn) < 2:
         raise ValueError("at least two libraries are needed")
     if np.isnan(x).any() or np.isnan(nn).any() or (nn < 1).any():

@@ -31,6 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis._checks import require_columns
+from analysis._checks import require_frame
+
 __all__ = [
     "ScreeningPolicy",
     "device_bursts",
@@ -50,21 +53,9 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _require_frame(data: object, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    return data
-
-
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s): {missing}")
-
-
 def _item_matrix(data: pd.DataFrame, items: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
     """Return the item names and a float matrix (NaN for missing) in questionnaire order."""
-    _require_frame(data)
+    require_frame(data)
     cols = list(data.columns) if items is None else list(items)
     if isinstance(items, str):
         raise TypeError("items must be a sequence of column names, not a string")
@@ -72,7 +63,7 @@ def _item_matrix(data: pd.DataFrame, items: Sequence[str] | None) -> tuple[list[
         raise ValueError("at least two items are required")
     if len(set(cols)) != len(cols):
         raise ValueError("items contains duplicate column names")
-    _require_columns(data, cols)
+    require_columns(data, cols)
     sub = data[cols]
     try:
         x = sub.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float, na_value=np.nan)
@@ -170,8 +161,8 @@ def items_wide(
     ValueError
         If a (response, item) pair occurs more than once or a column is missing.
     """
-    _require_frame(data)
-    _require_columns(data, [response, item, value])
+    require_frame(data)
+    require_columns(data, [response, item, value])
     if data.duplicated([response, item]).any():
         raise ValueError("data has more than one value for some (response, item) pair")
     order = list(pd.unique(data[item])) if items is None else list(items)
@@ -569,8 +560,8 @@ def page_speed(
     page time as a measure of insufficient effort responding to surveys. *Organizational
     Research Methods*, 26(2), 323-352. doi:10.1177/10944281211056520
     """
-    _require_frame(timings, "timings")
-    _require_columns(timings, [response, page, seconds, n_items], "timings")
+    require_frame(timings, "timings")
+    require_columns(timings, [response, page, seconds, n_items], "timings")
     if seconds_per_item <= 0:
         raise ValueError("seconds_per_item must be positive")
     if timings.duplicated([response, page]).any():
@@ -649,8 +640,8 @@ def device_bursts(
     hand-over to the next visitor) are deliberately strict; tune them per instrument length.
     A burst is one piece of evidence, combined with others by :func:`screen_responses`.
     """
-    _require_frame(submissions, "submissions")
-    _require_columns(submissions, [response, device, time], "submissions")
+    require_frame(submissions, "submissions")
+    require_columns(submissions, [response, device, time], "submissions")
     if window_seconds <= 0:
         raise ValueError("window_seconds must be positive")
     if min_count < 2:
@@ -906,9 +897,9 @@ def with_and_without(
     """
     if not callable(fn):
         raise TypeError("fn must be callable")
-    _require_frame(data)
+    require_frame(data)
     if isinstance(flags, pd.DataFrame):
-        _require_columns(flags, [flag], "flags")
+        require_columns(flags, [flag], "flags")
         mask = flags[flag]
     elif isinstance(flags, pd.Series):
         mask = flags
@@ -918,7 +909,7 @@ def with_and_without(
     if response is None:
         keys = data.index
     else:
-        _require_columns(data, [response])
+        require_columns(data, [response])
         keys = pd.Index(data[response])
     drop = keys.isin(list(bad))
     pieces = []

@@ -15,7 +15,6 @@ are better on average (Morris 1983) and rank uncertainty that can be shown hones
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +23,11 @@ import pandas as pd
 from scipy import optimize
 from scipy import special
 from scipy import stats
+
+from analysis._checks import check_ci
+from analysis._checks import numeric_column
+from analysis._checks import require_columns
+from analysis._checks import require_frame
 
 __all__ = [
     "MeanShrinkage",
@@ -34,35 +38,6 @@ __all__ = [
     "shrink_means_from_rows",
     "shrink_proportions",
 ]
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _require_frame(data: object, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    return data
-
-
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s): {missing}")
-
-
-def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
-    try:
-        series = pd.to_numeric(data[column], errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"column {column!r} must be numeric") from exc
-    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-
-
-def _check_ci(ci: float) -> float:
-    if not 0.0 < ci < 1.0:
-        raise ValueError("ci must be in (0, 1)")
-    return float(stats.norm.ppf(0.5 + ci / 2.0))
 
 
 # --------------------------------------------------------------------------- summaries
@@ -87,9 +62,9 @@ def group_summary(
         sorted by group. This is what a database ``GROUP BY`` with ``COUNT``, ``AVG`` and
         ``VAR_SAMP`` returns, and all that :func:`shrink_means` needs.
     """
-    _require_frame(data)
-    _require_columns(data, [group, value])
-    frame = pd.DataFrame({group: data[group].to_numpy(), "v": _numeric(data, value)})
+    require_frame(data)
+    require_columns(data, [group, value])
+    frame = pd.DataFrame({group: data[group].to_numpy(), "v": numeric_column(data[value], value)})
     frame = frame.dropna(subset=["v"])
     g = frame.groupby(group, sort=True)["v"]
     out = pd.DataFrame({"n": g.count(), "mean": g.mean(), "var": g.var(ddof=1)})
@@ -272,14 +247,15 @@ def shrink_means(
     >>> res.to_frame()["weight"].round(3).tolist()
     [0.155, 0.647, 0.948]
     """
-    _require_frame(stats_frame, "stats_frame")
-    _require_columns(stats_frame, [group, n, mean, var], "stats_frame")
+    require_frame(stats_frame, "stats_frame")
+    require_columns(stats_frame, [group, n, mean, var], "stats_frame")
     if method not in ("reml", "ml", "anova"):
         raise ValueError("method must be 'reml', 'ml' or 'anova'")
-    z = _check_ci(ci)
-    nn = _numeric(stats_frame, n)
-    yb = _numeric(stats_frame, mean)
-    vv = _numeric(stats_frame, var)
+    check_ci(ci)
+    z = float(stats.norm.ppf(0.5 + ci / 2.0))
+    nn = numeric_column(stats_frame[n], n)
+    yb = numeric_column(stats_frame[mean], mean)
+    vv = numeric_column(stats_frame[var], var)
     if len(nn) < 2:
         raise ValueError("at least two groups are needed to estimate the between-group variance")
     if np.isnan(nn).any() or (nn < 1).any() or (nn != np.round(nn)).any():
@@ -493,14 +469,14 @@ def shrink_proportions(
     Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applications.
     *JASA*, 78(381), 47-55.
     """
-    _require_frame(stats_frame, "stats_frame")
-    _require_columns(stats_frame, [group, successes, n], "stats_frame")
+    require_frame(stats_frame, "stats_frame")
+    require_columns(stats_frame, [group, successes, n], "stats_frame")
     if method not in ("ml", "moments"):
         raise ValueError("method must be 'ml' or 'moments'")
     if not 0.0 < ci < 1.0:
         raise ValueError("ci must be in (0, 1)")
-    x = _numeric(stats_frame, successes)
-    nn = _numeric(stats_frame, n)
+    x = numeric_column(stats_frame[successes], successes)
+    nn = numeric_column(stats_frame[n], n)
     if len(nn) < 2:
         raise ValueError("at least two groups are needed")
     if np.isnan(x).any() or np.isnan(nn).any() or (nn < 1).any():
@@ -663,28 +639,28 @@ def rank_intervals(
     statistical issues in comparisons of institutional performance. *JRSS A*, 159(3),
     385-443.
     """
-    _require_frame(data)
+    require_frame(data)
     if distribution not in ("normal", "beta"):
         raise ValueError("distribution must be 'normal' or 'beta'")
     cols = [group, mean] + ([sd] if distribution == "normal" else [alpha, beta])
-    _require_columns(data, cols)
+    require_columns(data, cols)
     if n_sim < 10:
         raise ValueError("n_sim must be at least 10")
     if not 0.0 < ci < 1.0:
         raise ValueError("ci must be in (0, 1)")
-    mu = _numeric(data, mean)
+    mu = numeric_column(data[mean], mean)
     if np.isnan(mu).any():
         raise ValueError("mean is missing for some group")
     rng = np.random.default_rng(seed)
     j = len(mu)
     if distribution == "normal":
-        s = _numeric(data, sd)
+        s = numeric_column(data[sd], sd)
         if np.isnan(s).any() or (s < 0).any():
             raise ValueError("sd must be present and non-negative")
         draws = mu + rng.standard_normal((n_sim, j)) * s
     else:
-        a = _numeric(data, alpha)
-        b = _numeric(data, beta)
+        a = numeric_column(data[alpha], alpha)
+        b = numeric_column(data[beta], beta)
         fixed = ~(np.isfinite(a) & np.isfinite(b))
         if (a[~fixed] <= 0).any() or (b[~fixed] <= 0).any():
             raise ValueError("beta parameters must be positive")

@@ -21,37 +21,17 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from analysis._checks import check_ci
+from analysis._checks import numeric_column
+from analysis._checks import require_columns
+from analysis._checks import require_frame
+
 __all__ = [
     "ChannelComparison",
     "compare_channels",
     "mean_change",
     "proportion_change",
 ]
-
-
-def _require_frame(data: object, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    return data
-
-
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s): {missing}")
-
-
-def _numeric(values: pd.Series, name: str) -> np.ndarray:
-    try:
-        series = pd.to_numeric(values, errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"column {name!r} must be numeric") from exc
-    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-
-
-def _check_ci(ci: float) -> None:
-    if not 0.0 < ci < 1.0:
-        raise ValueError("ci must be in (0, 1)")
 
 
 def _welch(
@@ -97,9 +77,9 @@ def _pivot_periods(
     after: object,
     value_cols: Sequence[str],
 ) -> pd.DataFrame:
-    _require_frame(data)
+    require_frame(data)
     need = [period, *value_cols] + ([group] if group is not None else [])
-    _require_columns(data, need)
+    require_columns(data, need)
     if before == after:
         raise ValueError("before and after must be different periods")
     sub = data[data[period].isin([before, after])]
@@ -172,14 +152,14 @@ def mean_change(
     Welch, B. L. (1947). The generalization of "Student's" problem when several different
     population variances are involved. *Biometrika*, 34(1-2), 28-35.
     """
-    _check_ci(ci)
+    check_ci(ci)
     wide = _pivot_periods(stats_frame, group, period, before, after, [n, mean, var])
-    n1 = _numeric(wide[f"{n}_before"], n)
-    n2 = _numeric(wide[f"{n}_after"], n)
-    m1 = _numeric(wide[f"{mean}_before"], mean)
-    m2 = _numeric(wide[f"{mean}_after"], mean)
-    v1 = _numeric(wide[f"{var}_before"], var)
-    v2 = _numeric(wide[f"{var}_after"], var)
+    n1 = numeric_column(wide[f"{n}_before"], n)
+    n2 = numeric_column(wide[f"{n}_after"], n)
+    m1 = numeric_column(wide[f"{mean}_before"], mean)
+    m2 = numeric_column(wide[f"{mean}_after"], mean)
+    v1 = numeric_column(wide[f"{var}_before"], var)
+    v2 = numeric_column(wide[f"{var}_after"], var)
     n1 = np.nan_to_num(n1, nan=0.0)
     n2 = np.nan_to_num(n2, nan=0.0)
     if (n1 < 0).any() or (n2 < 0).any():
@@ -275,12 +255,12 @@ def proportion_change(
     >>> r[["diff", "ci_low", "ci_high"]].round(4).iloc[0].tolist()
     [0.2, 0.0524, 0.3339]
     """
-    _check_ci(ci)
+    check_ci(ci)
     wide = _pivot_periods(stats_frame, group, period, before, after, [successes, n])
-    x1 = np.nan_to_num(_numeric(wide[f"{successes}_before"], successes), nan=0.0)
-    n1 = np.nan_to_num(_numeric(wide[f"{n}_before"], n), nan=0.0)
-    x2 = np.nan_to_num(_numeric(wide[f"{successes}_after"], successes), nan=0.0)
-    n2 = np.nan_to_num(_numeric(wide[f"{n}_after"], n), nan=0.0)
+    x1 = np.nan_to_num(numeric_column(wide[f"{successes}_before"], successes), nan=0.0)
+    n1 = np.nan_to_num(numeric_column(wide[f"{n}_before"], n), nan=0.0)
+    x2 = np.nan_to_num(numeric_column(wide[f"{successes}_after"], successes), nan=0.0)
+    n2 = np.nan_to_num(numeric_column(wide[f"{n}_after"], n), nan=0.0)
     if (x1 < 0).any() or (x2 < 0).any() or (x1 > n1).any() or (x2 > n2).any():
         raise ValueError("successes must lie between 0 and n")
     z = float(stats.norm.ppf(0.5 + ci / 2.0))
@@ -423,12 +403,12 @@ def compare_channels(
     Holm, S. (1979). A simple sequentially rejective multiple test procedure.
     *Scandinavian Journal of Statistics*, 6(2), 65-70.
     """
-    _require_frame(data)
-    _require_columns(data, [channel, value])
-    _check_ci(ci)
+    require_frame(data)
+    require_columns(data, [channel, value])
+    check_ci(ci)
     if test not in ("welch", "kruskal"):
         raise ValueError("test must be 'welch' or 'kruskal'")
-    frame = pd.DataFrame({"c": data[channel].to_numpy(), "v": _numeric(data[value], value)})
+    frame = pd.DataFrame({"c": data[channel].to_numpy(), "v": numeric_column(data[value], value)})
     frame = frame.dropna()
     labels = sorted(pd.unique(frame["c"]).tolist()) if channels is None else list(channels)
     if len(labels) < 2:

@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
@@ -132,6 +134,60 @@ def _allowed(actor: User | None) -> None:
         require(actor, Action.manage_network)
 
 
+_Unit = TypeVar("_Unit", LibrarySystem, Library, ServicePoint)
+
+
+def _set_active(
+    session: Session, unit: _Unit, active: bool, action: str, actor: User | None
+) -> _Unit:
+    """Set ``unit.active`` (audited as ``action``); nothing happens when it already is."""
+    if unit.active != active:
+        unit.active = active
+        session.flush()
+        audit.record(session, actor, action, unit)
+    return unit
+
+
+def _code_name_issues(
+    session: Session,
+    code: str,
+    name: str,
+    same_code: Select[Any],
+    *,
+    current: object | None = None,
+    taken: str = "This code is already used.",
+) -> list[Issue]:
+    """Check a unit's code and name, then (when both are well formed) that no other unit
+    found by ``same_code`` has the code (NET011, message ``taken``)."""
+    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
+    if not issues:
+        other = session.scalar(same_code)
+        if other is not None and other is not current:
+            issues.append(Issue("NET011", "code", taken))
+    return issues
+
+
+def _rename(
+    session: Session,
+    unit: LibrarySystem | ServicePoint,
+    code: str,
+    name: str,
+    action: str,
+    actor: User | None,
+) -> None:
+    """Give ``unit`` a checked code and name; flush and audit ``action`` when either changed."""
+    changes = _changes(unit, {"code": code, "name": name})
+    if changes:
+        unit.code, unit.name = code, name
+        session.flush()
+        audit.record(session, actor, action, unit, changes=changes)
+
+
+def _edited(value: str | None, current: str) -> str:
+    """The new value of an edited text field: ``current`` when not given, blanks trimmed."""
+    return (value if value is not None else current).strip()
+
+
 def _code_issues(code: str, path: str) -> list[Issue]:
     if not code:
         return [Issue("NET002", path, "A code is required.")]
@@ -234,11 +290,8 @@ def create_region(session: Session, *, code: str, name: str, actor: User | None 
     """
     _allowed(actor)
     code, name = (code or "").strip(), (name or "").strip()
-    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
-    if not issues and session.scalar(
-        select(Region.id).where(func.lower(Region.code) == code.lower())
-    ):
-        issues.append(Issue("NET011", "code", "This code is already used."))
+    same_code = select(Region).where(func.lower(Region.code) == code.lower())
+    issues = _code_name_issues(session, code, name, same_code)
     if issues:
         raise Invalid("The region cannot be created.", issues)
     region = Region(code=code, name=name)
@@ -259,14 +312,8 @@ def list_systems(session: Session, *, include_inactive: bool = True) -> Sequence
 def _system_issues(
     session: Session, code: str, name: str, *, current: LibrarySystem | None = None
 ) -> list[Issue]:
-    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
-    if not issues:
-        other = session.scalar(
-            select(LibrarySystem).where(func.lower(LibrarySystem.code) == code.lower())
-        )
-        if other is not None and other is not current:
-            issues.append(Issue("NET011", "code", "This code is already used."))
-    return issues
+    same_code = select(LibrarySystem).where(func.lower(LibrarySystem.code) == code.lower())
+    return _code_name_issues(session, code, name, same_code, current=current)
 
 
 def create_system(
@@ -323,16 +370,11 @@ def update_system(
         When a field is wrong or the code is taken.
     """
     _allowed(actor)
-    new_code = (code if code is not None else system.code).strip()
-    new_name = (name if name is not None else system.name).strip()
+    new_code, new_name = _edited(code, system.code), _edited(name, system.name)
     issues = _system_issues(session, new_code, new_name, current=system)
     if issues:
         raise Invalid("The library system was not changed.", issues)
-    changes = _changes(system, {"code": new_code, "name": new_name})
-    if changes:
-        system.code, system.name = new_code, new_name
-        session.flush()
-        audit.record(session, actor, "system.update", system, changes=changes)
+    _rename(session, system, new_code, new_name, "system.update", actor)
     return system
 
 
@@ -347,11 +389,7 @@ def deactivate_system(
         When ``actor`` may not manage the network.
     """
     _allowed(actor)
-    if system.active:
-        system.active = False
-        session.flush()
-        audit.record(session, actor, "system.deactivate", system)
-    return system
+    return _set_active(session, system, False, "system.deactivate", actor)
 
 
 def activate_system(
@@ -365,11 +403,7 @@ def activate_system(
         When ``actor`` may not manage the network.
     """
     _allowed(actor)
-    if not system.active:
-        system.active = True
-        session.flush()
-        audit.record(session, actor, "system.activate", system)
-    return system
+    return _set_active(session, system, True, "system.activate", actor)
 
 
 def delete_system(session: Session, system: LibrarySystem, *, actor: User | None = None) -> None:
@@ -395,6 +429,10 @@ def delete_system(session: Session, system: LibrarySystem, *, actor: User | None
 # --- libraries -----------------------------------------------------------------------------
 
 
+#: the columns of a library a form or an import line sets (``system`` is a relationship)
+_LIBRARY_COLUMNS = ("code", "name", "type", "address", "population_served", "opening_hours")
+
+
 @dataclass(slots=True)
 class _LibraryFields:
     code: str
@@ -404,6 +442,10 @@ class _LibraryFields:
     population_served: int | None
     opening_hours: str | None
     system: LibrarySystem | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The library's own columns (all but ``system``) as set by these fields."""
+        return {key: getattr(self, key) for key in _LIBRARY_COLUMNS}
 
 
 def _library_issues(raw: Mapping[str, Any], prefix: str = "") -> tuple[list[Issue], _LibraryFields]:
@@ -439,6 +481,18 @@ def _library_issues(raw: Mapping[str, Any], prefix: str = "") -> tuple[list[Issu
         population_served=population,
         opening_hours=hours,
     )
+
+
+def _library_code_taken(
+    session: Session, issues: list[Issue], code: str, *, current: Library | None = None
+) -> list[Issue]:
+    """NET011 when ``code`` (unless already reported malformed) is another library's."""
+    if any(issue.path == "code" for issue in issues):
+        return []
+    other = _find_library(session, code)
+    if other is None or other is current:
+        return []
+    return [Issue("NET011", "code", "This code is already used.")]
 
 
 def _changes(obj: object, new: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -484,20 +538,10 @@ def create_library(
             "opening_hours": opening_hours,
         }
     )
-    if not any(issue.path == "code" for issue in issues) and _find_library(session, fields.code):
-        issues.append(Issue("NET011", "code", "This code is already used."))
+    issues += _library_code_taken(session, issues, fields.code)
     if issues:
         raise Invalid("The library cannot be created.", issues)
-    library = Library(
-        system=system,
-        code=fields.code,
-        name=fields.name,
-        type=fields.type,
-        address=fields.address,
-        population_served=fields.population_served,
-        opening_hours=fields.opening_hours,
-        active=True,
-    )
+    library = Library(system=system, **fields.values(), active=True)
     session.add(library)
     session.flush()
     audit.record(session, actor, "library.create", library, system=system.code)
@@ -527,23 +571,12 @@ def update_library(
         When the code would change on a library that has responses.
     """
     _allowed(actor)
-    unknown = set(changes) - (set(IMPORT_COLUMNS) - {"system"})
+    unknown = set(changes) - set(_LIBRARY_COLUMNS)
     if unknown:
         raise TypeError(f"unknown library fields: {sorted(unknown)}")
-    merged = {
-        "code": library.code,
-        "name": library.name,
-        "type": library.type,
-        "address": library.address,
-        "population_served": library.population_served,
-        "opening_hours": library.opening_hours,
-        **changes,
-    }
+    merged = {key: getattr(library, key) for key in _LIBRARY_COLUMNS} | changes
     issues, fields = _library_issues(merged)
-    if not any(issue.path == "code" for issue in issues):
-        other = _find_library(session, fields.code)
-        if other is not None and other is not library:
-            issues.append(Issue("NET011", "code", "This code is already used."))
+    issues += _library_code_taken(session, issues, fields.code, current=library)
     if issues:
         raise Invalid("The library was not changed.", issues)
     _apply_library(session, library, fields, system, actor)
@@ -560,14 +593,7 @@ def _apply_library(
     action: str = "library.update",
     **details: Any,
 ) -> bool:
-    new = {
-        "code": fields.code,
-        "name": fields.name,
-        "type": fields.type,
-        "address": fields.address,
-        "population_served": fields.population_served,
-        "opening_hours": fields.opening_hours,
-    }
+    new = fields.values()
     diff = _changes(library, new)
     if system is not None and system.id != library.system_id:
         diff["system"] = [library.system.code, system.code]
@@ -593,11 +619,7 @@ def deactivate_library(session: Session, library: Library, *, actor: User | None
         When ``actor`` may not manage the network.
     """
     _allowed(actor)
-    if library.active:
-        library.active = False
-        session.flush()
-        audit.record(session, actor, "library.deactivate", library)
-    return library
+    return _set_active(session, library, False, "library.deactivate", actor)
 
 
 def activate_library(session: Session, library: Library, *, actor: User | None = None) -> Library:
@@ -609,11 +631,7 @@ def activate_library(session: Session, library: Library, *, actor: User | None =
         When ``actor`` may not manage the network.
     """
     _allowed(actor)
-    if not library.active:
-        library.active = True
-        session.flush()
-        audit.record(session, actor, "library.activate", library)
-    return library
+    return _set_active(session, library, True, "library.activate", actor)
 
 
 def delete_library(session: Session, library: Library, *, actor: User | None = None) -> None:
@@ -646,17 +664,17 @@ def delete_library(session: Session, library: Library, *, actor: User | None = N
 def _point_issues(
     session: Session, library: Library, code: str, name: str, current: ServicePoint | None = None
 ) -> list[Issue]:
-    issues = _code_issues(code, "code") + _text_issues(name, "name", "name", required=True)
-    if not issues:
-        other = session.scalar(
-            select(ServicePoint).where(
-                ServicePoint.library_id == library.id,
-                func.lower(ServicePoint.code) == code.lower(),
-            )
-        )
-        if other is not None and other is not current:
-            issues.append(Issue("NET011", "code", "This code is already used in the library."))
-    return issues
+    same_code = select(ServicePoint).where(
+        ServicePoint.library_id == library.id, func.lower(ServicePoint.code) == code.lower()
+    )
+    return _code_name_issues(
+        session,
+        code,
+        name,
+        same_code,
+        current=current,
+        taken="This code is already used in the library.",
+    )
 
 
 def create_service_point(
@@ -703,18 +721,13 @@ def update_service_point(
         When the code would change on a service point that has responses.
     """
     _allowed(actor)
-    new_code = (code if code is not None else point.code).strip()
-    new_name = (name if name is not None else point.name).strip()
+    new_code, new_name = _edited(code, point.code), _edited(name, point.name)
     issues = _point_issues(session, point.library, new_code, new_name, point)
     if issues:
         raise Invalid("The service point was not changed.", issues)
-    diff = _changes(point, {"code": new_code, "name": new_name})
-    if "code" in diff and _point_has_responses(session, point):
+    if new_code != point.code and _point_has_responses(session, point):
         raise Conflict("The service point has responses, so its code cannot change.")
-    if diff:
-        point.code, point.name = new_code, new_name
-        session.flush()
-        audit.record(session, actor, "service_point.update", point, changes=diff)
+    _rename(session, point, new_code, new_name, "service_point.update", actor)
     return point
 
 
@@ -733,11 +746,7 @@ def deactivate_service_point(
         When ``actor`` may not manage the network.
     """
     _allowed(actor)
-    if point.active:
-        point.active = False
-        session.flush()
-        audit.record(session, actor, "service_point.deactivate", point)
-    return point
+    return _set_active(session, point, False, "service_point.deactivate", actor)
 
 
 def delete_service_point(
@@ -923,16 +932,7 @@ def import_libraries(
         for line, fields in parsed:
             existing = _find_library(session, fields.code)
             if existing is None:
-                library = Library(
-                    system=fields.system,
-                    code=fields.code,
-                    name=fields.name,
-                    type=fields.type,
-                    address=fields.address,
-                    population_served=fields.population_served,
-                    opening_hours=fields.opening_hours,
-                    active=True,
-                )
+                library = Library(system=fields.system, **fields.values(), active=True)
                 session.add(library)
                 created.append(fields.code)
             else:

@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 _S = TypeVar("_S", bound=Select[Any])
+_M = TypeVar("_M", Library, LibrarySystem, Campaign)
 
 
 class Action(StrEnum):
@@ -232,34 +233,52 @@ def in_scope(session: Session, user: object, library_id: int) -> bool:
     return ids is None or library_id in ids
 
 
+def _signed_in(user: object, action: Action | str | None) -> None:
+    """Refuse an anonymous or inactive user, and one whose role does not allow ``action``."""
+    if active_user(user) is None:
+        raise Forbidden("Please sign in.")
+    if action is not None:
+        require(user, action)
+
+
+def _resolve(session: Session, model: type[_M], ref: object, *, digits_as_id: bool) -> _M | None:
+    """Find a row of ``model`` by object, id or code (see :func:`resolve_library`).
+
+    The code matches exactly, else case-insensitively when that finds exactly one row; with
+    ``digits_as_id`` a string of digits that is no code is then tried as an id.
+    """
+    if isinstance(ref, model):
+        return ref
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        return session.get(model, ref)
+    if not isinstance(ref, str):
+        return None
+    code = ref.strip()
+    if not code:
+        return None
+    column = model.code
+    found = session.scalar(select(model).where(column == code))
+    if found is not None:
+        return found
+    candidates = session.scalars(
+        select(model).where(func.lower(column) == code.lower()).limit(2)
+    ).all()
+    if len(candidates) == 1:
+        return candidates[0]
+    if digits_as_id and code.isdigit() and len(code) < 18:
+        return session.get(model, int(code))
+    return None
+
+
 def resolve_library(session: Session, ref: Library | int | str) -> Library | None:
     """Find a library by object, id or code; codes match case-insensitively, blanks trimmed.
 
     A string made of digits that is not a code is tried as an id, so ``/libraries/12`` and
     ``/libraries/LIB-12`` both work.
     """
-    if isinstance(ref, Library):
-        return ref
-    if isinstance(ref, bool):
-        return None
-    if isinstance(ref, int):
-        return session.get(Library, ref)
-    if not isinstance(ref, str):
-        return None
-    code = ref.strip()
-    if not code:
-        return None
-    library = session.scalar(select(Library).where(Library.code == code))
-    if library is not None:
-        return library
-    candidates = session.scalars(
-        select(Library).where(func.lower(Library.code) == code.lower()).limit(2)
-    ).all()
-    if len(candidates) == 1:
-        return candidates[0]
-    if code.isdigit() and len(code) < 18:
-        return session.get(Library, int(code))
-    return None
+    return _resolve(session, Library, ref, digits_as_id=True)
 
 
 def require_library(
@@ -278,10 +297,7 @@ def require_library(
     Forbidden
         When the user is anonymous or inactive, or their role does not allow ``action``.
     """
-    if active_user(user) is None:
-        raise Forbidden("Please sign in.")
-    if action is not None:
-        require(user, action)
+    _signed_in(user, action)
     library = resolve_library(session, library_or_id)
     if library is None or not in_scope(session, user, library.id):
         raise NotFound("No such library.")
@@ -303,27 +319,8 @@ def require_system(
     Forbidden
         When the user is anonymous or inactive, or their role does not allow ``action``.
     """
-    if active_user(user) is None:
-        raise Forbidden("Please sign in.")
-    if action is not None:
-        require(user, action)
-    system: LibrarySystem | None
-    if isinstance(system_or_ref, LibrarySystem):
-        system = system_or_ref
-    elif isinstance(system_or_ref, int) and not isinstance(system_or_ref, bool):
-        system = session.get(LibrarySystem, system_or_ref)
-    elif isinstance(system_or_ref, str) and system_or_ref.strip():
-        code = system_or_ref.strip()
-        system = session.scalar(select(LibrarySystem).where(LibrarySystem.code == code))
-        if system is None:
-            found = session.scalars(
-                select(LibrarySystem).where(func.lower(LibrarySystem.code) == code.lower()).limit(2)
-            ).all()
-            system = found[0] if len(found) == 1 else None
-        if system is None and code.isdigit() and len(code) < 18:
-            system = session.get(LibrarySystem, int(code))
-    else:
-        system = None
+    _signed_in(user, action)
+    system = _resolve(session, LibrarySystem, system_or_ref, digits_as_id=True)
     allowed = system_ids_in_scope(session, user)
     if system is None or (allowed is not None and system.id not in allowed):
         raise NotFound("No such library system.")
@@ -345,10 +342,7 @@ def require_service_point(
     Forbidden
         When the user is anonymous or inactive, or their role does not allow ``action``.
     """
-    if active_user(user) is None:
-        raise Forbidden("Please sign in.")
-    if action is not None:
-        require(user, action)
+    _signed_in(user, action)
     point = session.get(ServicePoint, point_id) if isinstance(point_id, int) else None
     if point is None or not in_scope(session, user, point.library_id):
         raise NotFound("No such service point.")
@@ -389,25 +383,8 @@ def require_campaign(
     Forbidden
         When the user is anonymous or inactive, or their role does not allow ``action``.
     """
-    if active_user(user) is None:
-        raise Forbidden("Please sign in.")
-    if action is not None:
-        require(user, action)
-    campaign: Campaign | None
-    if isinstance(campaign_or_ref, Campaign):
-        campaign = campaign_or_ref
-    elif isinstance(campaign_or_ref, int) and not isinstance(campaign_or_ref, bool):
-        campaign = session.get(Campaign, campaign_or_ref)
-    elif isinstance(campaign_or_ref, str) and campaign_or_ref.strip():
-        code = campaign_or_ref.strip()
-        campaign = session.scalar(select(Campaign).where(Campaign.code == code))
-        if campaign is None:
-            found = session.scalars(
-                select(Campaign).where(func.lower(Campaign.code) == code.lower()).limit(2)
-            ).all()
-            campaign = found[0] if len(found) == 1 else None
-    else:
-        campaign = None
+    _signed_in(user, action)
+    campaign = _resolve(session, Campaign, campaign_or_ref, digits_as_id=False)
     allowed = campaign_ids_in_scope(session, user)
     if campaign is None or (allowed is not None and campaign.id not in allowed):
         raise NotFound("No such campaign.")

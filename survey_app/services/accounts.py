@@ -90,6 +90,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def _allowed(actor: User | None) -> None:
+    """Check that ``actor`` may manage users (None is the trusted command line)."""
+    if actor is not None:
+        require(actor, Action.manage_users)
+
+
 def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -195,8 +201,7 @@ def create_user(
         With every problem found: e-mail (ACC001) or already used (ACC002), password (ACC003,
         ACC004), role (ACC005), scope not matching the role (ACC006).
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     scope = scope or Scope()
     issues: list[Issue] = []
     address = _normalise_email(email)
@@ -295,8 +300,7 @@ def reset_password(
     Invalid
         When the password is unacceptable (ACC003, ACC004).
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     issues = _password_issues(new_password or "", user.email)
     if issues:
         raise Invalid("The password was not changed.", issues)
@@ -325,10 +329,9 @@ def deactivate_user(session: Session, user: User, *, actor: User | None = None) 
     Conflict
         When administrators would deactivate themselves, or the last active administrator.
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
-        if actor.id == user.id:
-            raise Conflict("You cannot deactivate your own account.")
+    _allowed(actor)
+    if actor is not None and actor.id == user.id:
+        raise Conflict("You cannot deactivate your own account.")
     if not user.active:
         return user
     if user.role == Role.admin and _active_admins(session) <= 1:
@@ -347,8 +350,7 @@ def activate_user(session: Session, user: User, *, actor: User | None = None) ->
     Forbidden
         When ``actor`` may not manage users.
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     if user.active:
         return user
     user.active = True
@@ -376,8 +378,7 @@ def set_scope(
     Invalid
         When the role is unknown (ACC005) or the scope does not fit the role (ACC006).
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     issues: list[Issue] = []
     new_role = _role(role, issues) if role is not None else Role(user.role)
     new_scope = scope if scope is not None else Scope(system=user.system, library=user.library)
@@ -411,8 +412,7 @@ def get_user(session: Session, user_id: int, *, actor: User | None = None) -> Us
     NotFound
         When there is no such account.
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such account.")
@@ -434,8 +434,7 @@ def list_users(
     Forbidden
         When ``actor`` may not manage users.
     """
-    if actor is not None:
-        require(actor, Action.manage_users)
+    _allowed(actor)
     stmt = select(User).order_by(User.active.desc(), User.email)
     if not include_inactive:
         stmt = stmt.where(User.active.is_(True))

@@ -6,12 +6,16 @@ The command line is trusted: its changes are audited with no actor ("system / co
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.models import Role
+from survey_app.models import User
 from survey_app.services import accounts
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
@@ -23,12 +27,30 @@ def users_group() -> None:
     """Manage staff accounts."""
 
 
-def _fail(error: ServiceError) -> None:
+def _fail(error: ServiceError) -> NoReturn:
     db.session.rollback()
     lines = [error.message]
     if isinstance(error, Invalid):
         lines += [f"  {issue.code} {issue.path}: {issue.message}" for issue in error.issues]
     raise click.ClickException("\n".join(lines))
+
+
+@contextmanager
+def _saving(*errors: type[ServiceError]) -> Iterator[None]:
+    """Commit what the block changed; on one of ``errors`` roll back and fail with it."""
+    try:
+        yield
+    except errors as error:
+        _fail(error)
+    db.session.commit()
+
+
+def _account(email: str) -> User:
+    """The account with this e-mail (any case), or a failure naming it."""
+    user = accounts.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account {email!r}")
+    return user
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -61,7 +83,7 @@ def _read_password(from_stdin: bool) -> str:
 def create(email: str, role: str, scope: str | None, name: str, password_stdin: bool) -> None:
     """Create an account (e.g. the first administrator)."""
     password = _read_password(password_stdin)
-    try:
+    with _saving(Invalid, Conflict):
         user = accounts.create_user(
             db.session,
             email=email,
@@ -70,10 +92,6 @@ def create(email: str, role: str, scope: str | None, name: str, password_stdin: 
             name=name,
             scope=accounts.parse_scope(db.session, scope),
         )
-    except (Invalid, Conflict) as error:
-        _fail(error)
-        return
-    db.session.commit()
     click.echo(f"created {user.email} ({user.role}, {accounts.describe_scope(user)})")
 
 
@@ -91,15 +109,9 @@ def list_users() -> None:
 @with_appcontext
 def deactivate(email: str) -> None:
     """Deactivate an account: it cannot sign in and its sessions end."""
-    user = accounts.find_user(db.session, email)
-    if user is None:
-        raise click.ClickException(f"no account {email!r}")
-    try:
+    user = _account(email)
+    with _saving(Conflict):
         accounts.deactivate_user(db.session, user)
-    except Conflict as error:
-        _fail(error)
-        return
-    db.session.commit()
     click.echo(f"deactivated {user.email}")
 
 
@@ -108,11 +120,9 @@ def deactivate(email: str) -> None:
 @with_appcontext
 def activate(email: str) -> None:
     """Reactivate an account."""
-    user = accounts.find_user(db.session, email)
-    if user is None:
-        raise click.ClickException(f"no account {email!r}")
-    accounts.activate_user(db.session, user)
-    db.session.commit()
+    user = _account(email)
+    with _saving():
+        accounts.activate_user(db.session, user)
     click.echo(f"activated {user.email}")
 
 
@@ -122,13 +132,7 @@ def activate(email: str) -> None:
 @with_appcontext
 def set_password(email: str, password_stdin: bool) -> None:
     """Set a new password for an account (its other sessions end)."""
-    user = accounts.find_user(db.session, email)
-    if user is None:
-        raise click.ClickException(f"no account {email!r}")
-    try:
+    user = _account(email)
+    with _saving(Invalid):
         accounts.reset_password(db.session, user, _read_password(password_stdin))
-    except Invalid as error:
-        _fail(error)
-        return
-    db.session.commit()
     click.echo(f"password changed for {user.email}")

@@ -8,6 +8,7 @@ Action.view_campaigns, order=20))``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -117,12 +118,17 @@ TYPE_LABELS = {
 }
 
 
+def _label(labels: Mapping[Any, Any], kind: Callable[[Any], Any], value: Any) -> Any:
+    """The label of ``kind(value)`` in ``labels``; ``value`` itself when it is no such member."""
+    try:
+        return labels[kind(value)]
+    except ValueError:
+        return value
+
+
 def type_label(kind: LibraryType | str) -> Any:
     """Human name of a library type."""
-    try:
-        return TYPE_LABELS[LibraryType(kind)]
-    except ValueError:
-        return kind
+    return _label(TYPE_LABELS, LibraryType, kind)
 
 
 ROLE_LABELS = {
@@ -135,10 +141,7 @@ ROLE_LABELS = {
 
 def role_label(role: Role | str) -> Any:
     """Human name of a role."""
-    try:
-        return ROLE_LABELS[Role(role)]
-    except ValueError:
-        return role
+    return _label(ROLE_LABELS, Role, role)
 
 
 def scope_label(scope: str) -> Any:
@@ -283,6 +286,19 @@ def _invalid(form: FlaskForm, error: Invalid, template: str, **context: Any) -> 
     return render_template(template, form=form, general=general, **context), 422
 
 
+def _form_page(template: str, form: FlaskForm, **context: Any) -> Any:
+    """Show ``form`` on ``template``: 200, or 422 when a submitted form has errors."""
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, general=[], **context), status
+
+
+def _conflict(error: Conflict, back: str) -> Any:
+    """Undo the request's changes, show why they were refused and go back to ``back``."""
+    db.session.rollback()
+    flash(_(error.message), "error")
+    return redirect(back)
+
+
 # --- accounts (administrators only) ------------------------------------------------------
 
 
@@ -317,8 +333,7 @@ def new_user():  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("The account %(email)s was created.", email=created.email), "success")
         return redirect(url_for("admin.users"))
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, general=[], user=None), status
+    return _form_page("admin/user_form.html", form, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -345,14 +360,11 @@ def user(user_id: int):  # type: ignore[no-untyped-def]
         except Invalid as error:
             return _invalid(form, error, "admin/user_form.html", user=account)
         except Conflict as error:
-            db.session.rollback()
-            flash(_(error.message), "error")
-            return redirect(url_for("admin.user", user_id=user_id))
+            return _conflict(error, url_for("admin.user", user_id=user_id))
         db.session.commit()
         flash(_("The role and scope of %(email)s were saved.", email=account.email), "success")
         return redirect(url_for("admin.users"))
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, general=[], user=account), status
+    return _form_page("admin/user_form.html", form, user=account)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -381,11 +393,9 @@ def _user_toggle(user_id: int, change: Callable[..., User], message: str) -> Any
     try:
         change(db.session, account, actor=actor)
     except Conflict as error:
-        db.session.rollback()
-        flash(_(error.message), "error")
-    else:
-        db.session.commit()
-        flash(message % {"email": account.email}, "success")
+        return _conflict(error, url_for("admin.users"))
+    db.session.commit()
+    flash(message % {"email": account.email}, "success")
     return redirect(url_for("admin.users"))
 
 
@@ -417,8 +427,7 @@ def new_system():  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("The library system was created."), "success")
         return redirect(url_for("admin.systems"))
-    status = 422 if form.errors else 200
-    return render_template("admin/system_form.html", form=form, general=[], system=None), status
+    return _form_page("admin/system_form.html", form, system=None)
 
 
 @bp.route("/systems/<ref>/edit", methods=["GET", "POST"])
@@ -438,8 +447,7 @@ def edit_system(ref: str):  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("The library system was saved."), "success")
         return redirect(url_for("admin.systems"))
-    status = 422 if form.errors else 200
-    return render_template("admin/system_form.html", form=form, general=[], system=found), status
+    return _form_page("admin/system_form.html", form, system=found)
 
 
 @bp.post("/systems/<ref>/deactivate")
@@ -514,8 +522,7 @@ def new_library():  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("The library was created."), "success")
         return redirect(url_for("admin.library", ref=created.code))
-    status = 422 if form.errors else 200
-    return render_template("admin/library_form.html", form=form, general=[], library=None), status
+    return _form_page("admin/library_form.html", form, library=None)
 
 
 @bp.route("/libraries/import", methods=["GET", "POST"])
@@ -547,8 +554,7 @@ def import_libraries():  # type: ignore[no-untyped-def]
             "success",
         )
         return redirect(url_for("admin.libraries"))
-    status = 422 if form.errors else 200
-    return render_template("admin/import.html", form=form, problems=(), general=[]), status
+    return _form_page("admin/import.html", form, problems=())
 
 
 @bp.get("/libraries/<ref>/", strict_slashes=False)
@@ -591,17 +597,11 @@ def edit_library(ref: str):  # type: ignore[no-untyped-def]
         except Invalid as error:
             return _invalid(form, error, "admin/library_form.html", library=found)
         except Conflict as error:
-            db.session.rollback()
-            flash(_(error.message), "error")
-            return redirect(url_for("admin.edit_library", ref=ref))
+            return _conflict(error, url_for("admin.edit_library", ref=ref))
         db.session.commit()
         flash(_("The library was saved."), "success")
         return redirect(url_for("admin.library", ref=found.code))
-    status = 422 if form.errors else 200
-    return (
-        render_template("admin/library_form.html", form=form, general=[], library=found),
-        status,
-    )
+    return _form_page("admin/library_form.html", form, library=found)
 
 
 @bp.post("/libraries/<ref>/deactivate")
@@ -639,11 +639,7 @@ def new_service_point(ref: str):  # type: ignore[no-untyped-def]
         db.session.commit()
         flash(_("The service point was added."), "success")
         return redirect(url_for("admin.library", ref=found.code))
-    status = 422 if form.errors else 200
-    return (
-        render_template("admin/service_point_form.html", form=form, general=[], library=found),
-        status,
-    )
+    return _form_page("admin/service_point_form.html", form, library=found)
 
 
 @bp.route("/service-points/<int:point_id>/edit", methods=["GET", "POST"])
@@ -661,19 +657,11 @@ def edit_service_point(point_id: int):  # type: ignore[no-untyped-def]
         except Invalid as error:
             return _invalid(form, error, "admin/service_point_form.html", library=point.library)
         except Conflict as error:
-            db.session.rollback()
-            flash(_(error.message), "error")
-            return redirect(url_for("admin.edit_service_point", point_id=point_id))
+            return _conflict(error, url_for("admin.edit_service_point", point_id=point_id))
         db.session.commit()
         flash(_("The service point was saved."), "success")
         return redirect(url_for("admin.library", ref=point.library.code))
-    status = 422 if form.errors else 200
-    return (
-        render_template(
-            "admin/service_point_form.html", form=form, general=[], library=point.library
-        ),
-        status,
-    )
+    return _form_page("admin/service_point_form.html", form, library=point.library)
 
 
 @bp.post("/service-points/<int:point_id>/deactivate")

@@ -28,6 +28,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from analysis._checks import require_frame
+
 __all__ = [
     "acsi_index",
     "describe_dimensions",
@@ -75,9 +77,8 @@ def _names(value: object, what: str, *, allow_empty: bool = False) -> tuple[str,
 
 def _check_frame(data: object, columns: Iterable[str], *, what: str = "data") -> None:
     """Raise unless ``data`` is a DataFrame holding every column in ``columns``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
+    frame = require_frame(data, what)
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} has no column(s) {missing}")
 

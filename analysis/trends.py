@@ -25,6 +25,7 @@ from analysis._checks import check_ci
 from analysis._checks import numeric_column
 from analysis._checks import require_columns
 from analysis._checks import require_frame
+from analysis.indices import _t_parts
 
 __all__ = [
     "ChannelComparison",
@@ -421,8 +422,7 @@ def compare_channels(
     m = np.array([g.mean() for g in groups])
     v = np.array([g.var(ddof=1) for g in groups])
     sd = np.sqrt(v)
-    se = sd / np.sqrt(n)
-    q = stats.t.ppf(0.5 + ci / 2.0, n - 1)
+    se, half = _t_parts(n, sd, ci)
     summary = pd.DataFrame(
         {
             "channel": labels,
@@ -430,8 +430,8 @@ def compare_channels(
             "mean": m,
             "sd": sd,
             "se": se,
-            "ci_low": m - q * se,
-            "ci_high": m + q * se,
+            "ci_low": m - half,
+            "ci_high": m + half,
             "median": [float(np.median(g)) for g in groups],
         }
     )

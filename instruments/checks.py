@@ -84,6 +84,21 @@ def _p_at(draft: Draft, code: Code, loc: Loc, key: str | None = None, **context:
     return _p(draft, code, path.lstrip("."), line, **context)
 
 
+def _non_text_locales(draft: Draft, path: str, texts: Any, field: str) -> Iterator[Problem]:
+    """INS004 for each locale of a ``{locale: text}`` mapping whose text is not a string."""
+    for locale, text in texts.items():
+        if not isinstance(text, str):
+            yield _p(
+                draft,
+                Code.wrong_type,
+                f"{path}.{locale}",
+                _line_of(texts, locale),
+                field=f"{field}.{locale}",
+                expected="text",
+                got=type_name(text),
+            )
+
+
 # --- the shape of the file ---------------------------------------------------------------
 
 
@@ -243,31 +258,11 @@ def check_field_types(draft: Draft) -> Iterator[Problem]:
                             got=type_name(fmt),
                         )
             elif expected == "text" and isinstance(value, dict):
-                for locale, text in value.items():
-                    if not isinstance(text, str):
-                        yield _p(
-                            draft,
-                            Code.wrong_type,
-                            f"{path}.{locale}",
-                            _line_of(value, locale),
-                            field=f"{key}.{locale}",
-                            expected="text",
-                            got=type_name(text),
-                        )
+                yield from _non_text_locales(draft, path, value, key)
     # anchor labels and choice/column labels inside anchors are texts too
     for path, _line, label in iter_texts(draft):
         if ".anchors[" in path and isinstance(label, dict):
-            for locale, text in label.items():
-                if not isinstance(text, str):
-                    yield _p(
-                        draft,
-                        Code.wrong_type,
-                        f"{path}.{locale}",
-                        _line_of(label, locale),
-                        field=f"anchors.{locale}",
-                        expected="text",
-                        got=type_name(text),
-                    )
+            yield from _non_text_locales(draft, path, label, "anchors")
 
 
 def check_unknown_fields(draft: Draft) -> Iterator[Problem]:
@@ -496,19 +491,15 @@ def check_russian(draft: Draft) -> Iterator[Problem]:
 
 def check_empty_lists(draft: Draft) -> Iterator[Problem]:
     """INS036: sections, a section's items, a scale's items and locales are not empty."""
+    lists: list[tuple[Loc, str]] = []
     if draft.root is not None:
-        for key in ("sections", "locales"):
-            value = draft.root.node.get(key)
-            if isinstance(value, list) and not value:
-                yield _p_at(draft, Code.empty, draft.root, key, field=key)
-    for rsec in draft.sections:
-        value = rsec.loc.node.get("items")
+        lists += [(draft.root, "sections"), (draft.root, "locales")]
+    lists += [(rsec.loc, "items") for rsec in draft.sections]
+    lists += [(loc, "items") for loc, _ in draft.scales]
+    for loc, key in lists:
+        value = loc.node.get(key)
         if isinstance(value, list) and not value:
-            yield _p_at(draft, Code.empty, rsec.loc, "items", field="items")
-    for loc, _ in draft.scales:
-        value = loc.node.get("items")
-        if isinstance(value, list) and not value:
-            yield _p_at(draft, Code.empty, loc, "items", field="items")
+            yield _p_at(draft, Code.empty, loc, key, field=key)
 
 
 # --- the meaning -------------------------------------------------------------------------

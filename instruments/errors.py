@@ -16,21 +16,29 @@ from typing import Any
 __all__ = ["Code", "InstrumentError", "Problem"]
 
 
-class Code(StrEnum):
+class _TemplateCode(StrEnum):
+    """Base of the problem-code catalogues: each member is ``code, message template``.
+
+    It has no members itself (an enum with members cannot be subclassed);
+    :class:`Code` and :class:`instruments.xlsform.XlsCode` add theirs.
+    """
+
+    template: str
+
+    def __new__(cls, code: str, template: str) -> _TemplateCode:
+        obj = str.__new__(cls, code)
+        obj._value_ = code
+        obj.template = template
+        return obj
+
+
+class Code(_TemplateCode):
     """Catalogue of problem codes; the value is the code, ``.template`` the message.
 
     The member names say what is wrong (``Code.missing_field``); the values are the
     stable codes (``"INS003"``).  ``INS`` codes concern instrument definitions,
     ``ANS`` codes concern a respondent's answers.
     """
-
-    template: str
-
-    def __new__(cls, code: str, template: str) -> Code:
-        obj = str.__new__(cls, code)
-        obj._value_ = code
-        obj.template = template
-        return obj
 
     def format(self, **context: Any) -> str:  # type: ignore[override]
         """Return the message template filled with ``context``.

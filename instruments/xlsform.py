@@ -59,7 +59,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from enum import StrEnum
 from typing import IO
 from typing import Any
 
@@ -67,6 +66,7 @@ import yaml
 
 from instruments.errors import InstrumentError
 from instruments.errors import Problem
+from instruments.errors import _TemplateCode
 from instruments.loader import check as _check_yaml
 from instruments.loader import load_text
 from instruments.model import Instrument
@@ -74,20 +74,12 @@ from instruments.model import Instrument
 __all__ = ["Conversion", "SourceRef", "XlsCode", "convert", "load_xlsform"]
 
 
-class XlsCode(StrEnum):
+class XlsCode(_TemplateCode):
     """Problem codes of the XLSForm conversion; ``.template`` is the message.
 
     The values (``"XLS001"`` ...) are stable and never reused, like the ``INS`` codes
     of :class:`instruments.errors.Code`.
     """
-
-    template: str
-
-    def __new__(cls, code: str, template: str) -> XlsCode:
-        obj = str.__new__(cls, code)
-        obj._value_ = code
-        obj.template = template
-        return obj
 
     def format(self, **context: Any) -> str:  # type: ignore[override]
         """Return the message template filled with ``context``.

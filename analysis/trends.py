@@ -25,6 +25,7 @@ from analysis._checks import check_ci
 from analysis._checks import numeric_column
 from analysis._checks import require_columns
 from analysis._checks import require_frame
+from analysis.indices import _proportion
 from analysis.indices import _t_parts
 
 __all__ = [
@@ -184,14 +185,6 @@ def mean_change(
     return out
 
 
-def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = x / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
 def proportion_change(
     stats_frame: pd.DataFrame,
     *,
@@ -236,7 +229,8 @@ def proportion_change(
         U = d + \\sqrt{(u_2 - \\hat p_2)^2 + (\\hat p_1 - l_1)^2}.
 
     Wilson: :math:`(\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2})
-    / (1 + z^2/n)`. Test: :math:`\\bar p = (x_1+x_2)/(n_1+n_2)`,
+    / (1 + z^2/n)` (statsmodels ``proportion_confint(method="wilson")``, as in
+    :mod:`analysis.indices`). Test: :math:`\\bar p = (x_1+x_2)/(n_1+n_2)`,
     :math:`z = d / \\sqrt{\\bar p(1-\\bar p)(1/n_1 + 1/n_2)}` (z = 0, p = 1 when
     :math:`\\bar p \\in \\{0, 1\\}`).
 
@@ -264,12 +258,10 @@ def proportion_change(
     n2 = np.nan_to_num(numeric_column(wide[f"{n}_after"], n), nan=0.0)
     if (x1 < 0).any() or (x2 < 0).any() or (x1 > n1).any() or (x2 > n2).any():
         raise ValueError("successes must lie between 0 and n")
-    z = float(stats.norm.ppf(0.5 + ci / 2.0))
+    # share and Wilson limits (statsmodels proportion_confint); NaN where a period has n = 0
+    p1, _, l1, u1 = _proportion(x1, n1, ci, "wilson")
+    p2, _, l2, u2 = _proportion(x2, n2, ci, "wilson")
     with np.errstate(invalid="ignore", divide="ignore"):
-        p1 = x1 / n1
-        p2 = x2 / n2
-        l1, u1 = _wilson(x1, n1, z)
-        l2, u2 = _wilson(x2, n2, z)
         d = p2 - p1
         lo = d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
         hi = d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)

@@ -135,6 +135,15 @@ def _allowed(actor: User | None) -> None:
 
 
 _Unit = TypeVar("_Unit", LibrarySystem, Library, ServicePoint)
+_New = TypeVar("_New", Region, LibrarySystem, Library, ServicePoint)
+
+
+def _add(session: Session, unit: _New, action: str, actor: User | None, **details: Any) -> _New:
+    """Add a new unit, flush (it gets its id) and audit ``action`` with ``details``."""
+    session.add(unit)
+    session.flush()
+    audit.record(session, actor, action, unit, **details)
+    return unit
 
 
 def _set_active(
@@ -294,11 +303,7 @@ def create_region(session: Session, *, code: str, name: str, actor: User | None 
     issues = _code_name_issues(session, code, name, same_code)
     if issues:
         raise Invalid("The region cannot be created.", issues)
-    region = Region(code=code, name=name)
-    session.add(region)
-    session.flush()
-    audit.record(session, actor, "region.create", region, name=name)
-    return region
+    return _add(session, Region(code=code, name=name), "region.create", actor, name=name)
 
 
 def list_systems(session: Session, *, include_inactive: bool = True) -> Sequence[LibrarySystem]:
@@ -346,10 +351,7 @@ def create_system(
     if issues or region is None:
         raise Invalid("The library system cannot be created.", issues)
     system = LibrarySystem(region=region, code=code, name=name, active=True)
-    session.add(system)
-    session.flush()
-    audit.record(session, actor, "system.create", system, name=name)
-    return system
+    return _add(session, system, "system.create", actor, name=name)
 
 
 def update_system(
@@ -542,10 +544,7 @@ def create_library(
     if issues:
         raise Invalid("The library cannot be created.", issues)
     library = Library(system=system, **fields.values(), active=True)
-    session.add(library)
-    session.flush()
-    audit.record(session, actor, "library.create", library, system=system.code)
-    return library
+    return _add(session, library, "library.create", actor, system=system.code)
 
 
 def update_library(
@@ -695,10 +694,7 @@ def create_service_point(
     if issues:
         raise Invalid("The service point cannot be created.", issues)
     point = ServicePoint(library=library, code=code, name=name[:200], active=True)
-    session.add(point)
-    session.flush()
-    audit.record(session, actor, "service_point.create", point, name=name)
-    return point
+    return _add(session, point, "service_point.create", actor, name=name)
 
 
 def update_service_point(

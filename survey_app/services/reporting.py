@@ -673,6 +673,22 @@ class _Layout:
             )
             for s in plan.scales
         }
+        #: scales of whole-number items sharing one range: their scores are (answered m, sum s)
+        #: pairs, counted in a dense histogram; bin base[m] + s holds the score lo + s/m
+        self.score_bins: dict[str, tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
+        for s in plan.scales:
+            spans = {s.ranges.get(k) for k in s.items}
+            if not set(s.items) <= plan.integer_keys or len(spans) != 1:
+                continue
+            (lo, hi) = spans.pop()  # type: ignore[misc]
+            width, k = int(hi - lo), len(s.items)
+            base = np.zeros(k + 2, dtype=np.int64)
+            base[2:] = np.cumsum([m * width + 1 for m in range(1, k + 1)])
+            values = np.concatenate(
+                [(m * lo + np.arange(m * width + 1)) / m for m in range(1, k + 1)]
+            )
+            distinct, inverse = np.unique(values, return_inverse=True)
+            self.score_bins[s.id] = (lo, base, distinct, inverse.ravel())
         self.blocks: dict[str, _Block] = {}
         self.gap_units: list[tuple[str, str, tuple[str, ...]]] = []
         if plan.gap is not None:
@@ -715,6 +731,8 @@ class LibraryStats:
     hist: np.ndarray | None = None
     #: column (non-integer key, or ``scale:<id>`` score) -> list of (values, counts) parts
     values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    #: scale id -> dense histogram of the scale scores (see ``_Layout.score_bins``)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
     #: pairwise moments of the (unreversed) scale items
     moments: analysis.PairwiseMoments | None = None
     #: block name -> [n, sums, cross products] of the centred per-respondent vectors
@@ -832,17 +850,41 @@ def _chunk_vectors(layout: _Layout, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def _keyed(layout: _Layout, scale_id: str, x: np.ndarray) -> np.ndarray:
+    """The scale's item columns with reverse-keyed items recoded min + max − x."""
+    cols, flip = layout.scale_cols[scale_id]
+    block = x[:, cols]
+    reversed_ = ~np.isnan(flip)
+    if reversed_.any():
+        block = block.copy()
+        block[:, reversed_] = flip[reversed_] - block[:, reversed_]
+    return block
+
+
 def _scale_scores(layout: _Layout, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Each respondent's scale scores: the mean of the answered, reverse-keyed items."""
-    scores = {}
-    for scale_id, (cols, flip) in layout.scale_cols.items():
-        block = x[:, cols]
-        reversed_ = ~np.isnan(flip)
-        if reversed_.any():
-            block = block.copy()
-            block[:, reversed_] = flip[reversed_] - block[:, reversed_]
-        scores[f"scale:{scale_id}"] = _row_means(block)
-    return scores
+    """Scale scores (mean of the answered, reverse-keyed items) of the scales without bins."""
+    return {
+        f"scale:{scale_id}": _row_means(_keyed(layout, scale_id, x))
+        for scale_id in layout.scale_cols
+        if scale_id not in layout.score_bins
+    }
+
+
+def _score_histograms(
+    layout: _Layout, x: np.ndarray, seg: np.ndarray, n_seg: int
+) -> dict[str, np.ndarray]:
+    """Per segment, the counts of each (answered m, keyed sum) pair of every binned scale."""
+    out = {}
+    for scale_id, (lo, base, _, inverse) in layout.score_bins.items():
+        block = _keyed(layout, scale_id, x) - lo
+        present = ~np.isnan(block)
+        m = present.sum(axis=1)
+        total = np.where(present, block, 0.0).sum(axis=1).astype(np.int64)
+        ok = m > 0
+        width = len(inverse)
+        index = seg[ok] * width + base[m[ok]] + total[ok]
+        out[scale_id] = np.bincount(index, minlength=n_seg * width).reshape(n_seg, width)
+    return out
 
 
 def _absorb(
@@ -881,6 +923,7 @@ def _absorb(
     columns = {k: x[:, layout.index[k]] for k in layout.sparse_keys}
     columns.update(_scale_scores(layout, x))
     counted = {name: _value_counts(seg, v, n_seg) for name, v in columns.items()}
+    score_hist = _score_histograms(layout, x, seg, n_seg)
     vectors = _chunk_vectors(layout, x)
     blocks = {
         name: _block_sums(seg, v, layout.blocks[name].shift, n_seg) for name, v in vectors.items()
@@ -904,6 +947,9 @@ def _absorb(
             values, counts = parts[k]
             if len(values):
                 stats_.values.setdefault(name, []).append((values, counts))
+        for name, counts in score_hist.items():
+            acc_scores = stats_.scores.get(name)
+            stats_.scores[name] = counts[k].copy() if acc_scores is None else acc_scores + counts[k]
         for name, (n, sums, cross) in blocks.items():
             acc = stats_.blocks.get(name)
             if acc is None:
@@ -1145,6 +1191,16 @@ def _distribution(
             if s.hist is not None:
                 counts[i] = s.hist[a:b]
         return values, counts
+    scale_id = column.removeprefix("scale:")
+    if column.startswith("scale:") and scale_id in layout.score_bins:
+        _, _, distinct, inverse = layout.score_bins[scale_id]
+        dense = np.zeros((len(batch), len(inverse)), dtype=np.int64)
+        for i, s in enumerate(batch):
+            if scale_id in s.scores:
+                dense[i] = s.scores[scale_id]
+        merged = np.zeros((len(batch), len(distinct)), dtype=np.int64)
+        np.add.at(merged.T, inverse, dense.T)
+        return distinct, merged
     parts = [s.values.get(column, []) for s in batch]
     flat = [v for p in parts for v, _ in p]
     values = np.unique(np.concatenate(flat)) if flat else np.empty(0)
@@ -1612,7 +1668,7 @@ class RegionalReport:
 
 
 #: libraries finalised together (vectorised formulas); bounds the memory of finished stats
-FINALISE_BATCH = 64
+FINALISE_BATCH = 32
 
 
 def regional_analysis(

@@ -520,6 +520,7 @@ def test_library_moments__statistics_do_not_grow_with_the_number_of_responses(
         (
             s.hist.shape if s.hist is not None else None,
             s.moments.cov().shape if s.moments is not None else None,
+            tuple((k, v.shape) for k, v in s.scores.items()),
             tuple(sorted((k, np.shape(v[1]), np.shape(v[2])) for k, v in s.blocks.items())),
             s.nok_rows == [],
         )
@@ -528,9 +529,9 @@ def test_library_moments__statistics_do_not_grow_with_the_number_of_responses(
     assert len(shapes) == 1  # identical sizes for 4, 60 and 200 responses
     # 5 likert items (5 bins) + NPS (11) + yes/no (2)
     assert stats[0].hist is not None and stats[0].hist.shape == (5 * 5 + 11 + 2,)
-    # scale scores keep distinct values only: at most 1 + 4k/m values for m answered items
-    distinct = [sum(len(v) for v, _ in s.values["scale:sc"]) for s in stats]
-    assert max(distinct) <= 200
+    # scale scores: counts of (answered m, keyed sum) pairs, 4m + 1 sums for m = 1..5 items
+    assert stats[0].scores["sc"].shape == (sum(4 * m + 1 for m in range(1, 6)),)
+    assert stats[0].values == {}
 
 
 def test_library_moments__vector_of_another_length_is_an_error(

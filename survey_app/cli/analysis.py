@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from typing import Literal
 
 import click
 import numpy as np
@@ -147,7 +148,7 @@ def reliability_command(
                 f"{file}: column {item} holds a non-number: {data[item][bad].iloc[0]!r}"
             )
         frame[item] = values.astype("float64")
-    policy = "pairwise" if missing == "pairwise" else "listwise"
+    policy: Literal["pairwise", "listwise"] = "listwise" if missing == "listwise" else "pairwise"
     try:
         alpha = analysis.cronbach_alpha(
             frame, items=items, reverse=reverse, scale=scale, missing=policy

@@ -10,9 +10,9 @@ paths compute every index the plan calls for:
   export read into pandas) and calls the :mod:`analysis` functions on the rows. The
   ``survey-app indices`` command uses it; it needs no database.
 * :func:`library_moments` streams ``(library_id, vector)`` from the database ordered by library
-  and accumulates per-library *sufficient statistics* (pairwise moments of each scale, answer
-  histograms per key, value counts of the scale scores, moment blocks of the gap and SERVQUAL
-  scores); :func:`regional_analysis` turns them into the same tables with the formulas the
+  and accumulates per-library *sufficient statistics* (pairwise moments of the scale items,
+  answer histograms per key, histograms of the scale scores, moment blocks of the gap and
+  SERVQUAL scores); :func:`regional_analysis` turns them into the same tables with the formulas the
   analysis functions document (t intervals, Wilson intervals, the NPS Wald interval, paired
   differences) and adds reliability, verdicts against a standard, empirical-Bayes shrinkage
   and rank intervals. Memory is bounded by one library's statistics (O(k²) for k scale items,
@@ -452,26 +452,38 @@ def _file_tables(
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     tables: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
-    conf = {"by": list(by), "confidence": confidence}
+    by_list = list(by)
     if plan.means:
-        tables["items"] = analysis.describe_items(frame, items=list(plan.means), **conf)
+        tables["items"] = analysis.describe_items(
+            frame, items=list(plan.means), by=by_list, confidence=confidence
+        )
     shares = []
     if plan.ratings:
         shares.append(
             analysis.share_satisfied(
-                frame, items=list(plan.ratings), threshold=dict(plan.ratings), **conf
+                frame,
+                items=list(plan.ratings),
+                threshold=dict(plan.ratings),
+                by=by_list,
+                confidence=confidence,
             )
         )
     if plan.yes_no:
         shares.append(
-            analysis.share_satisfied(frame, items=list(plan.yes_no), threshold=1.0, **conf)
+            analysis.share_satisfied(
+                frame, items=list(plan.yes_no), threshold=1.0, by=by_list, confidence=confidence
+            )
         )
     if shares:
         tables["shares"] = _concat_sorted(shares, by)
     if plan.nps:
-        tables["nps"] = analysis.net_promoter_score(frame, items=list(plan.nps), **conf)
+        tables["nps"] = analysis.net_promoter_score(
+            frame, items=list(plan.nps), by=by_list, confidence=confidence
+        )
     if plan.smileys:
-        tables["happy"] = analysis.happy_index(frame, items=list(plan.smileys), **conf)
+        tables["happy"] = analysis.happy_index(
+            frame, items=list(plan.smileys), by=by_list, confidence=confidence
+        )
     if plan.scales:
         parts = [
             analysis.describe_dimensions(
@@ -479,7 +491,8 @@ def _file_tables(
                 scales={s.id: list(s.items)},
                 reverse=list(s.reverse),
                 scale_range=dict(s.ranges) or None,
-                **conf,
+                by=by_list,
+                confidence=confidence,
             )
             for s in plan.scales
         ]
@@ -492,7 +505,8 @@ def _file_tables(
             items=list(plan.gap.items),
             scales={d: list(m) for d, m in plan.gap.dimensions.items()} or None,
             na_column=na,
-            **conf,
+            by=by_list,
+            confidence=confidence,
         )
     if plan.servqual is not None:
         sq = plan.servqual
@@ -502,7 +516,8 @@ def _file_tables(
             scale_range=sq.scale_range,
             reverse=list(sq.reverse),
             weight_columns=None if sq.weight_columns is None else dict(sq.weight_columns),
-            **conf,
+            by=by_list,
+            confidence=confidence,
         )
     if plan.nok:
         if checklist is None:
@@ -692,7 +707,9 @@ class _Layout:
         self.blocks: dict[str, _Block] = {}
         self.gap_units: list[tuple[str, str, tuple[str, ...]]] = []
         if plan.gap is not None:
-            units = [("item", i, (i,)) for i in plan.gap.items]
+            units: list[tuple[str, str, tuple[str, ...]]] = [
+                ("item", i, (i,)) for i in plan.gap.items
+            ]
             units += [("dimension", d, m) for d, m in plan.gap.dimensions.items()]
             units.append(("overall", "overall", plan.gap.items))
             self.gap_units = units
@@ -1099,6 +1116,8 @@ def _pg_vector_chunks(
         stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
     )
     driver = session.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's connection is closed")
     ids: list[np.ndarray] = []
     blobs: list[bytes] = []
     pending = 0

@@ -336,18 +336,21 @@ def indices_payload(
 ) -> dict[str, Any]:
     """The JSON object of ``survey-app indices``: one entry per group."""
     (by,) = report.by
+
+    def key(value: Any) -> str:
+        return "" if pd.isna(value) else str(value)
+
     groups: dict[str, dict[str, Any]] = {}
     for row in report.groups.itertuples(index=False):
-        key = getattr(row, by)
-        groups["" if pd.isna(key) else str(key)] = {"n": int(row.n)}
+        groups[key(getattr(row, by))] = {"n": int(row.n)}
     nok = report.tables.get("nok")
     if nok is not None:
         for row in nok.to_dict("records"):
-            entry = groups[str(row[by])]
+            entry = groups[key(row[by])]
             for column in ("K1", "K2", "K3", "K4", "K5", "total"):
                 entry[column] = row[column]
     for row in report.indices.to_dict("records"):
-        entry = groups[str(row[by])].setdefault("indices", {})
+        entry = groups[key(row[by])].setdefault("indices", {})
         entry[row["indicator"]] = {
             "value": row["value"],
             "ci_low": row["ci_low"],
@@ -356,7 +359,7 @@ def indices_payload(
         }
     if report.verdicts is not None:
         for row in report.verdicts.to_dict("records"):
-            entry = groups[str(row[by])].setdefault("verdicts", {})
+            entry = groups[key(row[by])].setdefault("verdicts", {})
             entry[row["indicator"]] = {
                 "value": row["value"],
                 "target": row["target"],

@@ -353,6 +353,18 @@ def test_indices_json__by_channel_groups_by_that_column(nok_files: tuple[str, st
     assert out["groups"]["kiosk"]["indices"]["share_satisfied:q14"]["value"] == 0.5
 
 
+def test_indices_json__by_service_point_puts_empty_cells_in_one_group(
+    nok_files: tuple[str, str],
+) -> None:
+    data, _ = nok_files
+    args = [data, "--instrument", "nok_culture", "--by", "service_point", "--json"]
+    out = json.loads(run(indices_command, args).output)
+    # no row names a service point: all six responses form the group ""
+    assert {k: g["n"] for k, g in out["groups"].items()} == {"": 6}
+    # q14 yes in rows 1, 2, 4, 5 of 6
+    assert out["groups"][""]["indices"]["share_satisfied:q14"]["value"] == pytest.approx(4 / 6)
+
+
 RATING_YAML = """\
 id: mini_rating
 version: 3

@@ -249,8 +249,12 @@ def _synthetic_submission(
     reverse = {item for scale in instrument.scales for item in scale.reverse}
     lite = instruments.draw_lite_items(instrument, rng) if campaign.lite_share > 0 else None
     answers: dict[str, Any] = {}
+    filters = _filter_items(instrument)
     for item in instrument.items:
         if lite is not None and item.type is ItemType.battery and item.id not in lite:
+            continue
+        if item.id in filters and item.type is ItemType.yes_no:  # "used the website?": behaviour
+            answers[item.id] = 1 if rng.random() < 0.35 else 0
             continue
         value = _synthetic_answer(item, level, item.id in reverse, rng)
         if value is not None:
@@ -282,6 +286,25 @@ def _synthetic_submission(
     )
 
 
+def _filter_items(instrument: Instrument) -> set[str]:
+    """Items that skip logic depends on (e.g. NOK q1, q3, q6, q10)."""
+    found: set[str] = set()
+
+    def walk(condition: Any) -> None:
+        if condition is None:
+            return
+        if condition.item is not None:
+            found.add(condition.item)
+        for inner in condition.conditions:
+            walk(inner)
+
+    for section in instrument.sections:
+        walk(section.show_if)
+        for item in section.items:
+            walk(item.show_if)
+    return found
+
+
 def _split_points(section: Any, rng: random.Random) -> dict[str, int]:
     """Share ``section.sum_to`` points among the section's items at random."""
     total = int(section.sum_to)
@@ -293,7 +316,7 @@ def _split_points(section: Any, rng: random.Random) -> dict[str, int]:
 
 def _scaled(level: float, low: float, high: float, rng: random.Random, reverse: bool) -> int:
     """Map a latent level (about N(0, 1)) onto an integer rating in [low, high]."""
-    position = 1.0 / (1.0 + math.exp(-(0.9 * level + 0.8 + rng.gauss(0.0, 0.7))))
+    position = 1.0 / (1.0 + math.exp(-(0.9 * level + 1.5 + rng.gauss(0.0, 0.7))))
     value = low + position * (high - low)
     if reverse:
         value = low + high - value

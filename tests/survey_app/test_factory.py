@@ -1,0 +1,57 @@
+"""The application factory and its configuration (issue 2 §1).
+
+The test config is honoured; environment variables are read in the documented order;
+production refuses to start with the default secret; PostgreSQL URLs use psycopg 3.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from survey_app import create_app
+from survey_app.config import DEV_SECRET_KEY
+from survey_app.config import normalise_database_url
+
+#: Flask-Limiter keeps process-wide state: apps built here must not switch limits on
+QUIET = {"RATELIMIT_ENABLED": False}
+
+
+def test_test_config__is_honoured(tmp_path) -> None:
+    app = create_app({**QUIET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db", "TESTING": True})
+    assert app.testing
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/a.db"
+
+
+def test_environment__database_url_and_secret_key(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SURVEY_MAX_CONTENT_LENGTH", "1000")
+    app = create_app(QUIET)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1000
+
+
+def test_production__refuses_the_default_secret(tmp_path) -> None:
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({**QUIET, "ENV": "production", "SECRET_KEY": DEV_SECRET_KEY,
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+
+
+def test_production__with_a_secret_uses_secure_cookies(tmp_path) -> None:
+    app = create_app({**QUIET, "ENV": "production", "SECRET_KEY": "a-long-random-secret",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_url__uses_psycopg_3(given: str, expected: str) -> None:
+    assert normalise_database_url(given) == expected

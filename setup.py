@@ -54,12 +54,15 @@ setup(
     extras_require={
         "test": [
             "pytest>=8,<10",
-            "pytest-alembic>=0.11,<0.14",
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
-            "zxing-cpp>=2.2",
+            "hypothesis>=6.100,<7",
+            "zxing-cpp>=2.2,<4",
             "pypdfium2>=4.30,<6",
-            "httpx>=0.27",
+            "pillow>=10",
+            # an independent oracle in the reliability tests only (GPL-3: never imported
+            # by the packages themselves)
+            "pingouin>=0.5.4,<0.8",
         ],
         "dev": ["ruff", "mypy", "import-linter", "pingouin>=0.5"],
         "bench": ["pingouin>=0.5"],

@@ -12,10 +12,15 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy import select
 
 from survey_app.models import Answer
+from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Response
 from tests.database import configured_url
@@ -235,3 +240,44 @@ def test_healthz__reports_the_database(client):
     assert reply.status_code == 200
     expected = "postgresql" if configured_url() else "sqlite"
     assert reply.json == {"status": "ok", "database": expected}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    envelope=st.dictionaries(
+        st.sampled_from(["id", "campaign", "library", "channel", "started_at", "answers",
+                         "page_timings", "lite_items", "device", "other"]),
+        JSON,
+        max_size=6,
+    ),
+    answers=st.dictionaries(st.sampled_from([f"q{i}" for i in range(1, 19)]), JSON, max_size=8),
+)
+def test_fuzzed_submissions__get_a_4xx_and_store_nothing(client, session, make_campaign, envelope, answers):
+    """Property: whatever the JSON, the answer is a 4xx with a reason, never a 500."""
+    if session.scalar(select(func.count()).select_from(Response)):
+        pytest.fail("a previous example stored a response")
+    # fixtures are shared by every example of one test run: create the campaign once
+    campaign = session.scalar(select(Campaign).filter_by(code="fuzz")) or make_campaign(
+        "nok_culture", code="fuzz"
+    )
+    body = {"id": str(uuid.uuid4()), "campaign": "fuzz", "library": campaign.libraries[0].code,
+            "channel": "qr", **envelope, "answers": answers}
+
+    reply = client.post(URL, json=body)
+
+    assert 400 <= reply.status_code < 500 or reply.status_code in (200, 201)
+    assert reply.is_json and ("error" in reply.json or "id" in reply.json)
+    if reply.status_code >= 400:
+        assert stored(session) == (0, 0)
+    else:  # a random body that happens to be a valid response: remove it for the next example
+        session.execute(Answer.__table__.delete())
+        session.execute(Response.__table__.delete())
+        session.commit()

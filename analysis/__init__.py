@@ -28,8 +28,10 @@ from analysis.nok import PointRule
 from analysis.nok import nok_scores
 from analysis.omega import omega_total
 from analysis.omega import omega_total_from_moments
+from analysis.reliability import AlphaBatchResult
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import cronbach_alpha
+from analysis.reliability import cronbach_alpha_batch
 from analysis.reliability import cronbach_alpha_from_moments
 from analysis.reliability import feldt_ci
 from analysis.reliability import kr20
@@ -70,6 +72,7 @@ from analysis.trends import mean_change
 from analysis.trends import proportion_change
 
 __all__ = [
+    "AlphaBatchResult",
     "AlphaResult",
     "Band",
     "ChannelComparison",
@@ -90,6 +93,7 @@ __all__ = [
     "compare_channels",
     "compare_to_standard",
     "cronbach_alpha",
+    "cronbach_alpha_batch",
     "cronbach_alpha_from_moments",
     "describe_dimensions",
     "describe_items",

@@ -17,7 +17,9 @@ turns them into the same :class:`~analysis.results.AlphaResult`.
 from __future__ import annotations
 
 from collections.abc import Collection
+from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,9 +37,11 @@ from analysis.results import ConfidenceInterval
 from analysis.results import MissingPolicy
 
 __all__ = [
+    "AlphaBatchResult",
     "PairwiseMoments",
     "cov2cor",
     "cronbach_alpha",
+    "cronbach_alpha_batch",
     "cronbach_alpha_from_moments",
     "feldt_ci",
     "kr20",
@@ -960,3 +964,349 @@ def cronbach_alpha_from_moments(
         missing=missing,
         ci=level,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# many groups at once
+# ---------------------------------------------------------------------------------------------
+
+#: scale statistics of :class:`AlphaBatchResult.scales`, named as the :class:`AlphaResult` fields
+_BATCH_SCALE_COLUMNS = (
+    "alpha",
+    "std_alpha",
+    "g6",
+    "average_r",
+    "median_r",
+    "var_r",
+    "signal_noise",
+    "ase",
+    "ci_low",
+    "ci_high",
+    "duhachek_low",
+    "duhachek_high",
+    "ci_level",
+    "n_respondents",
+    "n_complete",
+    "n_used",
+    "n_items",
+    "missing",
+    "mean",
+    "sd",
+    "note",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlphaBatchResult:
+    """Cronbach's alpha of one scale in many groups (see :func:`cronbach_alpha_batch`).
+
+    Attributes
+    ----------
+    scales : pandas.DataFrame
+        One row per group (index ``group``, in the order of the mapping) with the scale
+        statistics of :class:`~analysis.results.AlphaResult` as columns (``alpha``,
+        ``std_alpha``, ``g6``, ``average_r``, ``median_r``, ``var_r``, ``signal_noise``,
+        ``ase``, ``ci_low``, ``ci_high``, ``duhachek_low``, ``duhachek_high``, ``ci_level``,
+        ``n_respondents``, ``n_complete``, ``n_used``, ``n_items``, ``missing``, ``mean``,
+        ``sd``) and ``note``: None, or why the group has no alpha (then every statistic but
+        the counts is NaN; the text is the ValueError :func:`cronbach_alpha_from_moments`
+        raises for that group).
+    items : pandas.DataFrame
+        One row per (group, item) of the groups that have an alpha (MultiIndex ``group``,
+        ``item``) with the columns of ``AlphaResult.items``.
+    """
+
+    scales: pd.DataFrame
+    items: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the scale statistics (one row per group)."""
+        return self.scales.copy()
+
+
+def _group_moments(
+    moments: PairwiseMoments,
+    idx: np.ndarray,
+    missing: MissingPolicy,
+    full: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """(C, mean, item n, pair-count matrix, n_rows, n_complete) of one group's scale items.
+
+    The same arithmetic as :meth:`PairwiseMoments.subset`, ``cov``, ``mean`` and
+    ``complete_mean``, without building the subset accumulator and its frames.
+    """
+    ix = np.ix_(idx, idx)
+    n = moments._n[ix]
+    shift = moments._shift[idx] if moments._shift is not None else np.zeros(len(idx))
+    n_complete = int(moments._pattern_rows[moments._patterns[:, idx].all(axis=1)].sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if missing == "pairwise":
+            s = moments._s[ix]
+            c = (moments._p[ix] - s * s.T / n) / (n - 1.0)
+            c[n < 2] = np.nan
+            mean = shift + np.diag(s) / np.diag(n)
+            item_n = np.diag(n)
+        else:
+            if not (full and moments._listwise_ok):
+                moments.subset([moments.items[i] for i in idx])._require_listwise()
+            sc = moments._sc[idx]
+            c = (moments._pc[ix] - np.outer(sc, sc) / n_complete) / (n_complete - 1.0)
+            if n_complete < 2:
+                c[:] = np.nan
+            mean = shift + sc / n_complete
+            item_n = np.full(len(idx), n_complete)
+    return c, mean, item_n, n, int(moments.n_rows), n_complete
+
+
+def cronbach_alpha_batch(
+    moments: Mapping[Any, PairwiseMoments],
+    *,
+    items: Sequence[str] | None = None,
+    reverse: Collection[str] = (),
+    scale: ScaleRange = None,
+    missing: MissingPolicy = "pairwise",
+    ci: float = 0.95,
+) -> AlphaBatchResult:
+    """Cronbach's alpha of the same scale in many groups, from each group's moments at once.
+
+    Parameters
+    ----------
+    moments : mapping of hashable group key -> PairwiseMoments
+        Moments of the *unreversed* answers of each group (e.g. library); every accumulator
+        must contain ``items``.
+    items : sequence of str, optional
+        The scale's items (default: the items of the first group's moments).
+    reverse, scale, missing, ci
+        As :func:`cronbach_alpha_from_moments`.
+
+    Returns
+    -------
+    AlphaBatchResult
+        ``.scales`` (one row per group) and ``.items`` (one row per group and item) hold the
+        same numbers as :func:`cronbach_alpha_from_moments` called on each group.
+
+    Raises
+    ------
+    TypeError
+        A value that is not a PairwiseMoments; a bad ``scale`` range.
+    ValueError
+        Errors that do not depend on a group's data: unknown items (in any group), fewer than
+        2 items, a reversed item without a declared range, an unknown policy or level.
+
+    Notes
+    -----
+    A group whose data cannot give an alpha — no rows, observed values outside a declared
+    range, an item with zero variance, an item pair answered together by fewer than 2
+    respondents, fewer than 2 respondents in N, or listwise moments that are not the scale's
+    own — does **not** raise: its ``.scales`` row has NaN statistics (the counts are kept) and
+    the per-group function's error message in ``note``, and it has no rows in ``.items``.
+
+    The formulas are those of :func:`cronbach_alpha_from_moments` and
+    :func:`cronbach_alpha` (psych 2.2.9 ``alpha``), applied to the stack of the G groups'
+    keyed k × k covariance matrices D C D at once with the module's own stacked helpers
+    (``_alpha_1``, ``_smc_stack``): alpha = k/(k−1)(1 − tr C/ΣC), std_alpha, λ6 from
+    smc_i = 1 − 1/(R⁺)_ii, r̄, ase = √(Q/N), the Feldt interval
+    1 − (1−α) F⁻¹(1 ∓ p/2; N−1, (N−1)(k−1)) (one vectorised F quantile call for all groups),
+    alpha ∓ z·ase, and per item r.drop and the statistics of the k stacked (k−1) × (k−1)
+    matrices without the item.
+
+    References
+    ----------
+    Revelle, W. (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research, version 2.2.9, function ``alpha``. https://CRAN.R-project.org/package=psych
+
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for coefficient
+    alpha. Applied Psychological Measurement, 11(1), 93–103.
+
+    Duhachek, A., & Iacobucci, D. (2004). Alpha's standard error (ASE): an accurate and precise
+    confidence interval estimate. Journal of Applied Psychology, 89(5), 792–808.
+    """
+    check_choice("missing", missing, _MISSING)
+    level = check_level("ci", ci)
+    if not isinstance(moments, Mapping):
+        raise TypeError(
+            f"moments must be a mapping of PairwiseMoments, got {type(moments).__name__}"
+        )
+    keys = list(moments)
+    groups = [moments[key] for key in keys]
+    for value in groups:
+        if not isinstance(value, PairwiseMoments):
+            raise TypeError(f"moments values must be PairwiseMoments, got {type(value).__name__}")
+    if isinstance(items, str):
+        raise TypeError("items must be a sequence of names, not a single string")
+    if items is None:
+        if not groups:
+            raise ValueError("items must be given when there are no groups")
+        names = list(groups[0].items)
+    else:
+        names = [str(i) for i in items]
+    if len(names) < 2:
+        raise ValueError(f"need at least 2 items, got {len(names)}")
+    ranges = item_ranges(names, reverse, scale)
+    rev = set(str(r) for r in reverse)
+    sign = np.array([-1.0 if n in rev else 1.0 for n in names])
+    adjust = np.array([sum(ranges[n]) if n in rev else 0.0 for n in names])
+    k = len(names)
+    g_count = len(groups)
+
+    c = np.full((g_count, k, k), np.nan)
+    mean = np.full((g_count, k), np.nan)
+    item_n = np.zeros((g_count, k), dtype=np.int64)
+    n_rows = np.zeros(g_count, dtype=np.int64)
+    n_complete = np.zeros(g_count, dtype=np.int64)
+    no_missing = np.zeros(g_count, dtype=bool)
+    notes: list[str | None] = [None] * g_count
+    index_cache: dict[tuple[str, ...], np.ndarray] = {}
+    for g, mom in enumerate(groups):
+        idx = index_cache.get(mom.items)
+        if idx is None:
+            absent = [i for i in names if i not in mom.items]
+            if absent:
+                raise ValueError(f"unknown items {absent!r}")
+            idx = index_cache[mom.items] = np.array([mom.items.index(i) for i in names])
+        if mom.n_rows == 0:
+            notes[g] = "no rows have been added to the moments"
+            continue
+        try:
+            check_observed_range(
+                dict(zip(names, mom._min[idx], strict=True)),
+                dict(zip(names, mom._max[idx], strict=True)),
+                ranges,
+            )
+            full = sorted(names) == sorted(mom.items)
+            cg, mg, ng, pair_n, n_rows[g], n_complete[g] = _group_moments(mom, idx, missing, full)
+        except ValueError as exc:
+            notes[g] = str(exc)
+            continue
+        c[g], mean[g], item_n[g] = cg, mg, ng
+        no_missing[g] = missing == "listwise" or bool((pair_n == mom.n_rows).all())
+    n_used = n_complete if missing == "listwise" else n_rows
+
+    c = c * sign[:, None] * sign[None, :]
+    mean = np.where(sign < 0, adjust - mean, mean)
+    diag_c = np.diagonal(c, axis1=1, axis2=2)
+    for g in range(g_count):
+        if notes[g] is not None:
+            continue
+        if np.isnan(c[g]).any() or not (diag_c[g] > 0.0).all():
+            try:
+                _check_cov(c[g], names)
+            except ValueError as exc:
+                notes[g] = str(exc)
+                continue
+        if n_used[g] < 2:
+            notes[g] = (
+                "need at least 2 respondents for the standard error and intervals, got "
+                f"{n_used[g]} ({missing} policy)"
+            )
+    ok = np.array([note is None for note in notes], dtype=bool)
+    good = np.flatnonzero(ok)
+    cv, mv, nv = c[good], mean[good], n_used[good]
+    gv = len(good)
+
+    # R = cov2cor(C) for each matrix of the stack
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_sd = 1.0 / np.sqrt(np.diagonal(cv, axis1=1, axis2=2))
+    r = cv * inv_sd[:, :, None] * inv_sd[:, None, :]
+    r[:, np.arange(k), np.arange(k)] = 1.0
+    total = _alpha_1(cv, r) if gv else {}
+
+    scales = pd.DataFrame(
+        {col: np.full(g_count, np.nan) for col in _BATCH_SCALE_COLUMNS[:12]},
+        index=pd.Index(keys, name="group", tupleize_cols=False),
+    )
+    scales["ci_level"] = level
+    scales["n_respondents"] = n_rows
+    scales["n_complete"] = n_complete
+    scales["n_used"] = n_used
+    scales["n_items"] = k
+    scales["missing"] = missing
+    scales["mean"] = np.nan
+    scales["sd"] = np.nan
+    scales["note"] = pd.Series(notes, index=scales.index, dtype=object)
+    if gv:
+        ase = np.sqrt(total["q"] / nv)
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        p = 1.0 - level
+        df1 = nv - 1
+        df2 = (nv - 1) * (k - 1)
+        quantiles = stats.f.ppf(
+            np.array([1.0 - p / 2.0, p / 2.0])[:, None], df1[None, :], df2[None, :]
+        )
+        alpha = total["alpha"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            person_sum = c[good].sum(axis=(1, 2))
+            person_mean = np.where(no_missing[good], mv.mean(axis=1), np.nan)
+            person_sd = np.where(no_missing[good], np.sqrt(person_sum) / k, np.nan)
+        values = {
+            "alpha": alpha,
+            "std_alpha": total["std_alpha"],
+            "g6": total["g6"],
+            "average_r": total["average_r"],
+            "median_r": total["median_r"],
+            "var_r": total["var_r"],
+            "signal_noise": total["signal_noise"],
+            "ase": ase,
+            "ci_low": 1.0 - (1.0 - alpha) * quantiles[0],
+            "ci_high": 1.0 - (1.0 - alpha) * quantiles[1],
+            "duhachek_low": alpha - z * ase,
+            "duhachek_high": alpha + z * ase,
+            "mean": person_mean,
+            "sd": person_sd,
+        }
+        for col, value in values.items():
+            column = scales[col].to_numpy(copy=True)
+            column[good] = value
+            scales[col] = column
+    scales = scales.loc[:, list(_BATCH_SCALE_COLUMNS)]
+
+    # items: the k "if deleted" matrices of every group as one (gv·k, k-1, k-1) stack
+    drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")
+    if k > 2 and gv:
+        rest = np.array([[j for j in range(k) if j != i] for i in range(k)])
+        sub = (slice(None), rest[:, :, None], rest[:, None, :])
+        drop = {
+            key: value.reshape(gv, k)
+            for key, value in _alpha_1(
+                cv[sub].reshape(gv * k, k - 1, k - 1), r[sub].reshape(gv * k, k - 1, k - 1)
+            ).items()
+        }
+    else:
+        drop = {col: np.full((gv, k), np.nan) for col in drop_cols}
+    sum_r = r.sum(axis=(1, 2))
+    rc = r.copy()
+    if gv:
+        rc[:, np.arange(k), np.arange(k)] = _smc_stack(r)
+    sum_c = cv.sum(axis=(1, 2))
+    col_c = cv.sum(axis=1)
+    dv = np.diagonal(cv, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_drop = (col_c - dv) / np.sqrt(dv * (sum_c[:, None] - 2.0 * col_c + dv))
+        raw_r = np.where(no_missing[good][:, None], col_c / np.sqrt(dv * sum_c[:, None]), np.nan)
+        columns = {
+            "reversed": np.tile(sign < 0, gv),
+            "n": item_n[good].astype(int).ravel(),
+            "mean": mv.ravel(),
+            "sd": np.sqrt(dv).ravel(),
+            "raw_r": raw_r.ravel(),
+            "std_r": (r.sum(axis=1) / np.sqrt(sum_r)[:, None]).ravel(),
+            "r_cor": (rc.sum(axis=1) / np.sqrt(rc.sum(axis=(1, 2)))[:, None]).ravel(),
+            "r_drop": r_drop.ravel(),
+            "alpha_if_deleted": drop["alpha"].ravel(),
+            "std_alpha_if_deleted": drop["std_alpha"].ravel(),
+            "g6_if_deleted": drop["g6"].ravel(),
+            "average_r_if_deleted": drop["average_r"].ravel(),
+            "signal_noise_if_deleted": drop["signal_noise"].ravel(),
+            "ase_if_deleted": np.sqrt(drop["q"] / nv[:, None]).ravel(),
+            "var_r_if_deleted": drop["var_r"].ravel(),
+            "median_r_if_deleted": drop["median_r"].ravel(),
+        }
+    group_keys = [keys[g] for g in good]
+    index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(np.repeat(np.array(group_keys + [None], dtype=object)[:-1], k), dtype=object),
+            np.tile(np.array(names, dtype=object), gv),
+        ],
+        names=["group", "item"],
+    )
+    return AlphaBatchResult(scales=scales, items=pd.DataFrame(columns, index=index))

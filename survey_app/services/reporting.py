@@ -1484,7 +1484,62 @@ _ITEM_COLUMNS = ("n", "mean", "sd", "raw_r", "r_drop", "alpha_if_deleted")
 def _reliability(
     batch: Sequence[LibraryStats], layout: _Layout, confidence: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Alpha of every scale per library from its pairwise moments (pairwise policy)."""
+    """Alpha of every scale per library from its pairwise moments (pairwise policy), one
+    :func:`analysis.cronbach_alpha_batch` call per scale for the whole batch."""
+    with_moments = {s.library_id: s.moments for s in batch if s.moments is not None}
+    #: (library_id, scale.id) -> the reliability row / the per-item arrays
+    by_key: dict[tuple[int, str], dict[str, Any]] = {}
+    items_by_key: dict[tuple[int, str], tuple[Any, ...]] = {}
+    for scale in layout.plan.scales:
+        k = len(scale.items)
+        try:
+            result = analysis.cronbach_alpha_batch(
+                with_moments,
+                items=list(scale.items),
+                reverse=list(scale.reverse),
+                scale=dict(scale.ranges) or None,
+                ci=confidence,
+            )
+        except ValueError as exc:  # the same for every library
+            for s in batch:
+                if s.moments is not None:
+                    by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, str(exc))
+            continue
+        table = result.scales
+        notes = table["note"].tolist()
+        columns = {
+            name: table[column].tolist()
+            for name, column in (
+                ("k", "n_items"),
+                ("n", "n_used"),
+                ("n_complete", "n_complete"),
+                ("alpha", "alpha"),
+                ("alpha_std", "std_alpha"),
+                ("g6", "g6"),
+                ("average_r", "average_r"),
+                ("se", "ase"),
+                ("ci_low", "ci_low"),
+                ("ci_high", "ci_high"),
+                ("duhachek_low", "duhachek_low"),
+                ("duhachek_high", "duhachek_high"),
+            )
+        }
+        ok_ids = [lib for lib, note in zip(table.index, notes, strict=True) if note is None]
+        item_names = np.array(scale.items, dtype=object)
+        item_values = [result.items[c].to_numpy().reshape(len(ok_ids), k) for c in _ITEM_COLUMNS]
+        for g, lib in enumerate(ok_ids):
+            items_by_key[lib, scale.id] = (item_names, *(v[g] for v in item_values))
+        position = dict(zip(table.index, range(len(table)), strict=True))
+        for s in batch:
+            if s.moments is None:
+                continue
+            i = position[s.library_id]
+            if notes[i] is not None:
+                by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, notes[i])
+            else:
+                ok_row = {name: values[i] for name, values in columns.items()}
+                ok_row["note"] = None
+                by_key[s.library_id, scale.id] = ok_row
     rows: list[dict[str, Any]] = []
     item_rows: list[tuple[Any, ...]] = []
     for s in batch:
@@ -1492,31 +1547,12 @@ def _reliability(
             row: dict[str, Any] = {"library_id": s.library_id, "scale": scale.id}
             if s.moments is None:
                 row.update(_failed_alpha_row(len(scale.items), s.n, "no responses"))
-                rows.append(row)
-                continue
-            try:
-                result = analysis.cronbach_alpha_from_moments(
-                    s.moments,
-                    items=None if scale.items == layout.rel_items else list(scale.items),
-                    reverse=list(scale.reverse),
-                    scale=dict(scale.ranges) or None,
-                    ci=confidence,
-                )
-            except ValueError as exc:
-                row.update(_failed_alpha_row(len(scale.items), s.n, str(exc)))
-                rows.append(row)
-                continue
-            row.update(_alpha_row(result))
+            else:
+                row.update(by_key[s.library_id, scale.id])
+                parts = items_by_key.get((s.library_id, scale.id))
+                if parts is not None:
+                    item_rows.append((s.library_id, scale.id, *parts))
             rows.append(row)
-            items = result.items
-            item_rows.append(
-                (
-                    s.library_id,
-                    scale.id,
-                    items.index.to_numpy(dtype=object),
-                    *(items[c].to_numpy() for c in _ITEM_COLUMNS),
-                )
-            )
     reliability = pd.DataFrame(rows, columns=["library_id", *RELIABILITY_COLUMNS])
     sizes = [len(r[2]) for r in item_rows]
     items_table = pd.DataFrame(

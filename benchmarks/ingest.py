@@ -3,16 +3,21 @@
 Run:  python benchmarks/ingest.py [--seconds 10] [--clients 16] [--workers 4]
       [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-In one run, on one machine, it measures three things with the same 16 loopback clients:
+In one run, on one machine, with the same 16 loopback clients and the same gunicorn set-up
+(4 sync workers), it measures:
 
-1. the real app (gunicorn, 4 sync workers, PostgreSQL) storing valid ``nok_culture``
-   responses, each with a fresh id;
-2. the ceiling of the same gunicorn set-up answering a constant response (no Flask, no DB);
-3. the ceiling of the database: a bare one-row INSERT + COMMIT per request from 16 threads.
+1. the real app (PostgreSQL) storing valid ``nok_culture`` responses, each with a fresh id;
+2. the ceiling of the server answering a constant response (no Flask, no database:
+   ``benchmarks/constant_app.py``);
+3. the ceiling of the server doing a bare one-row insert per request (no Flask: read the
+   body, INSERT it with its id, COMMIT, answer 201: ``benchmarks/bare_insert_app.py``) —
+   the rate the issue's goal is measured against (``app_vs_bare_insert``);
+4. for reference, the database alone: the same INSERT + COMMIT from 16 threads, no HTTP.
 
-It checks that the number of responses in the database equals the number of 201s, and
-prints one JSON object as its last line.  It creates a scratch database beside the one
-named and drops it afterwards.  Nothing here is a test: it only prints figures.
+It checks that the number of responses in the database equals the number of 201s (for the
+app and for the bare insert), and prints one JSON object as its last line.  It creates a
+scratch database beside the one named and drops it afterwards.  Nothing here is a test: it
+only prints figures.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ def wait_for(port: int, timeout: float = 30.0) -> None:
 def start_gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--chdir", str(ROOT), target],
+         "--log-level", "warning", "--preload", "--chdir", str(ROOT), target],
         env=env,
         start_new_session=True,
     )
@@ -116,11 +121,25 @@ def load(port: int, clients: int, seconds: float, make_body) -> dict[str, object
     }
 
 
-def bare_inserts(url: str, clients: int, seconds: float) -> dict[str, object]:
-    """16 threads, each: INSERT one row, COMMIT, repeat."""
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute("CREATE TABLE bare (id uuid PRIMARY KEY, payload text)")
+def conninfo_of(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def reset_bare_table(url: str) -> None:
+    with psycopg.connect(conninfo_of(url), autocommit=True) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS bare (id uuid PRIMARY KEY, payload text)")
+        connection.execute("TRUNCATE bare")
+
+
+def count_rows(url: str, table: str) -> int:
+    with psycopg.connect(conninfo_of(url)) as connection:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def database_inserts(url: str, clients: int, seconds: float) -> dict[str, object]:
+    """``clients`` threads, each: INSERT one row, COMMIT, repeat (no HTTP)."""
+    conninfo = conninfo_of(url)
+    reset_bare_table(url)
     counts = [0] * clients
     stop_at = time.monotonic() + seconds
 
@@ -192,7 +211,18 @@ def main() -> None:
         finally:
             stop(server)
 
-        bare = bare_inserts(url, args.clients, args.seconds)
+        reset_bare_table(url)
+        port = free_port()
+        server = start_gunicorn("benchmarks.bare_insert_app:app", port, args.workers, env)
+        try:
+            load(port, args.clients, 2.0, body)  # warm-up: connections
+            reset_bare_table(url)
+            bare = load(port, args.clients, args.seconds, body)
+        finally:
+            stop(server)
+        bare_stored = count_rows(url, "bare")
+
+        database = database_inserts(url, args.clients, args.seconds)
 
     created = app_figures["statuses"].get(201, 0)
     result = {
@@ -203,9 +233,14 @@ def main() -> None:
         "app": app_figures,
         "constant_response": constant,
         "bare_insert": bare,
+        "database_insert": database,
         "app_vs_bare_insert": round(app_figures["per_second"] / bare["per_second"], 3),
         "app_vs_constant": round(app_figures["per_second"] / constant["per_second"], 3),
+        "app_vs_database_insert": round(app_figures["per_second"] / database["per_second"], 3),
+        "goal_half_of_bare_insert": app_figures["per_second"] >= 0.5 * bare["per_second"],
+        "goal_p99_under_50ms": app_figures["p99_ms"] < 50,
         "stored_equals_201s": stored == created,
+        "bare_stored_equals_201s": bare_stored == bare["statuses"].get(201, 0),
         "stored": stored,
         "created_201": created,
     }

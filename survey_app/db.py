@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -27,6 +28,20 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def autocommit_engine(engine: Engine) -> Engine:
+    """Return ``engine`` in autocommit mode, sharing its pool (made once per engine).
+
+    For work that is one statement (an API submission on PostgreSQL): no BEGIN, no COMMIT.
+    """
+    found = _autocommit_engines.get(engine)
+    if found is None:
+        found = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
+
+
+_autocommit_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def alembic_config(database_url: str) -> Config:

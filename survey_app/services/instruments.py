@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from sqlalchemy import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,32 @@ def _parse(source: str, sha256: str) -> Instrument:
 def instrument_of(version: InstrumentVersion) -> Instrument:
     """Return the parsed instrument of a stored version (parsed once per process)."""
     return _parse(version.source, version.sha256)
+
+
+#: parsed instruments by (version row id, content hash): the hot submission path knows both
+#: from its one lookup query and must not fetch the source (kilobytes) for every response
+_by_version_id: dict[tuple[int, str], Instrument] = {}
+_BY_VERSION_ID_LIMIT = 1024
+
+
+def instrument_of_version_id(
+    db: Session | Connection, version_id: int, sha256: str
+) -> Instrument:
+    """Return the parsed instrument of a stored version, reading its source only once.
+
+    Keyed by the content hash too, so an edited draft never hits a stale entry.
+    """
+    key = (version_id, sha256)
+    found = _by_version_id.get(key)
+    if found is None:
+        source = db.scalar(select(InstrumentVersion.source).filter_by(id=version_id))
+        if source is None:
+            raise LookupError(f"instrument version {version_id} is not stored")
+        found = _parse(source, sha256)
+        if len(_by_version_id) >= _BY_VERSION_ID_LIMIT:
+            _by_version_id.clear()
+        _by_version_id[key] = found
+    return found
 
 
 @lru_cache(maxsize=1)

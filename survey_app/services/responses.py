@@ -7,7 +7,6 @@ import json
 import math
 import struct
 import uuid
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -15,29 +14,31 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
+from instruments import Answers
 from instruments import InstrumentError
 from instruments import validate_answers
-from survey_app.models import Answer
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Channel
+from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
-from survey_app.models import ServicePoint
 from survey_app.models import campaign_libraries
 from survey_app.models.base import utcnow
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
-from survey_app.services.instruments import instrument_of
+from survey_app.services.instruments import instrument_of_version_id
+from survey_app.services.response_store import Target
+from survey_app.services.response_store import find_target
+from survey_app.services.response_store import forget_target
+from survey_app.services.response_store import store
 
 #: fields a submission may carry; anything else is reported, not silently ignored
 SUBMISSION_FIELDS = frozenset(
@@ -136,8 +137,14 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     )
 
 
-def record_response(session: Session, submission: Submission) -> Receipt:
+def record_response(db: Session | Connection, submission: Submission) -> Receipt:
     """Validate and store one response, idempotently by its id.
+
+    ``db`` is the caller's session (its transaction; the caller commits) or a connection.
+    On PostgreSQL the response and its answers are stored by one statement, so the
+    connection may be in autocommit mode (the API's is: one round trip per response).
+    A retry of a stored response (same id, same content) gets the first delivery's receipt,
+    even after its campaign closed.
 
     Raises
     ------
@@ -148,19 +155,62 @@ def record_response(session: Session, submission: Submission) -> Receipt:
     Conflict
         a response with this id is stored with different content.
     """
-    campaign, library = get_open_target(session, submission.campaign, submission.library)
+    connection = db if isinstance(db, Connection) else db.connection()
+    for cached in (True, False):
+        try:
+            target = find_target(
+                connection,
+                submission.campaign,
+                submission.library,
+                submission.service_point,
+                cached=cached,
+            )
+        except NotFound:
+            if (existing := _existing(connection, submission)) is not None:
+                return existing
+            raise
+        answers = _validated(connection, submission, target)
+        received_at = utcnow()
+        content_sha256 = _content_hash(submission, answers.values)
+        response = {
+            "client_uuid": submission.id,
+            "campaign_id": target.campaign_id,
+            "library_id": target.library_id,
+            "service_point_id": target.service_point_id,
+            "channel": submission.channel,
+            "instrument_id": answers.instrument_id,
+            "instrument_version": answers.instrument_version,
+            "instrument_sha256": answers.instrument_sha256,
+            "started_at": submission.started_at,
+            "submitted_at": submission.submitted_at,
+            "received_at": received_at,
+            "page_timings": dict(submission.page_timings) if submission.page_timings else None,
+            "content_sha256": content_sha256,
+            "vector": pack_vector(answers.vector()),
+            "device_id": submission.device,
+        }
+        if store(connection, target, response, answers.rows) is not None:
+            return Receipt(id=submission.id, received_at=received_at, created=True)
+        if (existing := _existing(connection, submission, content_sha256)) is not None:
+            return existing
+        # not a duplicate: the cached target no longer holds (closed, left, renamed, ...)
+        forget_target(target)
+    raise NotFound("No open survey has this code.")  # it closed between the look-up and the insert
+
+
+def _validated(connection: Connection, submission: Submission, target: Target) -> Answers:
+    """Check the submission against its target and instrument; raise :class:`Invalid`."""
     issues: list[Issue] = []
-    if submission.channel.value not in campaign.channels:
-        issues.append(Issue("API008", "channel", f"this campaign does not accept {submission.channel}"))
-    service_point_id = None
-    if submission.service_point is not None:
-        service_point_id = session.scalar(
-            select(ServicePoint.id).filter_by(library_id=library.id, code=submission.service_point)
+    if submission.channel.value not in target.channels:
+        issues.append(
+            Issue("API008", "channel", f"this campaign does not accept {submission.channel}")
         )
-        if service_point_id is None:
-            issues.append(Issue("API009", "service_point", "no such service point in this library"))
-    instrument = instrument_of(campaign.instrument_version)
-    lite_items = submission.lite_items if campaign.lite_share > 0 else None
+    if submission.service_point is not None and target.service_point_id is None:
+        issues.append(Issue("API009", "service_point", "no such service point in this library"))
+    instrument = instrument_of_version_id(
+        connection, target.instrument_version_id, target.instrument_sha256
+    )
+    lite_items = submission.lite_items if target.lite_share > 0 else None
     if submission.lite_items is not None and lite_items is None:
         issues.append(Issue("API010", "lite_items", "this campaign has no Lite form"))
     try:
@@ -170,56 +220,12 @@ def record_response(session: Session, submission: Submission) -> Receipt:
         answers = None
     if issues or answers is None:
         raise Invalid("The answers do not fit the questionnaire.", issues)
-
-    content_sha256 = _content_hash(submission, answers.values)
-    received_at = utcnow()
-    # INSERT ... ON CONFLICT DO NOTHING: a retry (or a concurrent duplicate from another
-    # worker) inserts nothing and returns no id, without an exception or a savepoint
-    response_id = session.execute(
-        _insert_ignoring_duplicates(session.get_bind().dialect.name),
-        {
-            "client_uuid": submission.id,
-            "campaign_id": campaign.id,
-            "library_id": library.id,
-            "service_point_id": service_point_id,
-            "channel": submission.channel,
-            "instrument_id": instrument.id,
-            "instrument_version": instrument.version,
-            "instrument_sha256": instrument.sha256,
-            "started_at": submission.started_at,
-            "submitted_at": submission.submitted_at,
-            "received_at": received_at,
-            "page_timings": dict(submission.page_timings) if submission.page_timings else None,
-            "content_sha256": content_sha256,
-            "vector": pack_vector(answers.vector()),
-            "device_id": submission.device,
-        },
-    ).scalar_one_or_none()
-    if response_id is None:
-        existing = _existing(session, submission.id, content_sha256)
-        if existing is None:  # cannot happen: the conflict was on client_uuid
-            raise RuntimeError(f"response {submission.id} conflicted but is not stored")
-        return existing
-    if answers.rows:
-        # a Core executemany: compiled once per process (cached), and psycopg sends the
-        # rows in one pipeline; the ORM's bulk path costs more Python per row
-        session.execute(
-            insert(Answer.__table__),
-            [
-                {
-                    "response_id": response_id,
-                    "item_id": row.item,
-                    "column": row.column,
-                    "value_num": row.number,
-                    "value_text": row.text,
-                }
-                for row in answers.rows
-            ],
-        )
-    return Receipt(id=submission.id, received_at=received_at, created=True)
+    return answers
 
 
-def get_open_target(session: Session, campaign_code: str, library_code: str) -> tuple[Campaign, Library]:
+def get_open_target(
+    session: Session, campaign_code: str, library_code: str
+) -> tuple[Campaign, Library]:
     """Return the open campaign and one of its active libraries, or raise :class:`NotFound`."""
     row = session.execute(
         select(Campaign, Library)
@@ -237,20 +243,6 @@ def get_open_target(session: Session, campaign_code: str, library_code: str) -> 
     return row.Campaign, row.Library
 
 
-@lru_cache(maxsize=4)
-def _insert_ignoring_duplicates(dialect: str):  # type: ignore[no-untyped-def]
-    """INSERT a response unless its client UUID is stored (built once per dialect).
-
-    PostgreSQL and SQLite both support ON CONFLICT DO NOTHING with RETURNING.
-    """
-    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        build(Response.__table__)
-        .on_conflict_do_nothing(index_elements=[Response.__table__.c.client_uuid])
-        .returning(Response.__table__.c.id)
-    )
-
-
 def pack_vector(values: list[float]) -> bytes:
     """Pack numeric answers as little-endian float64 (NaN for missing)."""
     return struct.pack(f"<{len(values)}d", *values)
@@ -261,15 +253,40 @@ def unpack_vector(blob: bytes) -> tuple[float, ...]:
     return struct.unpack(f"<{len(blob) // 8}d", blob)
 
 
-def _existing(session: Session, response_id: uuid.UUID, content_sha256: str) -> Receipt | None:
-    row = session.execute(
-        select(Response.content_sha256, Response.received_at).filter_by(client_uuid=response_id)
+def _existing(
+    connection: Connection, submission: Submission, content_sha256: str | None = None
+) -> Receipt | None:
+    """The receipt of the stored response with the submission's id, if there is one.
+
+    Raises :class:`Conflict` when it is stored with other content (``content_sha256``, or
+    when not given, the hash of the submission validated against the stored version).
+    """
+    row = connection.execute(
+        select(
+            Response.content_sha256,
+            Response.received_at,
+            InstrumentVersion.id.label("version_id"),
+            InstrumentVersion.sha256,
+        )
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
+        .where(Response.client_uuid == submission.id)
     ).first()
     if row is None:
         return None
+    if content_sha256 is None:
+        instrument = instrument_of_version_id(connection, row.version_id, row.sha256)
+        try:
+            answers = validate_answers(
+                instrument, submission.answers, lite_items=submission.lite_items
+            )
+        except InstrumentError:
+            answers = None
+        if answers is not None:
+            content_sha256 = _content_hash(submission, answers.values)
     if row.content_sha256 != content_sha256:
         raise Conflict("A different response with this id is already stored.")
-    return Receipt(id=response_id, received_at=row.received_at, created=False)
+    return Receipt(id=submission.id, received_at=row.received_at, created=False)
 
 
 def _content_hash(submission: Submission, values: Mapping[str, Any]) -> str:

@@ -281,3 +281,24 @@ def test_fuzzed_submissions__get_a_4xx_and_store_nothing(client, session, make_c
         session.execute(Answer.__table__.delete())
         session.execute(Response.__table__.delete())
         session.commit()
+
+
+def test_committed_campaign__response_is_stored_and_visible_to_others(client, session, make_campaign):
+    # as in production: nothing pending in the request's session (on PostgreSQL the API then
+    # stores through its own autocommit connection)
+    from survey_app.extensions import db
+
+    campaign = make_campaign("nok_culture")
+    session.commit()
+    body = submission(campaign, NOK_ANSWERS)
+
+    first = client.post(URL, json=body)
+    retry = client.post(URL, json=body)
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert first.json == retry.json
+    with db.engine.connect() as other:
+        assert other.scalar(
+            select(func.count()).select_from(Answer).join(Response)
+            .where(Response.client_uuid == uuid.UUID(body["id"]))
+        ) == len(NOK_ANSWERS)

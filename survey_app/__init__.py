@@ -18,6 +18,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
 
+    from survey_app.sessions import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
+
     from survey_app.extensions import babel
     from survey_app.extensions import csrf
     from survey_app.extensions import db
@@ -57,7 +61,8 @@ def _select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
     if wanted in languages:
-        session["lang"] = wanted
+        if not current_app.session_interface.is_null_session(session):  # the API has none
+            session["lang"] = wanted
         return wanted
     stored = session.get("lang")
     if stored in languages:

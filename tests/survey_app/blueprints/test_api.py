@@ -302,3 +302,15 @@ def test_committed_campaign__response_is_stored_and_visible_to_others(client, se
             select(func.count()).select_from(Answer).join(Response)
             .where(Response.client_uuid == uuid.UUID(body["id"]))
         ) == len(NOK_ANSWERS)
+
+
+def test_api__opens_no_cookie_session_even_when_a_language_is_asked(client, session, make_campaign):
+    campaign = make_campaign("nok_culture")
+
+    created = client.post(f"{URL}?lang=en", json=submission(campaign, NOK_ANSWERS))
+    refused = client.post(f"{URL}?lang=en", json=submission(campaign, {"q1": "maybe"}))
+
+    assert (created.status_code, refused.status_code) == (201, 422)
+    for reply in (created, refused):
+        assert "Set-Cookie" not in reply.headers
+        assert "Cookie" not in reply.headers.get("Vary", "")  # the session was never read

@@ -30,7 +30,6 @@ from survey_app.services.responses import record_response
 from tests.factories import NOK_ANSWERS
 from tests.factories import submission
 
-
 #: responses the ``warm`` fixture stores
 WARM = 2
 

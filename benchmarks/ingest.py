@@ -81,8 +81,37 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def load(port: int, clients: int, seconds: float, make_body) -> dict[str, object]:
-    """Run ``clients`` keep-alive connections for ``seconds``; return counts and latencies."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (those that have ended count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pids_of(*command: str) -> list[int]:
+    found = subprocess.run(["pgrep", *command], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def load(
+    port: int, clients: int, seconds: float, make_body, server: subprocess.Popen | None = None
+) -> dict[str, object]:
+    """Run ``clients`` keep-alive connections for ``seconds``; return counts and latencies.
+
+    With ``server``, also the CPU time per request of the server's processes (master and
+    workers), of PostgreSQL's processes (backends and background writers) and of this
+    process (the 16 client threads): where a request's cost goes on a shared machine.
+    """
+    if server is not None:
+        server_pids = [server.pid, *pids_of("-P", str(server.pid))]
+        postgres_pids = pids_of("-x", "postgres")
+        cpu_before = (cpu_seconds(server_pids), cpu_seconds(postgres_pids), time.process_time())
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[dict[int, int]] = [{} for _ in range(clients)]
     stop_at = time.monotonic() + seconds
@@ -112,13 +141,21 @@ def load(port: int, clients: int, seconds: float, make_body) -> dict[str, object
     for chunk in statuses:
         for status, count in chunk.items():
             counts[status] = counts.get(status, 0) + count
-    return {
+    figures: dict[str, object] = {
         "requests": len(flat),
         "per_second": round(len(flat) / elapsed, 1),
         "p50_ms": round(1000 * statistics.median(flat), 2),
         "p99_ms": round(1000 * flat[int(0.99 * (len(flat) - 1))], 2),
         "statuses": counts,
     }
+    if server is not None:
+        cpu_after = (cpu_seconds(server_pids), cpu_seconds(postgres_pids), time.process_time())
+        spent = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
+        figures["cpu_ms_per_request"] = {
+            name: round(1000 * seconds / max(len(flat), 1), 2)
+            for name, seconds in zip(("server", "postgres", "client"), spent, strict=True)
+        }
+    return figures
 
 
 def conninfo_of(url: str) -> str:
@@ -197,7 +234,7 @@ def main() -> None:
             load(port, args.clients, 2.0, body)  # warm-up: imports, pools, caches
             with engine.begin() as connection:
                 connection.execute(Response.__table__.delete())
-            app_figures = load(port, args.clients, args.seconds, body)
+            app_figures = load(port, args.clients, args.seconds, body, server)
         finally:
             stop(server)
         with engine.connect() as connection:
@@ -207,7 +244,8 @@ def main() -> None:
         port = free_port()
         server = start_gunicorn("benchmarks.constant_app:app", port, args.workers, env)
         try:
-            constant = load(port, args.clients, args.seconds, body)
+            load(port, args.clients, 1.0, body)  # warm-up
+            constant = load(port, args.clients, args.seconds, body, server)
         finally:
             stop(server)
 
@@ -217,7 +255,7 @@ def main() -> None:
         try:
             load(port, args.clients, 2.0, body)  # warm-up: connections
             reset_bare_table(url)
-            bare = load(port, args.clients, args.seconds, body)
+            bare = load(port, args.clients, args.seconds, body, server)
         finally:
             stop(server)
         bare_stored = count_rows(url, "bare")

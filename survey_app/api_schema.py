@@ -71,7 +71,11 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json(_RECEIPT, "stored"),
-                        "200": _json(_RECEIPT, "already stored with the same content (a retry)"),
+                        "200": _json(
+                            _RECEIPT,
+                            "already stored with the same content (a retry; also after the "
+                            "campaign closed)",
+                        ),
                         "404": _json(_ERROR, "unknown or closed campaign, or library not in it"),
                         "409": _json(_ERROR, "this id is stored with different content"),
                         "413": _json(_ERROR, "body over the size limit"),

@@ -140,8 +140,9 @@ def find_target(
     """Return where a response to ``campaign`` in ``library`` goes.
 
     ``service_point_id`` is None when the library has no service point with that code (the
-    caller reports it).  With ``cached``, a target found before in this process is returned
-    without a query; :func:`store` checks it again.
+    caller reports it; such a target is not kept).  With ``cached``, a target found before
+    in this process is returned without a query; :func:`store` checks it again, and the
+    caller looks again before refusing a submission that a kept target judged invalid.
 
     Raises
     ------
@@ -173,6 +174,8 @@ def find_target(
         service_point_code=service_point,
         service_point_id=row.service_point_id,
     )
+    if service_point is not None and target.service_point_id is None:
+        return target  # not kept: the point may be created any moment
     if len(_targets) >= _TARGETS_LIMIT:
         _targets.clear()
     _targets[key] = target

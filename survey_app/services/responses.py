@@ -169,7 +169,13 @@ def record_response(db: Session | Connection, submission: Submission) -> Receipt
             if (existing := _existing(connection, submission)) is not None:
                 return existing
             raise
-        answers = _validated(connection, submission, target)
+        try:
+            answers = _validated(connection, submission, target)
+        except Invalid:
+            if cached:  # judged against a target kept from before: look again first
+                forget_target(target)
+                continue
+            raise
         received_at = utcnow()
         content_sha256 = _content_hash(submission, answers.values)
         response = {

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from survey_app.models import Answer
 from survey_app.models import CampaignStatus
 from survey_app.models import Response
+from survey_app.models import ServicePoint
 from survey_app.models import campaign_libraries
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
@@ -136,6 +137,33 @@ def test_campaign_recreated_under_the_same_code__is_read_afresh(
         record(session, submission(again, NOK_ANSWERS, channel="qr"))
     assert [issue.code for issue in caught.value.issues] == ["API008"]
     assert record(session, submission(again, NOK_ANSWERS, channel="kiosk")).created
+
+
+def test_service_point_created_after_a_submission_named_it__is_accepted(session, warm):
+    library = warm.libraries[0]
+    with pytest.raises(Invalid):
+        record(session, submission(warm, NOK_ANSWERS, service_point="reading-room"))
+    library.service_points.append(ServicePoint(code="reading-room", name="Читальный зал"))
+    session.flush()
+
+    assert record(session, submission(warm, NOK_ANSWERS, service_point="reading-room")).created
+    assert count(session, Response) == WARM + 1
+
+
+def test_campaign_recreated_accepting_more__is_read_afresh(session, make_campaign, make_library):
+    library = make_library()
+    old = make_campaign("nok_culture", code="recreated", libraries=[library], channels=["kiosk"])
+    assert record(session, submission(old, NOK_ANSWERS, channel="kiosk")).created
+    with pytest.raises(Invalid):
+        record(session, submission(old, NOK_ANSWERS, channel="qr"))
+    session.execute(delete(Answer))
+    session.execute(delete(Response))
+    session.delete(old)
+    session.flush()
+
+    new = make_campaign("nok_culture", code="recreated", libraries=[library], channels=["qr"])
+
+    assert record(session, submission(new, NOK_ANSWERS, channel="qr")).created
 
 
 def test_retry_after_the_campaign_closed__gets_the_first_receipt(session, make_campaign):

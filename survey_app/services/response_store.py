@@ -18,6 +18,7 @@ On PostgreSQL the response row and its answer rows are one statement too (a data
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -42,6 +43,7 @@ from sqlalchemy import true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.expression import ColumnClause
 
 from instruments.answers import AnswerRow
 from survey_app.models import Answer
@@ -188,7 +190,7 @@ def forget_target(target: Target) -> None:
 
 
 def store(
-    connection: Connection, target: Target, response: dict[str, Any], rows: list[AnswerRow]
+    connection: Connection, target: Target, response: dict[str, Any], rows: Sequence[AnswerRow]
 ) -> int | None:
     """Insert a response and its answer rows if ``target`` still holds; return the new id.
 
@@ -204,7 +206,7 @@ def store(
     if response_id is not None and rows:
         # a Core executemany, compiled once per process
         connection.execute(
-            insert(Answer.__table__),
+            insert(Answer),
             [
                 {
                     "response_id": response_id,
@@ -220,7 +222,7 @@ def store(
 
 
 def _store_postgresql(
-    connection: Connection, params: dict[str, Any], rows: list[AnswerRow]
+    connection: Connection, params: dict[str, Any], rows: Sequence[AnswerRow]
 ) -> int | None:
     """Run the one-statement insert on the driver connection under ``connection``.
 
@@ -262,7 +264,7 @@ def _postgresql_sql() -> str:
 
 
 #: a literal, not a parameter: the compiled SQL is sent to psycopg as it is
-_OPEN = literal_column(f"'{CampaignStatus.open.value}'")
+_OPEN: ColumnClause[str] = literal_column(f"'{CampaignStatus.open.value}'")
 
 
 def _still_open() -> Any:
@@ -305,13 +307,12 @@ def _guarded_values() -> Select[Any]:
 @lru_cache(maxsize=4)
 def _guarded_insert(dialect: str):  # type: ignore[no-untyped-def]
     """INSERT a response unless its UUID is stored or its target closed (built once)."""
-    responses = Response.__table__
     build = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
-        build(responses)
+        build(Response)
         .from_select(list(RESPONSE_COLUMNS), _guarded_values())
-        .on_conflict_do_nothing(index_elements=[responses.c.client_uuid])
-        .returning(responses.c.id)
+        .on_conflict_do_nothing(index_elements=[Response.client_uuid])
+        .returning(Response.id)
     )
 
 
@@ -325,7 +326,6 @@ def _postgresql_insert_with_answers():  # type: ignore[no-untyped-def]
     ON true) SELECT id FROM stored`` — when nothing is inserted, ``stored`` is empty and so
     are the answers.
     """
-    answers = Answer.__table__
     stored = _guarded_insert("postgresql").cte("stored")
     # each answer row is a JSON array [item, column, number, text]
     given = func.json_array_elements(
@@ -333,7 +333,7 @@ def _postgresql_insert_with_answers():  # type: ignore[no-untyped-def]
     ).table_valued("value").render_derived(name="given")
     element = given.c.value
     stored_answers = (
-        insert(answers)
+        insert(Answer)
         .from_select(
             ["response_id", "item_id", "column", "value_num", "value_text"],
             select(

@@ -94,7 +94,9 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     """Check the shape of a JSON submission; raise :class:`Invalid` with every problem."""
     issues: list[Issue] = []
     if not isinstance(payload, Mapping):
-        raise Invalid("The body must be a JSON object.", [Issue("API001", "", "expected an object")])
+        raise Invalid(
+            "The body must be a JSON object.", [Issue("API001", "", "expected an object")]
+        )
     for key in sorted(set(payload) - SUBMISSION_FIELDS, key=str):
         issues.append(Issue("API002", str(key), "unknown field"))
 
@@ -305,7 +307,9 @@ def _content_hash(submission: Submission, values: Mapping[str, Any]) -> str:
         "started_at": submission.started_at.isoformat() if submission.started_at else None,
         "submitted_at": submission.submitted_at.isoformat() if submission.submitted_at else None,
     }
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json.dumps(
+        canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -17,18 +17,15 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import joinedload
 
 from instruments import Answers
 from instruments import InstrumentError
 from instruments import validate_answers
 from survey_app.models import Campaign
-from survey_app.models import CampaignStatus
 from survey_app.models import Channel
 from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
-from survey_app.models import campaign_libraries
 from survey_app.models.base import utcnow
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
@@ -234,21 +231,16 @@ def _validated(connection: Connection, submission: Submission, target: Target) -
 def get_open_target(
     session: Session, campaign_code: str, library_code: str
 ) -> tuple[Campaign, Library]:
-    """Return the open campaign and one of its active libraries, or raise :class:`NotFound`."""
-    row = session.execute(
-        select(Campaign, Library)
-        .join(campaign_libraries, campaign_libraries.c.campaign_id == Campaign.id)
-        .join(Library, Library.id == campaign_libraries.c.library_id)
-        .where(Campaign.code == campaign_code, Library.code == library_code)
-        .options(joinedload(Campaign.instrument_version))
-    ).first()
-    if row is None or row.Campaign.status != CampaignStatus.open:
-        if session.scalar(select(Campaign.status).filter_by(code=campaign_code)) != "open":
-            raise NotFound("No open survey has this code.")
-        raise NotFound("This library does not take part in this survey.")
-    if not row.Library.active:
-        raise NotFound("This library does not take part in this survey.")
-    return row.Campaign, row.Library
+    """Return the open campaign and one of its active libraries, or raise :class:`NotFound`.
+
+    The same check as recording does (:func:`find_target`, looked up afresh), as ORM objects
+    for the pages that show them.
+    """
+    target = find_target(session.connection(), campaign_code, library_code, None, cached=False)
+    campaign = session.get(Campaign, target.campaign_id)
+    library = session.get(Library, target.library_id)
+    assert campaign is not None and library is not None  # found in this transaction
+    return campaign, library
 
 
 def pack_vector(values: list[float]) -> bytes:

@@ -37,7 +37,8 @@ def autocommit_engine(engine: Engine) -> Engine:
     """
     found = _autocommit_engines.get(engine)
     if found is None:
-        found = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        found = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _autocommit_engines[engine] = found
     return found
 
 

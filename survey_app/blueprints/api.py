@@ -24,7 +24,7 @@ bp = Blueprint("api", __name__)
 def _not_rate_limited() -> bool:
     """The API has no rate limits: a library's visitors and kiosks share one address.
 
-    Declared so Flask-Limiter skips its per-request bookkeeping here (a hot path).
+    Declared so Flask-Limiter resolves no limits for these requests (a hot path).
     """
     return request.blueprint == "api"
 

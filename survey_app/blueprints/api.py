@@ -37,7 +37,8 @@ def post_response():  # type: ignore[no-untyped-def]
     if payload is None:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
     submission = parse_submission(payload)
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+    session_busy = db.session.registry.has() and db.session().in_transaction()
+    if db.engine.dialect.name == "postgresql" and not session_busy:
         # on PostgreSQL a response is stored by one statement: an autocommit connection
         # saves BEGIN, COMMIT and the session's bookkeeping (survey_app.services.response_store)
         with autocommit_engine(db.engine).connect() as connection:

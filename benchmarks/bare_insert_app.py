@@ -31,6 +31,7 @@ def app(environ, start_response):  # type: ignore[no-untyped-def]
     connection = _connect()
     connection.execute("INSERT INTO bare VALUES (%s, %s)", (json.loads(body)["id"], body.decode()))
     connection.commit()
-    start_response("201 Created", [("Content-Type", "application/json"),
-                                   ("Content-Length", str(len(BODY)))])
+    start_response(
+        "201 Created", [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
+    )
     return [BODY]

@@ -44,8 +44,22 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ANSWERS = {"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
-           "q10": 0, "q12": 1, "q13": 1, "q14": 1, "q16": "female", "q17": 34}
+ANSWERS = {
+    "q1": 1,
+    "q2": 1,
+    "q3": 1,
+    "q4": 0,
+    "q5": 1,
+    "q6": 0,
+    "q8": 1,
+    "q9": 1,
+    "q10": 0,
+    "q12": 1,
+    "q13": 1,
+    "q14": 1,
+    "q16": "female",
+    "q17": 34,
+}
 
 
 def free_port() -> int:
@@ -67,8 +81,21 @@ def wait_for(port: int, timeout: float = 30.0) -> None:
 
 def start_gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--preload", "--chdir", str(ROOT), target],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--preload",
+            "--chdir",
+            str(ROOT),
+            target,
+        ],
         env=env,
         start_new_session=True,
     )
@@ -121,8 +148,9 @@ def load(
         while time.monotonic() < stop_at:
             body = json.dumps(make_body()).encode()
             begin = time.perf_counter()
-            connection.request("POST", "/api/v1/responses", body,
-                               {"Content-Type": "application/json"})
+            connection.request(
+                "POST", "/api/v1/responses", body, {"Content-Type": "application/json"}
+            )
             reply = connection.getresponse()
             reply.read()
             latencies[index].append(time.perf_counter() - begin)
@@ -221,13 +249,22 @@ def main() -> None:
             db.session.commit()
         engine = create_engine(url)
 
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
-               "SURVEY_ENV": "production"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-secret",
+            "SURVEY_ENV": "production",
+        }
         port = free_port()
 
         def body() -> dict[str, object]:
-            return {"id": str(uuid.uuid4()), "campaign": "nok-2026", "library": "kemerovo-central",
-                    "channel": "qr", "answers": ANSWERS}
+            return {
+                "id": str(uuid.uuid4()),
+                "campaign": "nok-2026",
+                "library": "kemerovo-central",
+                "channel": "qr",
+                "answers": ANSWERS,
+            }
 
         server = start_gunicorn("survey_app:create_app()", port, args.workers, env)
         try:

@@ -204,9 +204,11 @@ class Instrument:
         for item in self.items:
             if item.type is ItemType.battery:
                 keys.extend(f"{item.id}:{column.id}" for column in item.columns)
-            elif item.type in NUMERIC_TYPES:
-                keys.append(item.id)
-            elif item.type is ItemType.single and all(c.code is not None for c in item.choices):
+            elif (
+                item.type in NUMERIC_TYPES
+                or item.type is ItemType.single
+                and all(c.code is not None for c in item.choices)
+            ):
                 keys.append(item.id)
         return tuple(keys)
 

@@ -44,9 +44,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         enable_sqlite_foreign_keys(db.engine)
 
     from survey_app.blueprints import register_blueprints
-    from survey_app.errors import register_error_handlers
-
     from survey_app.cli import register_commands
+    from survey_app.errors import register_error_handlers
 
     register_blueprints(app)
     register_error_handlers(app)

@@ -135,8 +135,20 @@ def submission(campaign: Campaign, answers: dict[str, Any], **overrides: Any) ->
 
 #: a complete, valid nok_culture answer set (everyone used the stands and the site)
 NOK_ANSWERS: dict[str, Any] = {
-    "q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1, "q6": 0, "q8": 1, "q9": 1,
-    "q10": 0, "q12": 1, "q13": 1, "q14": 1, "q16": "female", "q17": 34,
+    "q1": 1,
+    "q2": 1,
+    "q3": 1,
+    "q4": 0,
+    "q5": 1,
+    "q6": 0,
+    "q8": 1,
+    "q9": 1,
+    "q10": 0,
+    "q12": 1,
+    "q13": 1,
+    "q14": 1,
+    "q16": "female",
+    "q17": 34,
 }
 
 

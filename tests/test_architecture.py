@@ -16,8 +16,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PURE = ("instruments", "analysis", "kiosk")
-FORBIDDEN = {"survey_app", "flask", "flask_wtf", "wtforms", "flask_sqlalchemy", "sqlalchemy",
-             "alembic", "flask_babel", "flask_login", "werkzeug"}
+FORBIDDEN = {
+    "survey_app",
+    "flask",
+    "flask_wtf",
+    "wtforms",
+    "flask_sqlalchemy",
+    "sqlalchemy",
+    "alembic",
+    "flask_babel",
+    "flask_login",
+    "werkzeug",
+}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -48,8 +58,9 @@ def test_pure_packages__load_without_flask_or_sqlalchemy() -> None:
         "import sys, instruments, analysis, kiosk, kiosk.posters, instruments.xlsform;"
         "print(sorted({m.split('.')[0] for m in sys.modules}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     loaded = set(ast.literal_eval(out))
     assert loaded & FORBIDDEN == set()
 

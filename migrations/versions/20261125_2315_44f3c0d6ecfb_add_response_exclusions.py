@@ -10,25 +10,28 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
-revision = '44f3c0d6ecfb'
-down_revision = '0ba936ded7c0'
+revision = "44f3c0d6ecfb"
+down_revision = "0ba936ded7c0"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     # all three nullable: every stored response stays included
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('excluded_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('excluded_reason', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('excluded_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_responses_excluded_by_id_users'), 'users', ['excluded_by_id'], ['id'])
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("excluded_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("excluded_reason", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("excluded_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_responses_excluded_by_id_users"), "users", ["excluded_by_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_responses_excluded_by_id_users'), type_='foreignkey')
-        batch_op.drop_column('excluded_by_id')
-        batch_op.drop_column('excluded_reason')
-        batch_op.drop_column('excluded_at')
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_responses_excluded_by_id_users"), type_="foreignkey"
+        )
+        batch_op.drop_column("excluded_by_id")
+        batch_op.drop_column("excluded_reason")
+        batch_op.drop_column("excluded_at")

@@ -18,8 +18,13 @@ from survey_app.services.demo import seed_demo
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to serve on.")
-@click.option("--responses", default=3000, show_default=True, type=int,
-              help="Synthetic responses to generate across the campaigns.")
+@click.option(
+    "--responses",
+    default=3000,
+    show_default=True,
+    type=int,
+    help="Synthetic responses to generate across the campaigns.",
+)
 @click.option("--seed-only", is_flag=True, help="Seed the database and exit without serving.")
 @with_appcontext
 def demo(host: str, port: int, responses: int, seed_only: bool) -> None:

@@ -47,70 +47,118 @@ _NAMESPACE = uuid.UUID("5b0c6f2e-8a53-4b52-9d0e-6f1f4d1f0a11")
 
 #: (code, name, [(library code suffix, name, type), ...]) — municipal library systems
 NETWORK: list[tuple[str, str, list[tuple[str, str, LibraryType]]]] = [
-    ("kemerovo", "МБУ «ЦБС г. Кемерово»", [
-        ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
-        ("b2", "Библиотека-филиал № 2", LibraryType.branch),
-        ("b7", "Библиотека-филиал № 7", LibraryType.branch),
-        ("child", "Центральная детская библиотека", LibraryType.children),
-        ("model1", "Модельная библиотека «Лесная Поляна»", LibraryType.model),
-        ("b9", "Библиотека-филиал № 9", LibraryType.branch),
-    ]),
-    ("novokuznetsk", "МАУ «ЦБС г. Новокузнецка»", [
-        ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
+    (
+        "kemerovo",
+        "МБУ «ЦБС г. Кемерово»",
+        [
+            ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
+            ("b2", "Библиотека-филиал № 2", LibraryType.branch),
+            ("b7", "Библиотека-филиал № 7", LibraryType.branch),
+            ("child", "Центральная детская библиотека", LibraryType.children),
+            ("model1", "Модельная библиотека «Лесная Поляна»", LibraryType.model),
+            ("b9", "Библиотека-филиал № 9", LibraryType.branch),
+        ],
+    ),
+    (
+        "novokuznetsk",
+        "МАУ «ЦБС г. Новокузнецка»",
+        [
+            ("central", "Центральная городская библиотека им. Н. В. Гоголя", LibraryType.central),
             ("b5", "Библиотека-филиал № 5", LibraryType.branch),
-        ("b12", "Библиотека-филиал № 12", LibraryType.branch),
-        ("child", "Детская библиотека им. Н. Островского", LibraryType.children),
-        ("b20", "Библиотека-филиал № 20", LibraryType.branch),
-    ]),
-    ("prokopyevsk", "МБУК «ЦБС г. Прокопьевска»", [
-        ("central", "Центральная городская библиотека", LibraryType.central),
-        ("b3", "Библиотека-филиал № 3", LibraryType.branch),
-        ("child", "Детская библиотека", LibraryType.children),
-    ]),
-    ("belovo", "МБУК «ЦБС Беловского городского округа»", [
-        ("central", "Центральная городская библиотека", LibraryType.central),
-        ("b4", "Библиотека-филиал № 4", LibraryType.branch),
-        ("child", "Детская библиотека", LibraryType.children),
-    ]),
-    ("anzhero", "МБУК «ЦБС Анжеро-Судженского городского округа»", [
-        ("central", "Центральная городская библиотека", LibraryType.central),
-        ("b2", "Библиотека-филиал № 2", LibraryType.branch),
-        ("child", "Детская библиотека", LibraryType.children),
-    ]),
-    ("yurga", "МБУК «ЦБС г. Юрги»", [
-        ("central", "Центральная городская библиотека", LibraryType.central),
-        ("b1", "Библиотека-филиал № 1", LibraryType.branch),
-        ("child", "Детская библиотека", LibraryType.children),
-    ]),
-    ("berezovsky", "МБУК «ЦБС Берёзовского городского округа»", [
-        ("central", "Центральная городская библиотека", LibraryType.central),
-        ("b1", "Библиотека-филиал № 1", LibraryType.branch),
-    ]),
-    ("krapivinsky", "МБУК «Крапивинская ЦБС»", [
-        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
-        ("r1", "Сельская библиотека с. Зеленогорское", LibraryType.rural),
-        ("r2", "Сельская библиотека с. Барачаты", LibraryType.rural),
-    ]),
-    ("yaysky", "МБУК «Яйская ЦБС»", [
-        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
-        ("r1", "Сельская библиотека с. Кайла", LibraryType.rural),
-        ("r2", "Сельская библиотека п. Улановка", LibraryType.rural),
-    ]),
-    ("prokopyevsky", "МБУК «ЦБС Прокопьевского муниципального округа»", [
-        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
-        ("r1", "Сельская библиотека с. Терентьевское", LibraryType.rural),
-        ("r2", "Сельская библиотека с. Бурлаки", LibraryType.rural),
-    ]),
-    ("belovsky", "МБУК «ЦБС Беловского муниципального округа»", [
-        ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
-        ("r1", "Сельская библиотека с. Старопестерёво", LibraryType.rural),
-        ("r2", "Сельская библиотека с. Вишнёвка", LibraryType.rural),
-    ]),
-    ("tashtagol", "МБУК «ЦБС Таштагольского района»", [
-        ("central", "Центральная районная библиотека", LibraryType.central),
-        ("r1", "Сельская библиотека п. Шерегеш", LibraryType.rural),
-        ("child", "Детская библиотека", LibraryType.children),
-    ]),
+            ("b12", "Библиотека-филиал № 12", LibraryType.branch),
+            ("child", "Детская библиотека им. Н. Островского", LibraryType.children),
+            ("b20", "Библиотека-филиал № 20", LibraryType.branch),
+        ],
+    ),
+    (
+        "prokopyevsk",
+        "МБУК «ЦБС г. Прокопьевска»",
+        [
+            ("central", "Центральная городская библиотека", LibraryType.central),
+            ("b3", "Библиотека-филиал № 3", LibraryType.branch),
+            ("child", "Детская библиотека", LibraryType.children),
+        ],
+    ),
+    (
+        "belovo",
+        "МБУК «ЦБС Беловского городского округа»",
+        [
+            ("central", "Центральная городская библиотека", LibraryType.central),
+            ("b4", "Библиотека-филиал № 4", LibraryType.branch),
+            ("child", "Детская библиотека", LibraryType.children),
+        ],
+    ),
+    (
+        "anzhero",
+        "МБУК «ЦБС Анжеро-Судженского городского округа»",
+        [
+            ("central", "Центральная городская библиотека", LibraryType.central),
+            ("b2", "Библиотека-филиал № 2", LibraryType.branch),
+            ("child", "Детская библиотека", LibraryType.children),
+        ],
+    ),
+    (
+        "yurga",
+        "МБУК «ЦБС г. Юрги»",
+        [
+            ("central", "Центральная городская библиотека", LibraryType.central),
+            ("b1", "Библиотека-филиал № 1", LibraryType.branch),
+            ("child", "Детская библиотека", LibraryType.children),
+        ],
+    ),
+    (
+        "berezovsky",
+        "МБУК «ЦБС Берёзовского городского округа»",
+        [
+            ("central", "Центральная городская библиотека", LibraryType.central),
+            ("b1", "Библиотека-филиал № 1", LibraryType.branch),
+        ],
+    ),
+    (
+        "krapivinsky",
+        "МБУК «Крапивинская ЦБС»",
+        [
+            ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+            ("r1", "Сельская библиотека с. Зеленогорское", LibraryType.rural),
+            ("r2", "Сельская библиотека с. Барачаты", LibraryType.rural),
+        ],
+    ),
+    (
+        "yaysky",
+        "МБУК «Яйская ЦБС»",
+        [
+            ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+            ("r1", "Сельская библиотека с. Кайла", LibraryType.rural),
+            ("r2", "Сельская библиотека п. Улановка", LibraryType.rural),
+        ],
+    ),
+    (
+        "prokopyevsky",
+        "МБУК «ЦБС Прокопьевского муниципального округа»",
+        [
+            ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+            ("r1", "Сельская библиотека с. Терентьевское", LibraryType.rural),
+            ("r2", "Сельская библиотека с. Бурлаки", LibraryType.rural),
+        ],
+    ),
+    (
+        "belovsky",
+        "МБУК «ЦБС Беловского муниципального округа»",
+        [
+            ("central", "Межпоселенческая центральная библиотека", LibraryType.central),
+            ("r1", "Сельская библиотека с. Старопестерёво", LibraryType.rural),
+            ("r2", "Сельская библиотека с. Вишнёвка", LibraryType.rural),
+        ],
+    ),
+    (
+        "tashtagol",
+        "МБУК «ЦБС Таштагольского района»",
+        [
+            ("central", "Центральная районная библиотека", LibraryType.central),
+            ("r1", "Сельская библиотека п. Шерегеш", LibraryType.rural),
+            ("child", "Детская библиотека", LibraryType.children),
+        ],
+    ),
 ]
 
 #: campaign code -> (instrument id, share of the synthetic responses, Lite share)
@@ -150,8 +198,10 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
     libraries = _seed_network(session)
     _seed_accounts(session)
     versions = {row.instrument_id: row for row in register_bundled_instruments(session)}
-    campaigns = [_seed_campaign(session, code, versions[spec[0]], libraries, spec[2])
-                 for code, spec in CAMPAIGNS.items()]
+    campaigns = [
+        _seed_campaign(session, code, versions[spec[0]], libraries, spec[2])
+        for code, spec in CAMPAIGNS.items()
+    ]
     session.flush()
     added = 0
     rng = random.Random(seed)
@@ -271,7 +321,9 @@ def _synthetic_submission(
         for key in hidden:
             del answers[key]
     channel = rng.choices([Channel.qr, Channel.kiosk, Channel.web, Channel.paper], [5, 3, 1, 1])[0]
-    submitted = datetime(2026, 1, 20, 9, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 300 * 24 * 60))
+    submitted = datetime(2026, 1, 20, 9, tzinfo=UTC) + timedelta(
+        minutes=rng.randrange(0, 300 * 24 * 60)
+    )
     duration = rng.uniform(60, 600)
     return Submission(
         id=uuid.uuid5(_NAMESPACE, f"{campaign.code}:{n}"),
@@ -281,7 +333,9 @@ def _synthetic_submission(
         answers=answers,
         started_at=submitted - timedelta(seconds=duration),
         submitted_at=submitted,
-        page_timings={s.id: round(duration / len(instrument.sections), 1) for s in instrument.sections},
+        page_timings={
+            s.id: round(duration / len(instrument.sections), 1) for s in instrument.sections
+        },
         lite_items=lite,
     )
 
@@ -326,8 +380,12 @@ def _scaled(level: float, low: float, high: float, rng: random.Random, reverse: 
 def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random) -> Any:
     kind = item.type
     if kind is ItemType.text:
-        return None if rng.random() < 0.85 else rng.choice(
-            ["Больше новых книг", "Удобный график", "Спасибо!", "Нужен Wi-Fi получше"]
+        return (
+            None
+            if rng.random() < 0.85
+            else rng.choice(
+                ["Больше новых книг", "Удобный график", "Спасибо!", "Нужен Wi-Fi получше"]
+            )
         )
     if not item.required and rng.random() < 0.1:
         return None
@@ -352,7 +410,11 @@ def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random
             return {"na": True}
         low, high = item.min, item.max
         ids = [c.id for c in item.columns]
-        values = {cid: _scaled(level + shift, low, high, rng, False)
-                  for cid, shift in zip(ids, [-1.2, 1.2, 0.0][: len(ids)] if len(ids) == 3 else [0.8, 0.0])}
+        values = {
+            cid: _scaled(level + shift, low, high, rng, False)
+            for cid, shift in zip(
+                ids, [-1.2, 1.2, 0.0] if len(ids) == 3 else [0.8, 0.0], strict=False
+            )
+        }
         return values
     return None

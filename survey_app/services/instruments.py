@@ -31,9 +31,7 @@ _by_version_id: dict[tuple[int, str], Instrument] = {}
 _BY_VERSION_ID_LIMIT = 1024
 
 
-def instrument_of_version_id(
-    db: Session | Connection, version_id: int, sha256: str
-) -> Instrument:
+def instrument_of_version_id(db: Session | Connection, version_id: int, sha256: str) -> Instrument:
     """Return the parsed instrument of a stored version, reading its source only once.
 
     Keyed by the content hash too, so an edited draft never hits a stale entry.
@@ -53,7 +51,7 @@ def instrument_of_version_id(
 
 @lru_cache(maxsize=1)
 def _bundled() -> tuple[tuple[str, Instrument], ...]:
-    """The bundled definitions' sources and parsed forms (package data never changes at run time)."""
+    """The bundled definitions' sources and parsed forms (package data is fixed at run time)."""
     found = []
     for path in instruments.bundled_paths():
         source = path.read_text(encoding="utf-8")

@@ -58,9 +58,21 @@ from survey_app.services.errors import NotFound
 
 #: the columns of ``responses`` that a recorded response fills
 RESPONSE_COLUMNS = (
-    "client_uuid", "campaign_id", "library_id", "service_point_id", "channel", "instrument_id",
-    "instrument_version", "instrument_sha256", "started_at", "submitted_at", "received_at",
-    "page_timings", "content_sha256", "vector", "device_id",
+    "client_uuid",
+    "campaign_id",
+    "library_id",
+    "service_point_id",
+    "channel",
+    "instrument_id",
+    "instrument_version",
+    "instrument_sha256",
+    "started_at",
+    "submitted_at",
+    "received_at",
+    "page_timings",
+    "content_sha256",
+    "vector",
+    "device_id",
 )
 
 
@@ -95,8 +107,12 @@ class Target:
 
 #: the names of :meth:`Target.guard`'s parameters
 _GUARD_PARAMETERS = (
-    "guard_campaign_id", "guard_campaign_code", "guard_campaign_created_at",
-    "guard_instrument_sha256", "guard_library_id", "guard_library_code",
+    "guard_campaign_id",
+    "guard_campaign_code",
+    "guard_campaign_created_at",
+    "guard_instrument_sha256",
+    "guard_library_id",
+    "guard_library_code",
     "guard_service_point_code",
 )
 
@@ -328,9 +344,11 @@ def _postgresql_insert_with_answers():  # type: ignore[no-untyped-def]
     """
     stored = _guarded_insert("postgresql").cte("stored")
     # each answer row is a JSON array [item, column, number, text]
-    given = func.json_array_elements(
-        bindparam("answers", type_=Text).cast(postgresql.JSON)
-    ).table_valued("value").render_derived(name="given")
+    given = (
+        func.json_array_elements(bindparam("answers", type_=Text).cast(postgresql.JSON))
+        .table_valued("value")
+        .render_derived(name="given")
+    )
     element = given.c.value
     stored_answers = (
         insert(Answer)

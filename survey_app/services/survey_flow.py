@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import Library
-from survey_app.models import ServicePoint
 from survey_app.models import Response
+from survey_app.models import ServicePoint
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import NotFound
 from survey_app.services.instruments import instrument_of
@@ -47,7 +47,9 @@ def open_survey(
         raise NotFound("This survey is not offered online.")
     if service_point is not None:
         known = session.scalar(
-            select(ServicePoint.id).filter_by(library_id=library.id, code=service_point, active=True)
+            select(ServicePoint.id).filter_by(
+                library_id=library.id, code=service_point, active=True
+            )
         )
         if known is None:
             raise NotFound("This library has no such service point.")

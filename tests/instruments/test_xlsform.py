@@ -42,43 +42,77 @@ def workbook(survey: Rows, choices: Rows = (), settings: Rows = ()) -> bytes:
     return buffer.getvalue()
 
 
-SETTINGS = [["form_id", "version", "form_title::Russian (ru)", "form_title::English (en)"],
-            ["visit", 3, "Визит в библиотеку", "Library visit"]]
+SETTINGS = [
+    ["form_id", "version", "form_title::Russian (ru)", "form_title::English (en)"],
+    ["visit", 3, "Визит в библиотеку", "Library visit"],
+]
 CHOICES = [
     ["list_name", "name", "label::Russian (ru)", "label::English (en)"],
-    ["agree5", 1, "Совсем не согласен", "Strongly disagree"],   # row 2
+    ["agree5", 1, "Совсем не согласен", "Strongly disagree"],  # row 2
     ["agree5", 2, "Не согласен", "Disagree"],
     ["agree5", 3, "Нейтрально", "Neutral"],
     ["agree5", 4, "Согласен", "Agree"],
-    ["agree5", 5, "Полностью согласен", "Strongly agree"],      # row 6
+    ["agree5", 5, "Полностью согласен", "Strongly agree"],  # row 6
     ["yn", "yes", "Да", "Yes"],
     ["yn", "no", "Нет", "No"],
-    ["purpose", "books", "Книги", "Books"],                     # row 9
+    ["purpose", "books", "Книги", "Books"],  # row 9
     ["purpose", "events", "Мероприятия", "Events"],
     ["purpose", "wifi", "Wi-Fi", "Wi-Fi"],
 ]
-SURVEY_HEADER = ["type", "name", "label::Russian (ru)", "label::English (en)",
-                 "hint::Russian (ru)", "required", "relevant", "constraint"]
+SURVEY_HEADER = [
+    "type",
+    "name",
+    "label::Russian (ru)",
+    "label::English (en)",
+    "hint::Russian (ru)",
+    "required",
+    "relevant",
+    "constraint",
+]
 
 
 def full_survey() -> list[list[Any]]:
     return [
         SURVEY_HEADER,
-        ["start", "start", None, None, None, None, None, None],                           # 2
-        ["note", "intro", "Спасибо!", "Thank you!", None, None, None, None],              # 3
-        ["begin group", "visit", "Ваш визит", "Your visit", None, None, None, None],      # 4
-        ["select_one yn", "first", "Впервые?", "First time?", None, "yes", None, None],    # 5
+        ["start", "start", None, None, None, None, None, None],  # 2
+        ["note", "intro", "Спасибо!", "Thank you!", None, None, None, None],  # 3
+        ["begin group", "visit", "Ваш визит", "Your visit", None, None, None, None],  # 4
+        ["select_one yn", "first", "Впервые?", "First time?", None, "yes", None, None],  # 5
         ["select_multiple purpose", "why", "Зачем?", "Why?", "Выберите", "true", None, None],
-        ["integer", "age", "Возраст", "Age", None, "no", None, ". >= 14 and . <= 120"],   # 7
+        ["integer", "age", "Возраст", "Age", None, "no", None, ". >= 14 and . <= 120"],  # 7
         ["end group", None, None, None, None, None, None, None],
         ["begin group", "rating", "Оценка", "Rating", None, None, "${first} = 'no'", None],
-        ["select_one agree5", "staff", "Сотрудники вежливы", "Staff are polite", None, "yes",
-         None, None],                                                                      # 10
+        [
+            "select_one agree5",
+            "staff",
+            "Сотрудники вежливы",
+            "Staff are polite",
+            None,
+            "yes",
+            None,
+            None,
+        ],  # 10
         ["note", "next", "Далее о зале", "About the hall", None, None, None, None],
-        ["decimal", "hours", "Часов в зале", "Hours in the hall", "Примерно", None,
-         "selected(${why}, 'events') and ${age} >= 18", ". <= 12"],                        # 12
-        ["text", "comment", "Комментарий", "Comment", None, None, "${staff} != ''",
-         "string-length(.) <= 500"],
+        [
+            "decimal",
+            "hours",
+            "Часов в зале",
+            "Hours in the hall",
+            "Примерно",
+            None,
+            "selected(${why}, 'events') and ${age} >= 18",
+            ". <= 12",
+        ],  # 12
+        [
+            "text",
+            "comment",
+            "Комментарий",
+            "Comment",
+            None,
+            None,
+            "${staff} != ''",
+            "string-length(.) <= 500",
+        ],
         ["end group", None, None, None, None, None, None, None],
     ]
 
@@ -171,8 +205,14 @@ def test_convert__required_defaults_to_no_as_in_xlsform() -> None:
 
 
 def test_convert__ungrouped_questions_form_sections_titled_with_the_form() -> None:
-    survey = [["type", "name", "label"], ["integer", "a", "А"], ["begin group", "g", "Группа"],
-              ["integer", "b", "Б"], ["end group"], ["integer", "c", "В"]]
+    survey = [
+        ["type", "name", "label"],
+        ["integer", "a", "А"],
+        ["begin group", "g", "Группа"],
+        ["integer", "b", "Б"],
+        ["end group"],
+        ["integer", "c", "В"],
+    ]
     settings = [["form_id", "version", "form_title"], ["t", 2, "Анкета"]]
     instrument, _ = load_xlsform(workbook(survey, settings=settings))
     assert [s.id for s in instrument.sections] == ["section1", "g", "section3"]
@@ -191,8 +231,10 @@ def test_convert__two_numeric_choices_stay_single_with_codes() -> None:
 
 
 def test_convert__range_becomes_likert() -> None:
-    survey = [["type", "name", "label", "parameters"],
-              ["range", "nps", "Порекомендуете?", "start=0 end=10 step=1"]]
+    survey = [
+        ["type", "name", "label", "parameters"],
+        ["range", "nps", "Порекомендуете?", "start=0 end=10 step=1"],
+    ]
     instrument, _ = load_xlsform(workbook(survey), instrument_id="t", version=1)
     item = instrument.item("nps")
     assert (item.type.value, item.min, item.max) == ("likert", 0, 10)
@@ -217,31 +259,55 @@ RELEVANT_CASES = [
     ("${first} = 'yes'", {"item": "first", "eq": "yes"}),
     ("${first}='no'", {"item": "first", "eq": "no"}),
     ("selected(${why}, 'books')", {"item": "why", "eq": "books"}),
-    ("not(selected(${why}, 'books'))",
-     {"any": [{"item": "why", "ne": "books"}, {"item": "why", "answered": False}]}),
-    ("${first} != 'yes'",
-     {"any": [{"item": "first", "ne": "yes"}, {"item": "first", "answered": False}]}),
+    (
+        "not(selected(${why}, 'books'))",
+        {"any": [{"item": "why", "ne": "books"}, {"item": "why", "answered": False}]},
+    ),
+    (
+        "${first} != 'yes'",
+        {"any": [{"item": "first", "ne": "yes"}, {"item": "first", "answered": False}]},
+    ),
     ("${staff} >= 4", {"item": "staff", "gt": 3}),
     ("${staff} <= 2", {"item": "staff", "lt": 3}),
     ("${staff} > 3", {"item": "staff", "gt": 3}),
     ("4 <= ${staff}", {"item": "staff", "gt": 3}),
-    ("${hours} >= 1.5",
-     {"any": [{"item": "hours", "gt": 1.5}, {"item": "hours", "eq": 1.5}]}),
+    ("${hours} >= 1.5", {"any": [{"item": "hours", "gt": 1.5}, {"item": "hours", "eq": 1.5}]}),
     ("${staff} = 5", {"item": "staff", "eq": 5}),
     ("${staff} = '5'", {"item": "staff", "eq": 5}),
     ("${comment} != ''", {"item": "comment", "answered": True}),
     ("${comment} = ''", {"item": "comment", "answered": False}),
     ("count-selected(${why}) > 0", {"item": "why", "answered": True}),
-    ("${first} = 'yes' and (${staff} > 3 or selected(${why}, 'wifi'))",
-     {"all": [{"item": "first", "eq": "yes"},
-              {"any": [{"item": "staff", "gt": 3}, {"item": "why", "eq": "wifi"}]}]}),
-    ("${first} = 'yes' and ${staff} > 3 and ${age} < 30",
-     {"all": [{"item": "first", "eq": "yes"}, {"item": "staff", "gt": 3},
-              {"item": "age", "lt": 30}]}),
+    (
+        "${first} = 'yes' and (${staff} > 3 or selected(${why}, 'wifi'))",
+        {
+            "all": [
+                {"item": "first", "eq": "yes"},
+                {"any": [{"item": "staff", "gt": 3}, {"item": "why", "eq": "wifi"}]},
+            ]
+        },
+    ),
+    (
+        "${first} = 'yes' and ${staff} > 3 and ${age} < 30",
+        {
+            "all": [
+                {"item": "first", "eq": "yes"},
+                {"item": "staff", "gt": 3},
+                {"item": "age", "lt": 30},
+            ]
+        },
+    ),
     # De Morgan: not(a and b) = not a or not b; not(x > 3) is also true when x is blank
-    ("not(${first} = 'yes' and ${staff} > 3)",
-     {"any": [{"item": "first", "ne": "yes"}, {"item": "first", "answered": False},
-              {"item": "staff", "lt": 4}, {"item": "staff", "answered": False}]}),
+    (
+        "not(${first} = 'yes' and ${staff} > 3)",
+        {
+            "any": [
+                {"item": "first", "ne": "yes"},
+                {"item": "first", "answered": False},
+                {"item": "staff", "lt": 4},
+                {"item": "staff", "answered": False},
+            ]
+        },
+    ),
 ]
 
 
@@ -350,13 +416,13 @@ def test_constraint__unmappable_is_a_problem(kind: str, constraint: str) -> None
 def test_problems__every_one_reported_with_sheet_and_row() -> None:
     survey = [
         ["type", "name", "label", "calculation"],
-        ["select_one nope", "a", "А", None],           # 2: unknown list
-        ["geopoint", "where", "Где?", None],           # 3: unsupported type
+        ["select_one nope", "a", "А", None],  # 2: unknown list
+        ["geopoint", "where", "Где?", None],  # 3: unsupported type
         ["text", "b", "Б", None],
-        ["calculate", "c", None, "1 + 1"],             # 5: calculate + calculation column
-        ["begin repeat", "r", "Повтор", None],         # 6
-        ["end repeat", None, None, None],              # 7
-        ["end group", None, None, None],               # 8: end without begin
+        ["calculate", "c", None, "1 + 1"],  # 5: calculate + calculation column
+        ["begin repeat", "r", "Повтор", None],  # 6
+        ["end repeat", None, None, None],  # 7
+        ["end group", None, None, None],  # 8: end without begin
     ]
     with pytest.raises(InstrumentError) as info:
         load_xlsform(workbook(survey), filename="form.xlsx", instrument_id="t", version=1)
@@ -374,10 +440,10 @@ def test_problems__every_one_reported_with_sheet_and_row() -> None:
 def test_problems__loader_problems_point_at_the_survey_row() -> None:
     survey = [
         ["type", "name", "label", "relevant"],
-        ["integer", "q1", "Первый", "${q2} > 3"],   # 2: refers to a later question (INS022)
+        ["integer", "q1", "Первый", "${q2} > 3"],  # 2: refers to a later question (INS022)
         ["integer", "q2", "Второй", None],
-        ["text", "bad name", "Третий", None],       # 4: not an identifier (INS007)
-        ["integer", "q1", "Повтор", None],          # 5: duplicate id (INS008)
+        ["text", "bad name", "Третий", None],  # 4: not an identifier (INS007)
+        ["integer", "q1", "Повтор", None],  # 5: duplicate id (INS008)
     ]
     with pytest.raises(InstrumentError) as info:
         load_xlsform(workbook(survey), filename="form.xlsx", instrument_id="t", version=1)
@@ -390,8 +456,11 @@ def test_problems__loader_problems_point_at_the_survey_row() -> None:
 
 def test_problems__choice_problems_point_at_the_choices_row() -> None:
     survey = [["type", "name", "label"], ["select_one fruit", "f", "Фрукт"]]
-    choices = [["list_name", "name", "label"], ["fruit", "apple", "Яблоко"],
-               ["fruit", "bad value!", "Груша"]]  # row 3
+    choices = [
+        ["list_name", "name", "label"],
+        ["fruit", "apple", "Яблоко"],
+        ["fruit", "bad value!", "Груша"],
+    ]  # row 3
     with pytest.raises(InstrumentError) as info:
         load_xlsform(workbook(survey, choices), instrument_id="t", version=1)
     assert codes_at(info.value) == [("INS007", "form.xlsx:choices", 3)]
@@ -403,7 +472,8 @@ def test_problems__missing_label_and_name() -> None:
     with pytest.raises(InstrumentError) as info:
         load_xlsform(workbook(survey), instrument_id="t", version=1)
     assert [(p.code, p.line, p.path) for p in info.value.problems] == [
-        ("XLS013", 2, "name"), ("XLS013", 3, "label")
+        ("XLS013", 2, "name"),
+        ("XLS013", 3, "label"),
     ]
 
 
@@ -431,7 +501,9 @@ def test_problems__unknown_language_column() -> None:
     survey = [["type", "name", "label::Klingon"], ["text", "q", "Qapla'"]]
     conversion = convert(workbook(survey), instrument_id="t", version=1)
     assert [(p.code, p.line, p.path) for p in conversion.problems][0] == (
-        XlsCode.bad_language, 1, "label::Klingon"
+        XlsCode.bad_language,
+        1,
+        "label::Klingon",
     )
 
 
@@ -457,11 +529,17 @@ def test_problems__note_at_the_end_of_a_group() -> None:
 
 
 def test_problems__unclosed_and_nested_groups() -> None:
-    survey = [["type", "name", "label"], ["begin group", "g", "Г"], ["begin group", "h", "Х"],
-              ["text", "q", "Вопрос"], ["end group"]]
+    survey = [
+        ["type", "name", "label"],
+        ["begin group", "g", "Г"],
+        ["begin group", "h", "Х"],
+        ["text", "q", "Вопрос"],
+        ["end group"],
+    ]
     conversion = convert(workbook(survey), instrument_id="t", version=1)
     assert [(p.code, p.line) for p in conversion.problems] == [
-        (XlsCode.bad_group, 3), (XlsCode.bad_group, 2)
+        (XlsCode.bad_group, 3),
+        (XlsCode.bad_group, 2),
     ]
 
 
@@ -484,5 +562,6 @@ def test_problems__no_survey_sheet_and_missing_columns() -> None:
     survey = [["kind", "label"], ["text", "Вопрос"]]
     conversion = convert(workbook(survey), instrument_id="t", version=1)
     assert [(p.code, p.line, p.path) for p in conversion.problems][:2] == [
-        (XlsCode.missing_column, 1, "type"), (XlsCode.missing_column, 1, "name")
+        (XlsCode.missing_column, 1, "type"),
+        (XlsCode.missing_column, 1, "name"),
     ]

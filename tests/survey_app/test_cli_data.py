@@ -73,13 +73,17 @@ def test_export_responses__excluded_rows_only_with_include_excluded(
     runner: FlaskCliRunner, session: Session, demo_campaign: Campaign
 ) -> None:
     two_responses(session, demo_campaign)
-    response = session.scalar(select(Response).filter_by(library_id=demo_campaign.libraries[0].id, channel="paper"))
+    response = session.scalar(
+        select(Response).filter_by(library_id=demo_campaign.libraries[0].id, channel="paper")
+    )
     response.excluded_at = datetime(2026, 3, 3, tzinfo=UTC)
     response.excluded_reason = "entered twice"
     session.commit()
 
     default = runner.invoke(args=["export", "responses", "--campaign", "exp1"])
-    everything = runner.invoke(args=["export", "responses", "--campaign", "exp1", "--include-excluded"])
+    everything = runner.invoke(
+        args=["export", "responses", "--campaign", "exp1", "--include-excluded"]
+    )
 
     assert default.exit_code == 0 and everything.exit_code == 0, everything.output
     assert default.stdout_bytes == EXPECTED_CSV.encode("utf-8").replace(
@@ -88,7 +92,9 @@ def test_export_responses__excluded_rows_only_with_include_excluded(
     lines = everything.stdout_bytes.decode("utf-8").split("\r\n")
     header = lines[0].split(",")
     assert header[header.index("received_at") + 1] == "excluded"
-    flags = {line.split(",")[0]: line.split(",")[header.index("excluded")] for line in lines[1:] if line}
+    flags = {
+        line.split(",")[0]: line.split(",")[header.index("excluded")] for line in lines[1:] if line
+    }
     assert flags == {str(ID1): "0", str(ID2): "1"}
 
 

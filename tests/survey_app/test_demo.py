@@ -27,7 +27,11 @@ def test_demo_seed_only__creates_the_region_and_is_idempotent(runner, session):
     second = runner.invoke(args=["demo", "--seed-only", "--responses", "60"])
 
     assert second.exit_code == 0, second.output
-    assert (count(session, LibrarySystem), count(session, Library), count(session, Response)) == counts
+    assert (
+        count(session, LibrarySystem),
+        count(session, Library),
+        count(session, Response),
+    ) == counts
     assert counts[0] >= 12 and 38 <= counts[1] <= 45
     assert counts[2] == sum(round(60 * share) for _, share, _ in CAMPAIGNS.values())
     assert "0 responses added" in second.output

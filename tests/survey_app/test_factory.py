@@ -17,7 +17,9 @@ QUIET = {"RATELIMIT_ENABLED": False}
 
 
 def test_test_config__is_honoured(tmp_path) -> None:
-    app = create_app({**QUIET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db", "TESTING": True})
+    app = create_app(
+        {**QUIET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db", "TESTING": True}
+    )
     assert app.testing
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/a.db"
 
@@ -34,13 +36,25 @@ def test_environment__database_url_and_secret_key(monkeypatch, tmp_path) -> None
 
 def test_production__refuses_the_default_secret(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({**QUIET, "ENV": "production", "SECRET_KEY": DEV_SECRET_KEY,
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+        create_app(
+            {
+                **QUIET,
+                "ENV": "production",
+                "SECRET_KEY": DEV_SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+            }
+        )
 
 
 def test_production__with_a_secret_uses_secure_cookies(tmp_path) -> None:
-    app = create_app({**QUIET, "ENV": "production", "SECRET_KEY": "a-long-random-secret",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    app = create_app(
+        {
+            **QUIET,
+            "ENV": "production",
+            "SECRET_KEY": "a-long-random-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from pathlib import Path
@@ -35,8 +34,15 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def extracted_messages() -> dict[str, str]:
     """msgid -> where it was found, from every .py and .html file of the web app."""
     method_map = [("**.py", "python"), ("**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-                "_l": None, "N_": None, "pgettext": ((1, "c"), 2)}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "lazy_gettext": None,
+        "_l": None,
+        "N_": None,
+        "pgettext": ((1, "c"), 2),
+    }
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT / "survey_app"), method_map, keywords=keywords
@@ -67,7 +73,9 @@ def test_every_ui_string__has_a_russian_translation() -> None:
                 ids = message.id if isinstance(message.id, tuple) else (message.id,)
                 translated.update(ids)
     missing = {m: where for m, where in extracted_messages().items() if m not in translated}
-    assert missing == {}, f"{len(missing)} untranslated UI strings, e.g. {list(missing.items())[:10]}"
+    assert missing == {}, (
+        f"{len(missing)} untranslated UI strings, e.g. {list(missing.items())[:10]}"
+    )
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -75,6 +83,7 @@ def test_compiled_catalog__matches_its_source(domain: str) -> None:
     source = russian_catalogs()[domain]
     with open(TRANSLATIONS / "ru" / "LC_MESSAGES" / f"{domain}.mo", "rb") as handle:
         compiled = read_mo(handle)
+
     def plain(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 

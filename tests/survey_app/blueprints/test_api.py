@@ -61,9 +61,10 @@ def test_same_id_same_content__returns_the_same_receipt_once_stored(client, sess
 
     first = client.post(URL, json=body)
     # the same answers spelled differently are the same content
-    respelled = {**body, "answers": {
-        k: {1: "yes", 0: "no"}.get(v, v) for k, v in NOK_ANSWERS.items()
-    }}
+    respelled = {
+        **body,
+        "answers": {k: {1: "yes", 0: "no"}.get(v, v) for k, v in NOK_ANSWERS.items()},
+    }
     second = client.post(URL, json=respelled)
 
     assert (first.status_code, second.status_code) == (201, 200)
@@ -84,7 +85,9 @@ def test_same_id_other_content__is_a_conflict(client, session, make_campaign):
     assert session.scalar(select(Answer.value_num).filter_by(item_id="q14")) == 1.0
 
 
-def test_invalid_answers__422_lists_every_problem_and_stores_nothing(client, session, make_campaign):
+def test_invalid_answers__422_lists_every_problem_and_stores_nothing(
+    client, session, make_campaign
+):
     campaign = make_campaign("nok_culture")
     answers = {**NOK_ANSWERS, "q5": 7, "q99": 1}
     del answers["q8"]
@@ -244,23 +247,40 @@ def test_healthz__reports_the_database(client):
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     envelope=st.dictionaries(
-        st.sampled_from(["id", "campaign", "library", "channel", "started_at", "answers",
-                         "page_timings", "lite_items", "device", "other"]),
+        st.sampled_from(
+            [
+                "id",
+                "campaign",
+                "library",
+                "channel",
+                "started_at",
+                "answers",
+                "page_timings",
+                "lite_items",
+                "device",
+                "other",
+            ]
+        ),
         JSON,
         max_size=6,
     ),
     answers=st.dictionaries(st.sampled_from([f"q{i}" for i in range(1, 19)]), JSON, max_size=8),
 )
-def test_fuzzed_submissions__get_a_4xx_and_store_nothing(client, session, make_campaign, envelope, answers):
+def test_fuzzed_submissions__get_a_4xx_and_store_nothing(
+    client, session, make_campaign, envelope, answers
+):
     """Property: whatever the JSON, the answer is a 4xx with a reason, never a 500."""
     if session.scalar(select(func.count()).select_from(Response)):
         pytest.fail("a previous example stored a response")
@@ -268,8 +288,14 @@ def test_fuzzed_submissions__get_a_4xx_and_store_nothing(client, session, make_c
     campaign = session.scalar(select(Campaign).filter_by(code="fuzz")) or make_campaign(
         "nok_culture", code="fuzz"
     )
-    body = {"id": str(uuid.uuid4()), "campaign": "fuzz", "library": campaign.libraries[0].code,
-            "channel": "qr", **envelope, "answers": answers}
+    body = {
+        "id": str(uuid.uuid4()),
+        "campaign": "fuzz",
+        "library": campaign.libraries[0].code,
+        "channel": "qr",
+        **envelope,
+        "answers": answers,
+    }
 
     reply = client.post(URL, json=body)
 
@@ -283,7 +309,9 @@ def test_fuzzed_submissions__get_a_4xx_and_store_nothing(client, session, make_c
         session.commit()
 
 
-def test_committed_campaign__response_is_stored_and_visible_to_others(client, session, make_campaign):
+def test_committed_campaign__response_is_stored_and_visible_to_others(
+    client, session, make_campaign
+):
     # as in production: nothing pending in the request's session (on PostgreSQL the API then
     # stores through its own autocommit connection)
     from survey_app.extensions import db
@@ -299,7 +327,9 @@ def test_committed_campaign__response_is_stored_and_visible_to_others(client, se
     assert first.json == retry.json
     with db.engine.connect() as other:
         assert other.scalar(
-            select(func.count()).select_from(Answer).join(Response)
+            select(func.count())
+            .select_from(Answer)
+            .join(Response)
             .where(Response.client_uuid == uuid.UUID(body["id"]))
         ) == len(NOK_ANSWERS)
 

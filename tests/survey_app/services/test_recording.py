@@ -121,9 +121,7 @@ def test_service_point_deleted__is_a_422_not_a_broken_reference(session, warm):
     assert count(session, Response) == WARM
 
 
-def test_campaign_recreated_under_the_same_code__is_read_afresh(
-    session, warm, make_campaign
-):
+def test_campaign_recreated_under_the_same_code__is_read_afresh(session, warm, make_campaign):
     library = warm.libraries[0]
     code = warm.code
     session.execute(delete(Answer))
@@ -181,9 +179,7 @@ def test_retry_after_the_campaign_closed__gets_the_first_receipt(session, make_c
     assert count(session, Response) == 1
 
 
-def test_retry_after_the_campaign_closed_with_other_content__is_a_conflict(
-    session, make_campaign
-):
+def test_retry_after_the_campaign_closed_with_other_content__is_a_conflict(session, make_campaign):
     campaign = make_campaign("nok_culture")
     body = submission(campaign, NOK_ANSWERS)
     record(session, body)

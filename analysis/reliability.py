@@ -871,7 +871,11 @@ def _keyed_moments(
     if sub.n_rows == 0:
         raise ValueError("no rows have been added to the moments")
     ranges = item_ranges(names, reverse, scale)
-    check_observed_range(sub.minimum.to_dict(), sub.maximum.to_dict(), ranges)
+    check_observed_range(
+        {str(k): float(v) for k, v in sub.minimum.items()},
+        {str(k): float(v) for k, v in sub.maximum.items()},
+        ranges,
+    )
     rev = set(str(r) for r in reverse)
     sign = np.array([-1.0 if n in rev else 1.0 for n in names])
     return sub, [n for n in names if n in rev], sign, ranges
@@ -1230,8 +1234,8 @@ def cronbach_alpha_batch(
         p = 1.0 - level
         df1 = nv - 1
         df2 = (nv - 1) * (k - 1)
-        quantiles = stats.f.ppf(
-            np.array([1.0 - p / 2.0, p / 2.0])[:, None], df1[None, :], df2[None, :]
+        quantiles = np.asarray(
+            stats.f.ppf(np.array([1.0 - p / 2.0, p / 2.0])[:, None], df1[None, :], df2[None, :])
         )
         alpha = total["alpha"]
         with np.errstate(invalid="ignore", divide="ignore"):

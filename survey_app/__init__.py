@@ -59,11 +59,11 @@ def _select_locale() -> str:
 
     languages = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
-    if wanted in languages:
+    if wanted is not None and wanted in languages:
         if not current_app.session_interface.is_null_session(session):  # the API has none
             session["lang"] = wanted
         return wanted
     stored = session.get("lang")
-    if stored in languages:
+    if isinstance(stored, str) and stored in languages:
         return stored
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])

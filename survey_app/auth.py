@@ -138,7 +138,7 @@ def sign_out() -> None:
 
 def current_staff() -> User:
     """Return the signed-in account (call only behind :func:`login_required`)."""
-    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
+    return cast(User, current_user._get_current_object())
 
 
 def login_required(view: F) -> F:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from alembic import command
@@ -10,8 +11,19 @@ from alembic.config import Config
 from sqlalchemy import Engine
 from sqlalchemy import event
 
-#: the Alembic scripts live at the top of the repository, beside this package
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+def _migrations_dir() -> Path:
+    """Where the Alembic scripts are: inside the installed package, or the checkout's folder.
+
+    A wheel installs the top-level ``migrations/`` folder as ``survey_app/migrations``
+    (setup.py); a checkout has it beside this package.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "migrations"
+    return installed if installed.is_dir() else package.parent / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
@@ -20,7 +32,7 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _connection_record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")

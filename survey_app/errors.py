@@ -21,7 +21,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
     @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+    def _service_error(error: ServiceError):
         from survey_app.extensions import db
 
         db.session.rollback()
@@ -33,7 +33,7 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", code=error.status, message=error.message), error.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(error: HTTPException):
         if wants_json():
             return jsonify({"error": error.description}), error.code
         return (

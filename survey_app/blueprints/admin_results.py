@@ -21,6 +21,7 @@ from flask import request
 from flask import send_file
 from flask import stream_with_context
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -81,17 +82,17 @@ def _page(value: str | None) -> int:
 
 @bp.get("/")
 @permission_required(Action.view_results)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """List the campaigns with a library in the caller's scope, with response counts."""
-    rows = exclusions.campaigns_with_results(db.session(), current_staff())
+    rows = exclusions.campaigns_with_results(db.session, current_staff())
     return render_template("admin/results/index.html", rows=rows)
 
 
 @bp.get("/<campaign>/", strict_slashes=False)
 @permission_required(Action.view_results)
-def campaign(campaign: str):  # type: ignore[no-untyped-def]
+def campaign(campaign: str) -> ResponseReturnValue:
     """Show a campaign's libraries in the caller's scope with their counts and exports."""
-    results = exclusions.campaign_results(db.session(), current_staff(), campaign)
+    results = exclusions.campaign_results(db.session, current_staff(), campaign)
     return render_template("admin/results/campaign.html", results=results)
 
 
@@ -103,9 +104,7 @@ def _library_page(
     failed: str | None = None,
     form: ReasonForm | None = None,
 ) -> str:
-    results = exclusions.library_results(
-        db.session(), current_staff(), campaign, library, page=page
-    )
+    results = exclusions.library_results(db.session, current_staff(), campaign, library, page=page)
     return render_template(
         "admin/results/library.html",
         results=results,
@@ -117,7 +116,7 @@ def _library_page(
 
 @bp.get("/<campaign>/libraries/<library>/", strict_slashes=False)
 @permission_required(Action.view_results)
-def library(campaign: str, library: str):  # type: ignore[no-untyped-def]
+def library(campaign: str, library: str) -> ResponseReturnValue:
     """List a library's latest responses in a campaign, with the exclude/restore forms."""
     return _library_page(campaign, library, _page(request.args.get("page")))
 
@@ -130,7 +129,7 @@ def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any
         return body, 422
     change = exclusions.restore_response if restore else exclusions.exclude_response
     try:
-        change(db.session(), current_staff(), response_id, form.reason.data or "")
+        change(db.session, current_staff(), response_id, form.reason.data or "")
     except Conflict:
         db.session.rollback()
         if restore:
@@ -170,7 +169,7 @@ def _scoped_export(campaign: str) -> exclusions.ScopedExport:
     if len(libraries) > 1:
         abort(400)
     return exclusions.scoped_export(
-        db.session(),
+        db.session,
         current_staff(),
         campaign,
         library_ref=libraries.pop() if libraries else None,

@@ -18,6 +18,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -118,7 +119,7 @@ def _failed(response: Any) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Sign a staff member in."""
     target = safe_next_url(request.args.get("next")) or url_for("admin.index")
     if current_user.is_authenticated:
@@ -137,7 +138,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Sign out (a POST with the CSRF token, so other sites cannot sign you out)."""
     if ConfirmForm().validate_on_submit():
         sign_out()
@@ -147,7 +148,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     """Change one's own password; other sessions of the account end."""
     form = PasswordChangeForm()
     general: list[str] = []

@@ -341,8 +341,8 @@ def indices_payload(
         return "" if pd.isna(value) else str(value)
 
     groups: dict[str, dict[str, Any]] = {}
-    for row in report.groups.itertuples(index=False):
-        groups[key(getattr(row, by))] = {"n": int(row.n)}
+    for name, n in zip(report.groups[by], report.groups["n"], strict=True):
+        groups[key(name)] = {"n": int(n)}
     nok = report.tables.get("nok")
     if nok is not None:
         for row in nok.to_dict("records"):

@@ -8,7 +8,6 @@ from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.orm import Session
 
 from survey_app.extensions import db
 from survey_app.services.errors import Invalid
@@ -56,7 +55,7 @@ def export_responses(
     """Write every response of a campaign, one row per response (the wide format)."""
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE")
-    session: Session = db.session()
+    session = db.session
     try:
         instrument = campaign_instrument(session, campaign_code)
         rows = export_rows(session, campaign_code, include_excluded=include_excluded)
@@ -103,7 +102,7 @@ def import_responses(file: str, campaign_code: str) -> None:
     source = path.name
     if not sheet.columns:  # the file could not be read at all
         _fail([problem.format(source) for problem in sheet.problems])
-    session: Session = db.session()
+    session = db.session
     try:
         report = import_rows(
             session, campaign_code, sheet.rows, source_name=source, columns=sheet.columns

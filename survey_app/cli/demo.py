@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
-from survey_app.models import Campaign
+from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
 from survey_app.services.demo import seed_demo
@@ -40,7 +39,7 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
         f"{summary.responses_added} responses added ({summary.responses_total} in the database)"
     )
     base = f"http://{host}:{port}"
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.code)).all()
+    campaigns = sorted(list_campaigns(db.session), key=lambda campaign: campaign.code)
     click.echo("\nOpen:")
     for campaign in campaigns:
         library = campaign.libraries[0]

@@ -209,9 +209,9 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
     for campaign in campaigns:
         share = CAMPAIGNS[campaign.code][1]
         target = round(responses * share)
-        have = session.scalar(
+        have = session.execute(
             select(func.count()).select_from(Response).filter_by(campaign_id=campaign.id)
-        )
+        ).scalar_one()
         if have >= target:
             continue
         instrument = instrument_of(campaign.instrument_version)
@@ -223,7 +223,7 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
             )
             if record_response(session, submission).created:
                 added += 1
-    total = session.scalar(select(func.count()).select_from(Response))
+    total = session.execute(select(func.count()).select_from(Response)).scalar_one()
     return DemoSummary(len(libraries), len(campaigns), added, total)
 
 

@@ -337,8 +337,8 @@ def write_xlsx(stream: IO[bytes], columns: list[str], rows: Iterable[Mapping[str
     Numbers become numeric cells, everything else text cells; a text starting with ``=``
     stays text (never a formula).  Returns the number of data rows written.
     """
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")

@@ -356,9 +356,12 @@ def numeric_frame(data: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             out[column] = values.astype("float64")
             continue
-        text = values.astype("string").str.strip().replace("", pd.NA)
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "")
         if column in plan.codes:
-            text = text.replace(dict(plan.codes[column]))
+            # codes become their numbers' exact text; to_numeric below reads them back
+            numbers = {code: str(number) for code, number in dict(plan.codes[column]).items()}
+            text = text.replace(numbers)
         converted = pd.to_numeric(text, errors="coerce")
         bad = text.notna() & converted.isna()
         if bad.any():

@@ -248,11 +248,6 @@ def pack_vector(values: list[float]) -> bytes:
     return struct.pack(f"<{len(values)}d", *values)
 
 
-def unpack_vector(blob: bytes) -> tuple[float, ...]:
-    """Inverse of :func:`pack_vector`."""
-    return struct.unpack(f"<{len(blob) // 8}d", blob)
-
-
 def _existing(
     connection: Connection, submission: Submission, content_sha256: str | None = None
 ) -> Receipt | None:

@@ -672,6 +672,8 @@ def deactivate_service_point(point_id: int) -> ResponseReturnValue:
 # --- audit log (administrators) ----------------------------------------------------------
 
 AUDIT_PAGE_SIZE = 100
+#: the audit-log filters carried into the next and previous page links
+AUDIT_FILTERS = ("action", "actor", "since", "until")
 
 
 @bp.get("/audit")
@@ -697,9 +699,10 @@ def audit_log() -> ResponseReturnValue:
         limit=AUDIT_PAGE_SIZE + 1,
         offset=(page - 1) * AUDIT_PAGE_SIZE,
     )
-    # the filters, kept across pages
+    # the filters, kept across pages; only the form's own fields, so that a query parameter
+    # such as "_external" or "_anchor" is never read by url_for as one of its options
     args: dict[str, Any] = {
-        key: value for key, value in request.args.items() if key != "page" and value
+        name: value for name in AUDIT_FILTERS if (value := request.args.get(name))
     }
     return render_template(
         "admin/audit.html",

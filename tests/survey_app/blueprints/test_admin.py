@@ -348,3 +348,13 @@ def test_audit_page__date_range(world, login):
     assert "<td>user.create</td>" in client.get("/admin/audit?until=2999-01-01").get_data(
         as_text=True
     )
+
+
+def test_audit_page__links_keep_only_the_filters(world, login):
+    """A query parameter named like one of url_for's options is not obeyed in the page links."""
+    page = (
+        login(world.admin)
+        .get("/admin/audit?page=2&action=user&_anchor=x&_external=1&other=y")
+        .get_data(as_text=True)
+    )
+    assert 'href="/admin/audit?page=1&amp;action=user" rel="prev"' in page

@@ -129,7 +129,14 @@ def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any
         return body, 422
     change = exclusions.restore_response if restore else exclusions.exclude_response
     try:
-        change(db.session, current_staff(), response_id, form.reason.data or "")
+        change(
+            db.session,
+            current_staff(),
+            response_id,
+            form.reason.data or "",
+            campaign_ref=campaign,
+            library_ref=library,
+        )
     except Conflict:
         db.session.rollback()
         if restore:

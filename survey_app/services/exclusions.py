@@ -78,7 +78,13 @@ _NO_SUCH_RESPONSE = "No such response."
 
 
 def exclude_response(
-    session: Session, actor: User, response_uuid: uuid.UUID | str, reason: str
+    session: Session,
+    actor: User,
+    response_uuid: uuid.UUID | str,
+    reason: str,
+    *,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
 ) -> Response:
     """Exclude a response from analysis (kept, marked, audited as ``response.exclude``).
 
@@ -87,13 +93,15 @@ def exclude_response(
     Forbidden
         When the actor may not exclude responses.
     NotFound
-        When the response does not exist or its library lies outside the actor's scope.
+        When the response does not exist, its library lies outside the actor's scope, or it
+        is not a response of ``campaign_ref`` and ``library_ref`` when they are given (the
+        page the action was posted from).
     Invalid
         When the reason is blank or too long (code ``EXC001`` / ``EXC002``).
     Conflict
         When the response is already excluded.
     """
-    response = _response_in_scope(session, actor, response_uuid)
+    response = _response_in_scope(session, actor, response_uuid, campaign_ref, library_ref)
     text = _reason(reason)
     if response.excluded_at is not None:
         raise Conflict("This response is already excluded.")
@@ -106,7 +114,13 @@ def exclude_response(
 
 
 def restore_response(
-    session: Session, actor: User, response_uuid: uuid.UUID | str, reason: str
+    session: Session,
+    actor: User,
+    response_uuid: uuid.UUID | str,
+    reason: str,
+    *,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
 ) -> Response:
     """Include an excluded response again (audited as ``response.restore`` with the reason).
 
@@ -115,13 +129,13 @@ def restore_response(
     Forbidden
         When the actor may not exclude responses.
     NotFound
-        When the response does not exist or its library lies outside the actor's scope.
+        As :func:`exclude_response`.
     Invalid
         When the reason is blank or too long (code ``EXC001`` / ``EXC002``).
     Conflict
         When the response is not excluded.
     """
-    response = _response_in_scope(session, actor, response_uuid)
+    response = _response_in_scope(session, actor, response_uuid, campaign_ref, library_ref)
     text = _reason(reason)
     if response.excluded_at is None:
         raise Conflict("This response is not excluded.")
@@ -134,7 +148,13 @@ def restore_response(
     return response
 
 
-def _response_in_scope(session: Session, actor: User, ref: uuid.UUID | str) -> Response:
+def _response_in_scope(
+    session: Session,
+    actor: User,
+    ref: uuid.UUID | str,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
+) -> Response:
     staff = require(actor, Action.exclude_responses)
     key = _uuid(ref)
     response = (
@@ -144,6 +164,15 @@ def _response_in_scope(session: Session, actor: User, ref: uuid.UUID | str) -> R
     )
     if response is None or not in_scope(session, staff, response.library_id):
         raise NotFound(_NO_SUCH_RESPONSE)
+    if campaign_ref is not None and library_ref is not None:
+        try:
+            campaign, library = _campaign_library(
+                session, actor, campaign_ref, library_ref, Action.exclude_responses
+            )
+        except NotFound:
+            raise NotFound(_NO_SUCH_RESPONSE) from None
+        if (response.campaign_id, response.library_id) != (campaign.id, library.id):
+            raise NotFound(_NO_SUCH_RESPONSE)
     return response
 
 

@@ -449,3 +449,17 @@ def test_library_page__served_in_russian(world, login):
         get_domain().cache.clear()
     assert "Результаты: Библиотека" in page
     assert "Исключить" in page and "Контроль качества" in page
+
+
+def test_exclude__under_another_librarys_url__not_found_and_nothing_changes(world, login, session):
+    """The page the action is posted from must be the response's own library and campaign."""
+    client = login(world.manager)
+    sibling_response = min(world.ids["SIB-2"])
+    wrong = f"/admin/results/SPRING/libraries/OWN-1/responses/{sibling_response}"
+    assert client.post(f"{wrong}/exclude", data={"reason": "wrong page"}).status_code == 404
+    assert excluded_state(session, sibling_response) == (False, None)
+
+    right = f"/admin/results/SPRING/libraries/SIB-2/responses/{sibling_response}"
+    assert client.post(f"{right}/exclude", data={"reason": "right page"}).status_code == 302
+    assert client.post(f"{wrong}/restore", data={"reason": "wrong page"}).status_code == 404
+    assert excluded_state(session, sibling_response) == (True, "right page")

@@ -399,3 +399,17 @@ def test_library_results__other_library__not_found(session, world):
             library_results(session, world.staff, "spring", ref)
     with pytest.raises(NotFound):
         library_results(session, world.manager, "spring", "OTHER-3")
+
+
+def test_exclude_response__page_of_another_library__not_found(session, world):
+    with pytest.raises(NotFound):
+        exclude_response(
+            session, world.manager, world.ids.s, "sibling's", campaign_ref="spring",
+            library_ref="OWN-1",
+        )  # fmt: skip
+    assert stored(session, world.ids.s).excluded_at is None
+    exclude_response(
+        session, world.manager, world.ids.s, "its own page", campaign_ref="spring",
+        library_ref="SIB-2",
+    )  # fmt: skip
+    assert stored(session, world.ids.s).excluded_reason == "its own page"

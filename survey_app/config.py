@@ -45,6 +45,17 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "",
     #: storage for Flask-Limiter counters ("memory://" or a redis:// URL for many workers)
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: background queue (huey): "" = a SQLite file in the instance folder, "redis://..." in
+    #: production, "sqlite:///path" or "memory://" (see survey_app/queue.py)
+    "QUEUE_URL": "",
+    #: the queue's name (its Redis key prefix); one per deployment sharing a Redis
+    "QUEUE_NAME": "survey",
+    #: run background tasks at once in the caller (huey's immediate mode)
+    "QUEUE_IMMEDIATE": False,
+    #: the regional standard report runs hold libraries against (packaged name or YAML path)
+    "REPORT_STANDARD": "kemerovo_example",
+    #: when the nightly task recomputes the open campaigns (hour, UTC; 19 = 02:00 in Kemerovo)
+    "REPORTS_NIGHTLY_UTC_HOUR": 19,
 }
 
 

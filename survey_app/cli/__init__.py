@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     from survey_app.cli import database
     from survey_app.cli import demo
     from survey_app.cli import instruments
+    from survey_app.cli import reports
     from survey_app.cli import users
 
     app.cli.add_command(database.db)
@@ -24,6 +25,8 @@ def register_commands(app: Flask) -> None:
     for command in analysis.COMMANDS:
         app.cli.add_command(command)
     app.cli.add_command(users.users_group)
+    app.cli.add_command(reports.worker)
+    app.cli.add_command(reports.reports_group)
 
 
 def _create_app() -> Flask:

@@ -93,59 +93,49 @@ def execute_run(app: Flask, run_id: int) -> RunStatus | None:
     A run that is not queued (already done, failed, or taken by another worker) is left
     alone. Returns the run's final status.
     """
-    with app.app_context():
+    with app.app_context():  # its own session, removed when the context ends
         session = db.session
+        run = session.get(ReportRun, run_id)
+        if run is None or run.status != RunStatus.queued:
+            return None if run is None else RunStatus(run.status)
+        report_runs.start_run(session, run)
+        session.commit()
+        writer = report_runs.progress_writer(db.engine, run_id)
         try:
-            run = session.get(ReportRun, run_id)
-            if run is None or run.status != RunStatus.queued:
-                return None if run is None else RunStatus(run.status)
-            report_runs.start_run(session, run)
+            report_runs.compute_run(
+                session,
+                run,
+                standard_name=app.config.get("REPORT_STANDARD") or None,
+                progress=writer,
+            )
             session.commit()
-            writer = report_runs.progress_writer(db.engine, run_id)
-            try:
-                report_runs.compute_run(
-                    session,
-                    run,
-                    standard_name=app.config.get("REPORT_STANDARD") or None,
-                    progress=writer,
-                )
-                session.commit()
-                return RunStatus.done
-            except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run
-                session.rollback()
-                log.exception("report run %s failed", run_id)
-                report_runs.fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
-                session.commit()
-                return RunStatus.failed
-        finally:
-            session.remove()
+            return RunStatus.done
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run
+            session.rollback()
+            log.exception("report run %s failed", run_id)
+            report_runs.fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
+            session.commit()
+            return RunStatus.failed
 
 
 def compute_report_now(app: Flask, code: str) -> str:
     """Request and compute a run of one campaign here and now; say how it ended."""
     with app.app_context():
         session = db.session
-        try:
-            campaign = report_runs.find_campaign(session, code)
-            if campaign is None:
-                return f"no campaign {code!r}"
-            run, _new = report_runs.request_run(session, campaign)
-            session.commit()
-            run_id = run.id
-        finally:
-            session.remove()
+        campaign = report_runs.find_campaign(session, code)
+        if campaign is None:
+            return f"no campaign {code!r}"
+        run, _new = report_runs.request_run(session, campaign)
+        session.commit()
+        run_id = run.id
     status = execute_run(app, run_id)
     with app.app_context():
-        try:
-            done = report_runs.get_run(db.session, run_id)
-            if done is None or status != RunStatus.done:
-                return f"run {run_id} failed: {done.error if done is not None else status}"
-            return (
-                f"run {run_id}: {done.responses_counted} responses, "
-                f"{done.libraries_counted} libraries"
-            )
-        finally:
-            db.session.remove()
+        done = report_runs.get_run(db.session, run_id)
+        if done is None or status != RunStatus.done:
+            return f"run {run_id} failed: {done.error if done is not None else status}"
+        return (
+            f"run {run_id}: {done.responses_counted} responses, {done.libraries_counted} libraries"
+        )
 
 
 def queue_nightly(app: Flask) -> list[int]:
@@ -153,14 +143,11 @@ def queue_nightly(app: Flask) -> list[int]:
     queued: list[int] = []
     with app.app_context():
         session = db.session
-        try:
-            for campaign in report_runs.open_campaigns(session):
-                run, new = report_runs.request_run(session, campaign)
-                if new:
-                    queued.append(run.id)
-            session.commit()
-        finally:
-            session.remove()
+        for campaign in report_runs.open_campaigns(session):
+            run, new = report_runs.request_run(session, campaign)
+            if new:
+                queued.append(run.id)
+        session.commit()
     return queued
 
 

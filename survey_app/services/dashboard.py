@@ -12,6 +12,7 @@ read, whatever the URL asks for.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -165,7 +166,7 @@ def _row(library: Library, result: ReportResult | None) -> LibraryRow:
     )
 
 
-def _sort_key(sort: str) -> object:
+def _sort_key(sort: str) -> Callable[[LibraryRow], tuple[object, ...]]:
     def key(row: LibraryRow) -> tuple[object, ...]:
         if sort == "n":
             return (-row.n, row.name.casefold())
@@ -261,7 +262,7 @@ def region_dashboard(
                 id=unit.id,
                 code=unit.code,
                 name=unit.name,
-                libraries=tuple(sorted(rows, key=order)),  # type: ignore[arg-type]
+                libraries=tuple(sorted(rows, key=order)),
                 verdicts=counts,
             )
         )

@@ -222,7 +222,7 @@ def _keyed(
     present = [c for c in columns if c in frame.columns]
     out: dict[tuple[int, str], dict[str, Any]] = {}
     for row in frame.loc[:, ["library_id", "indicator", *present]].to_dict("records"):
-        out[(int(row["library_id"]), str(row["indicator"]))] = row
+        out[(int(row["library_id"]), str(row["indicator"]))] = {str(k): v for k, v in row.items()}
     return out
 
 

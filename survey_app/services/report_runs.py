@@ -177,6 +177,7 @@ def progress_writer(engine: Engine, run_id: int) -> Callable[[float], None]:
 
     The computing session holds its read open while streaming, so progress is written and
     committed separately; a write that finds the database busy is skipped (it is a hint).
+    Call it only before the computing session writes to the run (it would wait on that lock).
     """
     last = [0.0]
 
@@ -344,9 +345,9 @@ def compute_run(
     run.progress = 1.0
     run.finished_at = utcnow()
     run.code_version = code_version()
+    # the row now says progress 1.0 in this transaction; no separate write (it would wait on
+    # this transaction's own lock of the row)
     session.flush()
-    if progress is not None:
-        progress(1.0)
     return run
 
 

@@ -204,3 +204,20 @@ def test_main_indicator__standard_first_then_the_instrument_families():
     assert report_runs.main_indicator(["mean:overall", "scale:s", "nps:nps"], None) == "scale:s"
     assert report_runs.main_indicator(["mean:a", "happy_index:mood"], None) == "happy_index:mood"
     assert report_runs.main_indicator([], None) is None
+
+
+def test_progress__is_reported_only_while_streaming(session, region):
+    """The callback writes on another connection: once this session has written the run's
+    row, such a write would wait on this transaction's own lock (a hang on PostgreSQL)."""
+    run, _ = report_runs.request_run(session, region.campaign)
+    report_runs.start_run(session, run)
+    calls: list[tuple[float, bool]] = []
+
+    def record(share: float) -> None:
+        calls.append((share, bool(session.new or session.dirty)))
+
+    report_runs.compute_run(session, run, standard_name=None, progress=record)
+
+    assert calls and all(0.0 < share < 1.0 for share, _ in calls)
+    assert calls[-1][0] == pytest.approx(0.9)  # every response streamed
+    assert run.progress == 1.0

@@ -12,6 +12,7 @@ read, whatever the URL asks for.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -166,16 +167,25 @@ def _row(library: Library, result: ReportResult | None) -> LibraryRow:
     )
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A key ordering "№ 5" before "№ 12": digit runs compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text.casefold())
+        if part
+    )
+
+
 def _sort_key(sort: str) -> Callable[[LibraryRow], tuple[object, ...]]:
     def key(row: LibraryRow) -> tuple[object, ...]:
         if sort == "n":
-            return (-row.n, row.name.casefold())
+            return (-row.n, _natural(row.name))
         if sort == "estimate":
             missing = row.estimate is None
-            return (missing, -(row.estimate or 0.0), row.name.casefold())
+            return (missing, -(row.estimate or 0.0), _natural(row.name))
         if sort == "rank":
-            return (row.rank is None, row.rank or 0.0, row.name.casefold())
-        return (row.name.casefold(), row.code)
+            return (row.rank is None, row.rank or 0.0, _natural(row.name))
+        return (_natural(row.name), row.code)
 
     return key
 

@@ -229,3 +229,16 @@ def test_status_json__reports_the_pending_run(world, login, session):
         "failed": False,
     }
     assert "no-store" in reply.headers["Cache-Control"]
+
+
+def test_sorting__numbers_in_names_in_order_and_by_responses(computed, login, session):
+    world = computed
+    world.own.name, world.sibling.name = "Филиал № 12", "Филиал № 5"
+    session.commit()
+    client = login(world.manager)
+
+    by_name = client.get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    by_n = client.get("/admin/results/SPRING/dashboard?sort=n").get_data(as_text=True)
+
+    assert by_name.index("Филиал № 5") < by_name.index("Филиал № 12")
+    assert by_n.index("Филиал № 12") < by_n.index("Филиал № 5")  # 4 responses before 3

@@ -196,10 +196,13 @@ def export_csv(campaign: str) -> Response:
     """Stream the wide CSV of the campaign's libraries in scope.
 
     ``?library=<code or id>`` narrows it to one library; ``?include_excluded=1`` keeps the
-    excluded responses, with an ``excluded`` column.
+    excluded responses, with an ``excluded`` column; ``?raw=1`` writes texts without the
+    protection against spreadsheet formulas. The CSV starts with a byte order mark so that
+    Excel reads the Cyrillic.
     """
     export = _scoped_export(campaign)
-    body = stream_with_context(iter_csv(export.columns, export.rows))
+    raw = request.args.get("raw", "").lower() in _YES
+    body = stream_with_context(iter_csv(export.columns, export.rows, raw=raw, bom=True))
     response = Response(body, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=export.filename("csv"))
     return _private(response)

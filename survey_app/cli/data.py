@@ -44,13 +44,23 @@ def export_group() -> None:
 )
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte order mark (for Excel).")
 @click.option(
+    "--raw",
+    is_flag=True,
+    help="Write text cells exactly as stored: no leading ' before =, +, -, @ (see the docs).",
+)
+@click.option(
     "--include-excluded",
     is_flag=True,
     help="Also write responses excluded by quality control, with an 'excluded' column.",
 )
 @with_appcontext
 def export_responses(
-    campaign_code: str, fmt: str, output: str | None, bom: bool, include_excluded: bool
+    campaign_code: str,
+    fmt: str,
+    output: str | None,
+    bom: bool,
+    raw: bool,
+    include_excluded: bool,
 ) -> None:
     """Write every response of a campaign, one row per response (the wide format)."""
     if fmt == "xlsx" and output is None:
@@ -68,7 +78,7 @@ def export_responses(
             click.get_binary_stream("stdout"), encoding="utf-8-sig" if bom else "utf-8", newline=""
         )
         try:
-            count = write_csv(stdout, columns, rows)
+            count = write_csv(stdout, columns, rows, raw=raw)
             stdout.flush()
         finally:
             stdout.detach()
@@ -77,7 +87,7 @@ def export_responses(
             count = write_xlsx(binary, columns, rows)
     else:
         with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as text:
-            count = write_csv(text, columns, rows)
+            count = write_csv(text, columns, rows, raw=raw)
     if output is not None:
         click.echo(f"{_count(count)} written to {output}", err=True)
 

@@ -283,8 +283,18 @@ def format_timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def format_cell(value: Cell) -> str:
-    """Write one cell as CSV text: empty for ``None``, integers without ``.0``."""
+#: a text cell starting with one of these is read as a formula by spreadsheet programs
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_cell(value: Cell, *, raw: bool = False) -> str:
+    """Write one cell as CSV text: empty for ``None``, integers without ``.0``.
+
+    A text starting with one of :data:`FORMULA_TRIGGERS` gets a leading ``'`` so that a
+    spreadsheet shows it as text instead of running it (OWASP, "CSV injection"); numbers are
+    never changed. ``raw`` writes texts exactly as stored, for analysts reading with R or
+    pandas.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -292,36 +302,53 @@ def format_cell(value: Cell) -> str:
     if isinstance(value, float):
         number = _number(value)
         return "" if number is None else repr(number)
+    if isinstance(value, str):
+        return "'" + value if not raw and value.startswith(FORMULA_TRIGGERS) else value
     return str(value)
 
 
-def write_csv(stream: IO[str], columns: list[str], rows: Iterable[Mapping[str, Cell]]) -> int:
+def write_csv(
+    stream: IO[str],
+    columns: list[str],
+    rows: Iterable[Mapping[str, Cell]],
+    *,
+    raw: bool = False,
+) -> int:
     """Write the header and ``rows`` as CSV (RFC 4180: comma, CRLF, quotes as needed).
 
-    Returns the number of data rows written.  ``stream`` must be opened with ``newline=""``.
+    Cells as :func:`format_cell` writes them (``raw``: texts unprotected). Returns the number
+    of data rows written.  ``stream`` must be opened with ``newline=""``.
     """
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for row in rows:
-        writer.writerow([format_cell(row[column]) for column in columns])
+        writer.writerow([format_cell(row[column], raw=raw) for column in columns])
         count += 1
     return count
 
 
 def iter_csv(
-    columns: list[str], rows: Iterable[Mapping[str, Cell]], *, rows_per_chunk: int = 200
+    columns: list[str],
+    rows: Iterable[Mapping[str, Cell]],
+    *,
+    rows_per_chunk: int = 200,
+    raw: bool = False,
+    bom: bool = False,
 ) -> Iterator[str]:
     """Yield the same text as :func:`write_csv`, in pieces of ``rows_per_chunk`` rows.
 
-    For streaming an export over HTTP without holding it in memory.
+    For streaming an export over HTTP without holding it in memory; ``bom`` starts it with
+    a UTF-8 byte order mark, without which Excel misreads Cyrillic.
     """
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     pending = 0
     for row in rows:
-        writer.writerow([format_cell(row[column]) for column in columns])
+        writer.writerow([format_cell(row[column], raw=raw) for column in columns])
         pending += 1
         if pending >= rows_per_chunk:
             yield buffer.getvalue()

@@ -145,7 +145,9 @@ def export_urls(library: Any) -> list[str]:
 def read_csv(reply: Any) -> list[dict[str, str]]:
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     assert reply.mimetype == "text/csv"
-    return list(csv.DictReader(io.StringIO(reply.get_data(as_text=True), newline="")))
+    text = reply.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "the web CSV starts with a BOM (Excel reads Cyrillic)"
+    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
 
 
 def read_xlsx(reply: Any) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -72,7 +73,27 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
                 "Refusing to start in production with the default SECRET_KEY; "
                 "set the SECRET_KEY environment variable to a long random string."
             )
+        if not app.config["PUBLIC_BASE_URL"] and not app.config.get("TRUSTED_HOSTS"):
+            # posters and QR codes would otherwise print whatever Host header a request sent
+            raise RuntimeError(
+                "Refusing to start in production without SURVEY_PUBLIC_BASE_URL (the address "
+                "printed on posters and QR codes, e.g. https://survey.example.org) or "
+                "SURVEY_TRUSTED_HOSTS."
+            )
         app.config["SESSION_COOKIE_SECURE"] = True
+    check_public_base_url(app.config["PUBLIC_BASE_URL"])
+
+
+def check_public_base_url(url: str) -> None:
+    """Refuse a ``PUBLIC_BASE_URL`` that is not an absolute http(s) address without a query."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"SURVEY_PUBLIC_BASE_URL must be an http(s) address such as "
+            f"https://survey.example.org, not {url!r}."
+        )
 
 
 def normalise_database_url(url: str) -> str:

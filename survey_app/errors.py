@@ -7,6 +7,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import SecurityError
 
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import ServiceError
@@ -34,6 +35,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # a Host outside TRUSTED_HOSTS: no URL can be built, so no page can be rendered
+            return str(error.description), 400, {"Content-Type": "text/plain; charset=utf-8"}
         if wants_json():
             return jsonify({"error": error.description}), error.code
         return (

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     #: public base URL printed on posters and QR codes (e.g. https://survey.example.org)
     "PUBLIC_BASE_URL": "",
+    #: fewest responses a channel or service point needs to be named in library staff's exports
+    "SMALL_CELL_MIN": 10,
     #: storage for Flask-Limiter counters ("memory://" or a redis:// URL for many workers)
     "RATELIMIT_STORAGE_URI": "memory://",
 }

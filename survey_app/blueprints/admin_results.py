@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -175,13 +176,16 @@ def _scoped_export(campaign: str) -> exclusions.ScopedExport:
     libraries = {value.strip() for value in request.args.getlist("library") if value.strip()}
     if len(libraries) > 1:
         abort(400)
-    return exclusions.scoped_export(
+    export = exclusions.scoped_export(
         db.session,
         current_staff(),
         campaign,
         library_ref=libraries.pop() if libraries else None,
         include_excluded=request.args.get("include_excluded", "").lower() in _YES,
+        small_cell_min=int(current_app.config["SMALL_CELL_MIN"]),
     )
+    db.session.commit()  # the audit event of a full-precision export; rows are read after
+    return export
 
 
 def _private(response: Response) -> Response:

@@ -74,6 +74,7 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "campaign.close",
     "response.exclude",
     "response.restore",
+    "results.export",
 )
 
 _MAX_TARGET = 200

@@ -8,8 +8,15 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import table
 
 
 def _migrations_dir() -> Path:
@@ -68,6 +75,33 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Apply the migrations up to ``revision``."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade_losses(database_url: str, revision: str) -> dict[str, int]:
+    """Rows that the downgrade to ``revision`` would delete, per table that has any.
+
+    Each revision script names the tables its downgrade empties in ``LOSES`` (the others keep
+    their rows, see :mod:`survey_app.migration_data`); they are counted here, before.
+    """
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is None:
+                return {}
+            lost: list[str] = []
+            for step in script.iterate_revisions(current, revision):
+                lost.extend(getattr(step.module, "LOSES", ()))
+            present = set(inspect(connection).get_table_names())
+            counts = {
+                name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+                for name in lost
+                if name in present
+            }
+    finally:
+        engine.dispose()
+    return {name: count for name, count in counts.items() if count}
 
 
 def downgrade_database(database_url: str, revision: str) -> None:

@@ -1,5 +1,7 @@
 """Packaging for the library service-quality survey system."""
 
+from pathlib import Path
+
 from setuptools import find_packages
 from setuptools import setup
 
@@ -10,8 +12,14 @@ setup(
         "Measure visitor satisfaction and service quality in public libraries "
         "with validated questionnaires, and hold each library against regional standards."
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    # GPL-3.0-or-later: the reference data of the tests (psych's bfi, pingouin's datasets,
+    # tests/data/README.md) are GPL; see LICENSE
+    license="GPL-3.0-or-later",
+    classifiers=[
+        "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)",
+    ],
     packages=find_packages(include=["survey_app*", "instruments*", "analysis*", "kiosk*"]),
     package_data={
         "instruments": ["definitions/*/*.yaml"],

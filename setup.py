@@ -19,6 +19,9 @@ setup(
     ),
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    # GPL-3.0-or-later: the reference data of the tests (psych's bfi, pingouin's datasets,
+    # tests/data/README.md) are GPL; see LICENSE
+    license="GPL-3.0-or-later",
     packages=[*PACKAGES, "survey_app.migrations", "survey_app.migrations.versions"],
     package_dir={"survey_app.migrations": "migrations"},
     package_data={

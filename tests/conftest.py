@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,9 +17,6 @@ from survey_app.models import Base
 from tests.database import scratch_database
 
 pytest_plugins = ["tests.factories"]
-
-#: the shared test data beside the checkout (R reference values, public datasets)
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

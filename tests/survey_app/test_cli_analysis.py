@@ -40,10 +40,7 @@ def run(command: Any, args: list[str]) -> Result:
 
 @pytest.fixture
 def bfi_csv() -> str:
-    path = DATA_DIR / "bfi.csv"
-    if not path.is_file():
-        pytest.skip(f"shared test data bfi.csv not found in {DATA_DIR.resolve()}")
-    return str(path)
+    return str(DATA_DIR / "bfi.csv")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,10 +29,15 @@ K5     ``P_ud``              5.3 satisfied with the conditions overall
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_HALF_UP
+from decimal import Context
+from decimal import Decimal
+from decimal import localcontext
 from types import MappingProxyType
 from typing import Literal
 
@@ -176,8 +181,8 @@ class NokConfig:
         ``P_komf_usl``, ``P_org_dost`` and ``P_usl_dost`` (20, cap 100).
     rounding : int or None
         Decimal places applied to every indicator, then to every criterion (computed
-        from the rounded indicators), then to the total (from the rounded criteria);
-        ``None`` keeps full precision. Default 2.
+        from the rounded indicators), then to the total (from the rounded criteria),
+        half up on the exact decimal value; ``None`` keeps full precision. Default 2.
     denominator : {"answered", "eligible"}
         ``"answered"``: a share's denominator is the respondents who passed the skip
         filter *and* answered the question; ``"eligible"``: everyone who passed the
@@ -253,23 +258,42 @@ def _weight(value: object, name: str) -> float:
     return float(value)
 
 
-def _round(values: pd.Series, digits: int | None) -> pd.Series:
-    return values if digits is None else values.round(digits)
+#: decimal context of the scores: 34 significant digits, far beyond any published step
+_CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
+
+
+def _dec(value: float) -> Decimal:
+    """The decimal a number was written as: ``0.3`` -> ``Decimal("0.3")``, not the binary."""
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
+
+
+def _round(value: Decimal | None, digits: int | None) -> Decimal | None:
+    """Round half up (commercial rounding, as the spreadsheets' ROUND) to ``digits`` places."""
+    if value is None or digits is None:
+        return value
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def _combine(
-    parts: pd.DataFrame, weights: Mapping[str, float], rule: Literal["nan", "reweight"]
-) -> pd.Series:
-    """Weighted sum of the columns of ``parts``; see ``NokConfig.empty_share``."""
-    w = pd.Series(weights, dtype="float64")[list(parts.columns)]
-    total = parts.mul(w, axis=1).sum(axis=1, min_count=len(w))
+    parts: Mapping[str, Decimal | None],
+    weights: Mapping[str, float],
+    rule: Literal["nan", "reweight"],
+) -> Decimal | None:
+    """Weighted sum of ``parts``; see ``NokConfig.empty_share``."""
+    defined = {k: v for k, v in parts.items() if v is not None}
+    if rule == "nan" and len(defined) < len(parts):
+        return None
+    total = sum((_dec(weights[k]) * v for k, v in defined.items()), Decimal(0))
     if rule == "nan":
         return total
-    defined = parts.notna()
-    used = defined.mul(w, axis=1).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        partial = parts.mul(w, axis=1).sum(axis=1, min_count=1) / used
-    return partial.where(used > 0)
+    used = sum((_dec(weights[k]) for k in defined), Decimal(0))
+    return total / used if used > 0 else None
+
+
+def _float(value: Decimal | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _checklist(checklist: pd.DataFrame, by: Sequence[str], config: NokConfig) -> pd.DataFrame:
@@ -289,19 +313,20 @@ def _checklist(checklist: pd.DataFrame, by: Sequence[str], config: NokConfig) ->
             raise ValueError(f"{part}_info_required must be positive")
         if (present > required).any():
             raise ValueError(f"{part}_info_present exceeds {part}_info_required")
-    out = pd.DataFrame(index=checklist.set_index(list(by)).index)
-    out["P_inf"] = (
-        0.5
-        * (
-            counts["stand_info_present"].to_numpy() / counts["stand_info_required"].to_numpy()
-            + counts["site_info_present"].to_numpy() / counts["site_info_required"].to_numpy()
-        )
-        * 100.0
-    )
-    for indicator, source in _POINT_SOURCES.items():
-        rule = config.point_rules[indicator]
-        out[indicator] = np.minimum(rule.per_item * counts[source].to_numpy(), rule.cap)
-    return out
+    index = checklist.set_index(list(by)).index
+    columns: dict[str, list[Decimal]] = {"P_inf": [], **{k: [] for k in _POINT_SOURCES}}
+    with localcontext(_CONTEXT):
+        for row in counts.itertuples(index=False):
+            c = {name: _dec(v) for name, v in zip(CHECKLIST_COLUMNS, row, strict=True)}
+            stand = c["stand_info_present"] / c["stand_info_required"]
+            site = c["site_info_present"] / c["site_info_required"]
+            columns["P_inf"].append((stand + site) / 2 * 100)
+            for indicator, source in _POINT_SOURCES.items():
+                rule = config.point_rules[indicator]
+                columns[indicator].append(
+                    min(_dec(rule.per_item) * c[source], Decimal(repr(float(rule.cap))))
+                )
+    return pd.DataFrame(columns, index=index, dtype=object)
 
 
 def nok_scores(
@@ -371,8 +396,12 @@ def nok_scores(
     ``K4 = 0.4 P_perv_kont_ud + 0.4 P_okaz_usl_ud + 0.2 P_vezhl_dist_ud``,
     ``K5 = 0.3 P_rekom + 0.2 P_org_usl_ud + 0.5 P_ud``; total
     ``S = (K1 + K2 + K3 + K4 + K5)/5``. Rounding (default 2 dp) happens at each of the
-    three stages, as in the reference implementation; ``numpy`` rounds half to even on
-    the binary value.
+    three published stages — indicators, criteria from the rounded indicators, the total
+    from the rounded criteria — as the operators' spreadsheets do it (Excel ``ROUND``):
+    *half up* on the exact decimal value. Every step is computed with
+    :mod:`decimal` on exact inputs (counts, and weights as written: ``0.3`` is 3/10), so a
+    share of 9/32 = 28.125 % becomes 28.13 and ``K2 = 0.5·60 + 0.5·28.13 = 44.065``
+    becomes 44.07; binary floats with ``round`` would give 28.12 and 44.06.
 
     **Uncertain points of the reference** (instruments.md §3.2–3.3; "K" = background
     knowledge there, not verified in a primary text), each configurable:
@@ -442,14 +471,18 @@ def nok_scores(
     out = pd.DataFrame(index=sums.index)
     out["n"] = grouped.size().astype("int64")
 
-    def share(question: str) -> pd.Series:
+    def shares(question: str) -> list[Decimal | None]:
+        """``Y(q)/N(q) · 100`` per organisation, exact (None: empty denominator)."""
         den = sums[f"{'ans' if cfg.denominator == 'answered' else 'elig'}_{question}"]
         out[f"n_{question}"] = den.astype("int64")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums[f"yes_{question}"] / den.where(den > 0)).astype("float64")
+        return [
+            Decimal(int(y)) * 100 / Decimal(int(d)) if d > 0 else None
+            for y, d in zip(sums[f"yes_{question}"], den, strict=True)
+        ]
 
-    stand, site = share("q2"), share("q4")
-    shares = {q: share(q) for q in _SHARE_INDICATORS.values()}
+    with localcontext(_CONTEXT):
+        stand, site = shares("q2"), shares("q4")
+        answered_shares = {q: shares(q) for q in _SHARE_INDICATORS.values()}
     out["n_filter_violations"] = sums["n_filter_violations"].astype("int64")
 
     check = _checklist(checklist, by_, cfg)
@@ -459,27 +492,39 @@ def nok_scores(
     check = check.reindex(out.index)
 
     digits = cfg.rounding
-    ind: dict[str, pd.Series] = {}
-    ind["P_inf"] = _round(check["P_inf"], digits)
-    ind["P_dist"] = _round(check["P_dist"], digits)
-    halves = pd.concat([stand, site], axis=1)
-    openness = halves.mean(axis=1, skipna=cfg.empty_share == "reweight") * 100.0
-    ind["P_otkr_ud"] = _round(openness, digits)
-    ind["P_komf_usl"] = _round(check["P_komf_usl"], digits)
-    ind["P_org_dost"] = _round(check["P_org_dost"], digits)
-    ind["P_usl_dost"] = _round(check["P_usl_dost"], digits)
-    for indicator, question in _SHARE_INDICATORS.items():
-        ind[indicator] = _round(shares[question] * 100.0, digits)
-    for members in CRITERIA.values():
-        for indicator in members:
-            out[indicator] = ind[indicator]
-    crit = pd.DataFrame(index=out.index)
-    for name, members in CRITERIA.items():
-        parts = pd.DataFrame({m: ind[m] for m in members})
-        crit[name] = _round(_combine(parts, cfg.indicator_weights[name], cfg.empty_share), digits)
-    for name in CRITERIA:
-        out[name] = crit[name]
-    out["total"] = _round(_combine(crit, cfg.criterion_weights, cfg.empty_share), digits)
+    indicators = [i for m in CRITERIA.values() for i in m]
+    scores: dict[str, list[float]] = {name: [] for name in [*indicators, *CRITERIA, "total"]}
+    with localcontext(_CONTEXT):
+        for k in range(len(out)):
+            ind: dict[str, Decimal | None] = {
+                name: _round(check[name].iloc[k], digits) for name in check.columns
+            }
+            halves = [h for h in (stand[k], site[k]) if h is not None]
+            if len(halves) == 2 or (halves and cfg.empty_share == "reweight"):
+                ind["P_otkr_ud"] = _round(sum(halves, Decimal(0)) / len(halves), digits)
+            else:
+                ind["P_otkr_ud"] = None
+            for indicator, question in _SHARE_INDICATORS.items():
+                ind[indicator] = _round(answered_shares[question][k], digits)
+            crit = {
+                name: _round(
+                    _combine(
+                        {m: ind[m] for m in members},
+                        cfg.indicator_weights[name],
+                        cfg.empty_share,
+                    ),
+                    digits,
+                )
+                for name, members in CRITERIA.items()
+            }
+            total = _round(_combine(crit, cfg.criterion_weights, cfg.empty_share), digits)
+            for name in indicators:
+                scores[name].append(_float(ind[name]))
+            for name in CRITERIA:
+                scores[name].append(_float(crit[name]))
+            scores["total"].append(_float(total))
+    for name, values in scores.items():
+        out[name] = np.asarray(values, dtype="float64")
     out = out.reset_index()
     order = [*by_, "n", *(f"n_{q}" for q in ("q2", "q4", *_SHARE_INDICATORS.values()))]
     order += ["n_filter_violations", *(i for m in CRITERIA.values() for i in m)]

@@ -25,6 +25,7 @@ from analysis.indices import share_satisfied
 from analysis.indices import user_satisfaction
 from analysis.nok import NokConfig
 from analysis.nok import PointRule
+from analysis.nok import nok_item_shares
 from analysis.nok import nok_scores
 from analysis.omega import omega_total
 from analysis.omega import omega_total_from_moments
@@ -117,6 +118,7 @@ __all__ = [
     "mahalanobis",
     "mean_change",
     "net_promoter_score",
+    "nok_item_shares",
     "nok_scores",
     "omega_total",
     "omega_total_from_moments",

@@ -47,13 +47,16 @@ import pandas as pd
 from analysis.indices import _check_by
 from analysis.indices import _check_frame
 from analysis.indices import _numeric
+from analysis.indices import share_satisfied
 
 __all__ = [
     "CHECKLIST_COLUMNS",
     "CRITERIA",
+    "FILTER_QUESTIONS",
     "NOK_QUESTIONS",
     "NokConfig",
     "PointRule",
+    "nok_item_shares",
     "nok_scores",
 ]
 
@@ -75,6 +78,10 @@ NOK_QUESTIONS: tuple[str, ...] = tuple(f"q{k}" for k in range(1, 15))
 SKIP_FILTERS: Mapping[str, str] = MappingProxyType(
     {"q2": "q1", "q4": "q3", "q7": "q6", "q11": "q10"}
 )
+
+#: Questions that are skip filters: "yes" means the respondent used the stands (q1), used
+#: the website (q3), has a disability (q6), used remote channels (q10) — not "satisfied".
+FILTER_QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(SKIP_FILTERS.values()))
 
 #: Indicators that are the share (×100) of "yes" among the respondents to one question.
 _SHARE_INDICATORS: Mapping[str, str] = MappingProxyType(
@@ -530,3 +537,71 @@ def nok_scores(
     order += ["n_filter_violations", *(i for m in CRITERIA.values() for i in m)]
     order += [*CRITERIA, "total"]
     return out.loc[:, order]
+
+
+def nok_item_shares(
+    data: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = ("library",),
+    confidence: float = 0.95,
+    yes: float = 1.0,
+) -> pd.DataFrame:
+    """Share of "yes" per NOK question, counted as the 344n method counts it.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Wide responses: ``q1`` … ``q14`` coded yes = ``yes``, no = 0, unanswered =
+        missing, plus the ``by`` columns.
+    by : str or sequence of str, default ("library",)
+        Columns identifying an organisation.
+    confidence : float, default 0.95
+        Level of the Wilson interval.
+    yes : float, default 1
+        Code of "yes" (as ``NokConfig.yes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`analysis.indices.share_satisfied` (``*by, item, n, count,
+        share, se, ci_low, ci_high, threshold``) and ``measure``: ``"yes"`` for the filter
+        questions q1, q3, q6, q10 (the share who used the stands / the website, has a
+        disability, used remote channels — not a satisfaction), ``"satisfied"`` for the
+        others.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a column is missing or an answer is not yes/no.
+
+    Notes
+    -----
+    A filtered question (q2 after q1, q4 after q3, q7 after q6, q11 after q10) counts only
+    the respondents for whom it applies — those who said "yes" to its filter — and who
+    answered it: ``p = Y(q)/N(q)`` exactly as indicators 1.3, 3.3 and 4.3 of
+    :func:`nok_scores` (``denominator="answered"``). An answer given by a respondent the
+    filter excluded is ignored (``nok_scores`` reports their number).
+
+    References
+    ----------
+    Orders 344n (31.05.2018) and 675n (30.10.2018) of the Ministry of Labour of Russia;
+    instruments.md §3.
+    """
+    by_ = _check_by(by, NOK_QUESTIONS)
+    _check_frame(data, [*by_, *NOK_QUESTIONS])
+    if isinstance(yes, bool) or not isinstance(yes, int | float):
+        raise TypeError("yes must be a number")
+    answers = _numeric(data, NOK_QUESTIONS)
+    bad = answers.notna() & ~answers.isin([0.0, float(yes)])
+    if bad.any().any():
+        col = bad.any().idxmax()
+        raise ValueError(f"column {col!r} holds answers other than yes={yes}/no=0")
+    applies = answers.copy()
+    for question, filt in SKIP_FILTERS.items():
+        applies[question] = answers[question].where(answers[filt] == float(yes))
+    frame = pd.concat([data.loc[:, list(by_)], applies], axis=1)
+    out = share_satisfied(
+        frame, items=list(NOK_QUESTIONS), by=list(by_), threshold=float(yes), confidence=confidence
+    )
+    out["measure"] = np.where(out["item"].isin(FILTER_QUESTIONS), "yes", "satisfied")
+    return out

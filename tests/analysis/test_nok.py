@@ -15,6 +15,7 @@ import pytest
 
 from analysis.nok import NokConfig
 from analysis.nok import PointRule
+from analysis.nok import nok_item_shares
 from analysis.nok import nok_scores
 
 nan = np.nan
@@ -274,3 +275,36 @@ def test_nok_scores__total_on_the_half_rounds_up() -> None:
     data = _library_of_32({"q5": 9, "q8": 29})
     h = nok_scores(data, checklist=HALF_CHECKLIST, config=cfg).set_index("library").loc["H"]
     assert h["total"] == 57.51
+
+
+# --------------------------------------------------------------------------------------
+# per-question shares as the method counts them (issue 10 §4)
+
+
+def test_nok_item_shares__filtered_question_counts_only_those_it_applies_to() -> None:
+    data = _answers()
+    data.loc[3, "q2"] = 1  # respondent 4 of A said "no" to q1 (stands) yet answered q2 "yes"
+    shares = nok_item_shares(data).set_index(["library", "item"])
+    # q2 among A's stand users (q1 yes: respondents 1-3): yes, yes, no -> 2/3, as in 1.3;
+    # counting the violator would give 3/4
+    assert shares.loc[("A", "q2"), "n"] == 3
+    assert shares.loc[("A", "q2"), "count"] == 2
+    assert shares.loc[("A", "q2"), "share"] == pytest.approx(2 / 3, abs=1e-12)
+    # q7 among A's disabled respondents (q6 yes: 4, 5): yes, no -> 1/2
+    assert shares.loc[("A", "q7"), ["n", "count"]].tolist() == [2, 1]
+    # q11 among A's remote users (q10 yes: 1, 5): 2/2; B has none -> n = 0, share undefined
+    assert shares.loc[("A", "q11"), ["n", "count"]].tolist() == [2, 2]
+    assert shares.loc[("B", "q11"), "n"] == 0
+    assert math.isnan(shares.loc[("B", "q11"), "share"])
+    # q14 answered by 4 of A's 5: 4/4
+    assert shares.loc[("A", "q14"), ["n", "count"]].tolist() == [4, 4]
+
+
+def test_nok_item_shares__filter_questions_are_usage_shares_not_satisfaction() -> None:
+    shares = nok_item_shares(_answers()).set_index(["library", "item"])
+    measures = shares.xs("A", level="library")["measure"]
+    assert measures[["q1", "q3", "q6", "q10"]].tolist() == ["yes"] * 4
+    assert set(measures.drop(["q1", "q3", "q6", "q10"])) == {"satisfied"}
+    # A: 3 of 5 used the stands, 3 of 5 the website, 2 of 5 are disabled, 2 of 5 remote users
+    assert shares.loc[("A", "q1"), "share"] == 0.6
+    assert shares.loc[("A", "q6"), "share"] == 0.4

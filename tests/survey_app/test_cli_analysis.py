@@ -242,6 +242,25 @@ def test_indices_json__without_checklist_notes_that_nok_is_not_scored(
     assert out["groups"]["lib-a"]["indices"]["share_satisfied:q2"]["value"] == pytest.approx(2 / 3)
 
 
+def test_indices_json__nok_item_shares_follow_the_skip_filters(tmp_path: Path) -> None:
+    # lib-a's third respondent said "no" to q1 (stands) yet answered q2 "yes"
+    lines = NOK_CSV.splitlines()
+    lines[3] = lines[3].replace(",kiosk,0,,1,", ",kiosk,0,1,1,")
+    data = tmp_path / "violator.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = json.loads(
+        run(indices_command, [data.as_posix(), "--instrument", "nok_culture", "--json"]).output
+    )
+    a = out["groups"]["lib-a"]["indices"]
+    # q2 among the stand users (rows 1, 2, 4): 1, 0, 1 -> 2/3 (with the violator: 3/4)
+    assert a["share_satisfied:q2"]["value"] == pytest.approx(2 / 3)
+    assert a["share_satisfied:q2"]["n"] == 3
+    # filter questions are usage shares: 3 of lib-a's 4 used the stands, 1 of 4 is disabled
+    assert "share_satisfied:q1" not in a and "share_satisfied:q6" not in a
+    assert a["share_yes:q1"]["value"] == 0.75
+    assert a["share_yes:q6"]["value"] == 0.25
+
+
 STANDARD_YAML = """\
 id: test_standard
 normative: false

@@ -57,6 +57,8 @@ from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
+from survey_app.services.cells import CellError
+from survey_app.services.cells import numeric_column
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.instruments import instrument_of
@@ -342,7 +344,9 @@ def numeric_frame(data: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     ------
     Invalid
         With one ``RPT001`` issue per missing key column and one ``RPT002`` per column
-        holding something other than numbers (an empty cell is a missing answer).
+        holding a value ``import responses`` would not accept (cells are read by
+        :func:`survey_app.services.cells.numeric_column`: a decimal comma, да/нет and yes/no
+        for yes/no items are accepted; an empty cell is a missing answer, ``NA`` is an error).
     """
     issues: list[Issue] = []
     out = data.copy()
@@ -354,19 +358,17 @@ def numeric_frame(data: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
             issues.append(Issue("RPT001", column, "column missing from the data"))
             continue
         values = data[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            out[column] = values.astype("float64")
-            continue
-        text = values.astype("string").str.strip().replace("", pd.NA)
         if column in plan.codes:
-            text = text.replace(dict(plan.codes[column]))
-        converted = pd.to_numeric(text, errors="coerce")
-        bad = text.notna() & converted.isna()
-        if bad.any():
-            example = text[bad].iloc[0]
-            issues.append(Issue("RPT002", column, f"not a number: {example!r}"))
-            continue
-        out[column] = converted.astype("float64")
+            text = values.astype("string").str.strip()
+            values = text.replace(dict(plan.codes[column]))
+        kind = plan.kinds.get(column)
+        item_type = ItemType.yes_no if column in na_columns else None
+        if kind is not None:
+            item_type = ItemType(kind)
+        try:
+            out[column] = numeric_column(values, item_type)
+        except CellError as exc:
+            issues.append(Issue("RPT002", column, f"row {exc.row + 1}: {exc}"))
     if issues:
         raise Invalid("The data do not fit the instrument.", issues)
     return out

@@ -487,6 +487,6 @@ def cell_number(raw: str, item_type: ItemType | None = None) -> int | float | No
         if item_type is None:
             expected = "a number or yes/no"
         hint = ""
-        if text.upper() in ("NA", "N/A", "NAN", "NULL", "-"):
-            hint = " (an empty cell means no answer; see docs/data-format.md)"
+        if text.upper() in ("N/A", "NAN", "NULL", "-", "Н/Д"):
+            hint = " (leave the cell empty for no answer; see docs/data-format.md)"
         raise ValueError(f"{raw!r} is not {expected}{hint}") from exc

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from survey_app.services.reporting import AnalysisPlan
     from survey_app.services.reporting import IndicesReport
 
+#: cells the analysis commands read as "no answer" (docs/data-format.md)
+MISSING_CODES = ("", "NA")
+
 #: meta columns of the wide format that ``--by`` may group by
 GROUP_COLUMNS = ("library", "service_point", "channel", "campaign")
 
@@ -41,8 +44,9 @@ def read_csv(path: str | Path) -> pd.DataFrame:
 
     Everything stays text (library codes such as ``007`` keep their zeros); numbers are
     converted where they are analysed, by the rules of ``import responses``
-    (:mod:`survey_app.services.cells`). Only an empty cell is missing (``docs/data-format.md``):
-    ``NA`` is not a missing-value code. A column named twice is an error naming both columns.
+    (:mod:`survey_app.services.cells`). An empty cell and ``NA`` (R's ``write.csv``) are
+    missing, any other text is an error (``docs/data-format.md``). A column named twice is an
+    error naming both columns.
     """
     import pandas as pd
 
@@ -67,7 +71,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
             dtype=str,
             encoding="utf-8-sig",
             keep_default_na=False,
-            na_values=[""],
+            na_values=list(MISSING_CODES),
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"{path}: cannot read as CSV ({exc})") from exc
@@ -176,8 +180,8 @@ def reliability_command(
 ) -> None:
     """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv.
 
-    Cells are read as ``import responses`` reads them (decimal comma, да/нет, yes/no); only an
-    empty cell is missing. Missing data: docs/missing-data.md.
+    Cells are read as ``import responses`` reads them (decimal comma, да/нет, yes/no); an empty
+    cell or NA is missing. Missing data: docs/missing-data.md.
     """
     import pandas as pd
 

@@ -3,7 +3,8 @@
 ``survey-app reliability`` and ``survey-app indices`` read files a regional office typed in
 a spreadsheet; they accept what the paper import accepts (``docs/data-format.md``): a decimal
 point or comma, ``да``/``нет``, ``yes``/``no``, ``true``/``false`` and ``1``/``0`` for yes/no
-items, an empty cell as "no answer" and nothing else as missing. The rule per cell is
+items, an empty cell as "no answer" (the commands' CSV reader also turns R's ``NA`` into an
+empty cell before the cells get here). The rule per cell is
 :func:`instruments.cell_number`; this module applies it to a column (plain numbers take a
 vectorised fast path) and says which cell is wrong.
 """

@@ -510,13 +510,27 @@ def test_reliability__negative_scale_range(tmp_path: Path, scale: list[str]) -> 
     assert json.loads(result.output)["alpha"] == pytest.approx(1.5 * (1 - 179 / 492), abs=1e-12)
 
 
-def test_reliability__na_is_not_a_missing_code(tmp_path: Path) -> None:
-    # docs/data-format.md: an empty cell means no answer; there is no other missing-value code
-    path = _write(tmp_path, "na.csv", "a,b,c\n1,2,3\n2,NA,3\n3,3,4\n")
-    result = run(reliability_command, [path, "--items", "a,b,c"])
+def test_reliability__na_is_missing_other_text_is_an_error(tmp_path: Path) -> None:
+    # docs/data-format.md: an empty cell and R's NA mean no answer; any other text is an error
+    text = "a,b,c\n-1,-3,-3\n-0.5,0,-1\n0,-1,1\n0.5,1,0\n1,2,3\n1.5,2,2\n{}\n"
+    empty = run(
+        reliability_command,
+        [_write(tmp_path, "e.csv", text.format("2,,3")), "--items", "a,b,c", "--json"],
+    )
+    na = run(
+        reliability_command,
+        [_write(tmp_path, "na.csv", text.format("2,NA,3")), "--items", "a,b,c", "--json"],
+    )
+    assert na.exit_code == 0, na.output
+    assert json.loads(na.output) == json.loads(empty.output)
+    assert json.loads(na.output)["n_respondents"] == 7
+    result = run(
+        reliability_command,
+        [_write(tmp_path, "nd.csv", text.format("2,н/д,3")), "--items", "a,b,c"],
+    )
     assert result.exit_code == 1
-    assert "column b, data row 2: 'NA' is not a number" in result.output
-    assert "an empty cell means no answer" in result.output
+    assert "column b, data row 7: 'н/д' is not a number or yes/no" in result.output
+    assert "leave the cell empty for no answer" in result.output
 
 
 def test_reliability__column_named_twice_names_both_columns(tmp_path: Path) -> None:

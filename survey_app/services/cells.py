@@ -53,16 +53,16 @@ def numeric_column(values: pd.Series, item_type: ItemType | None = None) -> pd.S
             plain = text.isin(["0", "1"]).fillna(False).astype(bool)
         out = pd.Series(np.nan, index=values.index, dtype="float64")
         out[plain] = pd.to_numeric(text[plain]).astype("float64")
-        for pos in np.flatnonzero(text.notna().to_numpy() & ~plain.to_numpy()):
+        for pos in np.flatnonzero(text.notna().to_numpy() & ~plain.to_numpy()).tolist():
             raw = str(text.iloc[pos])
             try:
                 number = cell_number(raw, item_type)
             except ValueError as exc:
-                raise CellError(int(pos), raw, str(exc)) from None
+                raise CellError(pos, raw, str(exc)) from None
             out.iloc[pos] = np.nan if number is None else float(number)
     finite = out.isna() | np.isfinite(out.to_numpy())
     if not finite.all():
-        pos = int(np.flatnonzero(~finite.to_numpy())[0])
-        raw = str(values.iloc[pos]) if text is None else str(text.iloc[pos])
-        raise CellError(pos, raw, f"{raw!r} is not a finite number")
+        first = int(np.flatnonzero(~finite.to_numpy())[0])
+        raw = str(values.iloc[first]) if text is None else str(text.iloc[first])
+        raise CellError(first, raw, f"{raw!r} is not a finite number")
     return out

@@ -28,6 +28,11 @@ from analysis.nok import PointRule
 from analysis.nok import nok_scores
 from analysis.omega import omega_total
 from analysis.omega import omega_total_from_moments
+from analysis.reasons import Note
+from analysis.reasons import Reason
+from analysis.reasons import StatisticUnavailable
+from analysis.reliability import MIN_PAIR_RESPONDENTS
+from analysis.reliability import MIN_RESPONDENTS
 from analysis.reliability import AlphaBatchResult
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import cronbach_alpha
@@ -72,6 +77,11 @@ from analysis.trends import mean_change
 from analysis.trends import proportion_change
 
 __all__ = [
+    "MIN_PAIR_RESPONDENTS",
+    "MIN_RESPONDENTS",
+    "Note",
+    "Reason",
+    "StatisticUnavailable",
     "AlphaBatchResult",
     "AlphaResult",
     "Band",

@@ -1354,6 +1354,9 @@ def cronbach_alpha_batch(
             notes[g] = "no rows have been added to the moments"
             reasons[g] = Reason.NO_RESPONSES
             continue
+        # the counts of a group are kept whatever happens to its alpha
+        n_rows[g] = mom.n_rows
+        n_complete[g] = int(mom._pattern_rows[mom._patterns[:, idx].all(axis=1)].sum())
         try:
             check_observed_range(
                 dict(zip(names, mom._min[idx], strict=True)),

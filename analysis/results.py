@@ -246,6 +246,8 @@ class SplitHalfResult:
         Missing-data policy for the covariance matrix.
     splits : numpy.ndarray
         The coefficient of every evaluated split, in enumeration order.
+    notes : tuple of Note
+        Warnings (none are raised today; the field keeps the reliability results alike).
     """
 
     lambda4: float
@@ -265,6 +267,7 @@ class SplitHalfResult:
     n_items: int
     missing: MissingPolicy
     splits: np.ndarray = field(repr=False, compare=False)
+    notes: tuple[Note, ...] = field(default=(), compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the scalar statistics as a one-row DataFrame (splits excluded)."""

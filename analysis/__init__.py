@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from analysis.nok import nok_scores
     from analysis.omega import omega_total
     from analysis.omega import omega_total_from_moments
+    from analysis.reasons import Note
+    from analysis.reasons import Reason
+    from analysis.reasons import StatisticUnavailable
+    from analysis.reliability import MIN_PAIR_RESPONDENTS
+    from analysis.reliability import MIN_RESPONDENTS
     from analysis.reliability import AlphaBatchResult
     from analysis.reliability import PairwiseMoments
     from analysis.reliability import cronbach_alpha
@@ -83,6 +88,11 @@ if TYPE_CHECKING:
 
 #: public name -> the module defining it
 _EXPORTS: dict[str, str] = {
+    "Note": "analysis.reasons",
+    "Reason": "analysis.reasons",
+    "StatisticUnavailable": "analysis.reasons",
+    "MIN_PAIR_RESPONDENTS": "analysis.reliability",
+    "MIN_RESPONDENTS": "analysis.reliability",
     "FunnelResult": "analysis.funnel",
     "funnel_curve": "analysis.funnel",
     "funnel_means": "analysis.funnel",
@@ -165,6 +175,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "MIN_PAIR_RESPONDENTS",
+    "MIN_RESPONDENTS",
+    "Note",
+    "Reason",
+    "StatisticUnavailable",
     "AlphaBatchResult",
     "AlphaResult",
     "Band",

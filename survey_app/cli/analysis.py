@@ -169,6 +169,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
     help="Missing-data policy: pairwise as psych (n counts every row) or listwise "
     "(complete rows only); see docs/missing-data.md.",
 )
+@click.option(
+    "--min-n",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Fewer respondents than this give 'insufficient data' instead of a coefficient "
+    "(default: analysis.MIN_RESPONDENTS, the minimum the analysis package sets).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def reliability_command(
     file: str,
@@ -176,6 +183,7 @@ def reliability_command(
     reverse_opt: str | None,
     scale_opt: str | None,
     missing: str,
+    min_n: int | None,
     as_json: bool,
 ) -> None:
     """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv.
@@ -185,7 +193,6 @@ def reliability_command(
     """
     import pandas as pd
 
-    import analysis
     from survey_app.services.cells import CellError
     from survey_app.services.cells import numeric_column
 
@@ -209,77 +216,183 @@ def reliability_command(
             f"{file}: {len(frame)} response row(s); reliability needs at least 2 respondents"
         )
     policy: Literal["pairwise", "listwise"] = "listwise" if missing == "listwise" else "pairwise"
-    try:
-        alpha = analysis.cronbach_alpha(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-        omega = analysis.omega_total(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-        halves = analysis.split_half(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-    except (TypeError, ValueError) as exc:
-        raise click.ClickException(_message(exc)) from exc
-    item_rows = [
-        {
-            "item": name,
-            "n": int(row["n"]),
-            "mean": float(row["mean"]),
-            "sd": float(row["sd"]),
-            "r_drop": float(row["r_drop"]),
-            "alpha_if_deleted": float(row["alpha_if_deleted"]),
-        }
-        for name, row in alpha.items.iterrows()
-    ]
-    payload = {
-        "n": alpha.n_used,
-        "n_respondents": alpha.n_respondents,
-        "n_complete": alpha.n_complete,
-        "missing": alpha.missing,
-        "k": alpha.n_items,
-        "alpha": alpha.alpha,
-        "alpha_std": alpha.std_alpha,
-        "g6": alpha.g6,
-        "average_r": alpha.average_r,
-        "alpha_se": alpha.ase,
-        "alpha_ci_feldt": [alpha.ci_low, alpha.ci_high],
-        "alpha_ci_duhachek": [alpha.duhachek_low, alpha.duhachek_high],
-        "ci_level": alpha.ci_level,
-        "omega_total": omega.omega_total,
-        "split_half": {
+    payload = reliability_payload(
+        frame, items=items, reverse=reverse, scale=scale, missing=policy, min_n=min_n
+    )
+    if as_json:
+        _emit_json(payload)
+        return
+    click.echo(_reliability_text(file, payload))
+
+
+def reliability_payload(
+    frame: pd.DataFrame,
+    *,
+    items: list[str],
+    reverse: list[str],
+    scale: tuple[float, float] | None,
+    missing: Literal["pairwise", "listwise"],
+    min_n: int | None = None,
+) -> dict[str, Any]:
+    """The JSON object of ``survey-app reliability``.
+
+    Alpha, omega and the split-half coefficients are computed independently: one that cannot
+    be computed (``analysis.StatisticUnavailable``) is null, with its reason code, message and
+    n under ``unavailable``, and every other statistic is still reported. Warnings of the
+    computed ones (Heywood case, clipped interval, unsound pairwise matrix, negative item) are
+    listed under ``warnings``; ``status`` is ``ok``, ``warning``, ``unsound`` (alpha not a
+    sound estimate) or ``unavailable`` (no alpha).
+
+    Raises
+    ------
+    click.ClickException
+        Bad input (values outside the declared range, a reversed item without a range, ...).
+    """
+    import analysis
+
+    if min_n is None:
+        min_n = analysis.MIN_RESPONDENTS
+    kwargs: dict[str, Any] = {"items": items, "reverse": reverse, "scale": scale}
+    unavailable: dict[str, dict[str, Any]] = {}
+    warnings: list[analysis.Note] = []
+
+    def attempt(name: str, compute: Any) -> Any:
+        try:
+            result = compute()
+        except analysis.StatisticUnavailable as exc:
+            unavailable[name] = exc.as_dict()
+            return None
+        except (TypeError, ValueError) as exc:
+            raise click.ClickException(_message(exc)) from exc
+        warnings.extend(result.notes)
+        return result
+
+    alpha = attempt(
+        "alpha",
+        lambda: analysis.cronbach_alpha(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    omega = attempt(
+        "omega_total",
+        lambda: analysis.omega_total(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    halves = attempt(
+        "split_half",
+        lambda: analysis.split_half(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    n_respondents = len(frame)
+    n_complete = int(frame.loc[:, items].notna().all(axis=1).sum())
+    if alpha is None:
+        status = "unavailable"
+    elif not alpha.sound:
+        status = "unsound"
+    else:
+        status = "warning" if warnings else "ok"
+    item_rows = (
+        []
+        if alpha is None
+        else [
+            {
+                "item": name,
+                "n": int(row["n"]),
+                "mean": float(row["mean"]),
+                "sd": float(row["sd"]),
+                "r_drop": float(row["r_drop"]),
+                "alpha_if_deleted": float(row["alpha_if_deleted"]),
+            }
+            for name, row in alpha.items.iterrows()
+        ]
+    )
+
+    def get(result: Any, name: str) -> Any:
+        return None if result is None else getattr(result, name)
+
+    return {
+        "n": n_complete if missing == "listwise" else n_respondents,
+        "n_respondents": n_respondents,
+        "n_complete": n_complete,
+        "missing": missing,
+        "k": len(items),
+        "min_n": min_n,
+        "status": status,
+        "alpha": get(alpha, "alpha"),
+        "alpha_std": get(alpha, "std_alpha"),
+        "g6": get(alpha, "g6"),
+        "average_r": get(alpha, "average_r"),
+        "alpha_se": get(alpha, "ase"),
+        "alpha_ci_feldt": None if alpha is None else [alpha.ci_low, alpha.ci_high],
+        "alpha_ci_duhachek": None if alpha is None else [alpha.duhachek_low, alpha.duhachek_high],
+        "ci_level": get(alpha, "ci_level"),
+        "omega_total": get(omega, "omega_total"),
+        "split_half": None
+        if halves is None
+        else {
             "max": halves.lambda4,
             "min": halves.beta,
             "mean": halves.mean_split,
             "exact": halves.exact,
         },
         "items": item_rows,
+        "warnings": [note.as_dict() for note in warnings],
+        "unavailable": unavailable,
     }
-    if as_json:
-        _emit_json(payload)
-        return
-    level = round(100 * alpha.ci_level)
+
+
+def _reliability_text(file: str, payload: Mapping[str, Any]) -> str:
+    """The readable table of ``survey-app reliability``."""
+    missing = payload["unavailable"]
+
+    def reason(name: str) -> str:
+        why = missing[name]
+        return f"—   [{why['code']}] {why['message']}"
+
     lines = [
-        f"{file}: {alpha.n_items} items, n = {alpha.n_used} ({alpha.missing}; "
-        f"{alpha.n_complete} complete of {alpha.n_respondents})",
-        f"  alpha            {_fmt(alpha.alpha)}   {level}% CI Feldt "
-        f"[{_fmt(alpha.ci_low)}, {_fmt(alpha.ci_high)}], Duhachek "
-        f"[{_fmt(alpha.duhachek_low)}, {_fmt(alpha.duhachek_high)}], se {_fmt(alpha.ase, 4)}",
-        f"  alpha (std)      {_fmt(alpha.std_alpha)}",
-        f"  Guttman lambda6  {_fmt(alpha.g6)}",
-        f"  average r        {_fmt(alpha.average_r)}",
-        f"  omega total      {_fmt(omega.omega_total)}",
-        f"  split-half       max {_fmt(halves.lambda4)}, min {_fmt(halves.beta)}, "
-        f"mean {_fmt(halves.mean_split)}",
-        "",
-        f"  {'item':<12}{'n':>7}{'mean':>8}{'sd':>8}{'r.drop':>8}{'alpha if deleted':>18}",
+        f"{file}: {payload['k']} items, n = {payload['n']} ({payload['missing']}; "
+        f"{payload['n_complete']} complete of {payload['n_respondents']})"
     ]
-    for row in item_rows:
+    if "alpha" in missing:
+        lines.append(f"  alpha            {reason('alpha')}")
+    else:
+        level = round(100 * payload["ci_level"])
+        feldt = payload["alpha_ci_feldt"]
+        duhachek = payload["alpha_ci_duhachek"]
+        flag = "   UNSOUND: see the warnings" if payload["status"] == "unsound" else ""
+        lines += [
+            f"  alpha            {_fmt(payload['alpha'])}   {level}% CI Feldt "
+            f"[{_fmt(feldt[0])}, {_fmt(feldt[1])}], Duhachek "
+            f"[{_fmt(duhachek[0])}, {_fmt(duhachek[1])}], se {_fmt(payload['alpha_se'], 4)}"
+            f"{flag}",
+            f"  alpha (std)      {_fmt(payload['alpha_std'])}",
+            f"  Guttman lambda6  {_fmt(payload['g6'])}",
+            f"  average r        {_fmt(payload['average_r'])}",
+        ]
+    if "omega_total" in missing:
+        lines.append(f"  omega total      {reason('omega_total')}")
+    else:
+        lines.append(f"  omega total      {_fmt(payload['omega_total'])}")
+    halves = payload["split_half"]
+    if halves is None:
+        lines.append(f"  split-half       {reason('split_half')}")
+    else:
         lines.append(
-            f"  {row['item']:<12}{row['n']:>7}{_fmt(row['mean'], 2):>8}{_fmt(row['sd'], 2):>8}"
-            f"{_fmt(row['r_drop'], 2):>8}{_fmt(row['alpha_if_deleted']):>18}"
+            f"  split-half       max {_fmt(halves['max'])}, min {_fmt(halves['min'])}, "
+            f"mean {_fmt(halves['mean'])}"
         )
-    click.echo("\n".join(lines))
+    lines += [
+        f"  warning [{note['code']}] {note['statistic']}: {note['message']}"
+        for note in payload["warnings"]
+    ]
+    if payload["items"]:
+        lines += [
+            "",
+            f"  {'item':<12}{'n':>7}{'mean':>8}{'sd':>8}{'r.drop':>8}{'alpha if deleted':>18}",
+        ]
+        for row in payload["items"]:
+            lines.append(
+                f"  {row['item']:<12}{row['n']:>7}{_fmt(row['mean'], 2):>8}"
+                f"{_fmt(row['sd'], 2):>8}{_fmt(row['r_drop'], 2):>8}"
+                f"{_fmt(row['alpha_if_deleted']):>18}"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +540,16 @@ def indices_payload(
             entry = groups[key(row[by])]
             for column in ("K1", "K2", "K3", "K4", "K5", "total"):
                 entry[column] = row[column]
+    #: (group, "alpha:<scale>") -> status, reason codes and messages of the alpha
+    reliability: dict[tuple[str, str], dict[str, Any]] = {}
+    rel = report.tables.get("reliability")
+    if rel is not None:
+        for rel_row in rel.to_dict("records"):
+            reliability[key(rel_row[by]), f"alpha:{rel_row['scale']}"] = {
+                "status": rel_row["status"],
+                "reason": rel_row["reason"],
+                "note": rel_row["note"],
+            }
     for row in report.indices.to_dict("records"):
         entry = groups[key(row[by])].setdefault("indices", {})
         entry[row["indicator"]] = {
@@ -434,6 +557,7 @@ def indices_payload(
             "ci_low": row["ci_low"],
             "ci_high": row["ci_high"],
             "n": None if pd.isna(row["n"]) else int(row["n"]),
+            **reliability.get((key(row[by]), row["indicator"]), {}),
         }
     if report.verdicts is not None:
         for row in report.verdicts.to_dict("records"):
@@ -485,6 +609,8 @@ def _indices_text(payload: Mapping[str, Any]) -> str:
                 f"  {indicator:<34}{_fmt(est['value']):>9}  "
                 f"[{_fmt(est['ci_low'])}, {_fmt(est['ci_high'])}]  n={est['n']}{tail}"
             )
+            if est.get("status") not in (None, "ok"):
+                lines.append(f"    {est['status']} [{est['reason']}] {est['note']}")
     return "\n".join(lines)
 
 

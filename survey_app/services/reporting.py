@@ -563,7 +563,11 @@ def _concat_sorted(parts: list[pd.DataFrame], by: Sequence[str]) -> pd.DataFrame
     return out
 
 
-#: columns of the reliability table (one row per group and scale)
+#: columns of the reliability table (one row per group and scale). ``status`` is ``ok``,
+#: ``warning`` (alpha computed, see ``reason``/``note``), ``unsound`` (alpha computed from a
+#: pairwise matrix that is not positive semi-definite or has too few joint responses: not a
+#: sound estimate) or ``unavailable`` (no alpha; ``reason`` says why). ``reason`` holds the
+#: :class:`analysis.Reason` codes (comma-separated), ``note`` the readable messages.
 RELIABILITY_COLUMNS = (
     "scale",
     "k",
@@ -578,8 +582,22 @@ RELIABILITY_COLUMNS = (
     "ci_high",
     "duhachek_low",
     "duhachek_high",
+    "status",
+    "reason",
     "note",
 )
+
+
+def _status_columns(notes: Sequence[analysis.Note]) -> dict[str, Any]:
+    """``status``, ``reason`` and ``note`` of a computed alpha from its warnings."""
+    if not notes:
+        return {"status": "ok", "reason": None, "note": None}
+    unsound = any(note.unsound for note in notes)
+    return {
+        "status": "unsound" if unsound else "warning",
+        "reason": ",".join(note.code.value for note in notes),
+        "note": "; ".join(note.message for note in notes),
+    }
 
 
 def _alpha_row(result: analysis.AlphaResult) -> dict[str, Any]:
@@ -596,13 +614,28 @@ def _alpha_row(result: analysis.AlphaResult) -> dict[str, Any]:
         "ci_high": result.ci_high,
         "duhachek_low": result.duhachek_low,
         "duhachek_high": result.duhachek_high,
-        "note": None,
+        **_status_columns(result.notes),
     }
 
 
-def _failed_alpha_row(k: int, n: int, reason: str) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(RELIABILITY_COLUMNS, np.nan)
-    row.update({"k": k, "n": n, "n_complete": 0, "note": reason})
+def _failed_alpha_row(
+    k: int, n: int, n_complete: int, reason: analysis.Reason, message: str
+) -> dict[str, Any]:
+    """The statistics of a scale without alpha: NaN, but the counts and the reason kept.
+
+    The row has no ``scale`` (nor group) key: the caller's keys stay as they are.
+    """
+    row: dict[str, Any] = dict.fromkeys(RELIABILITY_COLUMNS[4:], np.nan)
+    row.update(
+        {
+            "k": int(k),
+            "n": int(n),
+            "n_complete": int(n_complete),
+            "status": "unavailable",
+            "reason": analysis.Reason(reason).value,
+            "note": message,
+        }
+    )
     return row
 
 
@@ -626,7 +659,22 @@ def _file_reliability(
                 )
                 row.update(_alpha_row(result))
             except ValueError as exc:
-                row.update(_failed_alpha_row(len(scale.items), len(rows_of_group), str(exc)))
+                if isinstance(exc, analysis.StatisticUnavailable):
+                    code = exc.code
+                elif "outside" in str(exc):
+                    code = analysis.Reason.OUT_OF_RANGE
+                else:
+                    code = analysis.Reason.INVALID_DATA
+                present = rows_of_group.loc[:, list(scale.items)].notna()
+                row.update(
+                    _failed_alpha_row(
+                        len(scale.items),
+                        len(rows_of_group),
+                        int(present.all(axis=1).sum()),
+                        code,
+                        str(exc),
+                    )
+                )
             rows.append(row)
     return pd.DataFrame(rows, columns=[*by, *RELIABILITY_COLUMNS])
 
@@ -1545,10 +1593,14 @@ def _reliability(
         except ValueError as exc:  # the same for every library
             for s in batch:
                 if s.moments is not None:
-                    by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, str(exc))
+                    by_key[s.library_id, scale.id] = _failed_alpha_row(
+                        k, s.n, 0, analysis.Reason.INVALID_DATA, str(exc)
+                    )
             continue
         table = result.scales
         notes = table["note"].tolist()
+        reasons = table["reason"].tolist()
+        warnings = table["notes"].tolist()
         columns = {
             name: table[column].tolist()
             for name, column in (
@@ -1577,10 +1629,12 @@ def _reliability(
                 continue
             i = position[s.library_id]
             if notes[i] is not None:
-                by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, notes[i])
+                by_key[s.library_id, scale.id] = _failed_alpha_row(
+                    k, columns["n"][i], columns["n_complete"][i], reasons[i], notes[i]
+                )
             else:
                 ok_row = {name: values[i] for name, values in columns.items()}
-                ok_row["note"] = None
+                ok_row.update(_status_columns(warnings[i]))
                 by_key[s.library_id, scale.id] = ok_row
     rows: list[dict[str, Any]] = []
     item_rows: list[tuple[Any, ...]] = []
@@ -1588,7 +1642,11 @@ def _reliability(
         for scale in layout.plan.scales:
             row: dict[str, Any] = {"library_id": s.library_id, "scale": scale.id}
             if s.moments is None:
-                row.update(_failed_alpha_row(len(scale.items), s.n, "no responses"))
+                row.update(
+                    _failed_alpha_row(
+                        len(scale.items), s.n, 0, analysis.Reason.NO_RESPONSES, "no responses"
+                    )
+                )
             else:
                 row.update(by_key[s.library_id, scale.id])
                 parts = items_by_key.get((s.library_id, scale.id))

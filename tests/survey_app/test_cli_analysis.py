@@ -31,6 +31,7 @@ from survey_app.cli.analysis import indices_command
 from survey_app.cli.analysis import reliability_command
 from tests.analysis.reference import DATA_DIR
 from tests.analysis.reference import psych_reliability
+from tests.analysis.test_reliability_small_samples import psych_small
 
 TOL = 1e-10
 
@@ -118,6 +119,8 @@ def test_reliability__semicolon_csv_with_empty_cells(tmp_path: Path) -> None:
             "1-5",
             "--missing",
             "listwise",
+            "--min-n",
+            "4",
             "--json",
         ],
     )
@@ -144,6 +147,98 @@ def test_reliability__bad_invocation_exits_with_message(
     result = CliRunner().invoke(reliability_command, [bfi_csv, *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def _write_case(path: Path, data: list[list[float | None]]) -> str:
+    names = [f"q{i + 1}" for i in range(len(data[0]))]
+    lines = [",".join(names)]
+    lines += [",".join("" if v is None else f"{v:g}" for v in row) for row in data]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_reliability__heywood_case_reports_omega_with_the_warning(tmp_path: Path) -> None:
+    # issue 10 §1: the minres fit behind omega hits a loading past 1; psych returns omega_tot
+    # with "An ultra-Heywood case was detected" and so do we, alpha included
+    ref = psych_small()["heywood_5x3"]
+    path = _write_case(tmp_path / "h.csv", ref["data"])
+    result = run(reliability_command, [path, "--items", "q1,q2,q3", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["omega_total"] == pytest.approx(ref["converged"]["omega_tot"], abs=1e-12)
+    assert out["omega_total"] == pytest.approx(ref["omega_tot"], abs=6e-4)  # psych's print
+    assert out["alpha_std"] == pytest.approx(ref["alpha"], abs=1e-12)
+    assert out["status"] == "warning"
+    assert out["unavailable"] == {}
+    # alpha 0.973 (5 rows): its Duhachek limit passed 1 and was clipped
+    assert [(w["statistic"], w["code"]) for w in out["warnings"]] == [
+        ("alpha", "interval_clipped"),
+        ("omega_total", "ultra_heywood"),
+    ]
+    assert out["alpha_ci_duhachek"][1] == 1.0
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert "omega total      0.765" in text
+    assert "warning [ultra_heywood] omega_total: An ultra-Heywood case was detected" in text
+
+
+def test_reliability__three_respondents_are_insufficient_data_with_the_n(tmp_path: Path) -> None:
+    # issue 10 §3: psych gives alpha -4.875 on these 3 rows; below the minimum of 5 we refuse
+    ref = psych_small()["small_n"]["n3"]
+    assert ref["raw_alpha"] == pytest.approx(-4.875)
+    path = _write_case(tmp_path / "s.csv", ref["data"])
+    result = run(reliability_command, [path, "--items", "q1,q2,q3", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["status"], out["alpha"], out["omega_total"], out["split_half"]) == (
+        "unavailable",
+        None,
+        None,
+        None,
+    )
+    assert out["n"] == 3
+    for name in ("alpha", "omega_total", "split_half"):
+        assert out["unavailable"][name]["code"] == "insufficient_data"
+        assert out["unavailable"][name]["n"] == 3
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert (
+        "alpha            —   [insufficient_data] insufficient data: n = 3 respondents "
+        "(pairwise policy), fewer than the minimum 5"
+    ) in text
+    # the minimum is configurable: with 3 allowed, psych's number
+    lowered = json.loads(
+        run(reliability_command, [path, "--items", "q1,q2,q3", "--min-n", "3", "--json"]).output
+    )
+    assert lowered["alpha"] == pytest.approx(ref["raw_alpha"], abs=1e-10)
+
+
+def test_reliability__omega_unavailable_keeps_alpha_and_says_why(tmp_path: Path) -> None:
+    # Item-sampled rows: q1 is constant (1) on the 3 rows it shares with q2, so their Pearson
+    # correlation is 0/0 and omega cannot be computed; the pairwise covariance is 0 and alpha
+    # is computed — but each pair has only 3 joint answers, so it is flagged unsound.
+    # Hand: var q1 (1,1,1,2,3,4) = 8/5 = 1.6, q2 (1,2,3,1,2,3) = 0.8, q3 (1,2,3,2,3,4) = 1.1;
+    # cov q1q2 = 0, cov q2q3 = var(1,2,3) = 1, cov q1q3 = 1 (rows 6-8: 2,3,4 with 2,3,4);
+    # alpha = 3/2 (1 - 3.5 / (3.5 + 2 (0 + 1 + 1))) = 3/2 (1 - 3.5/7.5) = 0.8
+    rows: list[list[float | None]] = [
+        [1, 1, None],
+        [1, 2, None],
+        [1, 3, None],
+        [None, 1, 1],
+        [None, 2, 2],
+        [None, 3, 3],
+        [2, None, 2],
+        [3, None, 3],
+        [4, None, 4],
+    ]
+    path = _write_case(tmp_path / "lite.csv", rows)
+    out = json.loads(run(reliability_command, [path, "--items", "q1,q2,q3", "--json"]).output)
+    assert out["alpha"] == pytest.approx(0.8, abs=1e-12)
+    assert out["omega_total"] is None
+    assert out["unavailable"]["omega_total"]["code"] == "undefined_pair"
+    assert out["status"] == "unsound"
+    assert "few_joint_responses" in [w["code"] for w in out["warnings"]]
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert "UNSOUND: see the warnings" in text
+    assert "omega total      —   [undefined_pair]" in text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +522,31 @@ def test_indices_json__yaml_definition_gives_ratings_scale_alpha_and_nps(tmp_pat
     assert 0.0 < ind["alpha:sc"]["value"] < 1.0
 
 
+def test_indices_json__failed_alpha_keeps_its_name_n_and_reason(tmp_path: Path) -> None:
+    # issue 10 §2: a group whose alpha cannot be computed is listed as alpha:<scale> with its
+    # n, a reason code and a message (it used to become "alpha:nan" and vanish)
+    (tmp_path / "mini.yaml").write_text(RATING_YAML, encoding="utf-8")
+    (tmp_path / "d.csv").write_text(
+        "library,a,b,c,r\nx,1,2,5,10\nx,2,2,4,9\nx,3,3,3,7\nx,4,5,2,3\nx,5,4,,0\n"
+        "y,1,2,5,10\ny,2,2,4,9\ny,3,3,3,7\n",
+        encoding="utf-8",
+    )
+    args = [str(tmp_path / "d.csv"), "--instrument", str(tmp_path / "mini.yaml")]
+    out = json.loads(run(indices_command, [*args, "--json"]).output)
+    small = out["groups"]["y"]["indices"]["alpha:sc"]
+    assert small["value"] is None
+    assert small["n"] == 3
+    assert (small["status"], small["reason"]) == ("unavailable", "insufficient_data")
+    assert "n = 3 respondents" in small["note"]
+    # x: 5 rows, c unanswered once, so c's pairs rest on 4 joint answers (< min(10, 5))
+    x = out["groups"]["x"]["indices"]["alpha:sc"]
+    assert x["status"] == "unsound"
+    assert x["reason"].split(",")[0] == "few_joint_responses"
+    assert x["value"] is not None
+    text = run(indices_command, args).output
+    assert "unavailable [insufficient_data] insufficient data: n = 3 respondents" in text
+
+
 @pytest.mark.parametrize(
     ("csv_text", "args", "message"),
     [
@@ -489,8 +609,9 @@ def test_reliability__yes_no_spellings_of_the_import(tmp_path: Path) -> None:
     # totals 3, 2, 1, 0 -> variance 5/3; KR-20 = alpha = 3/2 (1 - (5/6)/(5/3)) = 0.75
     text = "a,b,c\nда,yes,1\nДа,да,нет\nнет,true,no\nНЕТ,0,false\n"
     result = run(
-        reliability_command, [_write(tmp_path, "yn.csv", text), "--items", "a,b,c", "--json"]
-    )
+        reliability_command,
+        [_write(tmp_path, "yn.csv", text), "--items", "a,b,c", "--min-n", "4", "--json"],
+    )  # four respondents: below the default minimum, allowed here to check the spellings
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["alpha"] == pytest.approx(0.75, abs=1e-12)
 

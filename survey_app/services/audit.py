@@ -74,6 +74,7 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "campaign.close",
     "response.exclude",
     "response.restore",
+    "demo.seed",
 )
 
 _MAX_TARGET = 200

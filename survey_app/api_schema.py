@@ -56,6 +56,29 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_UNAVAILABLE_BODY = {
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {"error": {"type": "string"}, "status": {"const": "unavailable"}},
+}
+
+
+def _unavailable() -> dict[str, Any]:
+    """503: the database cannot be reached; retrying later with the same id is safe."""
+    answer = _json(
+        _UNAVAILABLE_BODY,
+        "the database cannot be reached for now; retry after Retry-After seconds with the "
+        "same id (a response stored before the outage then gets 200)",
+    )
+    answer["headers"] = {
+        "Retry-After": {
+            "description": "seconds to wait before retrying",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+    return answer
+
+
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI document served at ``/api/v1/openapi.json``."""
     return {
@@ -80,13 +103,17 @@ def openapi_document() -> dict[str, Any]:
                         "409": _json(_ERROR, "this id is stored with different content"),
                         "413": _json(_ERROR, "body over the size limit"),
                         "422": _json(_ERROR, "invalid submission; every problem is listed"),
+                        "503": _unavailable(),
                     },
                 }
             },
             "/healthz": {
                 "get": {
                     "summary": "Health check",
-                    "responses": {"200": {"description": "the app reaches its database"}},
+                    "responses": {
+                        "200": {"description": "the app reaches its database"},
+                        "503": _unavailable(),
+                    },
                 }
             },
         },

@@ -21,9 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": DEV_SECRET_KEY,
     #: SQLAlchemy URL; empty means a SQLite file in the instance folder
     "SQLALCHEMY_DATABASE_URI": "",
-    #: pool_pre_ping costs a round trip per request; recycling idle connections is enough
-    #: behind a local PostgreSQL (set SURVEY_SQLALCHEMY_ENGINE_OPTIONS to change it)
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+    #: pool_pre_ping tests a pooled connection before lending it (one cheap round trip), so
+    #: after a database restart no worker's first request fails on a dead connection
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
     #: largest accepted request body, bytes (the API answers 413 above it)
     "MAX_CONTENT_LENGTH": 256 * 1024,
     #: JSON responses keep Cyrillic readable

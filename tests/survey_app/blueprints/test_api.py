@@ -233,7 +233,7 @@ def test_openapi_document__describes_every_status(client):
 
     assert reply.status_code == 200
     statuses = reply.json["paths"]["/api/v1/responses"]["post"]["responses"]
-    assert set(statuses) == {"200", "201", "404", "409", "413", "422"}
+    assert set(statuses) == {"200", "201", "404", "409", "413", "422", "503"}
     assert reply.json["openapi"].startswith("3.")
 
 

@@ -27,6 +27,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.extensions import db
 
     db.init_app(app)
+    from survey_app.request_guards import init_request_guards
+
+    init_request_guards(app)  # body limits and NUL checks run before the CSRF check
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     # numbers in the UI are formatted per locale: 12 345,6 in Russian, 12,345.6 in English

@@ -72,9 +72,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        # keep the exception's own headers (Allow on 405, Retry-After on 429...)
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            return jsonify({"error": error.description}), error.code
+            return jsonify({"error": error.description}), error.code, headers
         return (
             render_template("error.html", code=error.code, message=error.description),
             error.code or 500,
+            headers,
         )

@@ -75,6 +75,22 @@ def client(app: Flask, app_context: None) -> FlaskClient:
 
 
 @pytest.fixture
+def csrf_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """A second app on the run's database with CSRF protection on, as in production."""
+    protected = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield protected
+    with protected.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner for ``survey-app`` commands."""
     return app.test_cli_runner()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
 from flask import jsonify
 from flask import request
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from survey_app.extensions import db
 from survey_app.extensions import limiter
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
+from survey_app.services.json_body import parse_json
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
 
@@ -33,10 +35,9 @@ def _not_rate_limited() -> bool:
 @csrf.exempt
 def post_response():  # type: ignore[no-untyped-def]
     """Store one response; retries with the same id and content get the same receipt."""
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
-    submission = parse_submission(payload)
+    submission = parse_submission(parse_json(request.get_data(cache=False)))
     session_busy = db.session.registry.has() and db.session().in_transaction()
     if db.engine.dialect.name == "postgresql" and not session_busy:
         # on PostgreSQL a response is stored by one statement: an autocommit connection
@@ -52,7 +53,7 @@ def post_response():  # type: ignore[no-untyped-def]
 @bp.get("/api/v1/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
     """Describe the API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 @bp.get("/healthz")

@@ -1,5 +1,7 @@
 """Packaging for the library service-quality survey system."""
 
+from pathlib import Path
+
 from setuptools import find_packages
 from setuptools import setup
 
@@ -10,7 +12,7 @@ setup(
         "Measure visitor satisfaction and service quality in public libraries "
         "with validated questionnaires, and hold each library against regional standards."
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["survey_app*", "instruments*", "analysis*", "kiosk*"]),
     package_data={
@@ -57,6 +59,8 @@ setup(
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
             "hypothesis>=6.100,<7",
+            # generates requests from /api/v1/openapi.json (tests/.../test_api_schemathesis.py)
+            "schemathesis>=4.32,<5",
             "zxing-cpp>=2.2,<4",
             "pypdfium2>=4.30,<6",
             "pillow>=10",

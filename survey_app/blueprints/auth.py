@@ -128,8 +128,8 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
-            db.session.commit()
             sign_in(user)
+            db.session.commit()
             return redirect(target)
         failed = True
     status = 200 if request.method == "GET" else 401 if failed else 422
@@ -141,6 +141,7 @@ def logout():  # type: ignore[no-untyped-def]
     """Sign out (a POST with the CSRF token, so other sites cannot sign you out)."""
     if ConfirmForm().validate_on_submit():
         sign_out()
+        db.session.commit()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -5,6 +5,8 @@ address."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -103,6 +105,68 @@ def test_deactivation__ends_an_existing_session(browser, session, staff, make_us
     reply = browser.get("/admin/")
     assert reply.status_code == 302
     assert reply.headers["Location"].startswith("/login")
+
+
+def copy_of(app: Flask, client: FlaskClient) -> StaffClient:
+    """Another client holding a copy of ``client``'s session cookie (as a thief would)."""
+    thief = StaffClient(app, app.response_class, use_cookies=True)
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_logout__a_cookie_copied_before_opens_nothing_after(app, browser, staff):
+    sign_in(browser, staff.email)
+    thief = copy_of(app, browser)
+    assert thief.get("/admin/").status_code == 200  # the copy works while the session lasts
+
+    browser.post("/logout")
+
+    reply = thief.get("/admin/")
+    assert reply.status_code == 302
+    assert reply.headers["Location"].startswith("/login")
+
+
+def test_logout__ends_only_this_session(app, browser, staff):
+    elsewhere = StaffClient(app, app.response_class, use_cookies=True)
+    sign_in(browser, staff.email)
+    sign_in(elsewhere, staff.email)
+
+    browser.post("/logout")
+
+    assert elsewhere.get("/admin/").status_code == 200
+
+
+def test_reactivation__revives_no_old_session(app, browser, session, staff, make_user):
+    admin = make_user("admin")
+    sign_in(browser, staff.email)
+    kept = copy_of(app, browser)
+    accounts.deactivate_user(session, staff, actor=admin)
+    session.commit()
+
+    accounts.activate_user(session, staff, actor=admin)
+    session.commit()
+
+    assert kept.get("/admin/").status_code == 302
+    assert sign_in(browser, staff.email).status_code == 302  # signing in again works
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_session_cookie__holds_no_hash_of_address_or_user_agent(app, browser, staff):
+    reply = sign_in(
+        browser,
+        staff.email,
+        environ_base={"REMOTE_ADDR": "192.0.2.77"},
+        headers={"User-Agent": "Probe/1.0"},
+    )
+    assert reply.status_code == 302
+    serializer = app.session_interface.get_signing_serializer(app)
+    content = serializer.loads(browser.get_cookie("session").value)
+
+    # what Flask-Login would store as "_id": sha512 of "<address>|<user agent>"
+    address_hash = hashlib.sha512(b"192.0.2.77|Probe/1.0").hexdigest()
+    assert "_id" not in content
+    assert address_hash not in json.dumps(content)
+    assert "192.0.2.77" not in json.dumps(content)
 
 
 def test_password_change__keeps_this_session_and_ends_the_others(app, browser, session, staff):

@@ -40,6 +40,8 @@ setup(
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
         "Flask-Limiter>=3.8,<5",
+        # the shared store of the sign-in limits, required in production
+        "redis>=5,<9",
         "Flask-Babel>=4.0,<5",
         "argon2-cffi>=23.1",
         "PyYAML>=6.0,<7",

@@ -17,6 +17,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.config import load_config
 
     load_config(app, test_config)
+    if proxies := app.config["PROXY_COUNT"]:
+        # the client's address and scheme as the configured number of proxies report them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from survey_app.sessions import CookieSessionInterface
 

@@ -43,8 +43,14 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     #: public base URL printed on posters and QR codes (e.g. https://survey.example.org)
     "PUBLIC_BASE_URL": "",
-    #: storage for Flask-Limiter counters ("memory://" or a redis:// URL for many workers)
+    #: storage for Flask-Limiter counters: "memory://" holds per process only, so production
+    #: requires a shared store (a redis:// URL) for the sign-in limits to hold across workers
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: reverse proxies in front of the app that set X-Forwarded-For/-Proto (werkzeug ProxyFix);
+    #: 0 trusts no such header, so the client address is the TCP peer's
+    "PROXY_COUNT": 0,
+    #: HSTS max-age in seconds, sent in production only (behind HTTPS)
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
 }
 
 
@@ -73,6 +79,15 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
                 "set the SECRET_KEY environment variable to a long random string."
             )
         app.config["SESSION_COOKIE_SECURE"] = True
+        storage = str(app.config["RATELIMIT_STORAGE_URI"])
+        if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+            raise RuntimeError(
+                "Refusing to start in production with RATELIMIT_STORAGE_URI=memory://: sign-in "
+                "limits would hold per worker only; set SURVEY_RATELIMIT_STORAGE_URI to a shared "
+                "store, e.g. redis://127.0.0.1:6379."
+            )
+    if not isinstance(app.config["PROXY_COUNT"], int) or app.config["PROXY_COUNT"] < 0:
+        raise RuntimeError("PROXY_COUNT must be a whole number of proxies (0 or more).")
 
 
 def normalise_database_url(url: str) -> str:

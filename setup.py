@@ -44,6 +44,8 @@ setup(
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
         "Flask-Limiter>=3.8,<5",
+        # the shared store of the sign-in limits, required in production
+        "redis>=5,<9",
         "Flask-Babel>=4.0,<5",
         "argon2-cffi>=23.1",
         "PyYAML>=6.0,<7",
@@ -63,6 +65,8 @@ setup(
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
             "hypothesis>=6.100,<7",
+            # generates requests from /api/v1/openapi.json (tests/.../test_api_schemathesis.py)
+            "schemathesis>=4.32,<5",
             "zxing-cpp>=2.2,<4",
             "pypdfium2>=4.30,<6",
             "pillow>=10",

@@ -45,6 +45,7 @@ from survey_app.auth import permission_required
 from survey_app.auth import role_required
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import LibraryType
 from survey_app.models import Role
@@ -687,7 +688,7 @@ def audit_log() -> ResponseReturnValue:
         (name, name) for name in [*prefixes, *audit.KNOWN_ACTIONS]
     ]
     form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     since: date | None = form.since.data if not form.since.errors else None
     until: date | None = form.until.data if not form.until.errors else None
     rows = audit.events(

@@ -33,6 +33,7 @@ from wtforms.validators import Length
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.services import exclusions
 from survey_app.services.errors import Conflict
@@ -74,11 +75,8 @@ ISSUE_TEXTS = {
 
 
 def _page(value: str | None) -> int:
-    """The page number asked for; anything else is the first page."""
-    try:
-        return max(1, int(value or "1"))
-    except ValueError:
-        return 1
+    """The page number asked for (see :func:`survey_app.blueprints.paging.page_number`)."""
+    return page_number(value)
 
 
 @bp.get("/")

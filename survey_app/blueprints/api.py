@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -16,6 +17,7 @@ from survey_app.extensions import session_in_transaction
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
+from survey_app.services.json_body import parse_json
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
 
@@ -35,10 +37,9 @@ def _not_rate_limited() -> bool:
 @csrf.exempt
 def post_response() -> ResponseReturnValue:
     """Store one response; retries with the same id and content get the same receipt."""
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
-    submission = parse_submission(payload)
+    submission = parse_submission(parse_json(request.get_data(cache=False)))
     session_busy = session_in_transaction()
     if db.engine.dialect.name == "postgresql" and not session_busy:
         # on PostgreSQL a response is stored by one statement: an autocommit connection
@@ -54,7 +55,7 @@ def post_response() -> ResponseReturnValue:
 @bp.get("/api/v1/openapi.json")
 def openapi() -> ResponseReturnValue:
     """Describe the API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 @bp.get("/healthz")

@@ -17,6 +17,7 @@ from survey_app.models.response import Answer
 from survey_app.models.response import Response
 from survey_app.models.staff import AuditEvent
 from survey_app.models.staff import Role
+from survey_app.models.staff import StaffSession
 from survey_app.models.staff import User
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Response",
     "Role",
     "ServicePoint",
+    "StaffSession",
     "User",
     "campaign_libraries",
 ]

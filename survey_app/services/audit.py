@@ -75,6 +75,7 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "response.exclude",
     "response.restore",
     "results.export",
+    "demo.seed",
 )
 
 _MAX_TARGET = 200

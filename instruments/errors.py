@@ -9,7 +9,9 @@ the web layer may rely on them.  Messages are English and may be reworded.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
@@ -160,6 +162,9 @@ class Problem:
         1-based line in the source file, when known.
     file : str or None
         Name of the source file, when known.
+    context : Mapping
+        The values the message template was filled with (so that a user interface can
+        fill a translated template instead); not part of equality.
     """
 
     code: str
@@ -167,6 +172,7 @@ class Problem:
     message: str
     line: int | None = None
     file: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         """Format as ``file:line path code message`` (missing parts are left out)."""
@@ -202,7 +208,14 @@ class Problem:
         -------
         Problem
         """
-        return cls(code=code, path=path, message=code.format(**context), line=line, file=file)
+        return cls(
+            code=code,
+            path=path,
+            message=code.format(**context),
+            line=line,
+            file=file,
+            context=dict(context),
+        )
 
 
 class InstrumentError(ValueError):

@@ -57,9 +57,9 @@ from survey_app.services.drafts import discard_draft
 from survey_app.services.drafts import find_draft
 from survey_app.services.drafts import save_draft
 from survey_app.services.errors import Invalid
-from survey_app.services.responses import get_open_target
 from survey_app.services.survey_flow import open_survey
 from survey_app.services.survey_flow import submit_web_response
+from survey_app.services.survey_flow import survey_target
 
 bp = Blueprint("public", __name__)
 
@@ -86,6 +86,12 @@ def _fresh_locale() -> None:
 
 def _lang() -> str:
     return str(get_locale() or "ru")
+
+
+@bp.get("/")
+def start_page() -> str:
+    """The site's front page: how visitors reach a survey, and the way in for staff."""
+    return render_template("public/start.html")
 
 
 @bp.get("/s/<campaign_code>/<library_code>")
@@ -234,7 +240,7 @@ def qr_code_png(campaign_code: str, library_code: str) -> Response:
 
 
 def _qr(campaign_code: str, library_code: str, kind: str) -> Response:
-    campaign, library = get_open_target(db.session, campaign_code, library_code)
+    campaign, library = survey_target(db.session, campaign_code, library_code)
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     path = url_for(
         ".questionnaire", campaign_code=campaign.code, library_code=library.code, ch="qr"

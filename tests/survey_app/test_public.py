@@ -502,11 +502,10 @@ def test_damaged_stored_draft__is_a_bad_request(
     assert "Анкета повреждена или устарела" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("status", [CampaignStatus.closed, CampaignStatus.draft])
-def test_closed_campaign__is_not_found(
-    client: FlaskClient, make_campaign: Callable[..., Campaign], status: CampaignStatus
+def test_draft_campaign__is_not_found(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
 ) -> None:
-    campaign = make_campaign("nok_culture", status=status)
+    campaign = make_campaign("nok_culture", status=CampaignStatus.draft)
     response = client.get(survey_url(campaign))
     assert response.status_code == 404
     assert "Страница не найдена" in response.get_data(as_text=True)

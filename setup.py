@@ -37,7 +37,10 @@ setup(
         "alembic>=1.13,<2",
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
-        "Flask-Limiter>=3.8,<5",
+        # the cli extra: the `limiter` command that `survey-app --help` lists needs rich
+        "Flask-Limiter[cli]>=3.8,<5",
+        # `survey-app --env-file` (listed in the help) and .env files need it
+        "python-dotenv>=1.0,<2",
         "Flask-Babel>=4.0,<5",
         "argon2-cffi>=23.1",
         "PyYAML>=6.0,<7",

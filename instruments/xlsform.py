@@ -297,9 +297,7 @@ class _Collector:
         self, code: XlsCode, sheet: str, row: int | None, where: str, /, **context: Any
     ) -> None:
         self.problems.append(
-            Problem(
-                code, where, code.format(**context), row, f"{self.filename}:{sheet}", context
-            )
+            Problem(code, where, code.format(**context), row, f"{self.filename}:{sheet}", context)
         )
 
 

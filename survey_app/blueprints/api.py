@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint
 from flask import jsonify
 from flask import request
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app.api_schema import openapi_document
 from survey_app.db import autocommit_engine
+from survey_app.db import current_revision
+from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
@@ -57,6 +61,28 @@ def openapi():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """Report that the app runs and reaches its database."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok", "database": db.engine.dialect.name})
+    """Report that the app runs and that its database is reachable and migrated (else 503)."""
+    dialect = db.engine.dialect.name
+    try:
+        current = current_revision(db.session.connection())
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        body = {"status": "unavailable", "database": dialect, "error": reason[0] if reason else ""}
+        return jsonify(body), 503
+    head = _head()
+    if current != head:
+        body = {
+            "status": "not migrated",
+            "database": dialect,
+            "revision": current,
+            "expected": head,
+            "error": "run 'survey-app db upgrade'",
+        }
+        return jsonify(body), 503
+    return jsonify({"status": "ok", "database": dialect, "revision": current})
+
+
+@functools.cache
+def _head() -> str | None:
+    return head_revision()

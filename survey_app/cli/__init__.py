@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 
 def register_commands(app: Flask) -> None:
@@ -32,6 +36,30 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class SurveyGroup(FlaskGroup):
+    """Flask's group, turning a database that is unreachable or not migrated into one line.
+
+    ``--env-file`` needs python-dotenv and ``limiter`` Flask-Limiter's ``cli`` extra; both
+    are installed with the package (setup.py), so every listed command runs.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            problem = _database_problem(ctx)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from error
+
+
+def _database_problem(ctx: click.Context) -> str | None:
+    from survey_app.db import database_problem
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    return database_problem(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+@click.group(cls=SurveyGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Library service-quality surveys: run the server, manage data, analyse."""

@@ -14,7 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["survey_app*", "instruments*", "analysis*", "kiosk*"]),
     package_data={
-        "instruments": ["definitions/*/*.yaml"],
+        "instruments": ["definitions/*/*.yaml", "definitions/*/*.csv"],
         "analysis": ["standards_data/*.yaml"],
         "kiosk": ["client/*"],
         "survey_app": [

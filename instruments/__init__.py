@@ -7,6 +7,7 @@ described in ``docs/instrument-format.md``.
 
 from __future__ import annotations
 
+from instruments._coerce import cell_number
 from instruments.answers import AnswerRow
 from instruments.answers import Answers
 from instruments.answers import draw_lite_items
@@ -52,6 +53,7 @@ __all__ = [
     "Section",
     "Text",
     "bundled_paths",
+    "cell_number",
     "check",
     "draw_lite_items",
     "first_problems",

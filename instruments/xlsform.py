@@ -302,8 +302,8 @@ class _Collector:
 
 
 def _read_workbook(data: bytes, out: _Collector) -> dict[str, list[dict[str, str]]] | None:
-    from pyxform.errors import PyXFormError  # type: ignore[import-untyped]
-    from pyxform.xls2json_backends import xlsx_to_dict  # type: ignore[import-untyped]
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import xlsx_to_dict
 
     try:
         book = xlsx_to_dict(io.BytesIO(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from alembic import command
@@ -13,11 +14,26 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-#: the Alembic scripts live at the top of the repository, beside this package
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+def _migrations_dir() -> Path:
+    """Where the Alembic scripts are: inside the installed package, or the checkout's folder.
+
+    A wheel installs the top-level ``migrations/`` folder as ``survey_app/migrations``
+    (setup.py); a checkout has it beside this package.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "migrations"
+    return installed if installed.is_dir() else package.parent / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
@@ -26,7 +42,7 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _connection_record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
@@ -62,6 +78,33 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Apply the migrations up to ``revision``."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade_losses(database_url: str, revision: str) -> dict[str, int]:
+    """Rows that the downgrade to ``revision`` would delete, per table that has any.
+
+    Each revision script names the tables its downgrade empties in ``LOSES`` (the others keep
+    their rows, see :mod:`survey_app.migration_data`); they are counted here, before.
+    """
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is None:
+                return {}
+            lost: list[str] = []
+            for step in script.iterate_revisions(current, revision):
+                lost.extend(getattr(step.module, "LOSES", ()))
+            present = set(inspect(connection).get_table_names())
+            counts = {
+                name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+                for name in lost
+                if name in present
+            }
+    finally:
+        engine.dispose()
+    return {name: count for name, count in counts.items() if count}
 
 
 def downgrade_database(database_url: str, revision: str) -> None:

@@ -12,6 +12,7 @@ from survey_app.db import applied_between
 from survey_app.db import current_revision
 from survey_app.db import database_problem
 from survey_app.db import downgrade_database
+from survey_app.db import downgrade_losses
 from survey_app.db import safe_url
 from survey_app.db import upgrade_database
 
@@ -42,13 +43,28 @@ def upgrade(revision: str) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting data (not in production).")
 @with_appcontext
-def downgrade(revision: str) -> None:
-    """Revert migrations down to REVISION ("base" removes every table)."""
+def downgrade(revision: str, yes: bool) -> None:
+    """Revert migrations down to REVISION ("base" removes every table).
+
+    Rows of tables a revision adds are kept and come back with the upgrade; a downgrade that
+    would delete data says what and asks first, and is refused in production.
+    """
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"database: {safe_url(url)}")
+    losses = downgrade_losses(url, revision)
+    if losses:
+        what = ", ".join(f"{count:,} rows of {name}" for name, count in losses.items())
+        if current_app.config["ENV"] == "production":
+            raise click.ClickException(
+                f"refusing in production: the downgrade to {revision} would delete {what}; "
+                "restore a backup instead"
+            )
+        if not yes:
+            click.confirm(f"The downgrade to {revision} deletes {what}. Continue?", abort=True)
     downgrade_database(url, revision)
-    click.echo(f"database at {_revision(url) or 'base (empty)'}")
+    click.echo(f"database at {revision}")
 
 
 def _revision(url: str) -> str | None:

@@ -14,8 +14,11 @@ from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import User
+from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
+from survey_app.services.demo import DemoRefused
+from survey_app.services.demo import refuse_demo_unless_safe
 from survey_app.services.demo import seed_demo
 
 
@@ -39,10 +42,24 @@ def _rows() -> dict[str, int]:
     help="Synthetic responses to generate across the campaigns.",
 )
 @click.option("--seed-only", is_flag=True, help="Seed the database and exit without serving.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Seed a non-empty development database that the demo did not make (never production).",
+)
 @with_appcontext
-def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
-    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing)."""
+def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> None:
+    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing).
+
+    Refuses in production and on a database that is neither empty nor made by the demo.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        refuse_demo_unless_safe(
+            db.engine, production=app.config["ENV"] == "production", force=force
+        )
+    except DemoRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
     upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"seeding the demo region with {responses} synthetic responses ...")
@@ -67,7 +84,7 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
             click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
         return
     base = f"http://{host}:{port}"
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.code)).all()
+    campaigns = sorted(list_campaigns(db.session), key=lambda campaign: campaign.code)
     click.echo("\nOpen:")
     for campaign in campaigns:
         library = campaign.libraries[0]

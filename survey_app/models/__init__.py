@@ -18,6 +18,7 @@ from survey_app.models.response import Answer
 from survey_app.models.response import Response
 from survey_app.models.staff import AuditEvent
 from survey_app.models.staff import Role
+from survey_app.models.staff import StaffSession
 from survey_app.models.staff import User
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Response",
     "Role",
     "ServicePoint",
+    "StaffSession",
     "SurveyDraft",
     "User",
     "campaign_libraries",

@@ -384,3 +384,13 @@ def test_audit_page__speaks_russian_and_names_its_time_zone(world, login, sessio
     assert "None" not in page and "{&#39;" not in page and "lineage" not in page
     # the times are shown in the region's zone (Kemerovo: UTC+7), and the header says so
     assert "Когда (UTC+07:00, Asia/Novokuznetsk)" in page and "(UTC)" not in page
+
+
+def test_audit_page__links_keep_only_the_filters(world, login):
+    """A query parameter named like one of url_for's options is not obeyed in the page links."""
+    page = (
+        login(world.admin)
+        .get("/admin/audit?page=2&action=user&_anchor=x&_external=1&other=y")
+        .get_data(as_text=True)
+    )
+    assert 'href="/admin/audit?page=1&amp;action=user" rel="prev"' in page

@@ -1,8 +1,8 @@
 """add survey drafts (unfinished web questionnaires kept server-side for a few hours)
 
 Revision ID: 3582b01c59f4
-Revises: 44f3c0d6ecfb
-Create Date: 2026-12-04 16:00:00.000000
+Revises: b7e2c4a91d3f
+Create Date: 2026-12-04 16:30:00.000000
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3582b01c59f4"
-down_revision = "44f3c0d6ecfb"
+down_revision = "b7e2c4a91d3f"
 branch_labels = None
 depends_on = None
 
@@ -50,6 +50,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # drafts are transient (they expire within hours): dropping them loses unfinished forms only
     with op.batch_alter_table("survey_drafts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_survey_drafts_updated_at"))
     op.drop_table("survey_drafts")

@@ -86,3 +86,11 @@ def test_register_commands_adds_every_command_to_the_app() -> None:
     register_commands(app)
     for name in COMMANDS:
         assert app.cli.get_command(None, name) is load_command(name)  # type: ignore[arg-type]
+
+
+def test_every_public_analysis_name_resolves_on_first_use() -> None:
+    import analysis
+
+    assert set(analysis.__all__) == set(analysis._EXPORTS)
+    for name in analysis.__all__:
+        assert getattr(analysis, name).__module__.startswith("analysis.")

@@ -269,6 +269,7 @@ def test_session_cookie__secure_in_production(database_url):
             "SECRET_KEY": "a-long-random-production-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "https://survey.example.org",
         }
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True

@@ -25,7 +25,7 @@ setup(
     packages=[*PACKAGES, "survey_app.migrations", "survey_app.migrations.versions"],
     package_dir={"survey_app.migrations": "migrations"},
     package_data={
-        "instruments.definitions": ["*/*.yaml"],
+        "instruments.definitions": ["*/*.yaml", "*/*.csv"],
         "analysis.standards_data": ["*.yaml"],
         "survey_app.templates": ["*.html", "**/*.html"],
         "survey_app.static": ["*", "**/*"],
@@ -43,7 +43,10 @@ setup(
         "alembic>=1.13,<2",
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
-        "Flask-Limiter>=3.8,<5",
+        # the cli extra: the `limiter` command that `survey-app --help` lists needs rich
+        "Flask-Limiter[cli]>=3.8,<5",
+        # `survey-app --env-file` (listed in the help) and .env files need it
+        "python-dotenv>=1.0,<2",
         # the shared store of the sign-in limits, required in production
         "redis>=5,<9",
         "Flask-Babel>=4.0,<5",

@@ -17,6 +17,7 @@ from instruments.checks import untranslated
 from instruments.errors import Code
 from instruments.errors import InstrumentError
 from instruments.errors import Problem
+from instruments.errors import first_problems
 from instruments.loader import bundled_paths
 from instruments.loader import check
 from instruments.loader import load
@@ -55,6 +56,7 @@ __all__ = [
     "cell_number",
     "check",
     "draw_lite_items",
+    "first_problems",
     "load",
     "load_all",
     "load_text",

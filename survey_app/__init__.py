@@ -41,6 +41,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_babel import format_decimal
 
     app.jinja_env.filters["number"] = format_decimal
+    # instrument and answer problems in the page's language (the code stays)
+    from survey_app.problem_messages import problem_message
+
+    app.jinja_env.globals["problem_message"] = problem_message
 
     from survey_app.auth import init_auth
 

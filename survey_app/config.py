@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     #: set True behind HTTPS (done automatically in production)
     "SESSION_COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    #: how long an unfinished web questionnaire is kept for "continue where you left off"
+    #: (minutes since the visitor's last page); the draft is deleted after that
+    "DRAFT_LIFETIME_MINUTES": 120,
     #: public base URL printed on posters and QR codes (e.g. https://survey.example.org)
     "PUBLIC_BASE_URL": "",
     #: fewest responses a channel or service point needs to be named in library staff's exports

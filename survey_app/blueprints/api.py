@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint
 from flask import current_app
 from flask import jsonify
@@ -10,6 +12,8 @@ from flask.typing import ResponseReturnValue
 
 from survey_app.api_schema import openapi_document
 from survey_app.db import autocommit_engine
+from survey_app.db import current_revision
+from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
@@ -60,5 +64,25 @@ def openapi() -> ResponseReturnValue:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """Report that the app runs and reaches its database."""
-    return jsonify({"status": "ok", "database": ping_database(db.session)})
+    """Report that the app runs, reaches its database and that it is migrated (else 503).
+
+    An unreachable database is answered 503 by the outage handler (survey_app/errors.py).
+    """
+    dialect = ping_database(db.session)
+    current = current_revision(db.session.connection())
+    head = _head()
+    if current != head:
+        body = {
+            "status": "not migrated",
+            "database": dialect,
+            "revision": current,
+            "expected": head,
+            "error": "run 'survey-app db upgrade'",
+        }
+        return jsonify(body), 503
+    return jsonify({"status": "ok", "database": dialect, "revision": current})
+
+
+@functools.cache
+def _head() -> str | None:
+    return head_revision()

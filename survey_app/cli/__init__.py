@@ -11,12 +11,15 @@ through ``with_appcontext`` as before. ``benchmarks/cli_startup.py`` measures it
 from __future__ import annotations
 
 import importlib
+from typing import Any
 from typing import NamedTuple
 
 import click
 from click.utils import make_default_short_help
 from flask import Flask
 from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 
 class LazyCommand(NamedTuple):
@@ -82,7 +85,21 @@ def register_commands(app: Flask) -> None:
 
 
 class _Group(FlaskGroup):
-    """FlaskGroup that serves the project's commands without loading the application."""
+    """FlaskGroup that serves the project's commands without loading the application.
+
+    A database that is unreachable or not migrated is one line saying what to do, not a
+    traceback. ``--env-file`` needs python-dotenv and ``limiter`` Flask-Limiter's ``cli``
+    extra; both are installed with the package (setup.py), so every such command runs.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            problem = _database_problem(ctx)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from error
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
@@ -108,6 +125,13 @@ class _Group(FlaskGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _database_problem(ctx: click.Context) -> str | None:
+    from survey_app.db import database_problem
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    return database_problem(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def _create_app() -> Flask:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import NoReturn
 
@@ -65,6 +66,8 @@ def export_responses(
     """Write every response of a campaign, one row per response (the wide format)."""
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE")
+    if output is not None:
+        _check_writable(output)
     session = db.session
     try:
         instrument = campaign_instrument(session, campaign_code)
@@ -90,6 +93,15 @@ def export_responses(
             count = write_csv(text, columns, rows, raw=raw)
     if output is not None:
         click.echo(f"{_count(count)} written to {output}", err=True)
+
+
+def _check_writable(output: str) -> None:
+    """Refuse, in one line, an output file whose folder does not exist (before any work)."""
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise click.ClickException(
+            f"cannot write {output}: the folder {folder} does not exist (create it first)"
+        )
 
 
 @click.group("import")

@@ -5,9 +5,15 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from survey_app.db import applied_between
+from survey_app.db import current_revision
+from survey_app.db import database_problem
 from survey_app.db import downgrade_database
 from survey_app.db import downgrade_losses
+from survey_app.db import safe_url
 from survey_app.db import upgrade_database
 
 
@@ -20,9 +26,19 @@ def db() -> None:
 @click.argument("revision", default="head")
 @with_appcontext
 def upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: the latest)."""
-    upgrade_database(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
-    click.echo(f"database at {revision}")
+    """Apply migrations up to REVISION (default: the latest); say which were applied."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"database: {safe_url(url)}")
+    before = _revision(url)
+    upgrade_database(url, revision)
+    after = _revision(url)
+    applied = applied_between(before, after)
+    for line in applied:
+        click.echo(f"applied {line}")
+    if applied:
+        click.echo(f"database at {after} ({len(applied)} migration(s) applied)")
+    else:
+        click.echo(f"database already at {after}: nothing to apply")
 
 
 @db.command("downgrade")
@@ -36,6 +52,7 @@ def downgrade(revision: str, yes: bool) -> None:
     would delete data says what and asks first, and is refused in production.
     """
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"database: {safe_url(url)}")
     losses = downgrade_losses(url, revision)
     if losses:
         what = ", ".join(f"{count:,} rows of {name}" for name, count in losses.items())
@@ -48,3 +65,16 @@ def downgrade(revision: str, yes: bool) -> None:
             click.confirm(f"The downgrade to {revision} deletes {what}. Continue?", abort=True)
     downgrade_database(url, revision)
     click.echo(f"database at {revision}")
+
+
+def _revision(url: str) -> str | None:
+    """The revision the database is at; a database that cannot be reached is one line."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    except SQLAlchemyError as error:
+        problem = database_problem(url)
+        raise click.ClickException(problem or str(error).splitlines()[0]) from error
+    finally:
+        engine.dispose()

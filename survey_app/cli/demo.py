@@ -5,15 +5,30 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import func
+from sqlalchemy import select
 
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
+from survey_app.models import Campaign
+from survey_app.models import Library
+from survey_app.models import Response
+from survey_app.models import User
 from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
 from survey_app.services.demo import DemoRefused
 from survey_app.services.demo import refuse_demo_unless_safe
 from survey_app.services.demo import seed_demo
+
+
+def _rows() -> dict[str, int]:
+    """Rows of what the demo seeds, to report what a run added."""
+    counted = {"libraries": Library, "campaigns": Campaign, "accounts": User, "responses": Response}
+    return {
+        name: int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+        for name, model in counted.items()
+    }
 
 
 @click.command("demo")
@@ -48,12 +63,26 @@ def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> 
     upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"seeding the demo region with {responses} synthetic responses ...")
+    before = _rows()
     summary = seed_demo(db.session, responses=responses)
     db.session.commit()
+    after = _rows()
+    added = ", ".join(f"{after[name] - before[name]} {name}" for name in after)
+    click.echo(f"added {added} (a re-run adds nothing)")
     click.echo(
-        f"{summary.libraries} libraries, {summary.campaigns} campaigns, "
-        f"{summary.responses_added} responses added ({summary.responses_total} in the database)"
+        f"in the database: {summary.libraries} libraries, {summary.campaigns} campaigns, "
+        f"{summary.responses_total} responses"
     )
+    if seed_only:
+        # nothing is served: say how to serve rather than print addresses that do not answer
+        click.echo(
+            f"\nseeded only; nothing is served. Serve it with `survey-app demo` "
+            f"(http://{host}:{port}); staff sign in at /login with the password "
+            f"{DEMO_PASSWORD!r}:"
+        )
+        for email, role, scope in DEMO_ACCOUNTS:
+            click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
+        return
     base = f"http://{host}:{port}"
     campaigns = sorted(list_campaigns(db.session), key=lambda campaign: campaign.code)
     click.echo("\nOpen:")
@@ -67,8 +96,6 @@ def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> 
         click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
     click.echo(f"  API     {base}/api/v1/openapi.json")
     click.echo(f"  health  {base}/healthz")
-    if seed_only:
-        return
     # Flask refuses app.run() inside its own CLI; serve with the same development server
     from werkzeug.serving import run_simple
 

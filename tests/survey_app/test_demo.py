@@ -36,10 +36,14 @@ def test_demo_seed_only__creates_the_region_and_is_idempotent(runner, session):
     ) == counts
     assert counts[0] >= 12 and 38 <= counts[1] <= 45
     assert counts[2] == sum(round(60 * share) for _, share, _ in CAMPAIGNS.values())
-    assert "0 responses added" in second.output
+    # issue 9 §7: a re-run says it added nothing, row by row
+    assert "added 0 libraries, 0 campaigns, 0 accounts, 0 responses" in second.output
+    assert f"added {counts[1]} libraries, {len(CAMPAIGNS)} campaigns" in first.output
     codes = set(session.scalars(select(Campaign.code)))
     assert codes == set(CAMPAIGNS)
-    assert "/s/nok-2026/" in first.output and "/healthz" in first.output
+    # --seed-only serves nothing, so it prints no addresses as if they answered
+    assert "nothing is served" in first.output
+    assert "http://127.0.0.1:5000/s/" not in first.output and "/healthz" not in first.output
     assert count(session, User) == len(DEMO_ACCOUNTS)
 
 

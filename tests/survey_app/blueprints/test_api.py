@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy import select
 
+from survey_app import create_app
+from survey_app.db import head_revision
 from survey_app.models import Answer
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
@@ -240,12 +242,24 @@ def test_openapi_document__describes_every_status(client):
     assert reply.json["openapi"].startswith("3.")
 
 
+def test_healthz__an_unmigrated_database_is_not_ready(tmp_path):
+    """Issue 9 §7: a database without the schema answers 503, not "ok"."""
+    fresh = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"}
+    )
+    reply = fresh.test_client().get("/healthz")
+    assert reply.status_code == 503
+    assert reply.json["status"] == "not migrated" and reply.json["revision"] is None
+    assert reply.json["expected"] == head_revision()
+    assert reply.json["error"] == "run 'survey-app db upgrade'"
+
+
 def test_healthz__reports_the_database(client):
     reply = client.get("/healthz")
 
     assert reply.status_code == 200
     expected = "postgresql" if configured_url() else "sqlite"
-    assert reply.json == {"status": "ok", "database": expected}
+    assert reply.json == {"status": "ok", "database": expected, "revision": head_revision()}
 
 
 JSON = st.recursive(

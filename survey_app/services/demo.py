@@ -472,3 +472,12 @@ def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random
         }
         return values
     return None
+
+
+def demo_row_counts(session: Session) -> dict[str, int]:
+    """Rows of what the demo seeds (libraries, campaigns, accounts, responses), to report."""
+    counted = {"libraries": Library, "campaigns": Campaign, "accounts": User, "responses": Response}
+    return {
+        name: session.execute(select(func.count()).select_from(model)).scalar_one()
+        for name, model in counted.items()
+    }

@@ -229,3 +229,20 @@ def test_without_javascript__skip_logic_and_error_focus_still_work(
     page.get_by_role("button", name="Далее").tap()  # nothing answered
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator("#q5-0")).to_be_focused()  # the autofocus attribute, no script
+
+
+def test_axe__battery_error_state_has_no_serious_violations_and_focuses_the_first_tile(
+    live_server: str,
+    phone: Page,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+) -> None:
+    path = open_survey(session, make_campaign, "library_gap")
+    phone.goto(f"{live_server}{path}")
+    phone.get_by_role("button", name="Далее").tap()
+    expect(phone.locator(".error-summary")).to_be_visible()
+    # the first unanswered statement's first tile ("1" of the minimum level) has the focus
+    expect(phone.locator("#AS1-minimum-0")).to_be_focused()
+    assert serious_violations(phone) == []
+    no_horizontal_scroll(phone)
+    assert small_targets(phone) == []

@@ -14,6 +14,29 @@
       summary.focus();
     }
   }
+  // a battery statement is rated or "not applicable", not both: ticking N/A clears the
+  // statement's tiles and tapping a tile clears N/A (without JavaScript the server says which
+  // one to drop)
+  var survey = document.getElementById("survey");
+  if (survey) {
+    survey.addEventListener("change", function (event) {
+      var target = event.target;
+      var card = target.closest(".q-battery");
+      if (!card) {
+        return;
+      }
+      if (target.type === "checkbox" && target.checked) {
+        card.querySelectorAll("input[type=radio]").forEach(function (radio) {
+          radio.checked = false;
+        });
+      } else if (target.type === "radio") {
+        var na = card.querySelector(".na input");
+        if (na) {
+          na.checked = false;
+        }
+      }
+    });
+  }
   // preview forms look real but never submit
   document.querySelectorAll("form[data-inert]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

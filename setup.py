@@ -82,6 +82,7 @@ setup(
             "ruff==0.17.6",
             "mypy==2.4.1",
             "import-linter==2.17",
+            "bandit==1.9.4",
             "pandas-stubs==3.1.0.261029",
             "scipy-stubs==1.17.1.5",
             "types-PyYAML==6.0.12.20261122",

@@ -178,7 +178,9 @@ def find_fonts(font_path: str | Path | None = None) -> PosterFonts:
 
 
 def _register(path: Path) -> tuple[str, TTFont]:
-    digest = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1(str(path.resolve()).encode("utf-8"), usedforsecurity=False).hexdigest()[
+        :8
+    ]
     name = f"Poster-{path.stem}-{digest}"
     font: object
     try:

@@ -62,7 +62,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: session key holding the password fingerprint of the signed-in account
 _FINGERPRINT_KEY = "_staff_fp"
 #: session key holding the token of the server-side session (its SHA-256 is stored)
-_TOKEN_KEY = "_staff_sid"
+# bandit B105: the name of a session key, not a secret
+_TOKEN_KEY = "_staff_sid"  # nosec B105
 #: a session is refused (and its row pruned) this long after sign-in
 SESSION_MAX_AGE = timedelta(days=30)
 

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 #: The secret used when none is configured; production refuses to start with it.
-DEV_SECRET_KEY = "dev-insecure-change-me"
+# bandit B105: refused in production
+DEV_SECRET_KEY = "dev-insecure-change-me"  # nosec B105
 
 DEFAULTS: dict[str, Any] = {
     #: "development" or "production"; production refuses the default secret key

@@ -18,10 +18,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
     if proxies := app.config["PROXY_COUNT"]:
-        # the client's address and scheme as the configured number of proxies report them
+        # the client's address as the configured number of proxies report it. Not the scheme
+        # (x_proto=0; ProxyFix trusts one by default): a request seen as HTTPS makes Flask-WTF
+        # demand a Referer, which our no-referrer policy never sends
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
 
     from survey_app.sessions import CookieSessionInterface
 

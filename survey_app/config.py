@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     #: storage for Flask-Limiter counters: "memory://" holds per process only, so production
     #: requires a shared store (a redis:// URL) for the sign-in limits to hold across workers
     "RATELIMIT_STORAGE_URI": "memory://",
-    #: reverse proxies in front of the app that set X-Forwarded-For/-Proto (werkzeug ProxyFix);
+    #: reverse proxies in front of the app that set X-Forwarded-For (werkzeug ProxyFix);
     #: 0 trusts no such header, so the client address is the TCP peer's
     "PROXY_COUNT": 0,
     #: HSTS max-age in seconds, sent in production only (behind HTTPS)

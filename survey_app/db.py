@@ -145,6 +145,29 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(cause).__name__
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or read; the message is one line saying why."""
+
+
+def revision_of(database_url: str) -> str | None:
+    """The revision the database at ``database_url`` is at (None: not migrated at all).
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the database cannot be reached or read.
+    """
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    except SQLAlchemyError as error:
+        problem = database_problem(database_url)
+        raise DatabaseUnavailable(problem or str(error).splitlines()[0]) from error
+    finally:
+        engine.dispose()
+
+
 def database_problem(database_url: str) -> str | None:
     """What keeps the database from being used, in one line, or None when it is ready.
 

@@ -19,7 +19,6 @@ from click.utils import make_default_short_help
 from flask import Flask
 from flask.cli import FlaskGroup
 from flask.cli import ScriptInfo
-from sqlalchemy.exc import DBAPIError
 
 
 class LazyCommand(NamedTuple):
@@ -95,7 +94,12 @@ class _Group(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except DBAPIError as error:
+        except Exception as error:
+            # imported here: a command that needs no database starts without SQLAlchemy
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(error, DBAPIError):
+                raise
             problem = _database_problem(ctx)
             if problem is None:
                 raise

@@ -5,14 +5,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import create_engine
-from sqlalchemy.exc import SQLAlchemyError
 
+from survey_app.db import DatabaseUnavailable
 from survey_app.db import applied_between
-from survey_app.db import current_revision
-from survey_app.db import database_problem
 from survey_app.db import downgrade_database
 from survey_app.db import downgrade_losses
+from survey_app.db import revision_of
 from survey_app.db import safe_url
 from survey_app.db import upgrade_database
 
@@ -69,12 +67,7 @@ def downgrade(revision: str, yes: bool) -> None:
 
 def _revision(url: str) -> str | None:
     """The revision the database is at; a database that cannot be reached is one line."""
-    engine = create_engine(url)
     try:
-        with engine.connect() as connection:
-            return current_revision(connection)
-    except SQLAlchemyError as error:
-        problem = database_problem(url)
-        raise click.ClickException(problem or str(error).splitlines()[0]) from error
-    finally:
-        engine.dispose()
+        return revision_of(url)
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from error

@@ -5,30 +5,16 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func
-from sqlalchemy import select
 
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
-from survey_app.models import Campaign
-from survey_app.models import Library
-from survey_app.models import Response
-from survey_app.models import User
 from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
 from survey_app.services.demo import DemoRefused
+from survey_app.services.demo import demo_row_counts
 from survey_app.services.demo import refuse_demo_unless_safe
 from survey_app.services.demo import seed_demo
-
-
-def _rows() -> dict[str, int]:
-    """Rows of what the demo seeds, to report what a run added."""
-    counted = {"libraries": Library, "campaigns": Campaign, "accounts": User, "responses": Response}
-    return {
-        name: int(db.session.scalar(select(func.count()).select_from(model)) or 0)
-        for name, model in counted.items()
-    }
 
 
 @click.command("demo")
@@ -63,10 +49,10 @@ def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> 
     upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"seeding the demo region with {responses} synthetic responses ...")
-    before = _rows()
+    before = demo_row_counts(db.session)
     summary = seed_demo(db.session, responses=responses)
     db.session.commit()
-    after = _rows()
+    after = demo_row_counts(db.session)
     added = ", ".join(f"{after[name] - before[name]} {name}" for name in after)
     click.echo(f"added {added} (a re-run adds nothing)")
     click.echo(

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import inspect
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -233,7 +234,7 @@ def refuse_demo_unless_safe(engine: Engine, *, production: bool, force: bool = F
             table.name
             for table in Base.metadata.sorted_tables
             if table.name in tables
-            and (connection.scalar(select(func.count()).select_from(table)) or 0) > 0
+            and connection.scalar(select(literal(1)).select_from(table).limit(1)) is not None
         ]
     if holding:
         raise DemoRefused(
@@ -472,3 +473,12 @@ def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random
         }
         return values
     return None
+
+
+def demo_row_counts(session: Session) -> dict[str, int]:
+    """Rows of what the demo seeds (libraries, campaigns, accounts, responses), to report."""
+    counted = {"libraries": Library, "campaigns": Campaign, "accounts": User, "responses": Response}
+    return {
+        name: session.execute(select(func.count()).select_from(model)).scalar_one()
+        for name, model in counted.items()
+    }

@@ -73,13 +73,13 @@ def _bad_string(text: str) -> str | None:
     return None
 
 
-def _check_tree(value: Any) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` and strings that cannot be stored."""
+def _check_tree(value: Any, *, strings: bool) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and (``strings``) text that cannot be stored."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         node, path, depth = stack.pop()
         if isinstance(node, str):
-            if (reason := _bad_string(node)) is not None:
+            if strings and (reason := _bad_string(node)) is not None:
                 raise Invalid("The body holds text that cannot be stored.", [
                     Issue("API008", path, reason)
                 ])  # fmt: skip
@@ -94,7 +94,7 @@ def _check_tree(value: Any) -> None:
         if isinstance(node, dict):
             for key, child in node.items():
                 child_path = f"{path}.{_printable(key)}" if path else _printable(key)
-                if (reason := _bad_string(key)) is not None:
+                if strings and (reason := _bad_string(key)) is not None:
                     raise Invalid(
                         "The body holds text that cannot be stored.",
                         [Issue("API008", child_path, f"key {reason}")],
@@ -146,5 +146,7 @@ def parse_json(raw: bytes) -> Any:
             "The body is JSON null; send a JSON object.",
             [Issue("API001", "", "expected an object, got null")],
         )
-    _check_tree(value)
+    # a NUL or a surrogate can only come from a backslash-u escape: JSON allows no raw control
+    # character in a string, and UTF-8 decoding yields no surrogate
+    _check_tree(value, strings="\\u" in text)
     return value

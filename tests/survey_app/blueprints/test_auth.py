@@ -314,14 +314,14 @@ def proxied_app(app: Flask, database_url: str) -> Iterator[Callable[[int], Flask
     saved = dict(limiter.__dict__)
     made: list[Flask] = []
 
-    def make(proxies: int) -> Flask:
+    def make(proxies: int, *, csrf: bool = False) -> Flask:
         made.append(
             create_app(
                 {
                     "TESTING": True,
                     "SECRET_KEY": "test-secret",
                     "SQLALCHEMY_DATABASE_URI": database_url,
-                    "WTF_CSRF_ENABLED": False,
+                    "WTF_CSRF_ENABLED": csrf,
                     "RATELIMIT_ENABLED": True,
                     "RATELIMIT_STORAGE_URI": "memory://",
                     "LOGIN_RATE_LIMIT_PER_ADDRESS": "1/minute",
@@ -351,6 +351,23 @@ def test_behind_one_proxy__each_client_has_its_own_limit(proxied_app, session, s
         )
     assert limited.status_code == 429
     assert other.status_code == 302
+
+
+def test_behind_an_https_proxy__forms_work_without_a_referer(proxied_app, session, staff):
+    """Pages say no-referrer; trusting X-Forwarded-Proto would make Flask-WTF demand one."""
+    app = proxied_app(1, csrf=True)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    forwarded = {"X-Forwarded-For": "198.51.100.3", "X-Forwarded-Proto": "https"}
+    with app.test_client() as client:
+        page = client.get("/login", environ_base=proxy, headers=forwarded)
+        token = token_from(page.get_data(as_text=True))
+        reply = client.post(
+            "/login",
+            data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": token},
+            environ_base=proxy,
+            headers=forwarded,
+        )
+    assert reply.status_code == 302, reply.get_data(as_text=True)[-600:]
 
 
 def test_without_a_proxy__a_forged_forwarded_for_changes_nothing(proxied_app, session, staff):

@@ -132,14 +132,19 @@ def _texts(code: int, staff: bool) -> tuple[str, str]:
 def _page(code: int, message: str | None) -> str:
     staff = request.path == STAFF_PREFIX or request.path.startswith(STAFF_PREFIX + "/")
     heading, explanation = _texts(code, staff)
-    return render_template(
-        "admin/error.html" if staff else "error.html",
-        code=code,
-        heading=heading,
-        explanation=explanation,
+    context = {
+        "code": code,
+        "heading": heading,
+        "explanation": explanation,
         # a 410 says it all in its heading
-        message=None if code == 410 else _detail(message),
-    )
+        "message": None if code == 410 else _detail(message),
+    }
+    if staff:
+        try:
+            return render_template("admin/error.html", **context)
+        except HTTPException:
+            pass  # the menu reads the request (e.g. a body over the limit): the plain page
+    return render_template("error.html", **context)
 
 
 def wants_json() -> bool:

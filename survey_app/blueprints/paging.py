@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
-from flask_babel import gettext
+from flask_babel import gettext as _
 
 #: highest page number accepted (far beyond any list; keeps the SQL offset in range)
 MAX_PAGE = 100_000
@@ -16,6 +16,6 @@ def page_number(value: str | None) -> int:
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE:
         abort(
             400,
-            description=gettext("The page must be a whole number from 1 to %(max)s.", max=MAX_PAGE),
+            description=_("The page must be a whole number from 1 to %(max)s.", max=MAX_PAGE),
         )
     return int(value)

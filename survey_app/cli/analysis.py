@@ -485,6 +485,8 @@ def indices_command(
     instrument = find_instrument(instrument_spec)
     plan = analysis_plan(instrument)
     data = read_csv(file)
+    if data.empty:
+        raise click.ClickException(f"{file}: no responses, only a header line")
     check = None
     if checklist is not None:
         check = read_csv(checklist)

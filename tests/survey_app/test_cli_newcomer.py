@@ -187,3 +187,13 @@ def test_checklist_example__is_documented_and_scores_as_computed_by_hand(tmp_pat
     # the hand computation of tests/survey_app/test_cli_analysis.py (same checklist counts)
     assert groups["lib-a"]["total"] == pytest.approx(EXPECTED_NOK["lib-a"]["total"], abs=1e-9)
     assert groups["lib-b"]["K2"] == pytest.approx(EXPECTED_NOK["lib-b"]["K2"], abs=1e-9)
+
+
+def test_indices__header_only_csv_is_one_line(tmp_path: Path) -> None:
+    from tests.survey_app.test_cli_analysis import NOK_CSV
+
+    data = tmp_path / "header.csv"
+    data.write_text(NOK_CSV.splitlines()[0] + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["indices", str(data), "--instrument", "nok_culture"])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {data}: no responses, only a header line"

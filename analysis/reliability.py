@@ -332,7 +332,7 @@ def _quality_notes(
                 Note(
                     Reason.NOT_POSITIVE_SEMIDEFINITE,
                     "the pairwise correlation matrix is not positive semi-definite (smallest "
-                    f"eigenvalue {values[j, 0]:.3f}); alpha is not a sound estimate",
+                    f"eigenvalue {values[j, 0]:.3g}); alpha is not a sound estimate",
                     "alpha",
                 )
             )

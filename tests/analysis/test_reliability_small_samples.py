@@ -180,7 +180,7 @@ def test_alpha__item_sampled_pairwise_matrix_not_psd_is_unsound() -> None:
     assert Reason.FEW_JOINT_RESPONSES in codes
     assert not res.sound
     psd = next(n for n in res.notes if n.code == Reason.NOT_POSITIVE_SEMIDEFINITE)
-    assert "smallest eigenvalue -1.500" in psd.message
+    assert "smallest eigenvalue -1.5)" in psd.message
     few = next(n for n in res.notes if n.code == Reason.FEW_JOINT_RESPONSES)
     assert "a/b (3)" in few.message and "fewer than 9" in few.message
     moments = PairwiseMoments.from_frame(_item_sampled())
@@ -205,7 +205,7 @@ def test_alpha__undefined_standard_error_is_said_not_hidden() -> None:
     assert Reason.SE_UNDEFINED in codes
     assert Reason.NOT_POSITIVE_SEMIDEFINITE in codes and not res.sound
     psd = next(n for n in res.notes if n.code == Reason.NOT_POSITIVE_SEMIDEFINITE)
-    assert f"smallest eigenvalue {case['smallest_eigenvalue']:.3f}" in psd.message
+    assert f"smallest eigenvalue {case['smallest_eigenvalue']:.3g})" in psd.message
     batch = cronbach_alpha_batch({"lib": PairwiseMoments.from_frame(data)}).scales
     assert [n.code for n in batch.loc["lib", "notes"]] == codes
 

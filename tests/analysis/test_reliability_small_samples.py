@@ -20,8 +20,6 @@ are generated there and stored in the JSON beside psych's results).
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -37,14 +35,7 @@ from analysis.reliability import cronbach_alpha
 from analysis.reliability import cronbach_alpha_batch
 from analysis.reliability import cronbach_alpha_from_moments
 from analysis.splithalf import split_half
-from tests.analysis.reference import REFERENCE_DIR
-
-
-@cache
-def psych_small() -> dict[str, Any]:
-    with (REFERENCE_DIR / "psych_small_samples.json").open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
+from tests.analysis.reference import psych_small_samples as psych_small
 
 
 def _frame(case: dict[str, Any]) -> pd.DataFrame:

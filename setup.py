@@ -1,7 +1,14 @@
 """Packaging for the library service-quality survey system."""
 
-from setuptools import find_packages
+from pathlib import Path
+
+from setuptools import find_namespace_packages
 from setuptools import setup
+
+# The data folders (templates, instrument definitions, ...) are namespace packages, so that
+# setuptools ships their files as package data. The Alembic scripts live in the checkout's
+# top-level migrations/ folder and are installed as survey_app/migrations.
+PACKAGES = find_namespace_packages(include=["survey_app*", "instruments*", "analysis*", "kiosk*"])
 
 setup(
     name="library-quality-survey",
@@ -10,23 +17,22 @@ setup(
         "Measure visitor satisfaction and service quality in public libraries "
         "with validated questionnaires, and hold each library against regional standards."
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
-    packages=find_packages(include=["survey_app*", "instruments*", "analysis*", "kiosk*"]),
+    # GPL-3.0-or-later: the reference data of the tests (psych's bfi, pingouin's datasets,
+    # tests/data/README.md) are GPL; see LICENSE
+    license="GPL-3.0-or-later",
+    packages=[*PACKAGES, "survey_app.migrations", "survey_app.migrations.versions"],
+    package_dir={"survey_app.migrations": "migrations"},
     package_data={
-        "instruments": ["definitions/*/*.yaml"],
-        "analysis": ["standards_data/*.yaml"],
-        "kiosk": ["client/*"],
-        "survey_app": [
-            "templates/*.html",
-            "templates/**/*.html",
-            "static/*",
-            "static/**/*",
-            "translations/*/LC_MESSAGES/*",
-            "migrations_dir/*",
-        ],
+        "instruments.definitions": ["*/*.yaml", "*/*.csv"],
+        "analysis.standards_data": ["*.yaml"],
+        "survey_app.templates": ["*.html", "**/*.html"],
+        "survey_app.static": ["*", "**/*"],
+        "survey_app.translations": ["*.pot", "*/LC_MESSAGES/*.po", "*/LC_MESSAGES/*.mo"],
+        "survey_app.migrations": ["*.py", "*.mako", "versions/*.py"],
     },
-    include_package_data=True,
+    include_package_data=False,
     python_requires=">=3.11",
     install_requires=[
         "Flask>=3.1,<4",
@@ -37,7 +43,12 @@ setup(
         "alembic>=1.13,<2",
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
-        "Flask-Limiter>=3.8,<5",
+        # the cli extra: the `limiter` command that `survey-app --help` lists needs rich
+        "Flask-Limiter[cli]>=3.8,<5",
+        # `survey-app --env-file` (listed in the help) and .env files need it
+        "python-dotenv>=1.0,<2",
+        # the shared store of the sign-in limits, required in production
+        "redis>=5,<9",
         "Flask-Babel>=4.0,<5",
         "argon2-cffi>=23.1",
         "PyYAML>=6.0,<7",
@@ -57,6 +68,8 @@ setup(
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
             "hypothesis>=6.100,<7",
+            # generates requests from /api/v1/openapi.json (tests/.../test_api_schemathesis.py)
+            "schemathesis>=4.32,<5",
             "zxing-cpp>=2.2,<4",
             "pypdfium2>=4.30,<6",
             "pillow>=10",
@@ -64,7 +77,19 @@ setup(
             # by the packages themselves)
             "pingouin>=0.5.4,<0.8",
         ],
-        "dev": ["ruff", "mypy", "import-linter", "pingouin>=0.5"],
+        # the checks of .ci/checks: versions pinned so that a new release never fails CI
+        "dev": [
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "import-linter==2.17",
+            "pandas-stubs==3.1.0.261029",
+            "scipy-stubs==1.17.1.5",
+            "types-PyYAML==6.0.12.20261122",
+            "types-WTForms==3.2.1.20260518",
+            "types-openpyxl==3.1.5.20261017",
+            "types-qrcode==8.2.0.20260518",
+            "types-reportlab==5.0.0.20261008",
+        ],
         "bench": ["pingouin>=0.5"],
     },
     entry_points={"console_scripts": ["survey-app=survey_app.cli:main"]},

@@ -46,8 +46,6 @@ GAP3_COLUMNS = ("minimum", "desired", "perceived")
 GAP2_COLUMNS = ("importance", "performance")
 SERVQUAL_COLUMNS = ("expectation", "perception")
 
-GapStatus = Literal["below_min", "within_zot", "above_desired"]
-
 
 def _na_flags(data: pd.DataFrame, item: str, na_column: str | None) -> pd.Series:
     """Flag the rows where ``item`` is marked N/A (no N/A column: none are)."""
@@ -341,7 +339,7 @@ def importance_performance(
         out["importance_cut"] = fixed[0]
         out["performance_cut"] = fixed[1]
     else:
-        agg = "mean" if crosshair == "grand_mean" else "median"
+        agg: Literal["mean", "median"] = "mean" if crosshair == "grand_mean" else "median"
         if by_:
             grouped = out.groupby(list(by_), sort=False, dropna=False)
             out["importance_cut"] = grouped["mean_importance"].transform(agg)

@@ -45,7 +45,8 @@ def _bounded_axis(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
     """First principal axis of R − diag(ψ), scaled by √eigenvalue, oriented so Σλ ≥ 0."""
     values, vectors = np.linalg.eigh(r - np.diag(psi))
     lam = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
-    return -lam if lam.sum() < 0 else lam
+    oriented: np.ndarray = -lam if lam.sum() < 0 else lam
+    return oriented
 
 
 def _heywood_loadings(r: np.ndarray, lam: np.ndarray) -> np.ndarray:

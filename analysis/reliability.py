@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# quantiles from scipy.special (F: fdtri, normal: ndtri), the functions scipy.stats's f.ppf and
+# norm.ppf call: scipy.stats itself takes about a second to import (issue 10 §6)
+from scipy import special
 
 from analysis._checks import ScaleRange
 from analysis._checks import check_choice
@@ -247,8 +250,8 @@ def feldt_ci(alpha: float, *, n: int, k: int, ci: float = 0.95) -> ConfidenceInt
     p = 1.0 - level
     df1 = n - 1
     df2 = (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2.0, df1, df2)
+    low = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, p / 2.0)
     return ConfidenceInterval(float(low), float(high), level, "feldt", int(n))
 
 
@@ -406,7 +409,7 @@ def _alpha_result(
     total = {key: float(value[0]) for key, value in _alpha_1(c[None], r[None]).items()}
     with np.errstate(invalid="ignore"):
         ase = float(np.sqrt(total["q"] / n_used))
-    z = stats.norm.ppf(0.5 + ci / 2.0)
+    z = special.ndtri(0.5 + ci / 2.0)
     feldt = feldt_ci(total["alpha"], n=n_used, k=k, ci=ci)
 
     drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")
@@ -1058,7 +1061,11 @@ def _keyed_moments(
     if sub.n_rows == 0:
         raise ValueError("no rows have been added to the moments")
     ranges = item_ranges(names, reverse, scale)
-    check_observed_range(sub.minimum.to_dict(), sub.maximum.to_dict(), ranges)
+    check_observed_range(
+        {str(k): float(v) for k, v in sub.minimum.items()},
+        {str(k): float(v) for k, v in sub.maximum.items()},
+        ranges,
+    )
     rev = set(str(r) for r in reverse)
     sign = np.array([-1.0 if n in rev else 1.0 for n in names])
     return sub, [n for n in names if n in rev], sign, ranges
@@ -1439,12 +1446,12 @@ def cronbach_alpha_batch(
     if gv:
         with np.errstate(invalid="ignore"):
             ase = np.sqrt(total["q"] / nv)
-        z = stats.norm.ppf(0.5 + level / 2.0)
+        z = special.ndtri(0.5 + level / 2.0)
         p = 1.0 - level
         df1 = nv - 1
         df2 = (nv - 1) * (k - 1)
-        quantiles = stats.f.ppf(
-            np.array([1.0 - p / 2.0, p / 2.0])[:, None], df1[None, :], df2[None, :]
+        quantiles = special.fdtri(
+            df1[None, :], df2[None, :], np.array([1.0 - p / 2.0, p / 2.0])[:, None]
         )
         alpha = total["alpha"]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -169,7 +169,8 @@ def items_wide(
     wide = data.pivot(index=response, columns=item, values=value)
     wide = wide.reindex(columns=order)
     wide.columns.name = None
-    return wide.apply(pd.to_numeric, errors="raise").astype(float)
+    numeric: pd.DataFrame = wide.apply(pd.to_numeric, errors="raise").astype(float)
+    return numeric
 
 
 def longstring(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.DataFrame:
@@ -912,7 +913,7 @@ def with_and_without(
         require_columns(data, [response])
         keys = pd.Index(data[response])
     drop = keys.isin(list(bad))
-    pieces = []
+    pieces: list[pd.DataFrame] = []
     for label, subset, n_ex in (("all", data, 0), ("unflagged", data.loc[~drop], int(drop.sum()))):
         res = fn(subset, **kwargs)
         if hasattr(res, "to_frame") and not isinstance(res, pd.Series | pd.DataFrame):

@@ -535,8 +535,8 @@ def shrink_proportions(
         tot = a_post + b_post
         post_mean = a_post / tot
         post_sd = np.sqrt(a_post * b_post / (tot**2 * (tot + 1.0)))
-        lo = stats.beta.ppf((1 - ci) / 2, a_post, b_post)
-        hi = stats.beta.ppf(1 - (1 - ci) / 2, a_post, b_post)
+        lo = np.asarray(stats.beta.ppf((1 - ci) / 2, a_post, b_post), dtype=float)
+        hi = np.asarray(stats.beta.ppf(1 - (1 - ci) / 2, a_post, b_post), dtype=float)
         weight = nn / (size + nn)
         rho_out = 1.0 / (size + 1.0)
     table = pd.DataFrame(

@@ -18,7 +18,6 @@ from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode
-from yaml.nodes import Node
 from yaml.nodes import SequenceNode
 
 __all__ = ["LineList", "LineMap", "parse", "plain"]
@@ -176,8 +175,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
-
-
-def node_line(node: Node) -> int:
-    """1-based line of a YAML node."""
-    return int(node.start_mark.line) + 1

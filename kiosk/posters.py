@@ -151,6 +151,7 @@ def find_fonts(font_path: str | Path | None = None) -> PosterFonts:
 def _register(path: Path) -> tuple[str, TTFont]:
     digest = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:8]
     name = f"Poster-{path.stem}-{digest}"
+    font: object
     try:
         font = pdfmetrics.getFont(name)
     except KeyError:
@@ -303,7 +304,14 @@ def render_poster(
     _check_glyphs(bold_font, {"heading": heading, "library_name": library_name, "en": en_heading})
 
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1, initialFontName=regular)
+    # types-reportlab 5.0 types initialFontName as a float: a stub error (it is a font name)
+    canvas = Canvas(
+        buffer,
+        pagesize=A4,
+        invariant=True,
+        pageCompression=1,
+        initialFontName=regular,  # type: ignore[arg-type]
+    )
     canvas.setTitle(f"{heading} — {library_name}")
     canvas.setAuthor(library_name)
     canvas.setSubject(short_url)

@@ -7,6 +7,7 @@ the web layer decides which URL to encode.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import qrcode
 import qrcode.constants
@@ -19,7 +20,7 @@ __all__ = ["MAX_URL_LENGTH", "qr_png", "qr_svg"]
 MAX_URL_LENGTH = 1000
 
 
-def _code(url: str, border: int) -> qrcode.QRCode:
+def _code(url: str, border: int) -> qrcode.QRCode[Any]:
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type(url).__name__}")
     if not url.strip():

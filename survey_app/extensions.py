@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from survey_app.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy with ``session`` typed as the ``Session`` it stands for.
+
+    ``db.session`` is a ``scoped_session``: a proxy forwarding every ``Session`` method to the
+    current request's (or CLI command's) session. Services take a plain ``Session``; this one
+    declaration lets views and commands hand them ``db.session`` without a cast at each call.
+    """
+
+    session: Session  # type: ignore[assignment]
+
+
+db = _SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 #: counters live in RATELIMIT_STORAGE_URI; routes choose their own (hashed) keys
 limiter = Limiter(key_func=get_remote_address)
+
+
+def session_in_transaction() -> bool:
+    """Whether this context already has a session with an open transaction.
+
+    Asks the scoped registry first, so that no session is created just to answer.
+    """
+    scoped = cast(scoped_session[Session], db.session)
+    return scoped.registry.has() and scoped().in_transaction()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -22,6 +23,8 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,7 +32,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
-from sqlalchemy import select
 from wtforms import DateField
 from wtforms import EmailField
 from wtforms import PasswordField
@@ -39,15 +41,17 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from survey_app.audit_text import action_label
+from survey_app.audit_text import detail_lines
+from survey_app.audit_text import target_text
 from survey_app.auth import current_staff
 from survey_app.auth import login_required
 from survey_app.auth import permission_required
 from survey_app.auth import role_required
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
-from survey_app.models import Library
-from survey_app.models import LibrarySystem
 from survey_app.models import LibraryType
 from survey_app.models import Role
 from survey_app.models import User
@@ -176,7 +180,7 @@ def _nav_items() -> list[dict[str, Any]]:
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """Show the signed-in staff member's overview: role, scope and what they can reach."""
     user = current_staff()
     libraries = db.session.scalars(
@@ -191,8 +195,8 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _scope_choices() -> dict[str, list[tuple[str, str]]]:
-    systems = db.session.scalars(select(LibrarySystem).order_by(LibrarySystem.name)).all()
-    libraries = db.session.scalars(select(Library).order_by(Library.name)).all()
+    systems = network.list_systems(db.session)
+    libraries = network.list_libraries(db.session)
     return {
         _("Region"): [("region", _("The whole region"))],
         _("Library systems"): [(f"system:{s.code}", f"{s.name} ({s.code})") for s in systems],
@@ -304,7 +308,7 @@ def _conflict(error: Conflict, back: str) -> Any:
 
 @bp.get("/users")
 @role_required(Role.admin)
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     """List every staff account."""
     rows = accounts.list_users(db.session, actor=current_staff())
     return render_template("admin/users.html", users=rows, describe_scope=describe_scope)
@@ -312,7 +316,7 @@ def users():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required(Role.admin)
-def new_user():  # type: ignore[no-untyped-def]
+def new_user() -> ResponseReturnValue:
     """Create a staff account."""
     form = UserForm()
     form.role.choices = _role_choices()
@@ -338,7 +342,7 @@ def new_user():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.admin)
-def user(user_id: int):  # type: ignore[no-untyped-def]
+def user(user_id: int) -> ResponseReturnValue:
     """Show an account; change its role and scope."""
     account = accounts.get_user(db.session, user_id, actor=current_staff())
     form = ScopeForm(
@@ -369,7 +373,7 @@ def user(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/deactivate")
 @role_required(Role.admin)
-def deactivate_user(user_id: int):  # type: ignore[no-untyped-def]
+def deactivate_user(user_id: int) -> ResponseReturnValue:
     """Deactivate an account; its sessions end at their next request."""
     return _user_toggle(
         user_id, accounts.deactivate_user, _("The account %(email)s is deactivated.")
@@ -378,7 +382,7 @@ def deactivate_user(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/activate")
 @role_required(Role.admin)
-def activate_user(user_id: int):  # type: ignore[no-untyped-def]
+def activate_user(user_id: int) -> ResponseReturnValue:
     """Reactivate an account."""
     return _user_toggle(
         user_id, accounts.activate_user, _("The account %(email)s is active again.")
@@ -404,14 +408,14 @@ def _user_toggle(user_id: int, change: Callable[..., User], message: str) -> Any
 
 @bp.get("/systems")
 @permission_required(Action.manage_network)
-def systems():  # type: ignore[no-untyped-def]
+def systems() -> ResponseReturnValue:
     """List the library systems."""
     return render_template("admin/systems.html", systems=network.list_systems(db.session))
 
 
 @bp.route("/systems/new", methods=["GET", "POST"])
 @permission_required(Action.manage_network)
-def new_system():  # type: ignore[no-untyped-def]
+def new_system() -> ResponseReturnValue:
     """Create a library system."""
     form = SystemForm()
     if form.validate_on_submit():
@@ -432,7 +436,7 @@ def new_system():  # type: ignore[no-untyped-def]
 
 @bp.route("/systems/<ref>/edit", methods=["GET", "POST"])
 @permission_required(Action.manage_network)
-def edit_system(ref: str):  # type: ignore[no-untyped-def]
+def edit_system(ref: str) -> ResponseReturnValue:
     """Rename a library system."""
     actor = current_staff()
     found = scope_service.require_system(db.session, actor, ref, Action.manage_network)
@@ -452,14 +456,14 @@ def edit_system(ref: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/systems/<ref>/deactivate")
 @permission_required(Action.manage_network)
-def deactivate_system(ref: str):  # type: ignore[no-untyped-def]
+def deactivate_system(ref: str) -> ResponseReturnValue:
     """Deactivate a library system."""
     return _unit_toggle("system", ref, network.deactivate_system, url_for("admin.systems"))
 
 
 @bp.post("/systems/<ref>/activate")
 @permission_required(Action.manage_network)
-def activate_system(ref: str):  # type: ignore[no-untyped-def]
+def activate_system(ref: str) -> ResponseReturnValue:
     """Reactivate a library system."""
     return _unit_toggle("system", ref, network.activate_system, url_for("admin.systems"))
 
@@ -488,7 +492,7 @@ def _unit_toggle(kind: str, ref: Any, change: Callable[..., Any], back: str | No
 
 @bp.get("/libraries")
 @permission_required(Action.view_network)
-def libraries():  # type: ignore[no-untyped-def]
+def libraries() -> ResponseReturnValue:
     """List the libraries in the caller's scope."""
     rows = db.session.scalars(
         scope_service.scoped_libraries_query(db.session, current_staff())
@@ -498,7 +502,7 @@ def libraries():  # type: ignore[no-untyped-def]
 
 @bp.route("/libraries/new", methods=["GET", "POST"])
 @permission_required(Action.manage_network)
-def new_library():  # type: ignore[no-untyped-def]
+def new_library() -> ResponseReturnValue:
     """Create a library."""
     actor = current_staff()
     form = LibraryForm()
@@ -527,7 +531,7 @@ def new_library():  # type: ignore[no-untyped-def]
 
 @bp.route("/libraries/import", methods=["GET", "POST"])
 @permission_required(Action.manage_network)
-def import_libraries():  # type: ignore[no-untyped-def]
+def import_libraries() -> ResponseReturnValue:
     """Import libraries from CSV or XLSX: every line is checked and nothing is saved unless
     all are valid."""
     form = ImportForm()
@@ -559,7 +563,7 @@ def import_libraries():  # type: ignore[no-untyped-def]
 
 @bp.get("/libraries/<ref>/", strict_slashes=False)
 @login_required
-def library(ref: str):  # type: ignore[no-untyped-def]
+def library(ref: str) -> ResponseReturnValue:
     """Show one library (by id or code, any case); outside the scope it does not exist."""
     found = scope_service.require_library(db.session, current_staff(), ref, Action.view_network)
     return render_template("admin/library.html", library=found)
@@ -567,7 +571,7 @@ def library(ref: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/libraries/<ref>/edit", methods=["GET", "POST"])
 @login_required
-def edit_library(ref: str):  # type: ignore[no-untyped-def]
+def edit_library(ref: str) -> ResponseReturnValue:
     """Edit a library's details."""
     actor = current_staff()
     found = scope_service.require_library(db.session, actor, ref, Action.manage_network)
@@ -606,21 +610,21 @@ def edit_library(ref: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/libraries/<ref>/deactivate")
 @login_required
-def deactivate_library(ref: str):  # type: ignore[no-untyped-def]
+def deactivate_library(ref: str) -> ResponseReturnValue:
     """Deactivate a library (its results are kept)."""
     return _unit_toggle("library", ref, network.deactivate_library, None)
 
 
 @bp.post("/libraries/<ref>/activate")
 @login_required
-def activate_library(ref: str):  # type: ignore[no-untyped-def]
+def activate_library(ref: str) -> ResponseReturnValue:
     """Reactivate a library."""
     return _unit_toggle("library", ref, network.activate_library, None)
 
 
 @bp.route("/libraries/<ref>/service-points/new", methods=["GET", "POST"])
 @login_required
-def new_service_point(ref: str):  # type: ignore[no-untyped-def]
+def new_service_point(ref: str) -> ResponseReturnValue:
     """Add a service point to a library."""
     actor = current_staff()
     found = scope_service.require_library(db.session, actor, ref, Action.manage_network)
@@ -644,7 +648,7 @@ def new_service_point(ref: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/service-points/<int:point_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_service_point(point_id: int):  # type: ignore[no-untyped-def]
+def edit_service_point(point_id: int) -> ResponseReturnValue:
     """Rename a service point."""
     actor = current_staff()
     point = scope_service.require_service_point(db.session, actor, point_id, Action.manage_network)
@@ -666,7 +670,7 @@ def edit_service_point(point_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/service-points/<int:point_id>/deactivate")
 @login_required
-def deactivate_service_point(point_id: int):  # type: ignore[no-untyped-def]
+def deactivate_service_point(point_id: int) -> ResponseReturnValue:
     """Deactivate a service point."""
     return _unit_toggle("service_point", point_id, network.deactivate_service_point, None)
 
@@ -674,20 +678,22 @@ def deactivate_service_point(point_id: int):  # type: ignore[no-untyped-def]
 # --- audit log (administrators) ----------------------------------------------------------
 
 AUDIT_PAGE_SIZE = 100
+#: the audit-log filters carried into the next and previous page links
+AUDIT_FILTERS = ("action", "actor", "since", "until")
 
 
 @bp.get("/audit")
 @permission_required(Action.view_audit)
-def audit_log():  # type: ignore[no-untyped-def]
+def audit_log() -> ResponseReturnValue:
     """Show who did what and when, newest first, filtered by action, person and dates."""
     scope_service.require(current_staff(), Action.view_audit)
     form = AuditFilterForm(request.args)
     prefixes = sorted({name.split(".")[0] for name in audit.KNOWN_ACTIONS})
     form.action.choices = [("", _("Any action"))] + [
-        (name, name) for name in [*prefixes, *audit.KNOWN_ACTIONS]
+        (name, action_label(name)) for name in [*prefixes, *audit.KNOWN_ACTIONS]
     ]
     form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     since: date | None = form.since.data if not form.since.errors else None
     until: date | None = form.until.data if not form.until.errors else None
     rows = audit.events(
@@ -699,7 +705,11 @@ def audit_log():  # type: ignore[no-untyped-def]
         limit=AUDIT_PAGE_SIZE + 1,
         offset=(page - 1) * AUDIT_PAGE_SIZE,
     )
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    # the filters, kept across pages; only the form's own fields, so that a query parameter
+    # such as "_external" or "_anchor" is never read by url_for as one of its options
+    args: dict[str, Any] = {
+        name: value for name in AUDIT_FILTERS if (value := request.args.get(name))
+    }
     return render_template(
         "admin/audit.html",
         form=form,
@@ -709,4 +719,15 @@ def audit_log():  # type: ignore[no-untyped-def]
         if len(rows) > AUDIT_PAGE_SIZE
         else None,
         prev_url=url_for("admin.audit_log", page=page - 1, **args) if page > 1 else None,
+        time_zone=_time_zone_label(),
+        action_label=action_label,
+        target_text=target_text,
+        detail_lines=detail_lines,
     )
+
+
+def _time_zone_label() -> str:
+    """The zone the page's times are shown in, e.g. "UTC+07:00, Asia/Novokuznetsk"."""
+    zone = get_timezone()
+    offset = datetime.now(zone).strftime("%z")  # +0700
+    return f"UTC{offset[:3]}:{offset[3:]}, {zone}"

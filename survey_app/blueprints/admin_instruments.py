@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,7 @@ from survey_app.extensions import db
 from survey_app.forms.flow import _condition_notes
 from survey_app.forms.flow import shown_items
 from survey_app.forms.questionnaire import build_form
+from survey_app.request_guards import body_limit
 from survey_app.services import instrument_admin
 from survey_app.services.errors import Invalid
 from survey_app.services.instruments import instrument_of
@@ -59,18 +61,17 @@ class UploadForm(FlaskForm):
 
 @bp.get("/")
 @permission_required(Action.manage_instruments)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """List every instrument with its versions."""
     overview = instrument_admin.list_instruments(db.session, actor=current_staff())
     return render_template("admin/instruments/index.html", instruments=overview)
 
 
 @bp.route("/upload", methods=["GET", "POST"])
+@body_limit(UPLOAD_BODY_LIMIT)  # instrument files may exceed the limit meant for submissions
 @permission_required(Action.manage_instruments)
-def upload():  # type: ignore[no-untyped-def]
+def upload() -> ResponseReturnValue:
     """Upload a new instrument, or a new version of one; every problem is listed on failure."""
-    # instrument files may exceed the app-wide body limit meant for survey submissions
-    request.max_content_length = UPLOAD_BODY_LIMIT
     form = UploadForm()
     if request.method == "GET":
         form.instrument_id.data = request.args.get("instrument", "")
@@ -111,7 +112,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 @bp.get("/<instrument_id>/<int:version>")
 @permission_required(Action.manage_instruments)
-def show_version(instrument_id: str, version: int):  # type: ignore[no-untyped-def]
+def show_version(instrument_id: str, version: int) -> ResponseReturnValue:
     """Show one version: status, structure, lineage and what can be done with it."""
     row = instrument_admin.get_version(db.session, instrument_id, version, actor=current_staff())
     return render_template(
@@ -125,7 +126,7 @@ def show_version(instrument_id: str, version: int):  # type: ignore[no-untyped-d
 
 @bp.post("/<instrument_id>/<int:version>/publish")
 @permission_required(Action.manage_instruments)
-def publish(instrument_id: str, version: int):  # type: ignore[no-untyped-def]
+def publish(instrument_id: str, version: int) -> ResponseReturnValue:
     """Publish a draft: it is frozen from now on."""
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -172,7 +173,7 @@ def _pages(instrument: Instrument, locale: str) -> list[dict[str, Any]]:
 
 @bp.get("/<instrument_id>/<int:version>/preview")
 @permission_required(Action.manage_instruments)
-def preview(instrument_id: str, version: int):  # type: ignore[no-untyped-def]
+def preview(instrument_id: str, version: int) -> ResponseReturnValue:
     """Show the questionnaire as a respondent sees it, in one of its languages."""
     row = instrument_admin.get_version(db.session, instrument_id, version, actor=current_staff())
     instrument = instrument_of(row)
@@ -191,7 +192,7 @@ def preview(instrument_id: str, version: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/<instrument_id>/diff")
 @permission_required(Action.manage_instruments)
-def diff(instrument_id: str):  # type: ignore[no-untyped-def]
+def diff(instrument_id: str) -> ResponseReturnValue:
     """Compare two versions of an instrument (``?old=1&new=2``)."""
     old = request.args.get("old", type=int)
     new = request.args.get("new", type=int)

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -21,6 +22,7 @@ from flask import request
 from flask import send_file
 from flask import stream_with_context
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,6 +33,7 @@ from wtforms.validators import Length
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.services import exclusions
 from survey_app.services.errors import Conflict
@@ -72,26 +75,23 @@ ISSUE_TEXTS = {
 
 
 def _page(value: str | None) -> int:
-    """The page number asked for; anything else is the first page."""
-    try:
-        return max(1, int(value or "1"))
-    except ValueError:
-        return 1
+    """The page number asked for (see :func:`survey_app.blueprints.paging.page_number`)."""
+    return page_number(value)
 
 
 @bp.get("/")
 @permission_required(Action.view_results)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """List the campaigns with a library in the caller's scope, with response counts."""
-    rows = exclusions.campaigns_with_results(db.session(), current_staff())
+    rows = exclusions.campaigns_with_results(db.session, current_staff())
     return render_template("admin/results/index.html", rows=rows)
 
 
 @bp.get("/<campaign>/", strict_slashes=False)
 @permission_required(Action.view_results)
-def campaign(campaign: str):  # type: ignore[no-untyped-def]
+def campaign(campaign: str) -> ResponseReturnValue:
     """Show a campaign's libraries in the caller's scope with their counts and exports."""
-    results = exclusions.campaign_results(db.session(), current_staff(), campaign)
+    results = exclusions.campaign_results(db.session, current_staff(), campaign)
     return render_template("admin/results/campaign.html", results=results)
 
 
@@ -103,9 +103,7 @@ def _library_page(
     failed: str | None = None,
     form: ReasonForm | None = None,
 ) -> str:
-    results = exclusions.library_results(
-        db.session(), current_staff(), campaign, library, page=page
-    )
+    results = exclusions.library_results(db.session, current_staff(), campaign, library, page=page)
     return render_template(
         "admin/results/library.html",
         results=results,
@@ -117,7 +115,7 @@ def _library_page(
 
 @bp.get("/<campaign>/libraries/<library>/", strict_slashes=False)
 @permission_required(Action.view_results)
-def library(campaign: str, library: str):  # type: ignore[no-untyped-def]
+def library(campaign: str, library: str) -> ResponseReturnValue:
     """List a library's latest responses in a campaign, with the exclude/restore forms."""
     return _library_page(campaign, library, _page(request.args.get("page")))
 
@@ -130,7 +128,14 @@ def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any
         return body, 422
     change = exclusions.restore_response if restore else exclusions.exclude_response
     try:
-        change(db.session(), current_staff(), response_id, form.reason.data or "")
+        change(
+            db.session,
+            current_staff(),
+            response_id,
+            form.reason.data or "",
+            campaign_ref=campaign,
+            library_ref=library,
+        )
     except Conflict:
         db.session.rollback()
         if restore:
@@ -169,13 +174,16 @@ def _scoped_export(campaign: str) -> exclusions.ScopedExport:
     libraries = {value.strip() for value in request.args.getlist("library") if value.strip()}
     if len(libraries) > 1:
         abort(400)
-    return exclusions.scoped_export(
-        db.session(),
+    export = exclusions.scoped_export(
+        db.session,
         current_staff(),
         campaign,
         library_ref=libraries.pop() if libraries else None,
         include_excluded=request.args.get("include_excluded", "").lower() in _YES,
+        small_cell_min=int(current_app.config["SMALL_CELL_MIN"]),
     )
+    db.session.commit()  # the audit event of a full-precision export; rows are read after
+    return export
 
 
 def _private(response: Response) -> Response:
@@ -190,10 +198,13 @@ def export_csv(campaign: str) -> Response:
     """Stream the wide CSV of the campaign's libraries in scope.
 
     ``?library=<code or id>`` narrows it to one library; ``?include_excluded=1`` keeps the
-    excluded responses, with an ``excluded`` column.
+    excluded responses, with an ``excluded`` column; ``?raw=1`` writes texts without the
+    protection against spreadsheet formulas. The CSV starts with a byte order mark so that
+    Excel reads the Cyrillic.
     """
     export = _scoped_export(campaign)
-    body = stream_with_context(iter_csv(export.columns, export.rows))
+    raw = request.args.get("raw", "").lower() in _YES
+    body = stream_with_context(iter_csv(export.columns, export.rows, raw=raw, bom=True))
     response = Response(body, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=export.filename("csv"))
     return _private(response)

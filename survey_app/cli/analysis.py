@@ -8,42 +8,62 @@ header line), so methodologists can run them on a laptop. ``reliability`` calls
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
 import click
-import numpy as np
-import pandas as pd
 
-import analysis
-import instruments
-from survey_app.services.errors import Invalid
-from survey_app.services.reporting import AnalysisPlan
-from survey_app.services.reporting import IndicesReport
-from survey_app.services.reporting import analysis_plan
-from survey_app.services.reporting import instrument_indices
+# pandas, numpy, scipy, statsmodels, analysis and the reporting services are imported inside
+# the commands that use them: ``survey-app --help`` and every other command start without
+# them (issue 10 §6; benchmarks/cli_startup.py).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    import analysis
+    import instruments
+    from survey_app.services.reporting import AnalysisPlan
+    from survey_app.services.reporting import IndicesReport
+
+#: cells the analysis commands read as "no answer" (docs/data-format.md)
+MISSING_CODES = ("", "NA")
 
 #: meta columns of the wide format that ``--by`` may group by
 GROUP_COLUMNS = ("library", "service_point", "channel", "campaign")
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV as text columns: empty cells and ``NA`` are missing; ``,``/``;``/tab sniffed.
+    """Read a CSV as text columns; ``,``/``;``/tab sniffed from the header, as import does.
 
     Everything stays text (library codes such as ``007`` keep their zeros); numbers are
-    converted where they are analysed.
+    converted where they are analysed, by the rules of ``import responses``
+    (:mod:`survey_app.services.cells`). An empty cell and ``NA`` (R's ``write.csv``) are
+    missing, any other text is an error (``docs/data-format.md``). A column named twice is an
+    error naming both columns.
     """
+    import pandas as pd
+
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            header = fh.readline()
+            first = fh.readline()
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path}: not UTF-8 text") from exc
-    delimiter = max((",", ";", "\t"), key=header.count)
+        raise click.ClickException(f"{path}: not UTF-8 text; save it as 'CSV UTF-8'") from exc
+    delimiter = max((",", ";", "\t"), key=first.count)
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    seen: dict[str, int] = {}
+    for number, name in enumerate((cell.strip() for cell in header), start=1):
+        if name in seen:
+            raise click.ClickException(
+                f"{path}: column {name!r} is named twice (columns {seen[name]} and {number})"
+            )
+        seen[name] = number
     try:
         return pd.read_csv(
             path,
@@ -51,7 +71,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
             dtype=str,
             encoding="utf-8-sig",
             keep_default_na=False,
-            na_values=["", "NA"],
+            na_values=list(MISSING_CODES),
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"{path}: cannot read as CSV ({exc})") from exc
@@ -63,18 +83,42 @@ def _names(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+_BOUND = r"[+-−]?\d+(?:[.,]\d+)?"
+_SCALE = re.compile(rf"^\s*({_BOUND})\s*(?:\.\.|:|-|–|—)\s*({_BOUND})\s*$")
+
+
 def _scale_range(value: str | None) -> tuple[float, float] | None:
+    """``MIN-MAX``, ``MIN..MAX`` or ``MIN:MAX``; either bound may be negative (``-3..3``,
+    ``-3-3``) and use a decimal comma."""
     if value is None:
         return None
-    try:
-        low, high = (float(v) for v in value.replace(":", "-", 1).split("-", 1))
-    except ValueError as exc:
-        raise click.BadParameter(f"expected MIN-MAX such as 1-6, got {value!r}") from exc
+    match = _SCALE.match(value)
+    if match is None:
+        raise click.BadParameter(
+            f"expected MIN-MAX such as 1-6 or -3..3, got {value!r}", param_hint="'--scale'"
+        )
+    low, high = (float(b.replace("−", "-").replace(",", ".")) for b in match.groups())
+    if not low < high:
+        raise click.BadParameter(
+            f"the minimum must be below the maximum, got {value!r}", param_hint="'--scale'"
+        )
     return low, high
+
+
+#: numpy scalar reprs (``np.float64(7.0)``) that must not reach a reader
+_NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)")
+
+
+def _message(exc: object) -> str:
+    """An exception's (or a text's) message for the command line: numpy reprs as numbers."""
+    return _NUMPY_REPR.sub(r"\1", str(exc))
 
 
 def _json_value(value: Any) -> Any:
     """Plain JSON: numpy scalars unwrapped, NaN and missing as null."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, Mapping):
         return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -93,6 +137,8 @@ def _emit_json(payload: Mapping[str, Any]) -> None:
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
+    import numpy as np
+
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, float | np.floating):
@@ -120,14 +166,15 @@ def _fmt(value: Any, digits: int = 3) -> str:
     type=click.Choice(["pairwise", "listwise"]),
     default="pairwise",
     show_default=True,
-    help="Missing-data policy (see analysis.cronbach_alpha).",
+    help="Missing-data policy: pairwise as psych (n counts every row) or listwise "
+    "(complete rows only); see docs/missing-data.md.",
 )
 @click.option(
     "--min-n",
     type=click.IntRange(min=2),
-    default=analysis.MIN_RESPONDENTS,
-    show_default=True,
-    help="Fewer respondents than this give 'insufficient data' instead of a coefficient.",
+    default=None,
+    help="Fewer respondents than this give 'insufficient data' instead of a coefficient "
+    "(default: analysis.MIN_RESPONDENTS, the minimum the analysis package sets).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def reliability_command(
@@ -136,10 +183,19 @@ def reliability_command(
     reverse_opt: str | None,
     scale_opt: str | None,
     missing: str,
-    min_n: int,
+    min_n: int | None,
     as_json: bool,
 ) -> None:
-    """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv."""
+    """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv.
+
+    Cells are read as ``import responses`` reads them (decimal comma, да/нет, yes/no); an empty
+    cell or NA is missing. Missing data: docs/missing-data.md.
+    """
+    import pandas as pd
+
+    from survey_app.services.cells import CellError
+    from survey_app.services.cells import numeric_column
+
     items = _names(items_opt)
     reverse = _names(reverse_opt)
     scale = _scale_range(scale_opt)
@@ -149,13 +205,16 @@ def reliability_command(
         raise click.ClickException(f"{file}: no column(s) {', '.join(absent)}")
     frame = pd.DataFrame(index=data.index)
     for item in items:
-        values = pd.to_numeric(data[item].str.strip(), errors="coerce")
-        bad = data[item].notna() & values.isna()
-        if bad.any():
+        try:
+            frame[item] = numeric_column(data[item])
+        except CellError as exc:
             raise click.ClickException(
-                f"{file}: column {item} holds a non-number: {data[item][bad].iloc[0]!r}"
-            )
-        frame[item] = values.astype("float64")
+                f"{file}: column {item}, data row {exc.row + 1}: {exc}"
+            ) from None
+    if len(frame) < 2:
+        raise click.ClickException(
+            f"{file}: {len(frame)} response row(s); reliability needs at least 2 respondents"
+        )
     policy: Literal["pairwise", "listwise"] = "listwise" if missing == "listwise" else "pairwise"
     payload = reliability_payload(
         frame, items=items, reverse=reverse, scale=scale, missing=policy, min_n=min_n
@@ -173,7 +232,7 @@ def reliability_payload(
     reverse: list[str],
     scale: tuple[float, float] | None,
     missing: Literal["pairwise", "listwise"],
-    min_n: int = analysis.MIN_RESPONDENTS,
+    min_n: int | None = None,
 ) -> dict[str, Any]:
     """The JSON object of ``survey-app reliability``.
 
@@ -189,6 +248,10 @@ def reliability_payload(
     click.ClickException
         Bad input (values outside the declared range, a reversed item without a range, ...).
     """
+    import analysis
+
+    if min_n is None:
+        min_n = analysis.MIN_RESPONDENTS
     kwargs: dict[str, Any] = {"items": items, "reverse": reverse, "scale": scale}
     unavailable: dict[str, dict[str, Any]] = {}
     warnings: list[analysis.Note] = []
@@ -200,7 +263,7 @@ def reliability_payload(
             unavailable[name] = exc.as_dict()
             return None
         except (TypeError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_message(exc)) from exc
         warnings.extend(result.notes)
         return result
 
@@ -339,6 +402,8 @@ def _reliability_text(file: str, payload: Mapping[str, Any]) -> str:
 
 def find_instrument(spec: str) -> instruments.Instrument:
     """Resolve ``ID``, ``ID@VERSION`` (bundled definitions) or a path to a YAML definition."""
+    import instruments
+
     path = Path(spec)
     if spec.endswith((".yaml", ".yml")) and path.is_file():
         try:
@@ -408,6 +473,15 @@ def indices_command(
     as_json: bool,
 ) -> None:
     """Every index of an instrument per library (or --by group) from a wide CSV export."""
+
+    import analysis
+    from instruments import ItemType
+    from survey_app.services.cells import CellError
+    from survey_app.services.cells import numeric_column
+    from survey_app.services.errors import Invalid
+    from survey_app.services.reporting import analysis_plan
+    from survey_app.services.reporting import instrument_indices
+
     instrument = find_instrument(instrument_spec)
     plan = analysis_plan(instrument)
     data = read_csv(file)
@@ -416,24 +490,29 @@ def indices_command(
         check = read_csv(checklist)
         if by not in check.columns:
             raise click.ClickException(f"{checklist}: the checklist needs a {by} column")
-        counts = [c for c in check.columns if c != by]
-        check[counts] = check[counts].apply(pd.to_numeric, errors="coerce")
+        for column in (c for c in check.columns if c != by):
+            try:
+                check[column] = numeric_column(check[column], ItemType.number)
+            except CellError as exc:
+                raise click.ClickException(
+                    f"{checklist}: column {column}, data row {exc.row + 1}: {exc}"
+                ) from None
     std = None
     if standard is not None:
         try:
             on = dt.date.fromisoformat(on_date) if on_date else None
             std = analysis.load_standard(standard, on=on)
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_message(exc)) from exc
     try:
         report = instrument_indices(
             data, plan, by=(by,), checklist=check, standard=std, min_n=min_n
         )
     except Invalid as exc:
         details = "; ".join(f"{i.path} {i.code} {i.message}" for i in exc.issues)
-        raise click.ClickException(f"{file}: {exc.message} {details}") from exc
+        raise click.ClickException(_message(f"{file}: {exc.message} {details}")) from exc
     except (TypeError, ValueError) as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
+        raise click.ClickException(f"{file}: {_message(exc)}") from exc
     payload = indices_payload(report, plan, std)
     if as_json:
         _emit_json(payload)
@@ -445,14 +524,16 @@ def indices_payload(
     report: IndicesReport, plan: AnalysisPlan, standard: analysis.Standard | None
 ) -> dict[str, Any]:
     """The JSON object of ``survey-app indices``: one entry per group."""
+    import pandas as pd
+
     (by,) = report.by
 
     def key(value: Any) -> str:
         return "" if pd.isna(value) else str(value)
 
     groups: dict[str, dict[str, Any]] = {}
-    for group_row in report.groups.itertuples(index=False):
-        groups[key(getattr(group_row, by))] = {"n": int(group_row.n)}
+    for name, n in zip(report.groups[by], report.groups["n"], strict=True):
+        groups[key(name)] = {"n": int(n)}
     nok = report.tables.get("nok")
     if nok is not None:
         for row in nok.to_dict("records"):

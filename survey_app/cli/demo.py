@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
-from survey_app.models import Campaign
+from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
+from survey_app.services.demo import DemoRefused
+from survey_app.services.demo import demo_row_counts
+from survey_app.services.demo import refuse_demo_unless_safe
 from survey_app.services.demo import seed_demo
 
 
@@ -26,21 +28,49 @@ from survey_app.services.demo import seed_demo
     help="Synthetic responses to generate across the campaigns.",
 )
 @click.option("--seed-only", is_flag=True, help="Seed the database and exit without serving.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Seed a non-empty development database that the demo did not make (never production).",
+)
 @with_appcontext
-def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
-    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing)."""
+def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> None:
+    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing).
+
+    Refuses in production and on a database that is neither empty nor made by the demo.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        refuse_demo_unless_safe(
+            db.engine, production=app.config["ENV"] == "production", force=force
+        )
+    except DemoRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
     upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"seeding the demo region with {responses} synthetic responses ...")
+    before = demo_row_counts(db.session)
     summary = seed_demo(db.session, responses=responses)
     db.session.commit()
+    after = demo_row_counts(db.session)
+    added = ", ".join(f"{after[name] - before[name]} {name}" for name in after)
+    click.echo(f"added {added} (a re-run adds nothing)")
     click.echo(
-        f"{summary.libraries} libraries, {summary.campaigns} campaigns, "
-        f"{summary.responses_added} responses added ({summary.responses_total} in the database)"
+        f"in the database: {summary.libraries} libraries, {summary.campaigns} campaigns, "
+        f"{summary.responses_total} responses"
     )
+    if seed_only:
+        # nothing is served: say how to serve rather than print addresses that do not answer
+        click.echo(
+            f"\nseeded only; nothing is served. Serve it with `survey-app demo` "
+            f"(http://{host}:{port}); staff sign in at /login with the password "
+            f"{DEMO_PASSWORD!r}:"
+        )
+        for email, role, scope in DEMO_ACCOUNTS:
+            click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
+        return
     base = f"http://{host}:{port}"
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.code)).all()
+    campaigns = sorted(list_campaigns(db.session), key=lambda campaign: campaign.code)
     click.echo("\nOpen:")
     for campaign in campaigns:
         library = campaign.libraries[0]
@@ -52,8 +82,6 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
         click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
     click.echo(f"  API     {base}/api/v1/openapi.json")
     click.echo(f"  health  {base}/healthz")
-    if seed_only:
-        return
     # Flask refuses app.run() inside its own CLI; serve with the same development server
     from werkzeug.serving import run_simple
 

@@ -33,13 +33,13 @@ from typing import ClassVar
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import Field
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
-from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
@@ -237,7 +237,7 @@ def _write_battery(item: Item, value: Any) -> list[tuple[str, str]]:
 # --- field factories -----------------------------------------------------------------------
 
 
-def _radio(item: Item, choices: list[tuple[str, str]], locale: str) -> dict[str, UnboundField]:
+def _radio(item: Item, choices: list[tuple[str, str]], locale: str) -> dict[str, Field]:
     # choice validation is the instrument's job (it reports every problem with a code)
     return {
         field_name(item.id): RadioField(
@@ -246,24 +246,24 @@ def _radio(item: Item, choices: list[tuple[str, str]], locale: str) -> dict[str,
     }
 
 
-def _fields_rating(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_rating(item: Item, locale: str) -> dict[str, Field]:
     return _radio(item, [(str(v), str(v)) for v in _rating_range(item)], locale)
 
 
-def _fields_smiley(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_smiley(item: Item, locale: str) -> dict[str, Field]:
     labels = anchor_labels(item, locale)
     return _radio(item, [(str(v), labels.get(v, str(v))) for v in _rating_range(item)], locale)
 
 
-def _fields_yes_no(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_yes_no(item: Item, locale: str) -> dict[str, Field]:
     return _radio(item, [("1", _("Yes")), ("0", _("No"))], locale)
 
 
-def _fields_single(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_single(item: Item, locale: str) -> dict[str, Field]:
     return _radio(item, [(c.value, text_of(c.label, locale)) for c in item.choices], locale)
 
 
-def _fields_multi(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_multi(item: Item, locale: str) -> dict[str, Field]:
     return {
         field_name(item.id): SelectMultipleField(
             text_of(item.text, locale),
@@ -275,7 +275,7 @@ def _fields_multi(item: Item, locale: str) -> dict[str, UnboundField]:
     }
 
 
-def _fields_number(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_number(item: Item, locale: str) -> dict[str, Field]:
     # type="text" + inputmode, not type="number": a Russian keyboard types "3,5", which
     # type="number" silently drops in some browsers; the server parses both separators
     return {
@@ -289,7 +289,7 @@ def _fields_number(item: Item, locale: str) -> dict[str, UnboundField]:
     }
 
 
-def _fields_text(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_text(item: Item, locale: str) -> dict[str, Field]:
     limit = item.max_length if item.max_length is not None else DEFAULT_TEXT_LIMIT
     return {
         field_name(item.id): TextAreaField(
@@ -298,12 +298,12 @@ def _fields_text(item: Item, locale: str) -> dict[str, UnboundField]:
     }
 
 
-def _fields_battery(item: Item, locale: str) -> dict[str, UnboundField]:
+def _fields_battery(item: Item, locale: str) -> dict[str, Field]:
     anchors = anchor_labels(item, locale)
     options = [("", "—")] + [
         (str(v), f"{v} — {anchors[v]}" if v in anchors else str(v)) for v in _rating_range(item)
     ]
-    fields: dict[str, UnboundField] = {
+    fields: dict[str, Field] = {
         field_name(item.id, column.id): SelectField(
             text_of(column.label, locale), choices=options, validate_choice=False
         )
@@ -319,7 +319,7 @@ class FieldBuilder:
     """How one item type becomes form fields, and how posted data becomes an answer."""
 
     #: (item, locale) -> {field name: unbound WTForms field}
-    fields: Callable[[Item, str], dict[str, UnboundField]]
+    fields: Callable[[Item, str], dict[str, Field]]
     #: (item, bound form) -> (answer or None when unanswered, syntax error message or None)
     read: Callable[[Item, QuestionnaireForm], Reading]
     #: (item, answer) -> [(field name, posted string)], the inverse of ``read``

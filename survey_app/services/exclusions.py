@@ -29,6 +29,7 @@ from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import Response
+from survey_app.models import Role
 from survey_app.models import ServicePoint
 from survey_app.models import User
 from survey_app.models.base import utcnow
@@ -78,7 +79,13 @@ _NO_SUCH_RESPONSE = "No such response."
 
 
 def exclude_response(
-    session: Session, actor: User, response_uuid: uuid.UUID | str, reason: str
+    session: Session,
+    actor: User,
+    response_uuid: uuid.UUID | str,
+    reason: str,
+    *,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
 ) -> Response:
     """Exclude a response from analysis (kept, marked, audited as ``response.exclude``).
 
@@ -87,13 +94,15 @@ def exclude_response(
     Forbidden
         When the actor may not exclude responses.
     NotFound
-        When the response does not exist or its library lies outside the actor's scope.
+        When the response does not exist, its library lies outside the actor's scope, or it
+        is not a response of ``campaign_ref`` and ``library_ref`` when they are given (the
+        page the action was posted from).
     Invalid
         When the reason is blank or too long (code ``EXC001`` / ``EXC002``).
     Conflict
         When the response is already excluded.
     """
-    response = _response_in_scope(session, actor, response_uuid)
+    response = _response_in_scope(session, actor, response_uuid, campaign_ref, library_ref)
     text = _reason(reason)
     if response.excluded_at is not None:
         raise Conflict("This response is already excluded.")
@@ -106,7 +115,13 @@ def exclude_response(
 
 
 def restore_response(
-    session: Session, actor: User, response_uuid: uuid.UUID | str, reason: str
+    session: Session,
+    actor: User,
+    response_uuid: uuid.UUID | str,
+    reason: str,
+    *,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
 ) -> Response:
     """Include an excluded response again (audited as ``response.restore`` with the reason).
 
@@ -115,13 +130,13 @@ def restore_response(
     Forbidden
         When the actor may not exclude responses.
     NotFound
-        When the response does not exist or its library lies outside the actor's scope.
+        As :func:`exclude_response`.
     Invalid
         When the reason is blank or too long (code ``EXC001`` / ``EXC002``).
     Conflict
         When the response is not excluded.
     """
-    response = _response_in_scope(session, actor, response_uuid)
+    response = _response_in_scope(session, actor, response_uuid, campaign_ref, library_ref)
     text = _reason(reason)
     if response.excluded_at is None:
         raise Conflict("This response is not excluded.")
@@ -134,7 +149,13 @@ def restore_response(
     return response
 
 
-def _response_in_scope(session: Session, actor: User, ref: uuid.UUID | str) -> Response:
+def _response_in_scope(
+    session: Session,
+    actor: User,
+    ref: uuid.UUID | str,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
+) -> Response:
     staff = require(actor, Action.exclude_responses)
     key = _uuid(ref)
     response = (
@@ -144,6 +165,15 @@ def _response_in_scope(session: Session, actor: User, ref: uuid.UUID | str) -> R
     )
     if response is None or not in_scope(session, staff, response.library_id):
         raise NotFound(_NO_SUCH_RESPONSE)
+    if campaign_ref is not None and library_ref is not None:
+        try:
+            campaign, library = _campaign_library(
+                session, actor, campaign_ref, library_ref, Action.exclude_responses
+            )
+        except NotFound:
+            raise NotFound(_NO_SUCH_RESPONSE) from None
+        if (response.campaign_id, response.library_id) != (campaign.id, library.id):
+            raise NotFound(_NO_SUCH_RESPONSE)
     return response
 
 
@@ -438,6 +468,8 @@ class ScopedExport:
     library: Library | None
     instrument: Instrument
     include_excluded: bool
+    #: timestamps as dates and small channel/service-point groups left empty (library staff)
+    coarse: bool
     columns: list[str]
     rows: Iterator[dict[str, Cell]]
 
@@ -456,12 +488,18 @@ def scoped_export(
     *,
     library_ref: Library | int | str | None = None,
     include_excluded: bool = False,
+    small_cell_min: int = 10,
 ) -> ScopedExport:
     """Resolve an export of a campaign to exactly the libraries the actor may see.
 
     Without ``library_ref`` the export holds every library of the campaign in the actor's
     scope (library staff: their library; a system's quality manager: its libraries;
     region-wide roles: all). The checks run now; the rows are read when iterated.
+
+    Library staff, who may recognise their visitors, get the coarse export (dates instead of
+    times, channels and service points shared by fewer than ``small_cell_min`` responses
+    left empty; see :func:`~survey_app.services.exports.export_rows`). The other roles get
+    full precision, and their export is audited as ``results.export``.
 
     Raises
     ------
@@ -481,14 +519,30 @@ def scoped_export(
         )
         library_ids = {library.id}
     instrument = instrument_of(campaign.instrument_version)
+    coarse = actor.role == Role.library_staff
+    if not coarse:
+        audit.record(
+            session,
+            actor,
+            "results.export",
+            campaign,
+            library=library.code if library is not None else None,
+            include_excluded=include_excluded,
+        )
     rows = export_rows(
-        session, campaign.code, library_ids=library_ids, include_excluded=include_excluded
+        session,
+        campaign.code,
+        library_ids=library_ids,
+        include_excluded=include_excluded,
+        coarse=coarse,
+        small_cell_min=small_cell_min,
     )
     return ScopedExport(
         campaign=campaign,
         library=library,
         instrument=instrument,
         include_excluded=include_excluded,
+        coarse=coarse,
         columns=wide_columns(instrument, include_excluded=include_excluded),
         rows=rows,
     )

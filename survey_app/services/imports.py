@@ -161,8 +161,8 @@ def read_csv(stream: IO[bytes]) -> Sheet:
 
 def read_xlsx(stream: IO[bytes]) -> Sheet:
     """Read the first worksheet of an .xlsx workbook; line = the worksheet's row number."""
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)

@@ -314,6 +314,11 @@ def list_systems(session: Session, *, include_inactive: bool = True) -> Sequence
     return session.scalars(stmt).all()
 
 
+def list_libraries(session: Session) -> Sequence[Library]:
+    """Return every library, by name (inactive ones included)."""
+    return session.scalars(select(Library).order_by(Library.name, Library.id)).all()
+
+
 def _system_issues(
     session: Session, code: str, name: str, *, current: LibrarySystem | None = None
 ) -> list[Issue]:

@@ -43,6 +43,7 @@ from sqlalchemy import true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.expression import ColumnClause
 
 from instruments.answers import AnswerRow
@@ -321,7 +322,7 @@ def _guarded_values() -> Select[Any]:
 
 
 @lru_cache(maxsize=4)
-def _guarded_insert(dialect: str):  # type: ignore[no-untyped-def]
+def _guarded_insert(dialect: str) -> ReturningInsert[int]:
     """INSERT a response unless its UUID is stored or its target closed (built once)."""
     build = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
@@ -333,7 +334,7 @@ def _guarded_insert(dialect: str):  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1)
-def _postgresql_insert_with_answers():  # type: ignore[no-untyped-def]
+def _postgresql_insert_with_answers() -> Select[int]:
     """The guarded response insert and its answers in one statement (PostgreSQL; built once).
 
     ``WITH stored AS (INSERT INTO responses ... SELECT ... WHERE EXISTS (...) ON CONFLICT

@@ -19,6 +19,7 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import request
+from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,11 +60,16 @@ def _limit_body() -> None:
 
 def _refuse_nul() -> None:
     if "\x00" in request.path:
-        abort(400, description="The address contains a NUL character (%00).")
+        abort(400, description=gettext("The address contains a NUL character (%00)."))
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            abort(400, description="The query string contains a NUL character (%00).")
+            abort(400, description=gettext("The query string contains a NUL character (%00)."))
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in _FORMS:
         for name, value in request.form.items(multi=True):
             if "\x00" in name or "\x00" in value:
-                abort(400, description=f"The form field {name[:40]!r} contains a NUL character.")
+                abort(
+                    400,
+                    description=gettext(
+                        "The form field %(name)s contains a NUL character.", name=repr(name[:40])
+                    ),
+                )

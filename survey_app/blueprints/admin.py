@@ -106,7 +106,8 @@ def _install_nav(state: Any) -> None:
 def _layout_helpers() -> dict[str, Callable[..., Any]]:
     return {
         "admin_nav_items": _nav_items,
-        "confirm_form": ConfirmForm,
+        # unbound: a page (an error page too) renders these buttons without reading the body
+        "confirm_form": lambda: ConfirmForm(formdata=None),
         "role_label": role_label,
         "scope_label": scope_label,
         "type_label": type_label,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext
 
 #: highest page number accepted (far beyond any list; keeps the SQL offset in range)
 MAX_PAGE = 100_000
@@ -13,5 +14,8 @@ def page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE:
-        abort(400, description=f"page must be a whole number from 1 to {MAX_PAGE}.")
+        abort(
+            400,
+            description=gettext("The page must be a whole number from 1 to %(max)s.", max=MAX_PAGE),
+        )
     return int(value)

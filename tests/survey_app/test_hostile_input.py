@@ -255,7 +255,7 @@ def test_page_out_of_range__400_says_the_range(admin_client, page):
     reply = admin_client.get(f"/admin/audit?page={page}")
 
     assert reply.status_code == 400
-    assert "from 1 to 100000" in reply.get_data(as_text=True)
+    assert "от 1 до 100000" in reply.get_data(as_text=True)  # the reason, in the page's language
 
 
 def test_page_in_range__is_served(admin_client):

@@ -93,8 +93,8 @@ def _minres_loadings(r: np.ndarray) -> np.ndarray:
     """One-factor minres loadings as psych ``fa(fm="minres")``, Heywood cases included.
 
     First the unweighted least-squares fit of the off-diagonal correlations in λ (exact
-    Hessian polish); when it needs a uniqueness below psych's bound 0.005, psych's bounded
-    solution (:func:`_heywood_loadings`).
+    Hessian polish); when it needs a uniqueness below psych's bound 0.005 or does not reach a
+    stationary point, psych's bounded solution (:func:`_heywood_loadings`).
     """
     k = r.shape[0]
     off = ~np.eye(k, dtype=bool)
@@ -138,9 +138,9 @@ def _minres_loadings(r: np.ndarray) -> np.ndarray:
         return _heywood_loadings(r, lam)
     grad = -2.0 * residual(lam) @ lam
     if np.abs(grad).max(initial=0.0) > 1e-8:
-        raise StatisticUnavailable(
-            Reason.FIT_FAILED, f"the minres one-factor fit did not converge: {fit.message}"
-        )
+        # e.g. three items with one negative correlation: no interior solution; psych's own
+        # bounded iteration finds its (Heywood) answer
+        return _heywood_loadings(r, lam)
     return lam
 
 

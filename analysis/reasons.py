@@ -49,6 +49,8 @@ class Reason(StrEnum):
     NEGATIVE_ITEM = "negative_item"
     #: an interval limit outside the parameter's range was clipped to it
     INTERVAL_CLIPPED = "interval_clipped"
+    #: the standard error (and the interval built on it) cannot be computed
+    SE_UNDEFINED = "se_undefined"
     #: observed answers outside the declared response range
     OUT_OF_RANGE = "out_of_range"
     #: the data cannot give this statistic for another stated reason
@@ -68,6 +70,7 @@ REASON_TITLES: dict[Reason, str] = {
     Reason.FIT_FAILED: "factor fit failed",
     Reason.NEGATIVE_ITEM: "item correlates negatively with the scale",
     Reason.INTERVAL_CLIPPED: "interval clipped to the parameter's range",
+    Reason.SE_UNDEFINED: "standard error undefined",
     Reason.OUT_OF_RANGE: "answer outside the declared range",
     Reason.INVALID_DATA: "not computable from these data",
 }
@@ -87,6 +90,7 @@ REASON_TITLES_RU: dict[Reason, str] = {
     Reason.FIT_FAILED: "факторная модель не сошлась",
     Reason.NEGATIVE_ITEM: "вопрос отрицательно коррелирует со шкалой",
     Reason.INTERVAL_CLIPPED: "интервал обрезан до допустимых значений",
+    Reason.SE_UNDEFINED: "стандартная ошибка не определена",
     Reason.OUT_OF_RANGE: "ответ вне объявленной шкалы",
     Reason.INVALID_DATA: "по этим данным не вычисляется",
 }

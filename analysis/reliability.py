@@ -293,6 +293,7 @@ def _quality_notes(
     reversed_items: Collection[str],
     min_pair_n: int,
     clipped: np.ndarray,
+    no_se: np.ndarray,
 ) -> list[tuple[Note, ...]]:
     """Warnings for each correlation matrix of a (g, k, k) stack (see :func:`cronbach_alpha`).
 
@@ -334,7 +335,7 @@ def _quality_notes(
                 Note(
                     Reason.NOT_POSITIVE_SEMIDEFINITE,
                     "the pairwise correlation matrix is not positive semi-definite (smallest "
-                    f"eigenvalue {values[j, 0]:.3f}); alpha is not a sound estimate",
+                    f"eigenvalue {values[j, 0]:.3g}); alpha is not a sound estimate",
                     "alpha",
                 )
             )
@@ -354,6 +355,16 @@ def _quality_notes(
                     "the total scale after reversal: check their keys"
                 )
             notes.append(Note(Reason.NEGATIVE_ITEM, "; ".join(parts), "alpha"))
+        if no_se[j]:
+            notes.append(
+                Note(
+                    Reason.SE_UNDEFINED,
+                    "the standard error of alpha is undefined (its variance estimate is "
+                    "negative, as an indefinite pairwise matrix can give): no se and no "
+                    "Duhachek interval",
+                    "alpha",
+                )
+            )
         if clipped[j]:
             notes.append(
                 Note(
@@ -396,7 +407,8 @@ def _alpha_result(
     k = len(names)
     r = cov2cor(c)
     total = {key: float(value[0]) for key, value in _alpha_1(c[None], r[None]).items()}
-    ase = float(np.sqrt(total["q"] / n_used))
+    with np.errstate(invalid="ignore"):
+        ase = float(np.sqrt(total["q"] / n_used))
     z = special.ndtri(0.5 + ci / 2.0)
     feldt = feldt_ci(total["alpha"], n=n_used, k=k, ci=ci)
 
@@ -447,6 +459,7 @@ def _alpha_result(
         reversed_set,
         min_pair_n,
         np.array([duhachek_high > 1.0]),
+        np.array([not np.isfinite(ase)]),
     )[0]
     return AlphaResult(
         alpha=float(total["alpha"]),
@@ -559,7 +572,9 @@ def cronbach_alpha(
 
     **Warnings** (``notes``, each a :class:`~analysis.reasons.Note` with a reason code):
     ``interval_clipped`` when the Duhachek upper limit alpha + z·ase passes 1 (it is set to 1;
-    the Feldt upper limit never passes 1); ``negative_item`` when a keyed item loads
+    the Feldt upper limit never passes 1); ``se_undefined`` when the variance estimate Q is
+    negative (an indefinite pairwise matrix; ase and the Duhachek limits are NaN, as psych's
+    NaN); ``negative_item`` when a keyed item loads
     negatively on the first principal component of R — psych 2.2.9 ``alpha`` warns "Some items
     were negatively correlated with the total scale and probably should be reversed" and,
     with ``check.keys=TRUE``, reverses them; here the declared keys are kept and the warning
@@ -660,7 +675,7 @@ def kr20(
     ----------
     data : pandas.DataFrame
         Respondents × items coded 0/1, NaN for missing.
-    items, missing, ci
+    items, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha`.
     reverse : collection of str, default ()
         Items to reverse as 1 − x (the range (0, 1) is implied).
@@ -1075,7 +1090,7 @@ def cronbach_alpha_from_moments(
         Moments of the *unreversed* answers.
     items : sequence of str, optional
         Subset of ``moments.items`` forming the scale (default: all).
-    reverse, scale, missing, ci
+    reverse, scale, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha`. ``missing="listwise"`` needs moments accumulated for exactly
         the scale's items (rows complete on other items cannot be told apart).
 
@@ -1267,7 +1282,7 @@ def cronbach_alpha_batch(
         must contain ``items``.
     items : sequence of str, optional
         The scale's items (default: the items of the first group's moments).
-    reverse, scale, missing, ci
+    reverse, scale, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha_from_moments`.
 
     Returns
@@ -1288,9 +1303,11 @@ def cronbach_alpha_batch(
     -----
     A group whose data cannot give an alpha — no rows, observed values outside a declared
     range, an item with zero variance, an item pair answered together by fewer than 2
-    respondents, fewer than 2 respondents in N, or listwise moments that are not the scale's
-    own — does **not** raise: its ``.scales`` row has NaN statistics (the counts are kept) and
-    the per-group function's error message in ``note``, and it has no rows in ``.items``.
+    respondents, fewer than ``min_n`` respondents in N, or listwise moments that are not the
+    scale's own — does **not** raise: its ``.scales`` row has NaN statistics (the counts are
+    kept), the per-group function's error message in ``note`` and its code in ``reason``, and
+    it has no rows in ``.items``. A computed group's warnings (the ``notes`` of
+    :func:`cronbach_alpha`) are in ``notes``.
 
     The formulas are those of :func:`cronbach_alpha_from_moments` and
     :func:`cronbach_alpha` (psych 2.2.9 ``alpha``), applied to the stack of the G groups'
@@ -1427,7 +1444,8 @@ def cronbach_alpha_batch(
     scales["reason"] = pd.Series(reasons, index=scales.index, dtype=object)
     scales["notes"] = pd.Series([()] * g_count, index=scales.index, dtype=object)
     if gv:
-        ase = np.sqrt(total["q"] / nv)
+        with np.errstate(invalid="ignore"):
+            ase = np.sqrt(total["q"] / nv)
         z = special.ndtri(0.5 + level / 2.0)
         p = 1.0 - level
         df1 = nv - 1
@@ -1469,6 +1487,7 @@ def cronbach_alpha_batch(
             {n for n, sg in zip(names, sign, strict=True) if sg < 0},
             min_pair_n,
             alpha + z * ase > 1.0,
+            ~np.isfinite(ase),
         )
         column = scales["notes"].to_numpy(copy=True)
         for position, group_note in zip(good.tolist(), group_notes, strict=True):

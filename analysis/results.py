@@ -110,7 +110,7 @@ class AlphaResult:
         ``signal_noise_if_deleted``, ``ase_if_deleted``, ``var_r_if_deleted``,
         ``median_r_if_deleted``; see :func:`analysis.reliability.cronbach_alpha`.
     notes : tuple of Note
-        Warnings with reason codes: ``interval_clipped``, ``negative_item``,
+        Warnings with reason codes: ``interval_clipped``, ``se_undefined``, ``negative_item``,
         ``not_positive_semidefinite`` and ``few_joint_responses`` (the last two make the
         result unsound: :attr:`sound` is False).
     """

@@ -20,8 +20,6 @@ are generated there and stored in the JSON beside psych's results).
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -37,14 +35,7 @@ from analysis.reliability import cronbach_alpha
 from analysis.reliability import cronbach_alpha_batch
 from analysis.reliability import cronbach_alpha_from_moments
 from analysis.splithalf import split_half
-from tests.analysis.reference import REFERENCE_DIR
-
-
-@cache
-def psych_small() -> dict[str, Any]:
-    with (REFERENCE_DIR / "psych_small_samples.json").open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
+from tests.analysis.reference import psych_small_samples as psych_small
 
 
 def _frame(case: dict[str, Any]) -> pd.DataFrame:
@@ -180,13 +171,33 @@ def test_alpha__item_sampled_pairwise_matrix_not_psd_is_unsound() -> None:
     assert Reason.FEW_JOINT_RESPONSES in codes
     assert not res.sound
     psd = next(n for n in res.notes if n.code == Reason.NOT_POSITIVE_SEMIDEFINITE)
-    assert "smallest eigenvalue -1.500" in psd.message
+    assert "smallest eigenvalue -1.5)" in psd.message
     few = next(n for n in res.notes if n.code == Reason.FEW_JOINT_RESPONSES)
     assert "a/b (3)" in few.message and "fewer than 9" in few.message
     moments = PairwiseMoments.from_frame(_item_sampled())
     same = cronbach_alpha_from_moments(moments)
     assert [n.code for n in same.notes] == codes
     batch = cronbach_alpha_batch({"lib": moments}).scales
+    assert [n.code for n in batch.loc["lib", "notes"]] == codes
+
+
+def test_alpha__undefined_standard_error_is_said_not_hidden() -> None:
+    # psych 2.2.9 on these 6 rows: raw_alpha -47.5, ase NaN (negative Q), pairwise matrix with
+    # smallest eigenvalue -0.470
+    case = psych_small()["se_undefined"]
+    assert case["ase"] == "NaN"
+    rows = [[np.nan if v == "NA" else float(v) for v in row] for row in case["data"]]
+    data = pd.DataFrame(rows, columns=["q1", "q2", "q3"])
+    with np.errstate(all="raise"):  # no numpy warning leaks
+        res = cronbach_alpha(data)
+    assert res.alpha == pytest.approx(case["raw_alpha"], abs=1e-10)
+    assert np.isnan(res.ase) and np.isnan(res.duhachek_low) and np.isnan(res.duhachek_high)
+    codes = [note.code for note in res.notes]
+    assert Reason.SE_UNDEFINED in codes
+    assert Reason.NOT_POSITIVE_SEMIDEFINITE in codes and not res.sound
+    psd = next(n for n in res.notes if n.code == Reason.NOT_POSITIVE_SEMIDEFINITE)
+    assert f"smallest eigenvalue {case['smallest_eigenvalue']:.3g})" in psd.message
+    batch = cronbach_alpha_batch({"lib": PairwiseMoments.from_frame(data)}).scales
     assert [n.code for n in batch.loc["lib", "notes"]] == codes
 
 
@@ -212,3 +223,18 @@ def test_alpha__negative_item_warns_as_psych_and_keeps_the_keys() -> None:
     # declared reversed, the warning goes away
     keyed = cronbach_alpha(_frame(case), reverse=["q4"], scale=(1, 5))
     assert [n.code for n in keyed.notes] == []
+
+
+def test_omega__three_items_with_a_negative_correlation_as_psych() -> None:
+    # r12 r13 r23 < 0: no one-factor solution inside the bounds (the fit used to fail with
+    # fit_failed); psych's fa(fm="minres") returns a loading past 1 with its ultra-Heywood
+    # warning, and so do we
+    case = psych_small()["negative_correlation"]
+    rows = [[np.nan if v == "NA" else float(v) for v in row] for row in case["data"]]
+    data = pd.DataFrame(rows, columns=["a", "b", "c"])
+    np.testing.assert_allclose(data.corr().to_numpy(), case["correlations"], atol=1e-14)
+    res = omega_total(data)
+    np.testing.assert_allclose(res.loadings, case["converged"]["loadings"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.loadings, case["loadings"], rtol=0, atol=4e-4)  # psych's
+    assert case["ultra_heywood_warning"]
+    assert [note.code for note in res.notes] == [Reason.ULTRA_HEYWOOD]

@@ -31,7 +31,7 @@ from survey_app.cli.analysis import indices_command
 from survey_app.cli.analysis import reliability_command
 from tests.analysis.reference import DATA_DIR
 from tests.analysis.reference import psych_reliability
-from tests.analysis.test_reliability_small_samples import psych_small
+from tests.analysis.reference import psych_small_samples as psych_small
 
 TOL = 1e-10
 

@@ -1,8 +1,9 @@
 """Reference numbers for the analysis tests and the shared test data they refer to.
 
-``psych_reliability.json`` is written by ``psych_reliability.R`` (R 4.2.2, psych 2.2.9); run
-``Rscript tests/analysis/reference/psych_reliability.R`` from the repository root to
-regenerate it. The data files live in ``tests/data`` (sources and licences in its README).
+``psych_reliability.json`` is written by ``psych_reliability.R`` and
+``psych_small_samples.json`` by ``psych_small_samples.R`` (R 4.2.2, psych 2.2.9); run
+``Rscript tests/analysis/reference/<name>.R`` from the repository root to regenerate them.
+The data files live in ``tests/data`` (sources and licences in its README).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ BFI_SCALES = ("A", "C", "E", "N", "O")
 def psych_reliability() -> dict[str, Any]:
     """The R psych reference numbers (parsed JSON)."""
     with (REFERENCE_DIR / "psych_reliability.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+@cache
+def psych_small_samples() -> dict[str, Any]:
+    """R psych's small-sample references (``psych_small_samples.R``; data inside the JSON)."""
+    with (REFERENCE_DIR / "psych_small_samples.json").open(encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
     return data
 

@@ -116,6 +116,22 @@ for (k in c(3, 4)) {
   }
 }
 
+# ---- 2b. three items, one negative correlation, 20 rows with missing cells -----------------
+# r12 r13 r23 < 0: no one-factor solution inside the bounds. Keys are declared in the project,
+# so fa() is called directly (omega() would flip the negative item first).
+neg_corr <- matrix(c(1, 4, 3,  3, 3, 4,  2, 2, 1,  3, NA, NA,  1, 2, 2,  5, NA, 3,  NA, 1, 3,
+                     3, 3, 3,  2, 2, 3,  3, 4, 3,  4, NA, NA,  2, 4, 3,  NA, 2, 3,  2, 2, 2,
+                     1, 4, 3,  3, 4, 4,  5, 2, 4,  2, 3, NA,  5, 3, 5,  4, 3, 4),
+                   ncol = 3, byrow = TRUE)
+neg_fa <- collect(fa(neg_corr, 1, fm = "minres"))
+negative_correlation <- list(
+  data = unname(neg_corr),
+  correlations = unname(cor(neg_corr, use = "pairwise")),
+  loadings = num(neg_fa$value$loadings[, 1]),
+  ultra_heywood_warning = any(grepl("ultra-Heywood", neg_fa$warnings)),
+  converged = converged_minres(cor(neg_corr, use = "pairwise"))
+)
+
 # ---- 3. alpha on 2, 3 and 4 respondents ---------------------------------------------------
 alpha_case <- function(x) {
   x <- as.data.frame(x)
@@ -146,6 +162,19 @@ small_n <- list(
                            3, 3, 4, 4), nrow = 4, byrow = TRUE))
 )
 
+# ---- 3b. an indefinite pairwise matrix whose alpha has no standard error -------------------
+# 6 rows, 3 items, missing cells: the pairwise covariance matrix is indefinite and psych's
+# variance estimate Q of alpha is negative, so its ase is NaN.
+no_se <- matrix(c(5, 2, 1,  4, NA, 5,  4, 2, 3,  2, 4, NA,  NA, 4, 1,  4, NA, 5),
+                ncol = 3, byrow = TRUE)
+no_se_alpha <- collect(psych::alpha(as.data.frame(no_se), warnings = FALSE))
+se_undefined <- list(
+  data = unname(no_se),
+  raw_alpha = num(no_se_alpha$value$total$raw_alpha),
+  ase = num(no_se_alpha$value$total$ase),
+  smallest_eigenvalue = min(eigen(cov2cor(cov(no_se, use = "pairwise")))$values)
+)
+
 # ---- 4. psych's warning about an item correlating negatively with the scale ---------------
 set.seed(11)
 f <- rnorm(40)
@@ -171,7 +200,9 @@ out <- list(
   versions = list(R = R.version.string, psych = as.character(packageVersion("psych"))),
   heywood_5x3 = omega_case(heywood_5x3),
   heywood_sims = heywood_sims,
+  negative_correlation = negative_correlation,
   small_n = small_n,
+  se_undefined = se_undefined,
   negative_item = negative_item
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), out_json)

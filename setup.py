@@ -61,6 +61,9 @@ setup(
         "pyxform>=2.1,<5",
         "reportlab>=4.0,<6",
         "gunicorn>=22,<28",
+        # the background queue of report runs (SQLite storage by default, Redis in production)
+        "huey==3.5.4",
+        "redis>=5,<9",
     ],
     extras_require={
         "test": [

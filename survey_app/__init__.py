@@ -60,8 +60,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.blueprints import register_blueprints
     from survey_app.cli import register_commands
     from survey_app.errors import register_error_handlers
+    from survey_app.queue import init_queue
     from survey_app.security_headers import init_security_headers
 
+    init_queue(app)
     register_blueprints(app)
     register_error_handlers(app)
     init_security_headers(app)

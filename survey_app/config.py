@@ -58,6 +58,17 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
     #: HSTS max-age in seconds, sent in production only (behind HTTPS)
     "HSTS_MAX_AGE": 365 * 24 * 3600,
+    #: background queue (huey): "" = a SQLite file in the instance folder, "redis://..." in
+    #: production, "sqlite:///path" or "memory://" (see survey_app/queue.py)
+    "QUEUE_URL": "",
+    #: the queue's name (its Redis key prefix); one per deployment sharing a Redis
+    "QUEUE_NAME": "survey",
+    #: run background tasks at once in the caller (huey's immediate mode)
+    "QUEUE_IMMEDIATE": False,
+    #: the regional standard report runs hold libraries against (packaged name or YAML path)
+    "REPORT_STANDARD": "kemerovo_example",
+    #: when the nightly task recomputes the open campaigns (hour, UTC; 19 = 02:00 in Kemerovo)
+    "REPORTS_NIGHTLY_UTC_HOUR": 19,
 }
 
 

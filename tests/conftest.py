@@ -39,6 +39,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            # report runs are computed at once in the caller (the queue has its own tests)
+            "QUEUE_URL": "memory://",
+            "QUEUE_IMMEDIATE": True,
         }
     )
     yield application

@@ -16,6 +16,7 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -35,6 +36,8 @@ from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
 from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
+from survey_app.queue import queue_of
+from survey_app.services import dashboard as dashboards
 from survey_app.services import exclusions
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
@@ -118,6 +121,51 @@ def _library_page(
 def library(campaign: str, library: str) -> ResponseReturnValue:
     """List a library's latest responses in a campaign, with the exclude/restore forms."""
     return _library_page(campaign, library, _page(request.args.get("page")))
+
+
+@bp.get("/<campaign>/dashboard")
+@permission_required(Action.view_results)
+def dashboard(campaign: str) -> ResponseReturnValue:
+    """The region dashboard: the campaign's latest report run, by library system and library.
+
+    ``?system=<code>`` keeps one system, ``?q=`` searches library names and codes,
+    ``?sort=name|n|estimate|rank`` orders libraries within a system, ``?page=`` pages systems.
+    """
+    view = dashboards.region_dashboard(
+        db.session,
+        current_staff(),
+        campaign,
+        system=request.args.get("system", "").strip() or None,
+        query=request.args.get("q", "")[:200],
+        sort=request.args.get("sort", "name"),
+        page=_page(request.args.get("page")),
+    )
+    return render_template("admin/results/dashboard.html", view=view)
+
+
+@bp.get("/<campaign>/dashboard/status.json")
+@permission_required(Action.view_results)
+def dashboard_status(campaign: str) -> ResponseReturnValue:
+    """The state of the campaign's report runs (polled by the dashboard while one runs)."""
+    response = jsonify(dashboards.run_status(db.session, current_staff(), campaign))
+    return _private(response)
+
+
+@bp.post("/<campaign>/dashboard/recompute")
+@permission_required(Action.run_reports)
+def recompute(campaign: str) -> ResponseReturnValue:
+    """Queue a recomputation of the campaign's report run (one at a time per campaign)."""
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    run, new = dashboards.request_recompute(db.session, current_staff(), campaign)
+    db.session.commit()
+    if new:
+        queue_of(current_app._get_current_object()).enqueue(run.id)  # type: ignore[attr-defined]
+        flash(_("The recomputation is queued."), "success")
+    else:
+        flash(_("A recomputation is already under way."), "warning")
+    return redirect(url_for(".dashboard", campaign=campaign))
 
 
 def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any:

@@ -65,6 +65,16 @@ COMMANDS: dict[str, LazyCommand] = {
         "Every index of an instrument per library (or --by group) from a wide CSV export.",
     ),
     "users": LazyCommand("survey_app.cli.users", "users_group", "Manage staff accounts."),
+    "worker": LazyCommand(
+        "survey_app.cli.reports",
+        "worker",
+        "Run the background queue's consumer (report runs, the nightly recomputation).",
+    ),
+    "reports": LazyCommand(
+        "survey_app.cli.reports",
+        "reports_group",
+        "Report runs: the stored analysis of a campaign shown on the results pages.",
+    ),
 }
 
 

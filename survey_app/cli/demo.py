@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from survey_app.db import upgrade_database
 from survey_app.extensions import db
+from survey_app.queue import compute_report_now
 from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
@@ -59,6 +60,9 @@ def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> 
         f"in the database: {summary.libraries} libraries, {summary.campaigns} campaigns, "
         f"{summary.responses_total} responses"
     )
+    click.echo("computing a report run for every campaign ...")
+    for code in sorted(campaign.code for campaign in list_campaigns(db.session)):
+        click.echo(f"  {code}: {compute_report_now(app, code)}")
     if seed_only:
         # nothing is served: say how to serve rather than print addresses that do not answer
         click.echo(

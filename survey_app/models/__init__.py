@@ -14,6 +14,10 @@ from survey_app.models.library import LibrarySystem
 from survey_app.models.library import LibraryType
 from survey_app.models.library import Region
 from survey_app.models.library import ServicePoint
+from survey_app.models.report import ReportResult
+from survey_app.models.report import ReportRun
+from survey_app.models.report import ResultLevel
+from survey_app.models.report import RunStatus
 from survey_app.models.response import Answer
 from survey_app.models.response import Response
 from survey_app.models.staff import AuditEvent
@@ -33,8 +37,12 @@ __all__ = [
     "LibrarySystem",
     "LibraryType",
     "Region",
+    "ReportResult",
+    "ReportRun",
+    "ResultLevel",
     "Response",
     "Role",
+    "RunStatus",
     "ServicePoint",
     "StaffSession",
     "SurveyDraft",

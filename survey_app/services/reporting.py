@@ -1853,6 +1853,7 @@ def regional_analysis(
     n_sim: int = 1000,
     max_rank_libraries: int = 2000,
     chunk_rows: int = 50_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -1863,6 +1864,7 @@ def regional_analysis(
     ``scale:*`` indicators, or all shrunk ones when the instrument has no scale). Ranks are
     skipped above ``max_rank_libraries`` libraries: the simulation holds ``n_sim`` draws per
     library, and a league table of thousands of libraries says nothing a funnel plot does not.
+    ``progress`` is called after each library streamed with (libraries, responses) so far.
 
     Raises
     ------
@@ -1878,6 +1880,7 @@ def regional_analysis(
         notes.append("nok: no expert checklist given, so K1-K5 and the total are not scored")
     collected: dict[str, list[pd.DataFrame]] = {}
     counts: list[tuple[int, int]] = []
+    streamed = 0
     batch: list[LibraryStats] = []
     pending: deque[Future[dict[str, pd.DataFrame]]] = deque()
 
@@ -1892,6 +1895,9 @@ def regional_analysis(
         for stats_ in library_moments(session, campaign, plan=plan, chunk_rows=chunk_rows):
             counts.append((stats_.library_id, stats_.n))
             batch.append(stats_)
+            streamed += stats_.n
+            if progress is not None:
+                progress(len(counts), streamed)
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())

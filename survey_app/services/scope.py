@@ -73,6 +73,7 @@ class Action(StrEnum):
     manage_campaigns = "manage_campaigns"  #: create, open and close campaigns
     view_campaigns = "view_campaigns"  #: see campaigns that include a library in scope
     view_results = "view_results"  #: dashboards and reports of libraries in scope
+    run_reports = "run_reports"  #: start a recomputation of a campaign's report run
     export_results = "export_results"  #: CSV/XLSX exports of libraries in scope
     exclude_responses = "exclude_responses"  #: mark responses as excluded (quality control)
     manage_posters = "manage_posters"  #: download QR posters of libraries in scope
@@ -89,6 +90,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.manage_campaigns,
             Action.view_campaigns,
             Action.view_results,
+            Action.run_reports,
             Action.export_results,
             Action.exclude_responses,
             Action.manage_posters,
@@ -99,6 +101,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.view_network,
             Action.view_campaigns,
             Action.view_results,
+            Action.run_reports,
             Action.export_results,
             Action.exclude_responses,
             Action.manage_posters,

@@ -110,3 +110,18 @@ def test_demo__always_refuses_in_production(app, runner, session, extra):
     assert result.output.count("\n") == 1
     assert "production" in result.output
     assert count(session, User) == 0 and count(session, AuditEvent) == 0
+
+
+def test_demo_seed__computes_a_report_run_for_every_campaign(runner, session):
+    from survey_app.models import ReportResult
+    from survey_app.models import ReportRun
+
+    result = runner.invoke(args=["demo", "--seed-only", "--responses", "200"])
+
+    assert result.exit_code == 0, result.output
+    runs = session.scalars(select(ReportRun)).all()
+    assert sorted(run.campaign.code for run in runs) == sorted(CAMPAIGNS)
+    assert {run.status for run in runs} == {"done"}
+    assert sum(run.responses_counted or 0 for run in runs) == count(session, Response)
+    assert count(session, ReportResult) > 0
+    assert "computing a report run for every campaign" in result.output

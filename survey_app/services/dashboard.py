@@ -1,0 +1,359 @@
+"""The region dashboard: a campaign's stored report run, per library system and library.
+
+Reads the latest finished :class:`~survey_app.models.ReportRun` of a campaign (never
+computes): for every library in the caller's scope, its number of responses and the run's
+main indicator with its interval, the verdict against the regional standard, and the
+empirical-Bayes estimate with its rank interval where the run has them. Libraries are
+grouped by library system; groups are paged so that a region of 600 libraries is never one
+flat list. Scope comes from :mod:`survey_app.services.scope`: a library outside it is never
+read, whatever the URL asks for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_app.models import Campaign
+from survey_app.models import Library
+from survey_app.models import LibrarySystem
+from survey_app.models import ReportResult
+from survey_app.models import ReportRun
+from survey_app.models import User
+from survey_app.services import report_runs
+from survey_app.services.instruments import instrument_of
+from survey_app.services.scope import Action
+from survey_app.services.scope import campaign_ids_in_scope
+from survey_app.services.scope import library_ids_in_scope
+from survey_app.services.scope import require
+from survey_app.services.scope import require_campaign
+from survey_app.services.scope import require_system
+
+__all__ = [
+    "SORTS",
+    "SYSTEMS_PER_PAGE",
+    "CampaignSummary",
+    "Dashboard",
+    "LibraryRow",
+    "SystemGroup",
+    "campaign_summaries",
+    "region_dashboard",
+    "request_recompute",
+    "run_status",
+]
+
+#: library systems shown per page
+SYSTEMS_PER_PAGE = 10
+#: how the libraries of a system can be ordered
+SORTS = ("name", "n", "estimate", "rank")
+#: verdicts of analysis.compare_to_standard, in the order a summary lists them
+VERDICTS = ("below", "indeterminate", "meets", "insufficient data")
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryRow:
+    """One library's line: its main indicator in the shown run (None where it has none)."""
+
+    library_id: int
+    code: str
+    name: str
+    n: int
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    verdict: str | None = None
+    target: float | None = None
+    shrunken: float | None = None
+    shrunken_low: float | None = None
+    shrunken_high: float | None = None
+    rank: float | None = None
+    rank_low: float | None = None
+    rank_high: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SystemGroup:
+    """A library system and its libraries in scope."""
+
+    id: int
+    code: str
+    name: str
+    libraries: tuple[LibraryRow, ...]
+    #: verdict -> how many of the system's libraries got it
+    verdicts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def responses(self) -> int:
+        """Responses counted in the system's libraries."""
+        return sum(row.n for row in self.libraries)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """What the dashboard page shows."""
+
+    campaign: Campaign
+    state: report_runs.RunState
+    #: the indicator shown (the run's main index) and how to read it
+    indicator: str | None
+    indicator_family: str
+    indicator_subject: str
+    #: the groups on this page
+    groups: tuple[SystemGroup, ...]
+    #: every system in scope (for the filter)
+    systems: tuple[tuple[str, str], ...]
+    system: str | None
+    query: str
+    sort: str
+    page: int
+    pages: int
+    libraries_shown: int
+    libraries_total: int
+    #: the caller sees one library only (library staff)
+    single_library: bool
+    #: verdict -> count over every library matching the filters
+    verdicts: dict[str, int]
+
+
+def _family(indicator: str | None) -> tuple[str, str]:
+    if not indicator:
+        return "", ""
+    family, _, subject = indicator.partition(":")
+    return family, subject
+
+
+def _subject_title(campaign: Campaign, family: str, subject: str) -> str:
+    """The instrument's own (Russian) title of a scale or text of an item."""
+    instrument = instrument_of(campaign.instrument_version)
+    if family == "scale":
+        for scale in instrument.scales:
+            if scale.id == subject:
+                return str(scale.title.get("ru") or next(iter(scale.title.values()), subject))
+    item_id = subject.partition(":")[0]
+    try:
+        item = instrument.item(item_id)
+    except KeyError:
+        return subject
+    return str(item.text.get("ru") or next(iter(item.text.values()), subject))
+
+
+def _row(library: Library, result: ReportResult | None) -> LibraryRow:
+    if result is None:
+        return LibraryRow(library.id, library.code, library.name, 0)
+    return LibraryRow(
+        library_id=library.id,
+        code=library.code,
+        name=library.name,
+        n=result.n,
+        estimate=result.estimate,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        verdict=result.verdict,
+        target=result.target,
+        shrunken=result.shrunken,
+        shrunken_low=result.shrunken_low,
+        shrunken_high=result.shrunken_high,
+        rank=result.rank,
+        rank_low=result.rank_low,
+        rank_high=result.rank_high,
+        note=result.note,
+    )
+
+
+def _sort_key(sort: str) -> Callable[[LibraryRow], tuple[object, ...]]:
+    def key(row: LibraryRow) -> tuple[object, ...]:
+        if sort == "n":
+            return (-row.n, row.name.casefold())
+        if sort == "estimate":
+            missing = row.estimate is None
+            return (missing, -(row.estimate or 0.0), row.name.casefold())
+        if sort == "rank":
+            return (row.rank is None, row.rank or 0.0, row.name.casefold())
+        return (row.name.casefold(), row.code)
+
+    return key
+
+
+def _results(
+    session: Session, run: ReportRun | None, indicator: str | None, ids: list[int]
+) -> dict[int, ReportResult]:
+    if run is None or indicator is None or not ids:
+        return {}
+    found: dict[int, ReportResult] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        rows = session.scalars(
+            select(ReportResult)
+            .where(ReportResult.run_id == run.id)
+            .where(ReportResult.indicator == indicator)
+            .where(ReportResult.library_id.in_(part))
+        )
+        found.update({row.library_id: row for row in rows if row.library_id is not None})
+    return found
+
+
+def region_dashboard(
+    session: Session,
+    actor: User,
+    campaign_ref: Campaign | int | str,
+    *,
+    system: str | None = None,
+    query: str = "",
+    sort: str = "name",
+    page: int = 1,
+) -> Dashboard:
+    """The dashboard of a campaign for the caller's scope.
+
+    ``system`` (a code or id) keeps one library system; ``query`` keeps libraries whose name
+    or code contains it (case-insensitive); ``sort`` orders the libraries within a system.
+
+    Raises
+    ------
+    Forbidden
+        When the actor may not see results.
+    NotFound
+        When the campaign, or the system asked for, does not exist or is outside the scope.
+    """
+    campaign = require_campaign(session, actor, campaign_ref, Action.view_results)
+    state = report_runs.run_state(session, campaign.id)
+    run = state.shown
+    indicator = run.main_indicator if run is not None else None
+    family, subject = _family(indicator)
+    allowed = library_ids_in_scope(session, actor)
+    libraries = [lib for lib in campaign.libraries if allowed is None or lib.id in allowed]
+    systems_seen: dict[int, LibrarySystem] = {lib.system.id: lib.system for lib in libraries}
+    systems = tuple(
+        (s.code, s.name) for s in sorted(systems_seen.values(), key=lambda s: s.name.casefold())
+    )
+    if system:
+        chosen = require_system(session, actor, system, Action.view_results)
+        libraries = [lib for lib in libraries if lib.system_id == chosen.id]
+    needle = query.strip().casefold()
+    if needle:
+        libraries = [
+            lib
+            for lib in libraries
+            if needle in lib.name.casefold() or needle in lib.code.casefold()
+        ]
+    results = _results(session, run, indicator, sorted(lib.id for lib in libraries))
+    rows_by_system: dict[int, list[LibraryRow]] = {}
+    for library in libraries:
+        rows_by_system.setdefault(library.system_id, []).append(
+            _row(library, results.get(library.id))
+        )
+    order = _sort_key(sort if sort in SORTS else "name")
+    all_groups = []
+    totals: dict[str, int] = {}
+    for system_id, rows in rows_by_system.items():
+        counts: dict[str, int] = {}
+        for row in rows:
+            if row.verdict:
+                counts[row.verdict] = counts.get(row.verdict, 0) + 1
+                totals[row.verdict] = totals.get(row.verdict, 0) + 1
+        unit = systems_seen[system_id]
+        all_groups.append(
+            SystemGroup(
+                id=unit.id,
+                code=unit.code,
+                name=unit.name,
+                libraries=tuple(sorted(rows, key=order)),
+                verdicts=counts,
+            )
+        )
+    all_groups.sort(key=lambda g: g.name.casefold())
+    pages = max(1, math.ceil(len(all_groups) / SYSTEMS_PER_PAGE))
+    page = min(max(1, page), pages)
+    shown = tuple(all_groups[(page - 1) * SYSTEMS_PER_PAGE : page * SYSTEMS_PER_PAGE])
+    return Dashboard(
+        campaign=campaign,
+        state=state,
+        indicator=indicator,
+        indicator_family=family,
+        indicator_subject=_subject_title(campaign, family, subject) if indicator else "",
+        groups=shown,
+        systems=systems,
+        system=system or None,
+        query=query.strip(),
+        sort=sort if sort in SORTS else "name",
+        page=page,
+        pages=pages,
+        libraries_shown=sum(len(g.libraries) for g in shown),
+        libraries_total=len(libraries),
+        single_library=allowed is not None and len(allowed) == 1,
+        verdicts=totals,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """A campaign in scope and the run its dashboard shows."""
+
+    campaign: Campaign
+    state: report_runs.RunState
+
+
+def campaign_summaries(session: Session, actor: User) -> list[CampaignSummary]:
+    """The campaigns with a library in scope (newest first) with their report-run state.
+
+    Raises
+    ------
+    Forbidden
+        When the actor may not see results.
+    """
+    require(actor, Action.view_results)
+    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ids = campaign_ids_in_scope(session, actor)
+    if ids is not None:
+        stmt = stmt.where(Campaign.id.in_(sorted(ids)))
+    return [CampaignSummary(c, report_runs.run_state(session, c.id)) for c in session.scalars(stmt)]
+
+
+def request_recompute(
+    session: Session, actor: User, campaign_ref: Campaign | int | str
+) -> tuple[ReportRun, bool]:
+    """Queue a recomputation of a campaign in the actor's scope; see :func:`request_run`.
+
+    Raises
+    ------
+    Forbidden
+        When the actor may not start report runs.
+    NotFound
+        When the campaign does not exist or is outside the actor's scope.
+    """
+    campaign = require_campaign(session, actor, campaign_ref, Action.run_reports)
+    return report_runs.request_run(session, campaign, requested_by=actor)
+
+
+def run_status(
+    session: Session, actor: User, campaign_ref: Campaign | int | str
+) -> dict[str, object]:
+    """The state of a campaign's runs as plain data (for the page's status poll).
+
+    Raises
+    ------
+    Forbidden, NotFound
+        As :func:`region_dashboard`.
+    """
+    campaign = require_campaign(session, actor, campaign_ref, Action.view_results)
+    state = report_runs.run_state(session, campaign.id)
+    pending = state.pending
+    shown = state.shown
+    return {
+        "pending": None
+        if pending is None
+        else {"id": pending.id, "status": str(pending.status), "progress": pending.progress},
+        "shown": None
+        if shown is None
+        else {
+            "id": shown.id,
+            "finished_at": shown.finished_at.isoformat() if shown.finished_at else None,
+            "responses": shown.responses_counted,
+        },
+        "failed": state.failed is not None,
+    }

@@ -1,0 +1,401 @@
+"""Report runs: store what :func:`reporting.regional_analysis` computes for a campaign.
+
+A run is asked for (:func:`request_run`, status ``queued``), computed by a background job
+(:func:`start_run` then :func:`compute_run`, status ``running`` then ``done``) or ends with
+its error (:func:`fail_run`, status ``failed``). Every result row is one indicator of one
+library as reporting produced it — estimate, interval, n, the verdict against the regional
+standard, the empirical-Bayes estimate and rank interval where reporting gives them. No
+statistic is computed here: this module copies reporting's tables into the database.
+
+Pages read the latest *finished* run (:func:`latest_run`), so a failed or running
+recomputation leaves the previous result on screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+import analysis
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from survey_app.models import Library
+from survey_app.models import ReportResult
+from survey_app.models import ReportRun
+from survey_app.models import Response
+from survey_app.models import ResultLevel
+from survey_app.models import RunStatus
+from survey_app.models import User
+from survey_app.models.base import utcnow
+from survey_app.services import reporting
+
+__all__ = [
+    "DEFAULT_STANDARD",
+    "RunState",
+    "code_version",
+    "compute_run",
+    "fail_run",
+    "find_campaign",
+    "get_run",
+    "latest_run",
+    "load_regional_standard",
+    "main_indicator",
+    "open_campaigns",
+    "progress_writer",
+    "request_run",
+    "result_rows",
+    "run_state",
+    "start_run",
+]
+
+#: the packaged regional standard used when the configuration names none
+DEFAULT_STANDARD = "kemerovo_example"
+#: a queued or running run older than this is taken as lost (a worker that died)
+STALE_AFTER = dt.timedelta(hours=6)
+#: longest error text kept
+MAX_ERROR = 2000
+#: indicator families tried, in order, for the main index when the standard names none
+_MAIN_ORDER = (
+    "nok:total",
+    "scale:",
+    "nps:",
+    "happy_index:",
+    "adequacy_gap:overall",
+    "servqual_gap:",
+    "share_satisfied:",
+    "mean:",
+)
+
+
+def code_version() -> str:
+    """The installed application's version (what computed a run)."""
+    try:
+        return metadata.version("library-quality-survey")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def load_regional_standard(name: str | None, on: dt.date | None) -> analysis.Standard | None:
+    """The regional standard in force on ``on`` (None when no name or no version applies)."""
+    if not name:
+        return None
+    try:
+        return analysis.load_standard(name, on=on)
+    except ValueError:
+        return None
+
+
+def main_indicator(indicators: Sequence[str], standard: analysis.Standard | None) -> str | None:
+    """The indicator a page shows first: the first one the standard sets a target for,
+    else the first of NOK total, a scale, NPS, happy index, overall gap, SERVQUAL, a share."""
+    present = list(dict.fromkeys(indicators))
+    if standard is not None:
+        for name in standard.targets:
+            if name in present:
+                return name
+    for family in _MAIN_ORDER:
+        for name in present:
+            if name == family or (family.endswith(":") and name.startswith(family)):
+                return name
+    return present[0] if present else None
+
+
+def _pending(session: Session, campaign_id: int) -> ReportRun | None:
+    since = utcnow() - STALE_AFTER
+    return session.scalar(
+        select(ReportRun)
+        .where(ReportRun.campaign_id == campaign_id)
+        .where(ReportRun.status.in_([RunStatus.queued, RunStatus.running]))
+        .where(ReportRun.created_at >= since)
+        .order_by(ReportRun.id.desc())
+        .limit(1)
+    )
+
+
+def request_run(
+    session: Session, campaign: Campaign, *, requested_by: User | None = None
+) -> tuple[ReportRun, bool]:
+    """Queue a run of the campaign; return it and whether it is new.
+
+    A run of the campaign already queued or running (and not stale) is returned instead of
+    a second one, so pressing the button twice computes once.
+    """
+    found = _pending(session, campaign.id)
+    if found is not None:
+        return found, False
+    run = ReportRun(
+        campaign=campaign,
+        instrument_version_id=campaign.instrument_version_id,
+        status=RunStatus.queued,
+        progress=0.0,
+        code_version=code_version(),
+        requested_by_id=requested_by.id if requested_by is not None else None,
+        notes=[],
+    )
+    session.add(run)
+    session.flush()
+    return run, True
+
+
+def start_run(session: Session, run: ReportRun) -> None:
+    """Mark a run as running (its start time, no progress yet)."""
+    run.status = RunStatus.running
+    run.started_at = utcnow()
+    run.progress = 0.0
+    run.error = None
+    session.flush()
+
+
+def fail_run(session: Session, run_id: int, error: str) -> ReportRun | None:
+    """Mark a run as failed with its (one-line) error; earlier results stay untouched."""
+    run = session.get(ReportRun, run_id)
+    if run is None:
+        return None
+    run.status = RunStatus.failed
+    run.finished_at = utcnow()
+    run.error = " ".join(error.split())[:MAX_ERROR] or "error"
+    session.flush()
+    return run
+
+
+def progress_writer(engine: Engine, run_id: int) -> Callable[[float], None]:
+    """A callback storing a run's progress on its own connection, at most twice a second.
+
+    The computing session holds its read open while streaming, so progress is written and
+    committed separately; a write that finds the database busy is skipped (it is a hint).
+    """
+    last = [0.0]
+
+    def write(share: float) -> None:
+        now = dt.datetime.now(dt.UTC).timestamp()
+        if now - last[0] < 0.5 and share < 1.0:
+            return
+        last[0] = now
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(ReportRun)
+                    .where(ReportRun.id == run_id)
+                    .values(progress=min(1.0, max(0.0, share)))
+                )
+        except OperationalError:
+            pass
+
+    return write
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def _keyed(
+    frame: pd.DataFrame | None, columns: Sequence[str]
+) -> dict[tuple[int, str], dict[str, Any]]:
+    if frame is None or frame.empty:
+        return {}
+    present = [c for c in columns if c in frame.columns]
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in frame.loc[:, ["library_id", "indicator", *present]].to_dict("records"):
+        out[(int(row["library_id"]), str(row["indicator"]))] = {str(k): v for k, v in row.items()}
+    return out
+
+
+def _reliability_notes(report: reporting.RegionalReport) -> dict[tuple[int, str], str]:
+    table = report.tables.get("reliability")
+    if table is None or table.empty or "note" not in table.columns:
+        return {}
+    notes: dict[tuple[int, str], str] = {}
+    for row in table.to_dict("records"):
+        note = _text(row.get("note"))
+        if note:
+            notes[(int(row["library_id"]), f"alpha:{row['scale']}")] = note
+            reason = _text(row.get("reason"))
+            if reason:
+                notes[(int(row["library_id"]), f"alpha:{row['scale']}")] = f"{reason}: {note}"
+    return notes
+
+
+def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str, Any]]:
+    """One stored row per (library, indicator) of reporting's long table, with the verdict,
+    the shrunken estimate and the rank interval of the same library and indicator."""
+    verdicts = _keyed(report.verdicts, ["verdict", "target"])
+    shrunk = _keyed(
+        report.shrinkage,
+        ["posterior_mean", "ci_low", "ci_high", "rank", "rank_low", "rank_high", "method"],
+    )
+    notes = _reliability_notes(report)
+    rows: list[dict[str, Any]] = []
+    for record in report.indices.to_dict("records"):
+        library_id = int(record["library_id"])
+        indicator = str(record["indicator"])
+        key = (library_id, indicator)
+        verdict = verdicts.get(key, {})
+        shrink = shrunk.get(key, {})
+        extra: dict[str, Any] = {}
+        if _float(record.get("se")) is not None:
+            extra["se"] = _float(record.get("se"))
+        if shrink.get("method"):
+            extra["shrinkage_method"] = str(shrink["method"])
+        rows.append(
+            {
+                "run_id": run_id,
+                "level": ResultLevel.library.value,
+                "library_id": library_id,
+                "system_id": None,
+                "indicator": indicator,
+                "estimate": _float(record.get("value")),
+                "ci_low": _float(record.get("ci_low")),
+                "ci_high": _float(record.get("ci_high")),
+                "n": int(_float(record.get("n")) or 0),
+                "verdict": _text(verdict.get("verdict")),
+                "target": _float(verdict.get("target")),
+                "shrunken": _float(shrink.get("posterior_mean")),
+                "shrunken_low": _float(shrink.get("ci_low")),
+                "shrunken_high": _float(shrink.get("ci_high")),
+                "rank": _float(shrink.get("rank")),
+                "rank_low": _float(shrink.get("rank_low")),
+                "rank_high": _float(shrink.get("rank_high")),
+                "note": notes.get(key),
+                "extra": extra or None,
+            }
+        )
+    return rows
+
+
+def compute_run(
+    session: Session,
+    run: ReportRun,
+    *,
+    standard_name: str | None = DEFAULT_STANDARD,
+    progress: Callable[[float], None] | None = None,
+) -> ReportRun:
+    """Analyse the run's campaign with :func:`reporting.regional_analysis` and store it.
+
+    The standard in force on the campaign's first day (else today) is applied. The run ends
+    ``done`` with its counts; errors propagate (the caller rolls back and calls
+    :func:`fail_run`).
+    """
+    campaign = run.campaign
+    standard = load_regional_standard(standard_name, campaign.starts_on)
+    total = session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.campaign_id == campaign.id)
+        .where(Response.excluded_at.is_(None))
+    )
+    excluded = session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.campaign_id == campaign.id)
+        .where(Response.excluded_at.is_not(None))
+    )
+
+    def streamed(_libraries: int, responses: int) -> None:
+        if progress is not None and total:
+            progress(0.9 * responses / total)
+
+    report = reporting.regional_analysis(session, campaign, standard=standard, progress=streamed)
+    rows = result_rows(report, run.id)
+    library_ids = sorted({int(r["library_id"]) for r in rows})
+    library_systems: dict[int, int] = {}
+    for start in range(0, len(library_ids), 5000):  # a bounded IN list per query
+        part = library_ids[start : start + 5000]
+        found = session.execute(select(Library.id, Library.system_id).where(Library.id.in_(part)))
+        library_systems.update({row.id: row.system_id for row in found})
+    for row in rows:
+        row["system_id"] = library_systems.get(row["library_id"])
+    if rows:
+        session.execute(insert(ReportResult), rows)
+    run.standard_id = standard.id if standard is not None else None
+    run.standard_version = standard.version if standard is not None else None
+    run.instrument_version_id = campaign.instrument_version_id
+    run.exclusions_applied = int(excluded or 0)
+    run.responses_counted = int(report.libraries["n"].sum()) if len(report.libraries) else 0
+    run.libraries_counted = len(report.libraries)
+    run.main_indicator = main_indicator([str(r["indicator"]) for r in rows], standard)
+    run.notes = list(report.notes)
+    run.status = RunStatus.done
+    run.progress = 1.0
+    run.finished_at = utcnow()
+    run.code_version = code_version()
+    session.flush()
+    if progress is not None:
+        progress(1.0)
+    return run
+
+
+def latest_run(
+    session: Session, campaign_id: int, *, status: RunStatus = RunStatus.done
+) -> ReportRun | None:
+    """The newest run of the campaign with this status (by finishing order for ``done``)."""
+    return session.scalar(
+        select(ReportRun)
+        .where(ReportRun.campaign_id == campaign_id)
+        .where(ReportRun.status == status)
+        .order_by(ReportRun.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """What a page says about a campaign's runs."""
+
+    #: the result shown: the newest finished run
+    shown: ReportRun | None
+    #: a recomputation queued or under way
+    pending: ReportRun | None
+    #: a failure newer than the result shown
+    failed: ReportRun | None
+
+
+def run_state(session: Session, campaign_id: int) -> RunState:
+    """The finished run shown, a pending recomputation, and a newer failure, if any."""
+    shown = latest_run(session, campaign_id)
+    failed = latest_run(session, campaign_id, status=RunStatus.failed)
+    if failed is not None and shown is not None and failed.id < shown.id:
+        failed = None
+    return RunState(shown=shown, pending=_pending(session, campaign_id), failed=failed)
+
+
+def open_campaigns(session: Session) -> Sequence[Campaign]:
+    """The campaigns the nightly recomputation covers (status open)."""
+    return session.scalars(
+        select(Campaign).where(Campaign.status == CampaignStatus.open).order_by(Campaign.id)
+    ).all()
+
+
+def find_campaign(session: Session, code: str) -> Campaign | None:
+    """The campaign with this code (exact), or None."""
+    return session.scalar(select(Campaign).where(Campaign.code == code.strip()))
+
+
+def get_run(session: Session, run_id: int) -> ReportRun | None:
+    """The run with this id, or None."""
+    return session.get(ReportRun, run_id)

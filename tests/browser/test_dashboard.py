@@ -1,0 +1,173 @@
+"""The region dashboard in a real headless Chromium (issue 13 §3): a regional quality manager
+starts a recomputation from the page and reads the verdicts (colour and text) per system and
+library at 1366 px and 360 px, filters by system and searches; a library's staff see their
+library only, no recompute button, and a 404 for another system however the URL is written;
+axe-core finds no serious or critical violation on any of these pages.
+
+Screenshots go to ``$DASHBOARD_SCREENSHOTS`` when set (else the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+
+from survey_app.models import LibrarySystem
+from survey_app.models import Region
+from survey_app.services import report_runs
+from survey_app.services.responses import parse_submission
+from survey_app.services.responses import record_response
+from tests.browser.test_staff_scope import serious_violations
+from tests.browser.test_staff_scope import sign_in
+from tests.factories import NOK_ANSWERS
+from tests.factories import submission
+
+pytestmark = pytest.mark.browser
+
+#: library code -> (system, responses, how many say "satisfied" on q14); the example standard
+#: wants at least 90 % satisfied (kemerovo_example 2025)
+LIBRARIES = {
+    "GOOD-1": ("NORTH", 40, 40),  # Wilson interval above 0.9: meets
+    "POOR-2": ("NORTH", 40, 20),  # 50 %: below
+    "MID-3": ("SOUTH", 30, 27),  # 90 %, the interval straddles the target: indeterminate
+    "TINY-4": ("SOUTH", 5, 5),  # fewer than 30 responses: insufficient data
+}
+NAMES = {
+    "GOOD-1": "Библиотека Хорошая",
+    "POOR-2": "Библиотека Слабая",
+    "MID-3": "Библиотека Средняя",
+    "TINY-4": "Библиотека Маленькая",
+}
+
+
+@pytest.fixture
+def world(session, make_library, make_campaign, make_user) -> SimpleNamespace:
+    region = Region(code="kem", name="Кемеровская область")
+    systems = {
+        "NORTH": LibrarySystem(region=region, code="NORTH", name="ЦБС Северная"),
+        "SOUTH": LibrarySystem(region=region, code="SOUTH", name="ЦБС Южная"),
+    }
+    session.add_all(systems.values())
+    session.flush()
+    libraries = {}
+    for code, (system, _, _) in LIBRARIES.items():
+        libraries[code] = make_library(code, system=systems[system])
+        libraries[code].name = NAMES[code]
+    campaign = make_campaign(code="SPRING", libraries=list(libraries.values()))
+    for code, (_, size, satisfied) in LIBRARIES.items():
+        for k in range(size):
+            answers = {**NOK_ANSWERS, "q14": int(k < satisfied)}
+            record_response(session, parse_submission(submission(campaign, answers, library=code)))
+    world = SimpleNamespace(
+        campaign=campaign,
+        libraries=libraries,
+        manager=make_user("quality_manager", email="region@example.org"),
+        staff=make_user("library_staff", email="staff@example.org", library=libraries["POOR-2"]),
+    )
+    session.commit()
+    return world
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_quality_manager__recomputes_and_reads_the_verdicts(
+    live_server: str, world: Any, browser: Any, tmp_path: Path
+):
+    wide = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+    page: Page = wide.new_page()
+    sign_in(page, live_server, world.manager.email)
+    page.goto(f"{live_server}/admin/results/SPRING/dashboard")
+    expect(page.get_by_text("Результаты по этой кампании ещё не рассчитаны.")).to_be_visible()
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name="Пересчитать результаты").click()
+
+    expect(page.locator(".flash-success")).to_have_text("Пересчёт поставлен в очередь.")
+    expect(page.get_by_text("по ответам: 115, библиотек: 4")).to_be_visible()
+    verdicts = {
+        "GOOD-1": ("соответствует стандарту", "rgb(227, 243, 234)"),
+        "POOR-2": ("ниже стандарта", "rgb(251, 228, 228)"),
+        "MID-3": ("не определено", "rgb(255, 244, 214)"),
+        "TINY-4": ("недостаточно данных", "rgb(240, 240, 240)"),
+    }
+    for code, (text, colour) in verdicts.items():
+        row = page.locator("tr", has=page.get_by_role("link", name=NAMES[code]))
+        badge = row.locator(".verdict")
+        expect(badge).to_contain_text(text)
+        assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == colour
+    poor = page.locator("tr", has=page.get_by_role("link", name=NAMES["POOR-2"]))
+    expect(poor.locator("td").nth(0)).to_have_text("40")
+    expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^50\s%"))
+    assert serious_violations(page) == []
+    page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-1366.png"), full_page=True)
+
+    page.get_by_label("Библиотечная система").select_option("SOUTH")
+    page.get_by_role("button", name="Показать").click()
+    expect(page.get_by_role("link", name=NAMES["MID-3"])).to_be_visible()
+    expect(page.get_by_role("link", name=NAMES["GOOD-1"])).to_have_count(0)
+    page.get_by_label("Библиотечная система").select_option("")
+    page.get_by_label("Название или код библиотеки").fill("слаб")
+    page.get_by_role("button", name="Показать").click()
+    expect(page.get_by_role("link", name=NAMES["POOR-2"])).to_be_visible()
+    expect(page.get_by_role("link", name=NAMES["MID-3"])).to_have_count(0)
+    wide.close()
+
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="ru-RU"
+    )
+    small: Page = phone.new_page()
+    sign_in(small, live_server, world.manager.email)
+    small.goto(f"{live_server}/admin/results/SPRING/dashboard")
+    badge = small.locator("tr", has=small.get_by_role("link", name=NAMES["POOR-2"])).locator(
+        ".verdict"
+    )
+    expect(badge).to_be_visible()
+    # no sideways scrolling of the page at 360 px
+    assert small.evaluate("document.documentElement.scrollWidth") <= 360
+    assert serious_violations(small) == []
+    small.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-360.png"), full_page=True)
+    phone.close()
+
+
+def test_library_staff__see_their_library_only(
+    live_server: str, world: Any, browser: Any, tmp_path: Path, session
+):
+    run, _ = report_runs.request_run(session, world.campaign)
+    report_runs.start_run(session, run)
+    report_runs.compute_run(session, run)
+    session.commit()
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="ru-RU"
+    )
+    page: Page = phone.new_page()
+    sign_in(page, live_server, world.staff.email)
+    page.goto(f"{live_server}/admin/results/SPRING/dashboard")
+
+    expect(page.get_by_role("link", name=NAMES["POOR-2"])).to_be_visible()
+    for code in ("GOOD-1", "MID-3", "TINY-4"):
+        expect(page.get_by_text(NAMES[code])).to_have_count(0)
+    expect(page.get_by_role("button", name="Пересчитать результаты")).to_have_count(0)
+    expect(page.get_by_label("Библиотечная система")).to_have_count(0)
+    assert serious_violations(page) == []
+    page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-staff-360.png"), full_page=True)
+
+    for address in (
+        "/admin/results/SPRING/dashboard?system=SOUTH",
+        "/admin/results/spring/dashboard?system=south",
+        f"/admin/results/SPRING/dashboard?system={world.libraries['MID-3'].system_id}",
+    ):
+        reply = page.goto(live_server + address)
+        assert reply is not None and reply.status == 404, address
+        expect(page.get_by_text(NAMES["MID-3"])).to_have_count(0)
+    phone.close()

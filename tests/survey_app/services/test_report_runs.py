@@ -1,0 +1,206 @@
+"""Report runs (issue 13 §2): a run stores exactly what reporting computes for the campaign,
+its numbers agree with a hand computation on the exported rows, a failed run keeps the
+previous result, excluded responses are left out and counted, and asking twice queues once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import analysis
+from survey_app.models import Campaign
+from survey_app.models import ReportResult
+from survey_app.models import ReportRun
+from survey_app.models import RunStatus
+from survey_app.services import report_runs
+from survey_app.services import reporting
+from survey_app.services.exclusions import exclude_response
+from survey_app.services.exports import export_rows
+from survey_app.services.responses import parse_submission
+from survey_app.services.responses import record_response
+from tests.factories import submission
+
+STANDARD = """\
+id: test_standard
+normative: false
+notice: test only
+versions:
+  - version: "1"
+    effective_from: 2020-01-01
+    effective_to: null
+    indicators:
+      "scale:satisfaction": {target: 3.5, unit: points}
+      "nps:nps": {target: 10, unit: points}
+"""
+SERVICES = ("lending", "reading_room", "reference", "events", "online", "staff", "premises")
+
+
+def satisfaction_answers(rng: random.Random, level: float) -> dict[str, Any]:
+    """One visitor of satisfaction_short around ``level`` (1..5), some services skipped."""
+    answers: dict[str, Any] = {}
+    for item in SERVICES:
+        if rng.random() < 0.15:
+            continue
+        answers[item] = int(min(5, max(1, round(level + rng.gauss(0, 0.9)))))
+    answers["overall"] = int(min(5, max(1, round(level + rng.gauss(0, 0.7)))))
+    answers["nps"] = int(min(10, max(0, round(2 * level + rng.gauss(0, 1.5)))))
+    return answers
+
+
+@pytest.fixture
+def standard_file(tmp_path: Path) -> str:
+    path = tmp_path / "standard.yaml"
+    path.write_text(STANDARD, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def region(
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+) -> SimpleNamespace:
+    """satisfaction_short in three libraries: 40, 35 and 8 responses at different levels."""
+    libraries = [make_library(f"LIB-{k}") for k in range(3)]
+    campaign = make_campaign("satisfaction_short", code="SAT", libraries=libraries)
+    rng = random.Random(13)
+    ids: dict[str, list[str]] = {}
+    for library, size, level in zip(libraries, (40, 35, 8), (4.2, 3.1, 3.8), strict=True):
+        for _ in range(size):
+            body = submission(campaign, satisfaction_answers(rng, level), library=library.code)
+            receipt = record_response(session, parse_submission(body))
+            ids.setdefault(library.code, []).append(str(receipt.id))
+    session.flush()
+    return SimpleNamespace(campaign=campaign, libraries=libraries, ids=ids)
+
+
+def stored(session: Session, run: ReportRun) -> pd.DataFrame:
+    rows = session.scalars(select(ReportResult).where(ReportResult.run_id == run.id)).all()
+    columns = [c.name for c in ReportResult.__table__.columns]
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows])
+
+
+def run_now(session: Session, campaign: Campaign, standard: str | None) -> ReportRun:
+    run, new = report_runs.request_run(session, campaign)
+    assert new
+    report_runs.start_run(session, run)
+    return report_runs.compute_run(session, run, standard_name=standard)
+
+
+def test_run__stores_what_reporting_computes_on_the_same_rows(session, region, standard_file):
+    run = run_now(session, region.campaign, standard_file)
+    expected = reporting.regional_analysis(
+        session, region.campaign, standard=analysis.load_standard(standard_file)
+    )
+    table = stored(session, run).set_index(["library_id", "indicator"]).sort_index()
+    indices = expected.indices.set_index(["library_id", "indicator"]).sort_index()
+
+    assert run.status == RunStatus.done and run.progress == 1.0
+    assert (run.standard_id, run.standard_version) == ("test_standard", "1")
+    assert run.responses_counted == 83 and run.libraries_counted == 3
+    assert run.main_indicator == "scale:satisfaction"  # the standard's first target
+    assert list(table.index) == list(indices.index)
+    assert (table["n"].to_numpy() == indices["n"].to_numpy()).all()
+    for ours, theirs in (("estimate", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+        np.testing.assert_allclose(
+            table[ours].astype(float).to_numpy(), indices[theirs].to_numpy(), rtol=1e-12
+        )
+    verdicts = expected.verdicts.set_index(["library_id", "indicator"])["verdict"]
+    assert table.loc[verdicts.index, "verdict"].tolist() == verdicts.tolist()
+    assert table["verdict"].notna().sum() == len(verdicts) == 6  # two targets x three libraries
+    shrunk = expected.shrinkage.set_index(["library_id", "indicator"])
+    np.testing.assert_allclose(
+        table.loc[shrunk.index, "shrunken"].astype(float), shrunk["posterior_mean"], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        table.loc[shrunk.index, "rank_high"].astype(float), shrunk["rank_high"], rtol=1e-12
+    )
+
+
+def test_run__nps_and_mean_agree_with_a_hand_computation_on_the_exported_rows(
+    session, region, standard_file
+):
+    run = run_now(session, region.campaign, standard_file)
+    library = region.libraries[0]
+    rows = pd.DataFrame(export_rows(session, "SAT", library_ids=[library.id]))
+    nps = pd.to_numeric(rows["nps"])
+    overall = pd.to_numeric(rows["overall"])
+    by_hand_nps = 100.0 * ((nps >= 9).mean() - (nps <= 6).mean())
+    n = len(overall)
+    half = stats.t.ppf(0.975, n - 1) * overall.std(ddof=1) / np.sqrt(n)
+    table = stored(session, run).set_index(["library_id", "indicator"])
+
+    assert table.loc[(library.id, "nps:nps"), "estimate"] == pytest.approx(by_hand_nps)
+    assert table.loc[(library.id, "nps:nps"), "n"] == 40
+    assert table.loc[(library.id, "mean:overall"), "estimate"] == pytest.approx(overall.mean())
+    assert table.loc[(library.id, "mean:overall"), "ci_low"] == pytest.approx(overall.mean() - half)
+    # 8 responses: the verdict says so instead of guessing
+    small = region.libraries[2].id
+    assert table.loc[(small, "scale:satisfaction"), "verdict"] == "insufficient data"
+
+
+def test_excluded_responses__are_left_out_and_counted(session, region, make_user):
+    admin = make_user("admin")
+    for response_id in region.ids["LIB-0"][:5]:
+        exclude_response(session, admin, response_id, "test")
+
+    run = run_now(session, region.campaign, None)
+    table = stored(session, run).set_index(["library_id", "indicator"])
+
+    assert run.exclusions_applied == 5 and run.responses_counted == 78
+    assert table.loc[(region.libraries[0].id, "mean:overall"), "n"] == 35
+    assert run.standard_id is None and table["verdict"].isna().all()
+
+
+def test_asking_twice__queues_one_run(session, region):
+    first, new_first = report_runs.request_run(session, region.campaign)
+    second, new_second = report_runs.request_run(session, region.campaign)
+
+    assert (new_first, new_second) == (True, False)
+    assert first.id == second.id and first.status == RunStatus.queued
+
+
+def test_failed_run__keeps_the_previous_result_and_its_error(
+    session, region, standard_file, monkeypatch
+):
+    good = run_now(session, region.campaign, standard_file)
+    session.commit()
+    bad, _ = report_runs.request_run(session, region.campaign)
+    report_runs.start_run(session, bad)
+    session.commit()  # as the worker does before computing
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("the database went away")
+
+    monkeypatch.setattr(reporting, "regional_analysis", broken)
+    with pytest.raises(ValueError):
+        report_runs.compute_run(session, bad, standard_name=standard_file)
+    session.rollback()
+    report_runs.fail_run(session, bad.id, "ValueError: the database went away\n  at line 3")
+
+    state = report_runs.run_state(session, region.campaign.id)
+    assert state.shown is not None and state.shown.id == good.id
+    assert state.failed is not None and state.failed.id == bad.id
+    assert state.failed.error == "ValueError: the database went away at line 3"
+    assert state.pending is None
+    assert len(stored(session, good)) > 0
+
+
+def test_main_indicator__standard_first_then_the_instrument_families():
+    standard = analysis.load_standard("kemerovo_example")
+    nok = ["share_satisfied:q1", "share_satisfied:q14", "share_satisfied:q8"]
+    assert report_runs.main_indicator(nok, standard) == "share_satisfied:q14"
+    assert report_runs.main_indicator(["mean:overall", "scale:s", "nps:nps"], None) == "scale:s"
+    assert report_runs.main_indicator(["mean:a", "happy_index:mood"], None) == "happy_index:mood"
+    assert report_runs.main_indicator([], None) is None

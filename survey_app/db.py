@@ -36,6 +36,10 @@ def _migrations_dir() -> Path:
 MIGRATIONS_DIR = _migrations_dir()
 
 
+#: how long a SQLite connection waits for another's write lock before "database is locked"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
     """Make SQLite enforce foreign keys and wait on locks, like PostgreSQL does."""
     if engine.dialect.name != "sqlite":
@@ -45,7 +49,7 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _connection_record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # savepoints (one per stored response) would otherwise write temp files to disk
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -184,6 +184,7 @@ manage_campaigns    R     R             .               .
 view_campaigns      R     R             R               R
 view_results        R     R             R               R
 export_results      R     R             R               R
+run_reports         R     R             R               .
 exclude_responses   R     R             R               .
 manage_posters      R     R             R               R
 manage_kiosks       R     .             .               R

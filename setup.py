@@ -19,10 +19,13 @@ setup(
     ),
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    # GPL-3.0-or-later: the reference data of the tests (psych's bfi, pingouin's datasets,
+    # tests/data/README.md) are GPL; see LICENSE
+    license="GPL-3.0-or-later",
     packages=[*PACKAGES, "survey_app.migrations", "survey_app.migrations.versions"],
     package_dir={"survey_app.migrations": "migrations"},
     package_data={
-        "instruments.definitions": ["*/*.yaml"],
+        "instruments.definitions": ["*/*.yaml", "*/*.csv"],
         "analysis.standards_data": ["*.yaml"],
         "survey_app.templates": ["*.html", "**/*.html"],
         "survey_app.static": ["*", "**/*"],
@@ -40,7 +43,12 @@ setup(
         "alembic>=1.13,<2",
         "psycopg[binary]>=3.2,<4",
         "Flask-Login>=0.6.3,<0.7",
-        "Flask-Limiter>=3.8,<5",
+        # the cli extra: the `limiter` command that `survey-app --help` lists needs rich
+        "Flask-Limiter[cli]>=3.8,<5",
+        # `survey-app --env-file` (listed in the help) and .env files need it
+        "python-dotenv>=1.0,<2",
+        # the shared store of the sign-in limits, required in production
+        "redis>=5,<9",
         "Flask-Babel>=4.0,<5",
         "argon2-cffi>=23.1",
         "PyYAML>=6.0,<7",
@@ -63,6 +71,8 @@ setup(
             "pytest-playwright>=0.5,<0.11",
             "axe-playwright-python>=0.1.4,<0.2",
             "hypothesis>=6.100,<7",
+            # generates requests from /api/v1/openapi.json (tests/.../test_api_schemathesis.py)
+            "schemathesis>=4.32,<5",
             "zxing-cpp>=2.2,<4",
             "pypdfium2>=4.30,<6",
             "pillow>=10",
@@ -75,6 +85,7 @@ setup(
             "ruff==0.17.6",
             "mypy==2.4.1",
             "import-linter==2.17",
+            "bandit==1.9.4",
             "pandas-stubs==3.1.0.261029",
             "scipy-stubs==1.17.1.5",
             "types-PyYAML==6.0.12.20261122",

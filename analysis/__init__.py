@@ -3,75 +3,183 @@
 Plain inputs (DataFrames, arrays, mappings), tidy outputs (DataFrames or frozen result
 objects with ``.to_frame()``); no Flask, no database, so everything here works in a
 notebook.  Each function's docstring gives its formula and source.
+
+The names below are imported on first use (PEP 562 ``__getattr__``): ``import analysis`` costs
+nothing, and ``analysis.cronbach_alpha`` loads only the reliability modules (SciPy), not
+statsmodels or the other modules — the command line starts faster (issue 10 §6).
 """
 
 from __future__ import annotations
 
-from analysis.funnel import FunnelResult
-from analysis.funnel import funnel_curve
-from analysis.funnel import funnel_means
-from analysis.funnel import funnel_proportions
-from analysis.gap import gap_scores
-from analysis.gap import importance_performance
-from analysis.gap import screen_gap_responses
-from analysis.gap import servqual_scores
-from analysis.indices import acsi_index
-from analysis.indices import describe_dimensions
-from analysis.indices import describe_items
-from analysis.indices import dimension_scores
-from analysis.indices import happy_index
-from analysis.indices import net_promoter_score
-from analysis.indices import share_satisfied
-from analysis.indices import user_satisfaction
-from analysis.nok import NokConfig
-from analysis.nok import PointRule
-from analysis.nok import nok_scores
-from analysis.omega import omega_total
-from analysis.omega import omega_total_from_moments
-from analysis.reliability import AlphaBatchResult
-from analysis.reliability import PairwiseMoments
-from analysis.reliability import cronbach_alpha
-from analysis.reliability import cronbach_alpha_batch
-from analysis.reliability import cronbach_alpha_from_moments
-from analysis.reliability import feldt_ci
-from analysis.reliability import kr20
-from analysis.results import AlphaResult
-from analysis.results import ConfidenceInterval
-from analysis.results import OmegaResult
-from analysis.results import SplitHalfResult
-from analysis.screening import ScreeningPolicy
-from analysis.screening import device_bursts
-from analysis.screening import evenodd
-from analysis.screening import irv
-from analysis.screening import longstring
-from analysis.screening import mahalanobis
-from analysis.screening import page_speed
-from analysis.screening import psychsyn
-from analysis.screening import psychsyn_critval
-from analysis.screening import screen_responses
-from analysis.screening import with_and_without
-from analysis.shrinkage import MeanShrinkage
-from analysis.shrinkage import ProportionShrinkage
-from analysis.shrinkage import group_summary
-from analysis.shrinkage import rank_intervals
-from analysis.shrinkage import shrink_means
-from analysis.shrinkage import shrink_means_from_rows
-from analysis.shrinkage import shrink_proportions
-from analysis.splithalf import split_half
-from analysis.standards import Band
-from analysis.standards import Standard
-from analysis.standards import Target
-from analysis.standards import available_standards
-from analysis.standards import compare_to_standard
-from analysis.standards import indices_table
-from analysis.standards import load_bands
-from analysis.standards import load_standard
-from analysis.trends import ChannelComparison
-from analysis.trends import compare_channels
-from analysis.trends import mean_change
-from analysis.trends import proportion_change
+import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from analysis.funnel import FunnelResult
+    from analysis.funnel import funnel_curve
+    from analysis.funnel import funnel_means
+    from analysis.funnel import funnel_proportions
+    from analysis.gap import gap_scores
+    from analysis.gap import importance_performance
+    from analysis.gap import screen_gap_responses
+    from analysis.gap import servqual_scores
+    from analysis.indices import acsi_index
+    from analysis.indices import describe_dimensions
+    from analysis.indices import describe_items
+    from analysis.indices import dimension_scores
+    from analysis.indices import happy_index
+    from analysis.indices import net_promoter_score
+    from analysis.indices import share_satisfied
+    from analysis.indices import user_satisfaction
+    from analysis.nok import NokConfig
+    from analysis.nok import PointRule
+    from analysis.nok import nok_item_shares
+    from analysis.nok import nok_scores
+    from analysis.omega import omega_total
+    from analysis.omega import omega_total_from_moments
+    from analysis.reasons import Note
+    from analysis.reasons import Reason
+    from analysis.reasons import StatisticUnavailable
+    from analysis.reliability import MIN_PAIR_RESPONDENTS
+    from analysis.reliability import MIN_RESPONDENTS
+    from analysis.reliability import AlphaBatchResult
+    from analysis.reliability import PairwiseMoments
+    from analysis.reliability import cronbach_alpha
+    from analysis.reliability import cronbach_alpha_batch
+    from analysis.reliability import cronbach_alpha_from_moments
+    from analysis.reliability import feldt_ci
+    from analysis.reliability import kr20
+    from analysis.results import AlphaResult
+    from analysis.results import ConfidenceInterval
+    from analysis.results import OmegaResult
+    from analysis.results import SplitHalfResult
+    from analysis.screening import ScreeningPolicy
+    from analysis.screening import device_bursts
+    from analysis.screening import evenodd
+    from analysis.screening import irv
+    from analysis.screening import longstring
+    from analysis.screening import mahalanobis
+    from analysis.screening import page_speed
+    from analysis.screening import psychsyn
+    from analysis.screening import psychsyn_critval
+    from analysis.screening import screen_responses
+    from analysis.screening import with_and_without
+    from analysis.shrinkage import MeanShrinkage
+    from analysis.shrinkage import ProportionShrinkage
+    from analysis.shrinkage import group_summary
+    from analysis.shrinkage import rank_intervals
+    from analysis.shrinkage import shrink_means
+    from analysis.shrinkage import shrink_means_from_rows
+    from analysis.shrinkage import shrink_proportions
+    from analysis.splithalf import split_half
+    from analysis.standards import Band
+    from analysis.standards import Standard
+    from analysis.standards import Target
+    from analysis.standards import available_standards
+    from analysis.standards import compare_to_standard
+    from analysis.standards import indices_table
+    from analysis.standards import load_bands
+    from analysis.standards import load_standard
+    from analysis.trends import ChannelComparison
+    from analysis.trends import compare_channels
+    from analysis.trends import mean_change
+    from analysis.trends import proportion_change
+
+#: public name -> the module defining it
+_EXPORTS: dict[str, str] = {
+    "Note": "analysis.reasons",
+    "Reason": "analysis.reasons",
+    "StatisticUnavailable": "analysis.reasons",
+    "MIN_PAIR_RESPONDENTS": "analysis.reliability",
+    "MIN_RESPONDENTS": "analysis.reliability",
+    "FunnelResult": "analysis.funnel",
+    "funnel_curve": "analysis.funnel",
+    "funnel_means": "analysis.funnel",
+    "funnel_proportions": "analysis.funnel",
+    "gap_scores": "analysis.gap",
+    "importance_performance": "analysis.gap",
+    "screen_gap_responses": "analysis.gap",
+    "servqual_scores": "analysis.gap",
+    "acsi_index": "analysis.indices",
+    "describe_dimensions": "analysis.indices",
+    "describe_items": "analysis.indices",
+    "dimension_scores": "analysis.indices",
+    "happy_index": "analysis.indices",
+    "net_promoter_score": "analysis.indices",
+    "share_satisfied": "analysis.indices",
+    "user_satisfaction": "analysis.indices",
+    "NokConfig": "analysis.nok",
+    "PointRule": "analysis.nok",
+    "nok_item_shares": "analysis.nok",
+    "nok_scores": "analysis.nok",
+    "omega_total": "analysis.omega",
+    "omega_total_from_moments": "analysis.omega",
+    "AlphaBatchResult": "analysis.reliability",
+    "PairwiseMoments": "analysis.reliability",
+    "cronbach_alpha": "analysis.reliability",
+    "cronbach_alpha_batch": "analysis.reliability",
+    "cronbach_alpha_from_moments": "analysis.reliability",
+    "feldt_ci": "analysis.reliability",
+    "kr20": "analysis.reliability",
+    "AlphaResult": "analysis.results",
+    "ConfidenceInterval": "analysis.results",
+    "OmegaResult": "analysis.results",
+    "SplitHalfResult": "analysis.results",
+    "ScreeningPolicy": "analysis.screening",
+    "device_bursts": "analysis.screening",
+    "evenodd": "analysis.screening",
+    "irv": "analysis.screening",
+    "longstring": "analysis.screening",
+    "mahalanobis": "analysis.screening",
+    "page_speed": "analysis.screening",
+    "psychsyn": "analysis.screening",
+    "psychsyn_critval": "analysis.screening",
+    "screen_responses": "analysis.screening",
+    "with_and_without": "analysis.screening",
+    "MeanShrinkage": "analysis.shrinkage",
+    "ProportionShrinkage": "analysis.shrinkage",
+    "group_summary": "analysis.shrinkage",
+    "rank_intervals": "analysis.shrinkage",
+    "shrink_means": "analysis.shrinkage",
+    "shrink_means_from_rows": "analysis.shrinkage",
+    "shrink_proportions": "analysis.shrinkage",
+    "split_half": "analysis.splithalf",
+    "Band": "analysis.standards",
+    "Standard": "analysis.standards",
+    "Target": "analysis.standards",
+    "available_standards": "analysis.standards",
+    "compare_to_standard": "analysis.standards",
+    "indices_table": "analysis.standards",
+    "load_bands": "analysis.standards",
+    "load_standard": "analysis.standards",
+    "ChannelComparison": "analysis.trends",
+    "compare_channels": "analysis.trends",
+    "mean_change": "analysis.trends",
+    "proportion_change": "analysis.trends",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
+    "MIN_PAIR_RESPONDENTS",
+    "MIN_RESPONDENTS",
+    "Note",
+    "Reason",
+    "StatisticUnavailable",
     "AlphaBatchResult",
     "AlphaResult",
     "Band",
@@ -117,6 +225,7 @@ __all__ = [
     "mahalanobis",
     "mean_change",
     "net_promoter_score",
+    "nok_item_shares",
     "nok_scores",
     "omega_total",
     "omega_total_from_moments",

@@ -129,7 +129,7 @@ def _check_range(values: pd.DataFrame, ranges: Mapping[str, ScaleRange]) -> None
         if bad.any():
             raise ValueError(
                 f"column {col!r} has {int(bad.sum())} value(s) outside its declared range "
-                f"[{lo}, {hi}], e.g. {v[bad].iloc[0]!r}"
+                f"[{lo}, {hi}], e.g. {float(v[bad].iloc[0]):g}"
             )
 
 

@@ -29,10 +29,15 @@ K5     ``P_ud``              5.3 satisfied with the conditions overall
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_HALF_UP
+from decimal import Context
+from decimal import Decimal
+from decimal import localcontext
 from types import MappingProxyType
 from typing import Literal
 
@@ -42,13 +47,16 @@ import pandas as pd
 from analysis.indices import _check_by
 from analysis.indices import _check_frame
 from analysis.indices import _numeric
+from analysis.indices import share_satisfied
 
 __all__ = [
     "CHECKLIST_COLUMNS",
     "CRITERIA",
+    "FILTER_QUESTIONS",
     "NOK_QUESTIONS",
     "NokConfig",
     "PointRule",
+    "nok_item_shares",
     "nok_scores",
 ]
 
@@ -70,6 +78,10 @@ NOK_QUESTIONS: tuple[str, ...] = tuple(f"q{k}" for k in range(1, 15))
 SKIP_FILTERS: Mapping[str, str] = MappingProxyType(
     {"q2": "q1", "q4": "q3", "q7": "q6", "q11": "q10"}
 )
+
+#: Questions that are skip filters: "yes" means the respondent used the stands (q1), used
+#: the website (q3), has a disability (q6), used remote channels (q10) — not "satisfied".
+FILTER_QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(SKIP_FILTERS.values()))
 
 #: Indicators that are the share (×100) of "yes" among the respondents to one question.
 _SHARE_INDICATORS: Mapping[str, str] = MappingProxyType(
@@ -176,8 +188,8 @@ class NokConfig:
         ``P_komf_usl``, ``P_org_dost`` and ``P_usl_dost`` (20, cap 100).
     rounding : int or None
         Decimal places applied to every indicator, then to every criterion (computed
-        from the rounded indicators), then to the total (from the rounded criteria);
-        ``None`` keeps full precision. Default 2.
+        from the rounded indicators), then to the total (from the rounded criteria),
+        half up on the exact decimal value; ``None`` keeps full precision. Default 2.
     denominator : {"answered", "eligible"}
         ``"answered"``: a share's denominator is the respondents who passed the skip
         filter *and* answered the question; ``"eligible"``: everyone who passed the
@@ -253,23 +265,42 @@ def _weight(value: object, name: str) -> float:
     return float(value)
 
 
-def _round(values: pd.Series, digits: int | None) -> pd.Series:
-    return values if digits is None else values.round(digits)
+#: decimal context of the scores: 34 significant digits, far beyond any published step
+_CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
+
+
+def _dec(value: float) -> Decimal:
+    """The decimal a number was written as: ``0.3`` -> ``Decimal("0.3")``, not the binary."""
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(float(value)))
+
+
+def _round(value: Decimal | None, digits: int | None) -> Decimal | None:
+    """Round half up (commercial rounding, as the spreadsheets' ROUND) to ``digits`` places."""
+    if value is None or digits is None:
+        return value
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def _combine(
-    parts: pd.DataFrame, weights: Mapping[str, float], rule: Literal["nan", "reweight"]
-) -> pd.Series:
-    """Weighted sum of the columns of ``parts``; see ``NokConfig.empty_share``."""
-    w = pd.Series(weights, dtype="float64")[list(parts.columns)]
-    total = parts.mul(w, axis=1).sum(axis=1, min_count=len(w))
+    parts: Mapping[str, Decimal | None],
+    weights: Mapping[str, float],
+    rule: Literal["nan", "reweight"],
+) -> Decimal | None:
+    """Weighted sum of ``parts``; see ``NokConfig.empty_share``."""
+    defined = {k: v for k, v in parts.items() if v is not None}
+    if rule == "nan" and len(defined) < len(parts):
+        return None
+    total = sum((_dec(weights[k]) * v for k, v in defined.items()), Decimal(0))
     if rule == "nan":
         return total
-    defined = parts.notna()
-    used = defined.mul(w, axis=1).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        partial = parts.mul(w, axis=1).sum(axis=1, min_count=1) / used
-    return partial.where(used > 0)
+    used = sum((_dec(weights[k]) for k in defined), Decimal(0))
+    return total / used if used > 0 else None
+
+
+def _float(value: Decimal | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _checklist(checklist: pd.DataFrame, by: Sequence[str], config: NokConfig) -> pd.DataFrame:
@@ -289,19 +320,20 @@ def _checklist(checklist: pd.DataFrame, by: Sequence[str], config: NokConfig) ->
             raise ValueError(f"{part}_info_required must be positive")
         if (present > required).any():
             raise ValueError(f"{part}_info_present exceeds {part}_info_required")
-    out = pd.DataFrame(index=checklist.set_index(list(by)).index)
-    out["P_inf"] = (
-        0.5
-        * (
-            counts["stand_info_present"].to_numpy() / counts["stand_info_required"].to_numpy()
-            + counts["site_info_present"].to_numpy() / counts["site_info_required"].to_numpy()
-        )
-        * 100.0
-    )
-    for indicator, source in _POINT_SOURCES.items():
-        rule = config.point_rules[indicator]
-        out[indicator] = np.minimum(rule.per_item * counts[source].to_numpy(), rule.cap)
-    return out
+    index = checklist.set_index(list(by)).index
+    columns: dict[str, list[Decimal]] = {"P_inf": [], **{k: [] for k in _POINT_SOURCES}}
+    with localcontext(_CONTEXT):
+        for row in counts.itertuples(index=False):
+            c = {name: _dec(v) for name, v in zip(CHECKLIST_COLUMNS, row, strict=True)}
+            stand = c["stand_info_present"] / c["stand_info_required"]
+            site = c["site_info_present"] / c["site_info_required"]
+            columns["P_inf"].append((stand + site) / 2 * 100)
+            for indicator, source in _POINT_SOURCES.items():
+                rule = config.point_rules[indicator]
+                columns[indicator].append(
+                    min(_dec(rule.per_item) * c[source], Decimal(repr(float(rule.cap))))
+                )
+    return pd.DataFrame(columns, index=index, dtype=object)
 
 
 def nok_scores(
@@ -371,8 +403,12 @@ def nok_scores(
     ``K4 = 0.4 P_perv_kont_ud + 0.4 P_okaz_usl_ud + 0.2 P_vezhl_dist_ud``,
     ``K5 = 0.3 P_rekom + 0.2 P_org_usl_ud + 0.5 P_ud``; total
     ``S = (K1 + K2 + K3 + K4 + K5)/5``. Rounding (default 2 dp) happens at each of the
-    three stages, as in the reference implementation; ``numpy`` rounds half to even on
-    the binary value.
+    three published stages — indicators, criteria from the rounded indicators, the total
+    from the rounded criteria — as the operators' spreadsheets do it (Excel ``ROUND``):
+    *half up* on the exact decimal value. Every step is computed with
+    :mod:`decimal` on exact inputs (counts, and weights as written: ``0.3`` is 3/10), so a
+    share of 9/32 = 28.125 % becomes 28.13 and ``K2 = 0.5·60 + 0.5·28.13 = 44.065``
+    becomes 44.07; binary floats with ``round`` would give 28.12 and 44.06.
 
     **Uncertain points of the reference** (instruments.md §3.2–3.3; "K" = background
     knowledge there, not verified in a primary text), each configurable:
@@ -442,14 +478,18 @@ def nok_scores(
     out = pd.DataFrame(index=sums.index)
     out["n"] = grouped.size().astype("int64")
 
-    def share(question: str) -> pd.Series:
+    def shares(question: str) -> list[Decimal | None]:
+        """``Y(q)/N(q) · 100`` per organisation, exact (None: empty denominator)."""
         den = sums[f"{'ans' if cfg.denominator == 'answered' else 'elig'}_{question}"]
         out[f"n_{question}"] = den.astype("int64")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums[f"yes_{question}"] / den.where(den > 0)).astype("float64")
+        return [
+            Decimal(int(y)) * 100 / Decimal(int(d)) if d > 0 else None
+            for y, d in zip(sums[f"yes_{question}"], den, strict=True)
+        ]
 
-    stand, site = share("q2"), share("q4")
-    shares = {q: share(q) for q in _SHARE_INDICATORS.values()}
+    with localcontext(_CONTEXT):
+        stand, site = shares("q2"), shares("q4")
+        answered_shares = {q: shares(q) for q in _SHARE_INDICATORS.values()}
     out["n_filter_violations"] = sums["n_filter_violations"].astype("int64")
 
     check = _checklist(checklist, by_, cfg)
@@ -459,29 +499,109 @@ def nok_scores(
     check = check.reindex(out.index)
 
     digits = cfg.rounding
-    ind: dict[str, pd.Series] = {}
-    ind["P_inf"] = _round(check["P_inf"], digits)
-    ind["P_dist"] = _round(check["P_dist"], digits)
-    halves = pd.concat([stand, site], axis=1)
-    openness = halves.mean(axis=1, skipna=cfg.empty_share == "reweight") * 100.0
-    ind["P_otkr_ud"] = _round(openness, digits)
-    ind["P_komf_usl"] = _round(check["P_komf_usl"], digits)
-    ind["P_org_dost"] = _round(check["P_org_dost"], digits)
-    ind["P_usl_dost"] = _round(check["P_usl_dost"], digits)
-    for indicator, question in _SHARE_INDICATORS.items():
-        ind[indicator] = _round(shares[question] * 100.0, digits)
-    for members in CRITERIA.values():
-        for indicator in members:
-            out[indicator] = ind[indicator]
-    crit = pd.DataFrame(index=out.index)
-    for name, members in CRITERIA.items():
-        parts = pd.DataFrame({m: ind[m] for m in members})
-        crit[name] = _round(_combine(parts, cfg.indicator_weights[name], cfg.empty_share), digits)
-    for name in CRITERIA:
-        out[name] = crit[name]
-    out["total"] = _round(_combine(crit, cfg.criterion_weights, cfg.empty_share), digits)
+    indicators = [i for m in CRITERIA.values() for i in m]
+    scores: dict[str, list[float]] = {name: [] for name in [*indicators, *CRITERIA, "total"]}
+    with localcontext(_CONTEXT):
+        for k in range(len(out)):
+            ind: dict[str, Decimal | None] = {
+                name: _round(check[name].iloc[k], digits) for name in check.columns
+            }
+            halves = [h for h in (stand[k], site[k]) if h is not None]
+            if len(halves) == 2 or (halves and cfg.empty_share == "reweight"):
+                ind["P_otkr_ud"] = _round(sum(halves, Decimal(0)) / len(halves), digits)
+            else:
+                ind["P_otkr_ud"] = None
+            for indicator, question in _SHARE_INDICATORS.items():
+                ind[indicator] = _round(answered_shares[question][k], digits)
+            crit = {
+                name: _round(
+                    _combine(
+                        {m: ind[m] for m in members},
+                        cfg.indicator_weights[name],
+                        cfg.empty_share,
+                    ),
+                    digits,
+                )
+                for name, members in CRITERIA.items()
+            }
+            total = _round(_combine(crit, cfg.criterion_weights, cfg.empty_share), digits)
+            for name in indicators:
+                scores[name].append(_float(ind[name]))
+            for name in CRITERIA:
+                scores[name].append(_float(crit[name]))
+            scores["total"].append(_float(total))
+    for name, values in scores.items():
+        out[name] = np.asarray(values, dtype="float64")
     out = out.reset_index()
     order = [*by_, "n", *(f"n_{q}" for q in ("q2", "q4", *_SHARE_INDICATORS.values()))]
     order += ["n_filter_violations", *(i for m in CRITERIA.values() for i in m)]
     order += [*CRITERIA, "total"]
     return out.loc[:, order]
+
+
+def nok_item_shares(
+    data: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = ("library",),
+    confidence: float = 0.95,
+    yes: float = 1.0,
+) -> pd.DataFrame:
+    """Share of "yes" per NOK question, counted as the 344n method counts it.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Wide responses: ``q1`` … ``q14`` coded yes = ``yes``, no = 0, unanswered =
+        missing, plus the ``by`` columns.
+    by : str or sequence of str, default ("library",)
+        Columns identifying an organisation.
+    confidence : float, default 0.95
+        Level of the Wilson interval.
+    yes : float, default 1
+        Code of "yes" (as ``NokConfig.yes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`analysis.indices.share_satisfied` (``*by, item, n, count,
+        share, se, ci_low, ci_high, threshold``) and ``measure``: ``"yes"`` for the filter
+        questions q1, q3, q6, q10 (the share who used the stands / the website, has a
+        disability, used remote channels — not a satisfaction), ``"satisfied"`` for the
+        others.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a column is missing or an answer is not yes/no.
+
+    Notes
+    -----
+    A filtered question (q2 after q1, q4 after q3, q7 after q6, q11 after q10) counts only
+    the respondents for whom it applies — those who said "yes" to its filter — and who
+    answered it: ``p = Y(q)/N(q)`` exactly as indicators 1.3, 3.3 and 4.3 of
+    :func:`nok_scores` (``denominator="answered"``). An answer given by a respondent the
+    filter excluded is ignored (``nok_scores`` reports their number).
+
+    References
+    ----------
+    Orders 344n (31.05.2018) and 675n (30.10.2018) of the Ministry of Labour of Russia;
+    instruments.md §3.
+    """
+    by_ = _check_by(by, NOK_QUESTIONS)
+    _check_frame(data, [*by_, *NOK_QUESTIONS])
+    if isinstance(yes, bool) or not isinstance(yes, int | float):
+        raise TypeError("yes must be a number")
+    answers = _numeric(data, NOK_QUESTIONS)
+    bad = answers.notna() & ~answers.isin([0.0, float(yes)])
+    if bad.any().any():
+        col = bad.any().idxmax()
+        raise ValueError(f"column {col!r} holds answers other than yes={yes}/no=0")
+    applies = answers.copy()
+    for question, filt in SKIP_FILTERS.items():
+        applies[question] = answers[question].where(answers[filt] == float(yes))
+    frame = pd.concat([data.loc[:, list(by_)], applies], axis=1)
+    out = share_satisfied(
+        frame, items=list(NOK_QUESTIONS), by=list(by_), threshold=float(yes), confidence=confidence
+    )
+    out["measure"] = np.where(out["item"].isin(FILTER_QUESTIONS), "yes", "satisfied")
+    return out

@@ -20,8 +20,13 @@ from scipy import optimize
 from analysis._checks import ScaleRange
 from analysis._checks import check_choice
 from analysis._checks import keyed_items
+from analysis.reasons import Note
+from analysis.reasons import Reason
+from analysis.reasons import StatisticUnavailable
+from analysis.reliability import MIN_RESPONDENTS
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import _keyed_moments
+from analysis.reliability import check_min_n
 from analysis.reliability import smc
 from analysis.results import MissingPolicy
 from analysis.results import OmegaResult
@@ -30,12 +35,67 @@ __all__ = ["omega_total", "omega_total_from_moments"]
 
 Method = Literal["minres", "ml"]
 
-#: psych bounds uniquenesses to [0.005, 1] in fa(); the same bound on |λ| for minres.
+#: psych bounds uniquenesses to [0.005, 1] in fa().
 _MIN_UNIQUENESS = 0.005
+#: bound on |λ| in the first (λ-parametrised) minres fit; beyond √0.995 psych's ψ bound rules
+_MAX_LOADING = 10.0
+
+
+def _bounded_axis(r: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """First principal axis of R − diag(ψ), scaled by √eigenvalue, oriented so Σλ ≥ 0."""
+    values, vectors = np.linalg.eigh(r - np.diag(psi))
+    lam = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+    oriented: np.ndarray = -lam if lam.sum() < 0 else lam
+    return oriented
+
+
+def _heywood_loadings(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """psych's minres solution when a uniqueness sits at its lower bound 0.005.
+
+    psych's ``fa(fm="minres")`` optimises ψ ∈ [0.005, 1] with L-BFGS-B on the gradient
+    diag(λλ' + Ψ − R), λ the first principal axis of R − diag(ψ); the loadings are that axis,
+    so a bounded item's λ² may exceed 1 − 0.005 and even 1. The point where that gradient
+    vanishes for every free ψ is found by the bounded principal-axis iteration
+    ψ ← clip(1 − λ(ψ)², 0.005, 1), polished by root finding on the free ψ.
+    """
+    psi = np.clip(1.0 - lam**2, _MIN_UNIQUENESS, 1.0)
+    for _ in range(10_000):
+        new = np.clip(1.0 - _bounded_axis(r, psi) ** 2, _MIN_UNIQUENESS, 1.0)
+        step = float(np.abs(new - psi).max())
+        psi = new
+        if step < 1e-15:
+            break
+    free = psi > _MIN_UNIQUENESS
+
+    def gradient(psi_free: np.ndarray) -> np.ndarray:
+        full = psi.copy()
+        full[free] = psi_free
+        out: np.ndarray = _bounded_axis(r, full)[free] ** 2 + psi_free - 1.0
+        return out
+
+    if free.any() and np.abs(gradient(psi[free])).max() > 1e-12:
+        sol = optimize.root(gradient, psi[free], method="hybr", options={"xtol": 1e-15})
+        psi[free] = np.clip(sol.x, _MIN_UNIQUENESS, 1.0)
+    out = _bounded_axis(r, psi)
+    bounded_ok = out[~free] ** 2 + _MIN_UNIQUENESS - 1.0 >= -1e-9
+    if (
+        not np.all(np.isfinite(out))
+        or (free.any() and np.abs(gradient(psi[free])).max() > 1e-9)
+        or not bounded_ok.all()
+    ):
+        raise StatisticUnavailable(
+            Reason.FIT_FAILED, "the minres one-factor fit did not converge (Heywood case)"
+        )
+    return out
 
 
 def _minres_loadings(r: np.ndarray) -> np.ndarray:
-    """One-factor minres (unweighted least squares on the off-diagonal) loadings."""
+    """One-factor minres loadings as psych ``fa(fm="minres")``, Heywood cases included.
+
+    First the unweighted least-squares fit of the off-diagonal correlations in λ (exact
+    Hessian polish); when it needs a uniqueness below psych's bound 0.005 or does not reach a
+    stationary point, psych's bounded solution (:func:`_heywood_loadings`).
+    """
     k = r.shape[0]
     off = ~np.eye(k, dtype=bool)
 
@@ -53,12 +113,11 @@ def _minres_loadings(r: np.ndarray) -> np.ndarray:
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(-bound, bound)] * k,
+        bounds=[(-_MAX_LOADING, _MAX_LOADING)] * k,
         options={"gtol": 1e-10, "maxiter": 10_000},
     )
     lam = np.asarray(fit.x, dtype=float)
-    interior = np.abs(lam) < bound - 1e-9
-    if interior.all():
+    if np.all(np.isfinite(lam)) and np.abs(lam).max() < _MAX_LOADING - 1e-9:
         # Newton polish with the exact Hessian: L-BFGS-B stops around 1e-8.
         for _ in range(50):
             e = residual(lam)
@@ -73,11 +132,47 @@ def _minres_loadings(r: np.ndarray) -> np.ndarray:
             lam = lam - step
             if np.abs(step).max() < 1e-15:
                 break
+    if not np.all(np.isfinite(lam)):
+        raise StatisticUnavailable(Reason.FIT_FAILED, "the minres one-factor fit failed")
+    if np.abs(lam).max() > bound:
+        return _heywood_loadings(r, lam)
     grad = -2.0 * residual(lam) @ lam
-    free = np.abs(lam) < bound - 1e-9
-    if not np.all(np.isfinite(lam)) or np.abs(grad[free]).max(initial=0.0) > 1e-8:
-        raise RuntimeError(f"minres one-factor fit did not converge: {fit.message}")
+    if np.abs(grad).max(initial=0.0) > 1e-8:
+        # e.g. three items with one negative correlation: no interior solution; psych's own
+        # bounded iteration finds its (Heywood) answer
+        return _heywood_loadings(r, lam)
     return lam
+
+
+def _heywood_notes(lam: np.ndarray, names: Sequence[str]) -> tuple[Note, ...]:
+    """psych's warning for communalities above 1, and ours for loadings at the bound."""
+    communality = lam**2
+    ultra = [n for n, h in zip(names, communality, strict=True) if h > 1.0]
+    if ultra:
+        detail = ", ".join(
+            f"{n} (loading {v:.4f})"
+            for n, v, h in zip(names, lam, communality, strict=True)
+            if h > 1.0
+        )
+        return (
+            Note(
+                Reason.ULTRA_HEYWOOD,
+                "An ultra-Heywood case was detected (communality above 1, negative "
+                f"uniqueness): {detail}. Examine the results carefully.",
+                "omega_total",
+            ),
+        )
+    at_bound = [n for n, h in zip(names, communality, strict=True) if h >= 1 - _MIN_UNIQUENESS]
+    if at_bound:
+        return (
+            Note(
+                Reason.HEYWOOD,
+                f"A Heywood case was detected: the uniqueness of {', '.join(at_bound)} is at "
+                "its bound 0.005. Examine the results carefully.",
+                "omega_total",
+            ),
+        )
+    return ()
 
 
 def _ml_loadings(r: np.ndarray, n_obs: int) -> np.ndarray:
@@ -87,7 +182,7 @@ def _ml_loadings(r: np.ndarray, n_obs: int) -> np.ndarray:
     except ImportError as exc:  # pragma: no cover - statsmodels is a declared dependency
         raise ImportError('method="ml" needs statsmodels') from exc
     # Deterministic start at the minres solution: statsmodels' default start is random.
-    start = _minres_loadings(r)
+    start = np.clip(_minres_loadings(r), -0.99, 0.99)
     fit = Factor(corr=r, n_factor=1, method="ml", nobs=n_obs).fit(
         start=(start[:, None], 1.0 - start**2)
     )
@@ -104,11 +199,15 @@ def _omega_from_corr(
     n_respondents: int,
     n_complete: int,
     n_obs: int,
+    min_n: int,
 ) -> OmegaResult:
+    check_min_n(n_obs, min_n, missing)
     if np.isnan(r).any():
-        raise ValueError(
+        raise StatisticUnavailable(
+            Reason.UNDEFINED_PAIR,
             "the correlation matrix has undefined entries (an item without variance, or an "
-            "item pair answered together by fewer than 2 respondents)"
+            "item pair answered together by fewer than 2 respondents)",
+            n=n_obs,
         )
     k = len(names)
     reversed_set = set(reversed_items)
@@ -140,6 +239,7 @@ def _omega_from_corr(
         n_complete=int(n_complete),
         n_items=k,
         items=items,
+        notes=_heywood_notes(lam, names),
     )
 
 
@@ -151,6 +251,7 @@ def omega_total(
     scale: ScaleRange = None,
     method: Method = "minres",
     missing: MissingPolicy = "pairwise",
+    min_n: int = MIN_RESPONDENTS,
 ) -> OmegaResult:
     """McDonald's omega for one scale from a one-factor model.
 
@@ -172,6 +273,9 @@ def omega_total(
         Pearson correlations from pairwise-complete rows (R ``cor(x, use="pairwise")``, as
         ``psych::omega``) or from complete rows only. The ML fit uses N = all rows (pairwise)
         or complete rows (listwise); minres does not depend on N.
+    min_n : int, default 5
+        Fewer respondents N than this (all rows pairwise, complete rows listwise) refuse the
+        statistic with reason ``insufficient_data`` (:data:`analysis.MIN_RESPONDENTS`).
 
     Returns
     -------
@@ -182,9 +286,11 @@ def omega_total(
     Raises
     ------
     TypeError, ValueError
-        As :func:`analysis.reliability.cronbach_alpha`; also for an undefined correlation.
-    RuntimeError
-        If the minres fit does not converge.
+        As :func:`analysis.reliability.cronbach_alpha`.
+    StatisticUnavailable
+        (a ValueError) with its reason code: fewer than ``min_n`` respondents
+        (``insufficient_data``), an undefined correlation (``undefined_pair``), a fit that
+        does not converge (``fit_failed``).
 
     Notes
     -----
@@ -196,6 +302,15 @@ def omega_total(
     * ``omega_hierarchical`` = (Σλ)² / V_t (psych ``omega_h``; for one factor it is not a
       hierarchical coefficient, psych prints it anyway);
     * ``alpha`` = (V_t − tr R)/V_t · k/(k−1), ``g6`` = (V_t + Σ smc − tr R)/V_t.
+
+    **Heywood cases.** psych's minres bounds every uniqueness below by 0.005 but takes the
+    loadings from the first principal axis of R − diag(ψ), so a bounded item's loading can
+    pass 1 (communality above 1, "ultra-Heywood"). The result is then psych's solution — the
+    free ψ_i = 1 − λ_i² with the others at 0.005 — and carries a ``heywood`` or
+    ``ultra_heywood`` note in ``notes``; ω is still 1 − Σψ/V_t with ψ_i = 1 − λ_i² (negative
+    for an ultra-Heywood item), as psych. psych's own optimiser (L-BFGS-B on that gradient,
+    which is not the gradient of its objective) stops short of this point in such cases, so
+    its printed ω_t can differ from it in the fourth decimal.
 
     Unlike psych (``flip=TRUE``) no item is reflected because of a negative loading: keys are
     declared, never inferred; a negative loading stays in the result for the caller to see.
@@ -237,6 +352,7 @@ def omega_total(
         n_respondents=n_rows,
         n_complete=n_complete,
         n_obs=n_rows if missing == "pairwise" else n_complete,
+        min_n=min_n,
     )
 
 
@@ -248,6 +364,7 @@ def omega_total_from_moments(
     scale: ScaleRange = None,
     method: Method = "minres",
     missing: MissingPolicy = "pairwise",
+    min_n: int = MIN_RESPONDENTS,
 ) -> OmegaResult:
     """:func:`omega_total` from accumulated :class:`~analysis.reliability.PairwiseMoments`.
 
@@ -287,4 +404,5 @@ def omega_total_from_moments(
         n_respondents=sub.n_rows,
         n_complete=sub.n_complete,
         n_obs=sub.n_rows if missing == "pairwise" else sub.n_complete,
+        min_n=min_n,
     )

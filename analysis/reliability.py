@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# quantiles from scipy.special (F: fdtri, normal: ndtri), the functions scipy.stats's f.ppf and
+# norm.ppf call: scipy.stats itself takes about a second to import (issue 10 §6)
+from scipy import special
 
 from analysis._checks import ScaleRange
 from analysis._checks import check_choice
@@ -32,16 +35,22 @@ from analysis._checks import check_level
 from analysis._checks import check_observed_range
 from analysis._checks import item_ranges
 from analysis._checks import keyed_items
+from analysis.reasons import Note
+from analysis.reasons import Reason
+from analysis.reasons import StatisticUnavailable
 from analysis.results import AlphaResult
 from analysis.results import ConfidenceInterval
 from analysis.results import MissingPolicy
 
 __all__ = [
+    "MIN_PAIR_RESPONDENTS",
+    "MIN_RESPONDENTS",
     "AlphaBatchResult",
     "PairwiseMoments",
     "cov2cor",
     "cronbach_alpha",
     "cronbach_alpha_batch",
+    "check_min_n",
     "cronbach_alpha_from_moments",
     "feldt_ci",
     "kr20",
@@ -49,6 +58,38 @@ __all__ = [
 ]
 
 _MISSING = ("pairwise", "listwise")
+
+#: Default minimum number of respondents N for any reliability coefficient: below it (n = 2
+#: gives se 0 and a zero-width interval, n = 3-4 alphas far below 0 and limits above 1) the
+#: coefficient is refused as ``insufficient_data``.
+MIN_RESPONDENTS = 5
+#: Default minimum of joint responses per item pair under the pairwise policy (item-sampled,
+#: LibQUAL Lite batteries): fewer make alpha unsound (``few_joint_responses``).
+MIN_PAIR_RESPONDENTS = 10
+
+
+def check_min_n(n: int, min_n: int, missing: str) -> None:
+    """Refuse a reliability coefficient computed from fewer than ``min_n`` respondents.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``min_n`` not an integer >= 2.
+    StatisticUnavailable
+        ``insufficient_data`` when ``n < min_n``.
+    """
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer):
+        raise TypeError(f"min_n must be an integer, got {type(min_n).__name__}")
+    if min_n < 2:
+        raise ValueError(f"min_n must be >= 2, got {min_n!r}")
+    if n < min_n:
+        raise StatisticUnavailable(
+            Reason.INSUFFICIENT_DATA,
+            f"insufficient data: n = {n} respondents ({missing} policy), fewer than the "
+            f"minimum {min_n}",
+            n=int(n),
+        )
+
 
 # ---------------------------------------------------------------------------------------------
 # matrix helpers (psych's definitions)
@@ -209,8 +250,8 @@ def feldt_ci(alpha: float, *, n: int, k: int, ci: float = 0.95) -> ConfidenceInt
     p = 1.0 - level
     df1 = n - 1
     df2 = (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(p / 2.0, df1, df2)
+    low = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, p / 2.0)
     return ConfidenceInterval(float(low), float(high), level, "feldt", int(n))
 
 
@@ -230,16 +271,110 @@ def _check_cov(c: np.ndarray, names: Sequence[str]) -> None:
         (names[i], names[j]) for i, j in zip(*np.nonzero(np.isnan(c)), strict=True) if i <= j
     ]
     if bad_pairs:
-        raise ValueError(
+        raise StatisticUnavailable(
+            Reason.UNDEFINED_PAIR,
             "fewer than 2 respondents answered both items of these pairs, so their "
-            f"covariance is undefined: {bad_pairs[:10]!r}"
+            f"covariance is undefined: {', '.join(f'{a}/{b}' for a, b in bad_pairs[:10])}",
         )
     flat = [names[i] for i in range(len(names)) if not c[i, i] > 0.0]
     if flat:
-        raise ValueError(
-            f"items with zero variance: {flat!r}; alpha needs variation in every item "
-            "(drop the item or pool more respondents)"
+        raise StatisticUnavailable(
+            Reason.ZERO_VARIANCE,
+            f"items with zero variance: {', '.join(flat)}; alpha needs variation in every item "
+            "(drop the item or pool more respondents)",
         )
+
+
+def _quality_notes(
+    r: np.ndarray,
+    pair_n: np.ndarray | None,
+    n_used: np.ndarray,
+    names: Sequence[str],
+    reversed_items: Collection[str],
+    min_pair_n: int,
+    clipped: np.ndarray,
+    no_se: np.ndarray,
+) -> list[tuple[Note, ...]]:
+    """Warnings for each correlation matrix of a (g, k, k) stack (see :func:`cronbach_alpha`).
+
+    ``pair_n`` is the (g, k, k) stack of joint response counts (None: no missing cells).
+    """
+    g, k = r.shape[0], r.shape[1]
+    out: list[tuple[Note, ...]] = [() for _ in range(g)]
+    if g == 0:
+        return out
+    values, vectors = np.linalg.eigh(r)
+    first = vectors[:, :, -1]
+    first = np.where(first.sum(axis=1, keepdims=True) < 0, -first, first)
+    scale = np.abs(values).max(axis=1)
+    indefinite = values[:, 0] < -1e-10 * scale
+    rev = set(reversed_items)
+    upper = np.triu_indices(k, 1)
+    for j in range(g):
+        notes: list[Note] = []
+        if pair_n is not None:
+            threshold = min(min_pair_n, int(n_used[j]))
+            counts = pair_n[j][upper]
+            few = counts < threshold
+            if few.any():
+                pairs = ", ".join(
+                    f"{names[int(a)]}/{names[int(b)]} ({int(m)})"
+                    for a, b, m, f in zip(upper[0], upper[1], counts, few, strict=True)
+                    if f
+                )
+                notes.append(
+                    Note(
+                        Reason.FEW_JOINT_RESPONSES,
+                        f"item pairs answered together by fewer than {threshold} respondents: "
+                        f"{pairs}; alpha is not a sound estimate",
+                        "alpha",
+                    )
+                )
+        if indefinite[j]:
+            notes.append(
+                Note(
+                    Reason.NOT_POSITIVE_SEMIDEFINITE,
+                    "the pairwise correlation matrix is not positive semi-definite (smallest "
+                    f"eigenvalue {values[j, 0]:.3g}); alpha is not a sound estimate",
+                    "alpha",
+                )
+            )
+        negative = [names[i] for i in range(k) if first[j, i] < 0]
+        if negative:
+            plain = [n for n in negative if n not in rev]
+            keyed = [n for n in negative if n in rev]
+            parts = []
+            if plain:
+                parts.append(
+                    f"Some items ({', '.join(plain)}) were negatively correlated with the "
+                    "total scale and probably should be reversed; the declared keys were kept"
+                )
+            if keyed:
+                parts.append(
+                    f"Some reversed items ({', '.join(keyed)}) were negatively correlated with "
+                    "the total scale after reversal: check their keys"
+                )
+            notes.append(Note(Reason.NEGATIVE_ITEM, "; ".join(parts), "alpha"))
+        if no_se[j]:
+            notes.append(
+                Note(
+                    Reason.SE_UNDEFINED,
+                    "the standard error of alpha is undefined (its variance estimate is "
+                    "negative, as an indefinite pairwise matrix can give): no se and no "
+                    "Duhachek interval",
+                    "alpha",
+                )
+            )
+        if clipped[j]:
+            notes.append(
+                Note(
+                    Reason.INTERVAL_CLIPPED,
+                    "the upper Duhachek limit passed 1 and was clipped to 1",
+                    "alpha",
+                )
+            )
+        out[j] = tuple(notes)
+    return out
 
 
 def _alpha_result(
@@ -257,20 +392,24 @@ def _alpha_result(
     n_used: int,
     missing: MissingPolicy,
     ci: float,
+    pair_n: np.ndarray | None,
+    min_n: int,
+    min_pair_n: int,
 ) -> AlphaResult:
     """Assemble an AlphaResult from the keyed covariance matrix and the descriptive parts."""
-    _check_cov(c, names)
+    check_min_n(n_used, min_n, missing)
+    try:
+        _check_cov(c, names)
+    except StatisticUnavailable as exc:
+        exc.n = int(n_used)
+        raise
     reversed_set = set(reversed_items)
     k = len(names)
-    if n_used < 2:
-        raise ValueError(
-            f"need at least 2 respondents for the standard error and intervals, got {n_used} "
-            f"({missing} policy)"
-        )
     r = cov2cor(c)
     total = {key: float(value[0]) for key, value in _alpha_1(c[None], r[None]).items()}
-    ase = float(np.sqrt(total["q"] / n_used))
-    z = stats.norm.ppf(0.5 + ci / 2.0)
+    with np.errstate(invalid="ignore"):
+        ase = float(np.sqrt(total["q"] / n_used))
+    z = special.ndtri(0.5 + ci / 2.0)
     feldt = feldt_ci(total["alpha"], n=n_used, k=k, ci=ci)
 
     drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")
@@ -311,6 +450,17 @@ def _alpha_result(
             },
             index=pd.Index(names, name="item"),
         )
+    duhachek_high = float(total["alpha"] + z * ase)
+    notes = _quality_notes(
+        r[None],
+        None if pair_n is None or (pair_n >= n_used).all() else pair_n[None],
+        np.array([n_used]),
+        names,
+        reversed_set,
+        min_pair_n,
+        np.array([duhachek_high > 1.0]),
+        np.array([not np.isfinite(ase)]),
+    )[0]
     return AlphaResult(
         alpha=float(total["alpha"]),
         std_alpha=float(total["std_alpha"]),
@@ -323,7 +473,7 @@ def _alpha_result(
         ci_low=feldt.low,
         ci_high=feldt.high,
         duhachek_low=float(total["alpha"] - z * ase),
-        duhachek_high=float(total["alpha"] + z * ase),
+        duhachek_high=min(duhachek_high, 1.0),
         ci_level=ci,
         n_respondents=int(n_respondents),
         n_complete=int(n_complete),
@@ -333,6 +483,7 @@ def _alpha_result(
         mean=float(person_mean),
         sd=float(person_sd),
         items=items,
+        notes=notes,
     )
 
 
@@ -349,6 +500,8 @@ def cronbach_alpha(
     scale: ScaleRange = None,
     missing: MissingPolicy = "pairwise",
     ci: float = 0.95,
+    min_n: int = MIN_RESPONDENTS,
+    min_pair_n: int = MIN_PAIR_RESPONDENTS,
 ) -> AlphaResult:
     """Cronbach's alpha with psych's full set of scale and item statistics.
 
@@ -371,11 +524,17 @@ def cronbach_alpha(
         on the complete rows; N = the number of complete rows.
     ci : float, default 0.95
         Coverage of the Feldt and Duhachek intervals.
+    min_n : int, default 5
+        Fewer respondents in N than this refuse alpha (``insufficient_data``): with n = 2 the
+        standard error is 0, with n = 3-4 alpha and its limits mean nothing.
+    min_pair_n : int, default 10
+        Pairwise policy with missing cells: an item pair answered together by fewer than
+        ``min(min_pair_n, N)`` respondents makes alpha unsound (``few_joint_responses``).
 
     Returns
     -------
     AlphaResult
-        Scale statistics; ``.items`` has one row per item.
+        Scale statistics; ``.items`` has one row per item; ``.notes`` the warnings.
 
     Raises
     ------
@@ -383,8 +542,11 @@ def cronbach_alpha(
         Non-DataFrame input or a non-numeric item column.
     ValueError
         Unknown items, fewer than 2 items, a reversed item without a declared range, values
-        outside a declared range, an item with zero variance, an item pair answered together by
-        fewer than 2 respondents, or fewer than 2 respondents in N.
+        outside a declared range.
+    StatisticUnavailable
+        (a ValueError with a reason code and n) fewer than ``min_n`` respondents in N
+        (``insufficient_data``), an item with zero variance (``zero_variance``), an item pair
+        answered together by fewer than 2 respondents (``undefined_pair``).
 
     Notes
     -----
@@ -407,6 +569,20 @@ def cronbach_alpha(
       ``r_cor`` the same with diag(R) replaced by smc; ``r_drop`` =
       (Σ_j C_ij − C_ii) / √(C_ii · ΣC₍₋ᵢ₎); ``*_if_deleted`` the scale statistics of C and R
       with item i removed (NaN when k = 2).
+
+    **Warnings** (``notes``, each a :class:`~analysis.reasons.Note` with a reason code):
+    ``interval_clipped`` when the Duhachek upper limit alpha + z·ase passes 1 (it is set to 1;
+    the Feldt upper limit never passes 1); ``se_undefined`` when the variance estimate Q is
+    negative (an indefinite pairwise matrix; ase and the Duhachek limits are NaN, as psych's
+    NaN); ``negative_item`` when a keyed item loads
+    negatively on the first principal component of R — psych 2.2.9 ``alpha`` warns "Some items
+    were negatively correlated with the total scale and probably should be reversed" and,
+    with ``check.keys=TRUE``, reverses them; here the declared keys are kept and the warning
+    names the items. Under the pairwise policy with missing cells (item-sampled batteries
+    such as LibQUAL Lite): ``not_positive_semidefinite`` when R has a negative eigenvalue
+    (below −1e-10 of the largest), ``few_joint_responses`` when a pair has fewer than
+    ``min(min_pair_n, N)`` joint responses; both make the result unsound
+    (``result.sound is False``): alpha is still returned, but outputs flag it.
 
     **N in the intervals.** Pairwise: N = all rows of ``data`` (including rows with missing
     cells), exactly as psych and pingouin. Listwise: N = complete rows — psych's
@@ -462,6 +638,7 @@ def cronbach_alpha(
     person_mean = scored.mean() if scored.size else np.nan
     person_sd = scored.std(ddof=1) if scored.size > 1 else np.nan
     raw_r = np.array([_pearson(score, x[:, i]) for i in range(len(names))])
+    pair_n = answered.T.astype(float) @ answered.astype(float) if missing == "pairwise" else None
     return _alpha_result(
         c,
         names=names,
@@ -476,6 +653,9 @@ def cronbach_alpha(
         n_used=n_used,
         missing=missing,
         ci=level,
+        pair_n=pair_n,
+        min_n=min_n,
+        min_pair_n=min_pair_n,
     )
 
 
@@ -486,6 +666,8 @@ def kr20(
     reverse: Collection[str] = (),
     missing: MissingPolicy = "pairwise",
     ci: float = 0.95,
+    min_n: int = MIN_RESPONDENTS,
+    min_pair_n: int = MIN_PAIR_RESPONDENTS,
 ) -> AlphaResult:
     """Kuder–Richardson formula 20 for dichotomous (0/1) items.
 
@@ -493,7 +675,7 @@ def kr20(
     ----------
     data : pandas.DataFrame
         Respondents × items coded 0/1, NaN for missing.
-    items, missing, ci
+    items, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha`.
     reverse : collection of str, default ()
         Items to reverse as 1 − x (the range (0, 1) is implied).
@@ -526,7 +708,15 @@ def kr20(
     present = values[~np.isnan(values)]
     if not np.isin(present, (0.0, 1.0)).all():
         raise ValueError("KR-20 needs items coded 0/1 (NaN for missing)")
-    return cronbach_alpha(frame, reverse=reverse, scale=(0.0, 1.0), missing=missing, ci=ci)
+    return cronbach_alpha(
+        frame,
+        reverse=reverse,
+        scale=(0.0, 1.0),
+        missing=missing,
+        ci=ci,
+        min_n=min_n,
+        min_pair_n=min_pair_n,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,6 +1079,8 @@ def cronbach_alpha_from_moments(
     scale: ScaleRange = None,
     missing: MissingPolicy = "pairwise",
     ci: float = 0.95,
+    min_n: int = MIN_RESPONDENTS,
+    min_pair_n: int = MIN_PAIR_RESPONDENTS,
 ) -> AlphaResult:
     """Cronbach's alpha from accumulated :class:`PairwiseMoments` instead of raw rows.
 
@@ -898,7 +1090,7 @@ def cronbach_alpha_from_moments(
         Moments of the *unreversed* answers.
     items : sequence of str, optional
         Subset of ``moments.items`` forming the scale (default: all).
-    reverse, scale, missing, ci
+    reverse, scale, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha`. ``missing="listwise"`` needs moments accumulated for exactly
         the scale's items (rows complete on other items cannot be told apart).
 
@@ -942,6 +1134,7 @@ def cronbach_alpha_from_moments(
         item_n = np.diag(sub._n)
         n_used = sub.n_rows
         no_missing = bool((sub._n == sub.n_rows).all())
+    pair_n = sub._n if missing == "pairwise" else None
     c = c * sign[:, None] * sign[None, :]
     adjust = np.array([sum(ranges[n]) if n in reversed_items else 0.0 for n in names])
     mean = np.where(sign < 0, adjust - mean, mean)
@@ -967,6 +1160,9 @@ def cronbach_alpha_from_moments(
         n_used=n_used,
         missing=missing,
         ci=level,
+        pair_n=pair_n,
+        min_n=min_n,
+        min_pair_n=min_pair_n,
     )
 
 
@@ -997,6 +1193,8 @@ _BATCH_SCALE_COLUMNS = (
     "mean",
     "sd",
     "note",
+    "reason",
+    "notes",
 )
 
 
@@ -1012,9 +1210,11 @@ class AlphaBatchResult:
         ``std_alpha``, ``g6``, ``average_r``, ``median_r``, ``var_r``, ``signal_noise``,
         ``ase``, ``ci_low``, ``ci_high``, ``duhachek_low``, ``duhachek_high``, ``ci_level``,
         ``n_respondents``, ``n_complete``, ``n_used``, ``n_items``, ``missing``, ``mean``,
-        ``sd``) and ``note``: None, or why the group has no alpha (then every statistic but
+        ``sd``), ``note``: None, or why the group has no alpha (then every statistic but
         the counts is NaN; the text is the ValueError :func:`cronbach_alpha_from_moments`
-        raises for that group).
+        raises for that group), ``reason``: its :class:`~analysis.reasons.Reason` code (None
+        when alpha was computed), and ``notes``: the warnings of a computed alpha (a tuple of
+        :class:`~analysis.reasons.Note`, as ``AlphaResult.notes``).
     items : pandas.DataFrame
         One row per (group, item) of the groups that have an alpha (MultiIndex ``group``,
         ``item``) with the columns of ``AlphaResult.items``.
@@ -1070,6 +1270,8 @@ def cronbach_alpha_batch(
     scale: ScaleRange = None,
     missing: MissingPolicy = "pairwise",
     ci: float = 0.95,
+    min_n: int = MIN_RESPONDENTS,
+    min_pair_n: int = MIN_PAIR_RESPONDENTS,
 ) -> AlphaBatchResult:
     """Cronbach's alpha of the same scale in many groups, from each group's moments at once.
 
@@ -1080,7 +1282,7 @@ def cronbach_alpha_batch(
         must contain ``items``.
     items : sequence of str, optional
         The scale's items (default: the items of the first group's moments).
-    reverse, scale, missing, ci
+    reverse, scale, missing, ci, min_n, min_pair_n
         As :func:`cronbach_alpha_from_moments`.
 
     Returns
@@ -1101,9 +1303,11 @@ def cronbach_alpha_batch(
     -----
     A group whose data cannot give an alpha — no rows, observed values outside a declared
     range, an item with zero variance, an item pair answered together by fewer than 2
-    respondents, fewer than 2 respondents in N, or listwise moments that are not the scale's
-    own — does **not** raise: its ``.scales`` row has NaN statistics (the counts are kept) and
-    the per-group function's error message in ``note``, and it has no rows in ``.items``.
+    respondents, fewer than ``min_n`` respondents in N, or listwise moments that are not the
+    scale's own — does **not** raise: its ``.scales`` row has NaN statistics (the counts are
+    kept), the per-group function's error message in ``note`` and its code in ``reason``, and
+    it has no rows in ``.items``. A computed group's warnings (the ``notes`` of
+    :func:`cronbach_alpha`) are in ``notes``.
 
     The formulas are those of :func:`cronbach_alpha_from_moments` and
     :func:`cronbach_alpha` (psych 2.2.9 ``alpha``), applied to the stack of the G groups'
@@ -1160,6 +1364,8 @@ def cronbach_alpha_batch(
     n_complete = np.zeros(g_count, dtype=np.int64)
     no_missing = np.zeros(g_count, dtype=bool)
     notes: list[str | None] = [None] * g_count
+    reasons: list[Reason | None] = [None] * g_count
+    pair_counts = np.zeros((g_count, k, k))
     index_cache: dict[tuple[str, ...], np.ndarray] = {}
     for g, mom in enumerate(groups):
         idx = index_cache.get(mom.items)
@@ -1170,19 +1376,30 @@ def cronbach_alpha_batch(
             idx = index_cache[mom.items] = np.array([mom.items.index(i) for i in names])
         if mom.n_rows == 0:
             notes[g] = "no rows have been added to the moments"
+            reasons[g] = Reason.NO_RESPONSES
             continue
+        # the counts of a group are kept whatever happens to its alpha
+        n_rows[g] = mom.n_rows
+        n_complete[g] = int(mom._pattern_rows[mom._patterns[:, idx].all(axis=1)].sum())
         try:
             check_observed_range(
                 dict(zip(names, mom._min[idx], strict=True)),
                 dict(zip(names, mom._max[idx], strict=True)),
                 ranges,
             )
+        except ValueError as exc:
+            notes[g] = str(exc)
+            reasons[g] = Reason.OUT_OF_RANGE
+            continue
+        try:
             full = sorted(names) == sorted(mom.items)
             cg, mg, ng, pair_n, n_rows[g], n_complete[g] = _group_moments(mom, idx, missing, full)
         except ValueError as exc:
             notes[g] = str(exc)
+            reasons[g] = Reason.INVALID_DATA
             continue
         c[g], mean[g], item_n[g] = cg, mg, ng
+        pair_counts[g] = pair_n
         no_missing[g] = missing == "listwise" or bool((pair_n == mom.n_rows).all())
     n_used = n_complete if missing == "listwise" else n_rows
 
@@ -1192,17 +1409,13 @@ def cronbach_alpha_batch(
     for g in range(g_count):
         if notes[g] is not None:
             continue
-        if np.isnan(c[g]).any() or not (diag_c[g] > 0.0).all():
-            try:
+        try:
+            check_min_n(int(n_used[g]), min_n, missing)
+            if np.isnan(c[g]).any() or not (diag_c[g] > 0.0).all():
                 _check_cov(c[g], names)
-            except ValueError as exc:
-                notes[g] = str(exc)
-                continue
-        if n_used[g] < 2:
-            notes[g] = (
-                "need at least 2 respondents for the standard error and intervals, got "
-                f"{n_used[g]} ({missing} policy)"
-            )
+        except StatisticUnavailable as exc:
+            notes[g] = str(exc)
+            reasons[g] = exc.code
     ok = np.array([note is None for note in notes], dtype=bool)
     good = np.flatnonzero(ok)
     cv, mv, nv = c[good], mean[good], n_used[good]
@@ -1228,14 +1441,17 @@ def cronbach_alpha_batch(
     scales["mean"] = np.nan
     scales["sd"] = np.nan
     scales["note"] = pd.Series(notes, index=scales.index, dtype=object)
+    scales["reason"] = pd.Series(reasons, index=scales.index, dtype=object)
+    scales["notes"] = pd.Series([()] * g_count, index=scales.index, dtype=object)
     if gv:
-        ase = np.sqrt(total["q"] / nv)
-        z = stats.norm.ppf(0.5 + level / 2.0)
+        with np.errstate(invalid="ignore"):
+            ase = np.sqrt(total["q"] / nv)
+        z = special.ndtri(0.5 + level / 2.0)
         p = 1.0 - level
         df1 = nv - 1
         df2 = (nv - 1) * (k - 1)
-        quantiles = np.asarray(
-            stats.f.ppf(np.array([1.0 - p / 2.0, p / 2.0])[:, None], df1[None, :], df2[None, :])
+        quantiles = special.fdtri(
+            df1[None, :], df2[None, :], np.array([1.0 - p / 2.0, p / 2.0])[:, None]
         )
         alpha = total["alpha"]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1254,7 +1470,7 @@ def cronbach_alpha_batch(
             "ci_low": 1.0 - (1.0 - alpha) * quantiles[0],
             "ci_high": 1.0 - (1.0 - alpha) * quantiles[1],
             "duhachek_low": alpha - z * ase,
-            "duhachek_high": alpha + z * ase,
+            "duhachek_high": np.minimum(alpha + z * ase, 1.0),
             "mean": person_mean,
             "sd": person_sd,
         }
@@ -1262,6 +1478,21 @@ def cronbach_alpha_batch(
             column = scales[col].to_numpy(copy=True)
             column[good] = value
             scales[col] = column
+        missing_cells = (pair_counts[good] < nv[:, None, None]).any(axis=(1, 2))
+        group_notes = _quality_notes(
+            r,
+            pair_counts[good] if missing == "pairwise" and missing_cells.any() else None,
+            nv,
+            names,
+            {n for n, sg in zip(names, sign, strict=True) if sg < 0},
+            min_pair_n,
+            alpha + z * ase > 1.0,
+            ~np.isfinite(ase),
+        )
+        column = scales["notes"].to_numpy(copy=True)
+        for position, group_note in zip(good.tolist(), group_notes, strict=True):
+            column[position] = group_note
+        scales["notes"] = column
     scales = scales.loc[:, list(_BATCH_SCALE_COLUMNS)]
 
     # items: the k "if deleted" matrices of every group as one (gv·k, k-1, k-1) stack

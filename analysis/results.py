@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.reasons import Note
+
 __all__ = [
     "AlphaResult",
     "ConfidenceInterval",
@@ -28,7 +30,11 @@ MissingPolicy = Literal["pairwise", "listwise"]
 
 def _scalar_frame(obj: Any, exclude: tuple[str, ...]) -> pd.DataFrame:
     """One-row DataFrame of the scalar fields of a result dataclass."""
-    row = {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in exclude}
+    row = {
+        f.name: getattr(obj, f.name)
+        for f in fields(obj)
+        if f.name not in exclude and f.name != "notes"
+    }
     return pd.DataFrame([row])
 
 
@@ -103,6 +109,10 @@ class AlphaResult:
         ``std_alpha_if_deleted``, ``g6_if_deleted``, ``average_r_if_deleted``,
         ``signal_noise_if_deleted``, ``ase_if_deleted``, ``var_r_if_deleted``,
         ``median_r_if_deleted``; see :func:`analysis.reliability.cronbach_alpha`.
+    notes : tuple of Note
+        Warnings with reason codes: ``interval_clipped``, ``se_undefined``, ``negative_item``,
+        ``not_positive_semidefinite`` and ``few_joint_responses`` (the last two make the
+        result unsound: :attr:`sound` is False).
     """
 
     alpha: float
@@ -126,6 +136,12 @@ class AlphaResult:
     mean: float
     sd: float
     items: pd.DataFrame = field(repr=False, compare=False)
+    notes: tuple[Note, ...] = field(default=(), compare=False)
+
+    @property
+    def sound(self) -> bool:
+        """False when a note says alpha must not be read as a sound estimate."""
+        return not any(note.unsound for note in self.notes)
 
     @property
     def feldt(self) -> ConfidenceInterval:
@@ -168,6 +184,8 @@ class OmegaResult:
         Rows of the data, rows with every item answered, items.
     items : pandas.DataFrame
         Columns ``reversed``, ``loading``, ``communality`` (λ²), ``uniqueness`` (ψ = 1 - λ²).
+    notes : tuple of Note
+        Warnings (``heywood``, ``ultra_heywood``) with readable messages.
     """
 
     omega_total: float
@@ -181,6 +199,7 @@ class OmegaResult:
     n_complete: int
     n_items: int
     items: pd.DataFrame = field(repr=False, compare=False)
+    notes: tuple[Note, ...] = field(default=(), compare=False)
 
     @property
     def loadings(self) -> pd.Series:
@@ -227,6 +246,8 @@ class SplitHalfResult:
         Missing-data policy for the covariance matrix.
     splits : numpy.ndarray
         The coefficient of every evaluated split, in enumeration order.
+    notes : tuple of Note
+        Warnings (none are raised today; the field keeps the reliability results alike).
     """
 
     lambda4: float
@@ -246,6 +267,7 @@ class SplitHalfResult:
     n_items: int
     missing: MissingPolicy
     splits: np.ndarray = field(repr=False, compare=False)
+    notes: tuple[Note, ...] = field(default=(), compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the scalar statistics as a one-row DataFrame (splits excluded)."""

@@ -19,7 +19,10 @@ from analysis._checks import ScaleRange
 from analysis._checks import check_choice
 from analysis._checks import check_positive_int
 from analysis._checks import keyed_items
+from analysis.reasons import StatisticUnavailable
+from analysis.reliability import MIN_RESPONDENTS
 from analysis.reliability import _check_cov
+from analysis.reliability import check_min_n
 from analysis.reliability import cov2cor
 from analysis.reliability import smc
 from analysis.results import MissingPolicy
@@ -57,6 +60,7 @@ def split_half(
     missing: MissingPolicy = "pairwise",
     n_sample: int = 10_000,
     seed: int | None = 0,
+    min_n: int = MIN_RESPONDENTS,
 ) -> SplitHalfResult:
     """Guttman's λ4 (best split), β (worst split), the mean split-half, λ2 and λ6.
 
@@ -76,6 +80,9 @@ def split_half(
         Number of random splits when k > 16.
     seed : int or None, default 0
         Seed of the random splits (k > 16), for reproducible results.
+    min_n : int, default 5
+        Fewer respondents N than this (all rows pairwise, complete rows listwise) refuse the
+        statistic with reason ``insufficient_data``.
 
     Returns
     -------
@@ -87,6 +94,8 @@ def split_half(
     ------
     TypeError, ValueError
         As :func:`analysis.reliability.cronbach_alpha`; also for a bad ``n_sample``.
+    StatisticUnavailable
+        (a ValueError) with its reason code, as :func:`analysis.reliability.cronbach_alpha`.
 
     Notes
     -----
@@ -133,10 +142,15 @@ def split_half(
     complete = frame.notna().all(axis=1).to_numpy()
     if missing == "listwise":
         frame = frame.loc[complete]
+    check_min_n(len(frame), min_n, missing)
     names = list(frame.columns)
     k = len(names)
     c = frame.cov().to_numpy()
-    _check_cov(c, names)
+    try:
+        _check_cov(c, names)
+    except StatisticUnavailable as exc:
+        exc.n = len(frame)
+        raise
     r = cov2cor(c)
 
     v = r.sum()

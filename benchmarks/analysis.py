@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import resource
 import subprocess
@@ -396,7 +397,12 @@ def main() -> None:
     }
     if baseline is not None:
         base_alpha: dict[str, float] = baseline.pop("alpha")  # type: ignore[assignment]
-        shared = sorted(set(ours_alpha) & set(base_alpha))
+        # libraries below the minimum number of respondents have no alpha of ours (NaN)
+        shared = sorted(
+            k
+            for k in set(ours_alpha) & set(base_alpha)
+            if math.isfinite(ours_alpha[k]) and math.isfinite(base_alpha[k])
+        )
         diffs = [abs(ours_alpha[k] - base_alpha[k]) for k in shared]
         speedup = baseline["seconds"] / ours["seconds"]  # type: ignore[operator]
         result.update(

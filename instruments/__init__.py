@@ -7,6 +7,7 @@ described in ``docs/instrument-format.md``.
 
 from __future__ import annotations
 
+from instruments._coerce import cell_number
 from instruments.answers import AnswerRow
 from instruments.answers import Answers
 from instruments.answers import draw_lite_items
@@ -16,6 +17,7 @@ from instruments.checks import untranslated
 from instruments.errors import Code
 from instruments.errors import InstrumentError
 from instruments.errors import Problem
+from instruments.errors import first_problems
 from instruments.loader import bundled_paths
 from instruments.loader import check
 from instruments.loader import load
@@ -51,8 +53,10 @@ __all__ = [
     "Section",
     "Text",
     "bundled_paths",
+    "cell_number",
     "check",
     "draw_lite_items",
+    "first_problems",
     "load",
     "load_all",
     "load_text",

@@ -458,3 +458,35 @@ def evaluate(
         if condition.op == "lt":
             return value < target
     return False
+
+
+def cell_number(raw: str, item_type: ItemType | None = None) -> int | float | None:
+    """The number one cell of the wide format holds, read as ``import responses`` reads it.
+
+    An empty cell is ``None`` (no answer; there is no other missing-value code). A yes/no item
+    takes 1/0, yes/no, да/нет, true/false (:func:`to_yes_no`); the other numeric types take a
+    number, with a decimal point or comma (:func:`to_number`). With ``item_type=None`` (a
+    plain table, no instrument) either is accepted.
+
+    Raises
+    ------
+    ValueError
+        With a message naming the value, e.g. ``'NA' is not a number``.
+    """
+    if is_blank(raw):
+        return None
+    text = raw.strip()
+    try:
+        if item_type is ItemType.yes_no:
+            return to_yes_no(text)
+        if item_type is None and text.lower() in YES | NO:
+            return to_yes_no(text)
+        return to_number(text)
+    except _Invalid as exc:
+        expected = "yes or no" if item_type is ItemType.yes_no else "a number"
+        if item_type is None:
+            expected = "a number or yes/no"
+        hint = ""
+        if text.upper() in ("N/A", "NAN", "NULL", "-", "Н/Д"):
+            hint = " (leave the cell empty for no answer; see docs/data-format.md)"
+        raise ValueError(f"{raw!r} is not {expected}{hint}") from exc

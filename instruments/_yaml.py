@@ -156,7 +156,8 @@ def parse(text: str | bytes) -> Any:
             bad_line = data[: exc.start].count(b"\n") + 1
             raise YamlSyntaxError(f"not valid UTF-8 ({exc.reason})", bad_line) from None
     try:
-        return yaml.load(text, Loader=_FastLoader or _Loader)  # noqa: S506 - both are safe
+        # both loaders derive from yaml.SafeLoader (they only add line numbers)
+        return yaml.load(text, Loader=_FastLoader or _Loader)  # noqa: S506  # nosec B506
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         mark_line = mark.line + 1 if mark is not None else None

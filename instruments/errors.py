@@ -9,11 +9,13 @@ the web layer may rely on them.  Messages are English and may be reworded.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Code", "InstrumentError", "Problem"]
+__all__ = ["FOLLOW_ON_CODES", "Code", "InstrumentError", "Problem", "first_problems"]
 
 
 class _TemplateCode(StrEnum):
@@ -160,6 +162,9 @@ class Problem:
         1-based line in the source file, when known.
     file : str or None
         Name of the source file, when known.
+    context : Mapping
+        The values the message template was filled with (so that a user interface can
+        fill a translated template instead); not part of equality.
     """
 
     code: str
@@ -167,6 +172,7 @@ class Problem:
     message: str
     line: int | None = None
     file: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         """Format as ``file:line path code message`` (missing parts are left out)."""
@@ -202,7 +208,14 @@ class Problem:
         -------
         Problem
         """
-        return cls(code=code, path=path, message=code.format(**context), line=line, file=file)
+        return cls(
+            code=code,
+            path=path,
+            message=code.format(**context),
+            line=line,
+            file=file,
+            context=dict(context),
+        )
 
 
 class InstrumentError(ValueError):
@@ -234,3 +247,59 @@ class InstrumentError(ValueError):
     def codes(self) -> tuple[str, ...]:
         """The codes of all problems, in order."""
         return tuple(str(p.code) for p in self.problems)
+
+
+#: cross-reference checks (scales, conditions, lite plans, anchors, reverse keying) that an
+#: earlier mistake in a definition usually sets off: a misspelt format or a wrong ``max``
+#: makes every item of a scale "not scorable"
+FOLLOW_ON_CODES = frozenset(
+    {
+        "INS012",
+        "INS013",
+        "INS016",
+        "INS017",
+        "INS018",
+        "INS019",
+        "INS020",
+        "INS021",
+        "INS022",
+        "INS024",
+        "INS026",
+        "INS027",
+        "INS029",
+        "INS030",
+        "INS035",
+        "INS040",
+    }
+)
+
+
+def first_problems(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
+    """The problems to show first, and how many follow-on problems were held back.
+
+    When a file has problems in its definitions, the cross-reference problems
+    (:data:`FOLLOW_ON_CODES`) are held back: they are usually caused by those.  The same
+    code with the same message at several places is shown once, naming the other lines.
+    """
+    problems = list(problems)
+    primary = [p for p in problems if str(p.code) not in FOLLOW_ON_CODES]
+    shown = primary or problems
+    held_back = len(problems) - len(shown)
+    merged: dict[tuple[str, str, str | None], list[Problem]] = {}
+    for problem in shown:
+        merged.setdefault((str(problem.code), problem.message, problem.file), []).append(problem)
+    result = []
+    for group in merged.values():
+        first = group[0]
+        lines = [str(p.line) for p in group[1:] if p.line is not None]
+        if lines:
+            first = Problem(
+                first.code,
+                first.path,
+                f"{first.message} (also on lines {', '.join(lines)})",
+                first.line,
+                first.file,
+                first.context,
+            )
+        result.append(first)
+    return result, held_back

@@ -187,12 +187,19 @@ class Conversion:
                 best = prefix
         ref = self.sources.get(best)
         if ref is None:
-            return Problem(problem.code, path, problem.message, None, self.filename)
+            return Problem(
+                problem.code, path, problem.message, None, self.filename, problem.context
+            )
         rest = path[len(best) :].lstrip(".")
         key = re.split(r"[.\[]", rest, maxsplit=1)[0] if rest else ""
         column = ref.columns.get(key) or ref.columns.get("") or path
         return Problem(
-            problem.code, column, problem.message, ref.row, f"{self.filename}:{ref.sheet}"
+            problem.code,
+            column,
+            problem.message,
+            ref.row,
+            f"{self.filename}:{ref.sheet}",
+            problem.context,
         )
 
 
@@ -290,7 +297,7 @@ class _Collector:
         self, code: XlsCode, sheet: str, row: int | None, where: str, /, **context: Any
     ) -> None:
         self.problems.append(
-            Problem(code, where, code.format(**context), row, f"{self.filename}:{sheet}")
+            Problem(code, where, code.format(**context), row, f"{self.filename}:{sheet}", context)
         )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "PosterFonts",
     "find_fonts",
     "format_period",
+    "invitation",
     "render_poster",
 ]
 
@@ -56,14 +57,42 @@ SYSTEM_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 DEFAULT_INVITATION: dict[str, tuple[str, str]] = {
     "ru": (
         "Оцените работу библиотеки!",
-        "Наведите камеру телефона на код и ответьте на несколько вопросов. "
-        "Это займёт 3–5 минут. Опрос анонимный.",
+        # posters of a campaign say how long its instrument takes: see invitation()
+        "Наведите камеру телефона на код и ответьте на несколько вопросов. Опрос анонимный.",
     ),
     "en": (
         "How are we doing?",
         "Scan the code with your phone camera: a short anonymous survey.",
     ),
 }
+
+
+def _minutes_ru(n: int) -> str:
+    """The accusative of "minute" after a number, as in "займёт 1 минуту / 3 минуты / 5 минут"."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "минуту"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return "минуты"
+    return "минут"
+
+
+def invitation(minutes: tuple[int, int] | None = None) -> tuple[str, str]:
+    """Return the Russian (heading, body) of the invitation, saying how long the survey takes.
+
+    ``minutes`` is the (shortest, longest) estimate of the survey's instrument; without it
+    the body says nothing about the time.  The noun agrees with the last number:
+    ``(1, 2)`` -> "1–2 минуты", ``(7, 8)`` -> "7–8 минут", ``(1, 1)`` -> "1 минуту".
+    """
+    heading = "Оцените работу библиотеки!"
+    body = "Наведите камеру телефона на код и ответьте на несколько вопросов."
+    if minutes is not None:
+        low, high = minutes
+        if low < 1 or high < low:
+            raise ValueError(f"minutes must be 1 <= shortest <= longest, got {minutes}")
+        span = str(low) if low == high else f"{low}–{high}"
+        body += f" Это займёт {span} {_minutes_ru(high)}."
+    return heading, body + " Опрос анонимный."
+
 
 _MONTHS_GENITIVE = (
     "января",
@@ -149,7 +178,9 @@ def find_fonts(font_path: str | Path | None = None) -> PosterFonts:
 
 
 def _register(path: Path) -> tuple[str, TTFont]:
-    digest = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1(str(path.resolve()).encode("utf-8"), usedforsecurity=False).hexdigest()[
+        :8
+    ]
     name = f"Poster-{path.stem}-{digest}"
     font: object
     try:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy import pool
 
+from survey_app.migration_data import KEPT_PREFIX
 from survey_app.models import Base
 
 config = context.config
@@ -44,10 +45,16 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
+def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """Autogenerate never proposes to drop the rows a downgrade kept (survey_app.migration_data)."""
+    return not (type_ == "table" and name.startswith(KEPT_PREFIX))
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
     )

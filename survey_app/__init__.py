@@ -17,6 +17,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.config import load_config
 
     load_config(app, test_config)
+    if proxies := app.config["PROXY_COUNT"]:
+        # the client's address as the configured number of proxies report it. Not the scheme
+        # (x_proto=0; ProxyFix trusts one by default): a request seen as HTTPS makes Flask-WTF
+        # demand a Referer, which our no-referrer policy never sends
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
 
     from survey_app.sessions import CookieSessionInterface
 
@@ -27,12 +34,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.extensions import db
 
     db.init_app(app)
+    from survey_app.request_guards import init_request_guards
+
+    init_request_guards(app)  # body limits and NUL checks run before the CSRF check
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     # numbers in the UI are formatted per locale: 12 345,6 in Russian, 12,345.6 in English
     from flask_babel import format_decimal
 
     app.jinja_env.filters["number"] = format_decimal
+    # instrument and answer problems in the page's language (the code stays)
+    from survey_app.problem_messages import problem_message
+
+    app.jinja_env.globals["problem_message"] = problem_message
 
     from survey_app.auth import init_auth
 
@@ -47,10 +61,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.cli import register_commands
     from survey_app.errors import register_error_handlers
     from survey_app.queue import init_queue
+    from survey_app.security_headers import init_security_headers
 
     init_queue(app)
     register_blueprints(app)
     register_error_handlers(app)
+    init_security_headers(app)
     register_commands(app)
     return app
 

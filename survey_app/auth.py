@@ -1,17 +1,21 @@
 """Staff sign-in: Flask-Login set-up, the user loader and the view decorators.
 
-A session stays valid only while the account is active **and** its password is unchanged:
-the loader drops sessions of deactivated accounts, and each session carries a keyed
-fingerprint of the password hash, so changing the password signs out every other session.
-Flask-Login's "session protection" is off on purpose: it would put a hash of the client's IP
-address into the cookie, and we keep no addresses.
+A session is valid only while the server knows it: signing in stores the SHA-256 of a random
+token (:class:`~survey_app.models.StaffSession`) whose plain value only the signed cookie
+carries; signing out deletes it, so a copy of the cookie taken before opens nothing, and
+deactivating an account deletes all its sessions (reactivating revives none). Each session
+also carries a keyed fingerprint of the password hash, so changing the password signs out
+every other session. Flask-Login's "session protection" is off and its ``_id`` (a hash of the
+client's IP address and User-Agent) is never kept in the cookie: we keep no addresses.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from typing import TypeVar
@@ -29,12 +33,16 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
+from sqlalchemy import delete
+from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.extensions import limiter
 from survey_app.extensions import login_manager
 from survey_app.models import Role
+from survey_app.models import StaffSession
 from survey_app.models import User
+from survey_app.models.base import utcnow
 from survey_app.services.scope import Action
 from survey_app.services.scope import can
 
@@ -53,6 +61,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: session key holding the password fingerprint of the signed-in account
 _FINGERPRINT_KEY = "_staff_fp"
+#: session key holding the token of the server-side session (its SHA-256 is stored)
+# bandit B105: the name of a session key, not a secret
+_TOKEN_KEY = "_staff_sid"  # nosec B105
+#: a session is refused (and its row pruned) this long after sign-in
+SESSION_MAX_AGE = timedelta(days=30)
 
 
 def init_auth(app: Flask) -> None:
@@ -84,6 +97,18 @@ def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, ident)
     if user is None or not user.active:
         return None
+    token = http_session.get(_TOKEN_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    known = db.session.scalar(
+        select(StaffSession.id).where(
+            StaffSession.token_hash == _token_hash(token),
+            StaffSession.user_id == user.id,
+            StaffSession.created_at > utcnow() - SESSION_MAX_AGE,
+        )
+    )
+    if known is None:
+        return None
     expected = password_fingerprint(user)
     if not hmac.compare_digest(str(http_session.get(_FINGERPRINT_KEY, "")), expected):
         return None
@@ -110,19 +135,32 @@ def safe_next_url(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target:
-        return None
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None  # a CR/LF would split the Location header
     return target
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def sign_in(user: User) -> None:
-    """Start a session for ``user`` (who has just been authenticated)."""
+    """Start a session for ``user`` (who has just been authenticated); the caller commits."""
     language = http_session.get("lang")
     http_session.clear()
     if language:
         http_session["lang"] = language
     login_user(user)
+    # Flask-Login stores a hash of the client's address and User-Agent as "_id"; keep none
+    http_session.pop("_id", None)
     http_session[_FINGERPRINT_KEY] = password_fingerprint(user)
+    token = secrets.token_urlsafe(32)
+    db.session.execute(
+        delete(StaffSession).where(StaffSession.created_at < utcnow() - SESSION_MAX_AGE)
+    )
+    db.session.add(StaffSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.flush()
+    http_session[_TOKEN_KEY] = token
 
 
 def refresh_fingerprint(user: User) -> None:
@@ -131,7 +169,12 @@ def refresh_fingerprint(user: User) -> None:
 
 
 def sign_out() -> None:
-    """End the current session."""
+    """End the current session, on the server too; the caller commits."""
+    token = http_session.pop(_TOKEN_KEY, None)
+    if isinstance(token, str):
+        db.session.execute(
+            delete(StaffSession).where(StaffSession.token_hash == _token_hash(token))
+        )
     logout_user()
     http_session.pop(_FINGERPRINT_KEY, None)
 

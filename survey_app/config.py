@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 #: The secret used when none is configured; production refuses to start with it.
-DEV_SECRET_KEY = "dev-insecure-change-me"
+# bandit B105: refused in production
+DEV_SECRET_KEY = "dev-insecure-change-me"  # nosec B105
 
 DEFAULTS: dict[str, Any] = {
     #: "development" or "production"; production refuses the default secret key
@@ -21,9 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": DEV_SECRET_KEY,
     #: SQLAlchemy URL; empty means a SQLite file in the instance folder
     "SQLALCHEMY_DATABASE_URI": "",
-    #: pool_pre_ping costs a round trip per request; recycling idle connections is enough
-    #: behind a local PostgreSQL (set SURVEY_SQLALCHEMY_ENGINE_OPTIONS to change it)
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+    #: pool_pre_ping tests a pooled connection before lending it (one cheap round trip), so
+    #: after a database restart no worker's first request fails on a dead connection
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
     #: largest accepted request body, bytes (the API answers 413 above it)
     "MAX_CONTENT_LENGTH": 256 * 1024,
     #: JSON responses keep Cyrillic readable
@@ -41,10 +43,21 @@ DEFAULTS: dict[str, Any] = {
     #: set True behind HTTPS (done automatically in production)
     "SESSION_COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    #: how long an unfinished web questionnaire is kept for "continue where you left off"
+    #: (minutes since the visitor's last page); the draft is deleted after that
+    "DRAFT_LIFETIME_MINUTES": 120,
     #: public base URL printed on posters and QR codes (e.g. https://survey.example.org)
     "PUBLIC_BASE_URL": "",
-    #: storage for Flask-Limiter counters ("memory://" or a redis:// URL for many workers)
+    #: fewest responses a channel or service point needs to be named in library staff's exports
+    "SMALL_CELL_MIN": 10,
+    #: storage for Flask-Limiter counters: "memory://" holds per process only, so production
+    #: requires a shared store (a redis:// URL) for the sign-in limits to hold across workers
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: reverse proxies in front of the app that set X-Forwarded-For (werkzeug ProxyFix);
+    #: 0 trusts no such header, so the client address is the TCP peer's
+    "PROXY_COUNT": 0,
+    #: HSTS max-age in seconds, sent in production only (behind HTTPS)
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
     #: background queue (huey): "" = a SQLite file in the instance folder, "redis://..." in
     #: production, "sqlite:///path" or "memory://" (see survey_app/queue.py)
     "QUEUE_URL": "",
@@ -83,7 +96,36 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
                 "Refusing to start in production with the default SECRET_KEY; "
                 "set the SECRET_KEY environment variable to a long random string."
             )
+        if not app.config["PUBLIC_BASE_URL"] and not app.config.get("TRUSTED_HOSTS"):
+            # posters and QR codes would otherwise print whatever Host header a request sent
+            raise RuntimeError(
+                "Refusing to start in production without SURVEY_PUBLIC_BASE_URL (the address "
+                "printed on posters and QR codes, e.g. https://survey.example.org) or "
+                "SURVEY_TRUSTED_HOSTS."
+            )
         app.config["SESSION_COOKIE_SECURE"] = True
+        storage = str(app.config["RATELIMIT_STORAGE_URI"])
+        if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+            raise RuntimeError(
+                "Refusing to start in production with RATELIMIT_STORAGE_URI=memory://: sign-in "
+                "limits would hold per worker only; set SURVEY_RATELIMIT_STORAGE_URI to a shared "
+                "store, e.g. redis://127.0.0.1:6379."
+            )
+    if not isinstance(app.config["PROXY_COUNT"], int) or app.config["PROXY_COUNT"] < 0:
+        raise RuntimeError("PROXY_COUNT must be a whole number of proxies (0 or more).")
+    check_public_base_url(app.config["PUBLIC_BASE_URL"])
+
+
+def check_public_base_url(url: str) -> None:
+    """Refuse a ``PUBLIC_BASE_URL`` that is not an absolute http(s) address without a query."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"SURVEY_PUBLIC_BASE_URL must be an http(s) address such as "
+            f"https://survey.example.org, not {url!r}."
+        )
 
 
 def normalise_database_url(url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,12 +14,11 @@ from survey_app import create_app
 from survey_app.db import upgrade_database
 from survey_app.extensions import db as _db
 from survey_app.models import Base
+from tests.database import PrivatePostgres
+from tests.database import configured_url
 from tests.database import scratch_database
 
 pytest_plugins = ["tests.factories"]
-
-#: the shared test data beside the checkout (R reference values, public datasets)
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +74,40 @@ def client(app: Flask, app_context: None) -> FlaskClient:
 
 
 @pytest.fixture
+def csrf_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """A second app on the run's database with CSRF protection on, as in production."""
+    protected = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield protected
+    with protected.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner for ``survey-app`` commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of the test module's own, for tests that stop and start it.
+
+    Skipped (with the reason) only when PostgreSQL's server programs are not installed and
+    the suite runs on SQLite; a PostgreSQL run (CI's second pass) fails instead.
+    """
+    bin_dir = PrivatePostgres.find()
+    if bin_dir is None:
+        reason = "fault tests need PostgreSQL's initdb and pg_ctl (/usr/lib/postgresql/*/bin)"
+        if configured_url():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PrivatePostgres(bin_dir)
+    yield server
+    server.close()

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -45,3 +46,93 @@ def scratch_database(tmp_dir: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+#: where Debian keeps the PostgreSQL server programs (initdb, pg_ctl), newest first
+_PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own, on a free port: fault tests stop and start it.
+
+    Never the shared server. Made with ``initdb`` into a temporary folder; when the tests run
+    as root (CI) every server program runs as the ``postgres`` system user, since PostgreSQL
+    refuses to run as root.
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        import shutil
+        import socket
+        import tempfile
+
+        self.bin_dir = bin_dir
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres and shutil.which("runuser") is None:
+            raise RuntimeError("running as root without runuser: cannot start PostgreSQL")
+        # not under pytest's tmp_path: that folder is private to root
+        self.root = Path(tempfile.mkdtemp(prefix="survey-pg-"))
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "run"
+        self.socket_dir.mkdir()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        if self._as_postgres:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+            for path in (self.root, self.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        self.start()
+
+    @classmethod
+    def find(cls) -> Path | None:
+        """The folder holding ``initdb`` and ``pg_ctl``, or None when they are not installed."""
+        import glob
+
+        for folder in sorted(glob.glob(_PG_BIN_GLOB), reverse=True):
+            if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+                return Path(folder)
+        return None
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the server's ``postgres`` database over TCP."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        import subprocess
+
+        command = [str(self.bin_dir / program), *args]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l",
+                  str(self.root / "log"), "start")  # fmt: skip
+
+    def ensure_running(self) -> None:
+        """Start the server unless it runs."""
+        import subprocess
+
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "status")
+        except subprocess.CalledProcessError:
+            self.start()
+
+    def stop(self) -> None:
+        """Stop the server at once (open connections are cut, like a crash or restart)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def close(self) -> None:
+        """Stop the server if it runs and delete its files."""
+        import shutil
+        import subprocess
+
+        with suppress(subprocess.CalledProcessError):  # already stopped
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -10,10 +10,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from survey_app.migration_data import drop_kept_tables
+
 revision = "650376dea2d6"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+#: the downgrade empties the schema: these tables' rows are lost (survey-app db downgrade asks)
+LOSES = (
+    "answers",
+    "responses",
+    "service_points",
+    "campaign_libraries",
+    "libraries",
+    "library_systems",
+    "campaigns",
+    "regions",
+    "instrument_versions",
+)
 
 
 def upgrade() -> None:
@@ -208,6 +223,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    drop_kept_tables()
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_answers_response_id"))
 

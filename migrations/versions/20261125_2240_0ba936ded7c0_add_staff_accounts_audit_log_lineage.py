@@ -10,10 +10,31 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from survey_app.migration_data import keep_columns
+from survey_app.migration_data import keep_table
+from survey_app.migration_data import restore_columns
+from survey_app.migration_data import restore_table
+
 revision = "0ba936ded7c0"
 down_revision = "650376dea2d6"
 branch_labels = None
 depends_on = None
+
+USER_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "password_hash",
+    "role",
+    "system_id",
+    "library_id",
+    "active",
+    "locale",
+    "created_at",
+    "last_login_at",
+)
+AUDIT_COLUMNS = ("id", "at", "actor_id", "action", "target", "details")
+VERSION_COLUMNS = ("source_format", "uploaded_by_id", "lineage")
 
 
 def upgrade() -> None:
@@ -85,8 +106,18 @@ def upgrade() -> None:
             ["id"],
         )
 
+    # what a downgrade of this revision kept comes back
+    restore_table(revision, "users", USER_COLUMNS)
+    restore_table(revision, "audit_events", AUDIT_COLUMNS)
+    restore_columns(revision, "campaigns", ["partial_policy"])
+    restore_columns(revision, "instrument_versions", VERSION_COLUMNS)
+
 
 def downgrade() -> None:
+    keep_columns(revision, "instrument_versions", VERSION_COLUMNS)
+    keep_columns(revision, "campaigns", ["partial_policy"])
+    keep_table(revision, "audit_events")
+    keep_table(revision, "users")
     with op.batch_alter_table("instrument_versions", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_instrument_versions_uploaded_by_id_users"), type_="foreignkey"

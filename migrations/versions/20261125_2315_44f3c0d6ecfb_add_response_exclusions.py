@@ -10,10 +10,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from survey_app.migration_data import keep_columns
+from survey_app.migration_data import restore_columns
+
 revision = "44f3c0d6ecfb"
 down_revision = "0ba936ded7c0"
 branch_labels = None
 depends_on = None
+
+EXCLUSION_COLUMNS = ("excluded_at", "excluded_reason", "excluded_by_id")
 
 
 def upgrade() -> None:
@@ -25,9 +30,11 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_responses_excluded_by_id_users"), "users", ["excluded_by_id"], ["id"]
         )
+    restore_columns(revision, "responses", EXCLUSION_COLUMNS)  # kept by a downgrade
 
 
 def downgrade() -> None:
+    keep_columns(revision, "responses", EXCLUSION_COLUMNS)
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_responses_excluded_by_id_users"), type_="foreignkey"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -23,6 +24,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,12 +41,16 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from survey_app.audit_text import action_label
+from survey_app.audit_text import detail_lines
+from survey_app.audit_text import target_text
 from survey_app.auth import current_staff
 from survey_app.auth import login_required
 from survey_app.auth import permission_required
 from survey_app.auth import role_required
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import LibraryType
 from survey_app.models import Role
@@ -100,7 +106,8 @@ def _install_nav(state: Any) -> None:
 def _layout_helpers() -> dict[str, Callable[..., Any]]:
     return {
         "admin_nav_items": _nav_items,
-        "confirm_form": ConfirmForm,
+        # unbound: a page (an error page too) renders these buttons without reading the body
+        "confirm_form": lambda: ConfirmForm(formdata=None),
         "role_label": role_label,
         "scope_label": scope_label,
         "type_label": type_label,
@@ -684,10 +691,10 @@ def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     prefixes = sorted({name.split(".")[0] for name in audit.KNOWN_ACTIONS})
     form.action.choices = [("", _("Any action"))] + [
-        (name, name) for name in [*prefixes, *audit.KNOWN_ACTIONS]
+        (name, action_label(name)) for name in [*prefixes, *audit.KNOWN_ACTIONS]
     ]
     form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     since: date | None = form.since.data if not form.since.errors else None
     until: date | None = form.until.data if not form.until.errors else None
     rows = audit.events(
@@ -713,4 +720,15 @@ def audit_log() -> ResponseReturnValue:
         if len(rows) > AUDIT_PAGE_SIZE
         else None,
         prev_url=url_for("admin.audit_log", page=page - 1, **args) if page > 1 else None,
+        time_zone=_time_zone_label(),
+        action_label=action_label,
+        target_text=target_text,
+        detail_lines=detail_lines,
     )
+
+
+def _time_zone_label() -> str:
+    """The zone the page's times are shown in, e.g. "UTC+07:00, Asia/Novokuznetsk"."""
+    zone = get_timezone()
+    offset = datetime.now(zone).strftime("%z")  # +0700
+    return f"UTC{offset[:3]}:{offset[3:]}, {zone}"

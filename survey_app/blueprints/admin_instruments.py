@@ -30,6 +30,7 @@ from survey_app.extensions import db
 from survey_app.forms.flow import _condition_notes
 from survey_app.forms.flow import shown_items
 from survey_app.forms.questionnaire import build_form
+from survey_app.request_guards import body_limit
 from survey_app.services import instrument_admin
 from survey_app.services.errors import Invalid
 from survey_app.services.instruments import instrument_of
@@ -67,11 +68,10 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/upload", methods=["GET", "POST"])
+@body_limit(UPLOAD_BODY_LIMIT)  # instrument files may exceed the limit meant for submissions
 @permission_required(Action.manage_instruments)
 def upload() -> ResponseReturnValue:
     """Upload a new instrument, or a new version of one; every problem is listed on failure."""
-    # instrument files may exceed the app-wide body limit meant for survey submissions
-    request.max_content_length = UPLOAD_BODY_LIMIT
     form = UploadForm()
     if request.method == "GET":
         form.instrument_id.data = request.args.get("instrument", "")

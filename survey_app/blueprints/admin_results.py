@@ -34,6 +34,7 @@ from wtforms.validators import Length
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.queue import queue_of
 from survey_app.services import dashboard as dashboards
@@ -77,11 +78,8 @@ ISSUE_TEXTS = {
 
 
 def _page(value: str | None) -> int:
-    """The page number asked for; anything else is the first page."""
-    try:
-        return max(1, int(value or "1"))
-    except ValueError:
-        return 1
+    """The page number asked for (see :func:`survey_app.blueprints.paging.page_number`)."""
+    return page_number(value)
 
 
 @bp.get("/")
@@ -224,13 +222,16 @@ def _scoped_export(campaign: str) -> exclusions.ScopedExport:
     libraries = {value.strip() for value in request.args.getlist("library") if value.strip()}
     if len(libraries) > 1:
         abort(400)
-    return exclusions.scoped_export(
+    export = exclusions.scoped_export(
         db.session,
         current_staff(),
         campaign,
         library_ref=libraries.pop() if libraries else None,
         include_excluded=request.args.get("include_excluded", "").lower() in _YES,
+        small_cell_min=int(current_app.config["SMALL_CELL_MIN"]),
     )
+    db.session.commit()  # the audit event of a full-precision export; rows are read after
+    return export
 
 
 def _private(response: Response) -> Response:
@@ -245,10 +246,13 @@ def export_csv(campaign: str) -> Response:
     """Stream the wide CSV of the campaign's libraries in scope.
 
     ``?library=<code or id>`` narrows it to one library; ``?include_excluded=1`` keeps the
-    excluded responses, with an ``excluded`` column.
+    excluded responses, with an ``excluded`` column; ``?raw=1`` writes texts without the
+    protection against spreadsheet formulas. The CSV starts with a byte order mark so that
+    Excel reads the Cyrillic.
     """
     export = _scoped_export(campaign)
-    body = stream_with_context(iter_csv(export.columns, export.rows))
+    raw = request.args.get("raw", "").lower() in _YES
+    body = stream_with_context(iter_csv(export.columns, export.rows, raw=raw, bom=True))
     response = Response(body, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=export.filename("csv"))
     return _private(response)

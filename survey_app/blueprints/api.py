@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
 from survey_app.api_schema import openapi_document
 from survey_app.db import autocommit_engine
+from survey_app.db import current_revision
+from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
@@ -16,6 +21,7 @@ from survey_app.extensions import session_in_transaction
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
+from survey_app.services.json_body import parse_json
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
 
@@ -35,10 +41,9 @@ def _not_rate_limited() -> bool:
 @csrf.exempt
 def post_response() -> ResponseReturnValue:
     """Store one response; retries with the same id and content get the same receipt."""
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
-    submission = parse_submission(payload)
+    submission = parse_submission(parse_json(request.get_data(cache=False)))
     session_busy = session_in_transaction()
     if db.engine.dialect.name == "postgresql" and not session_busy:
         # on PostgreSQL a response is stored by one statement: an autocommit connection
@@ -54,10 +59,30 @@ def post_response() -> ResponseReturnValue:
 @bp.get("/api/v1/openapi.json")
 def openapi() -> ResponseReturnValue:
     """Describe the API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """Report that the app runs and reaches its database."""
-    return jsonify({"status": "ok", "database": ping_database(db.session)})
+    """Report that the app runs, reaches its database and that it is migrated (else 503).
+
+    An unreachable database is answered 503 by the outage handler (survey_app/errors.py).
+    """
+    dialect = ping_database(db.session)
+    current = current_revision(db.session.connection())
+    head = _head()
+    if current != head:
+        body = {
+            "status": "not migrated",
+            "database": dialect,
+            "revision": current,
+            "expected": head,
+            "error": "run 'survey-app db upgrade'",
+        }
+        return jsonify(body), 503
+    return jsonify({"status": "ok", "database": dialect, "revision": current})
+
+
+@functools.cache
+def _head() -> str | None:
+    return head_revision()

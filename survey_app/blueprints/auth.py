@@ -1,8 +1,13 @@
 """Staff sign-in, sign-out and password change.
 
-Sign-in attempts are rate-limited per account and per client address. Both limiter keys are
-keyed hashes (HMAC with the secret key), so neither the address nor the e-mail is kept in the
-limiter's storage, and nothing about the address is stored anywhere else.
+Failed sign-in attempts are rate-limited per client address and per account *from that
+address*; successful ones never count. So nobody's failures lock another client out of an
+account: the right password from elsewhere is never refused. The counters live in the shared
+limiter store (Redis in production), so they hold across workers and machines; the client
+address is the one the configured number of proxies report (``PROXY_COUNT``, werkzeug's
+ProxyFix). Both limiter keys are keyed hashes (HMAC with the secret key), so neither the
+address nor the e-mail is kept in the limiter's storage, and nothing about the address is
+stored anywhere else.
 """
 
 from __future__ import annotations
@@ -46,9 +51,10 @@ from survey_app.services.errors import Invalid
 
 bp = Blueprint("auth", __name__)
 
-#: defaults; override with LOGIN_RATE_LIMIT_PER_ACCOUNT / LOGIN_RATE_LIMIT_PER_ADDRESS
-DEFAULT_LIMIT_PER_ACCOUNT = "10/minute"
-DEFAULT_LIMIT_PER_ADDRESS = "5/minute"
+#: failed attempts allowed; override with LOGIN_RATE_LIMIT_PER_ACCOUNT (one account from one
+#: address) / LOGIN_RATE_LIMIT_PER_ADDRESS (all accounts from one address)
+DEFAULT_LIMIT_PER_ACCOUNT = "5/minute"
+DEFAULT_LIMIT_PER_ADDRESS = "20/minute"
 
 
 class LoginForm(FlaskForm):
@@ -100,7 +106,9 @@ def _address_key() -> str:
 
 
 def _account_key() -> str:
-    return _digest("login-acct:", (request.form.get("email") or "").strip().lower())
+    """One account from one address: failures elsewhere never lock this client out."""
+    email = (request.form.get("email") or "").strip().lower()
+    return _digest("login-acct:", f"{email}|{get_remote_address() or ''}")
 
 
 def _account_limit() -> str:
@@ -129,8 +137,8 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
-            db.session.commit()
             sign_in(user)
+            db.session.commit()
             return redirect(target)
         failed = True
     status = 200 if request.method == "GET" else 401 if failed else 422
@@ -142,6 +150,7 @@ def logout() -> ResponseReturnValue:
     """Sign out (a POST with the CSRF token, so other sites cannot sign you out)."""
     if ConfirmForm().validate_on_submit():
         sign_out()
+        db.session.commit()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

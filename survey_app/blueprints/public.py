@@ -1,13 +1,23 @@
 """Public pages for visitors: the survey a QR poster links to, its QR code, the thank-you page.
 
 Privacy: nothing that identifies a visitor is stored: no IP address, no account, no tracking
-cookie.  The only cookie is Flask's session cookie, which holds the CSRF token and the chosen
-language and nothing else; the survey's own state travels in the form's hidden fields.
+cookie.  The only cookie is Flask's session cookie, which holds the CSRF token, the chosen
+language and, per survey opened, a random token of its draft (a new one for every survey,
+so nothing links them); the answers so far are kept server-side in that draft
+(:mod:`survey_app.services.drafts`) for ``DRAFT_LIFETIME_MINUTES``.
+
+Every page is a GET (``/s/<campaign>/<library>/p/<section>``); a posted page is kept in the
+draft and answered with a redirect (POST-redirect-GET), so Back and reload show the page
+with its answers instead of a "confirm form resubmission" prompt.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
 from random import SystemRandom
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -15,29 +25,48 @@ from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import refresh
+from werkzeug.wrappers import Response as BaseResponse
 
+from instruments import Instrument
 from kiosk.qr import qr_png
 from kiosk.qr import qr_svg
 from survey_app.extensions import db
 from survey_app.forms.flow import Page
+from survey_app.forms.flow import SurveyState
 from survey_app.forms.flow import advance
 from survey_app.forms.flow import draw_form_items
+from survey_app.forms.flow import posted_page
+from survey_app.forms.flow import reachable
 from survey_app.forms.flow import reopen
+from survey_app.forms.flow import show
+from survey_app.forms.flow import shown_items
 from survey_app.forms.flow import start
+from survey_app.forms.questionnaire import formdata_of
 from survey_app.models import Campaign
 from survey_app.models import Library
+from survey_app.models import SurveyDraft
 from survey_app.models.base import utcnow
+from survey_app.services.drafts import close_draft
+from survey_app.services.drafts import create_draft
+from survey_app.services.drafts import discard_draft
+from survey_app.services.drafts import find_draft
+from survey_app.services.drafts import save_draft
 from survey_app.services.errors import Invalid
-from survey_app.services.responses import get_open_target
 from survey_app.services.survey_flow import open_survey
 from survey_app.services.survey_flow import submit_web_response
+from survey_app.services.survey_flow import survey_target
 
 bp = Blueprint("public", __name__)
 
+#: session key of {"<campaign>/<library>": draft token}: one random token per survey
+DRAFTS_KEY = "drafts"
+#: drafts remembered by one browser (the oldest is forgotten first)
+MAX_DRAFTS_IN_COOKIE = 5
 #: draws the Lite form items; system randomness, so a visitor cannot predict their form
 _rng = SystemRandom()
 
@@ -59,55 +88,143 @@ def _lang() -> str:
     return str(get_locale() or "ru")
 
 
+@bp.get("/")
+def start_page() -> str:
+    """The site's front page: how visitors reach a survey, and the way in for staff."""
+    return render_template("public/start.html")
+
+
 @bp.get("/s/<campaign_code>/<library_code>")
-def questionnaire(campaign_code: str, library_code: str) -> Response:
-    """Show the first page of the survey (where the QR code and the poster link lead)."""
+def questionnaire(campaign_code: str, library_code: str) -> ResponseReturnValue:
+    """Where the QR code and the poster link lead: start, or offer to continue a draft."""
+    _lang()  # a ?lang= on the link is remembered in the session for the pages that follow
     channel = "qr" if request.args.get("ch") == "qr" else "web"
     point = request.args.get("sp") or None
     campaign, library, instrument = open_survey(
         db.session, campaign_code, library_code, channel, point
     )
-    lite = draw_form_items(instrument, campaign.lite_share, _rng)
-    page = start(
-        instrument,
-        channel=channel,
-        lite_items=lite,
-        locale=_lang(),
-        now=utcnow(),
-        service_point=point,
-    )
-    return _render(page, campaign, library)
+    now = utcnow()
+    draft = _draft(campaign, library, now)
+    if draft is not None and draft.submitted_at is None:
+        state = SurveyState.decode(draft.state, instrument)
+        if state.timings:  # at least one page answered: ask
+            return _no_store(
+                render_template(
+                    "public/resume.html",
+                    campaign=campaign,
+                    library=library,
+                    survey_title=instrument.title.get(_lang()) or instrument.title["ru"],
+                )
+            )
+        return _to_page(campaign, library, state.section)
+    state = _new_state(instrument, campaign, channel, point, now)
+    _create_draft(campaign, library, state, now)
+    db.session.commit()
+    return _to_page(campaign, library, state.section)
 
 
-@bp.post("/s/<campaign_code>/<library_code>")
-def questionnaire_post(campaign_code: str, library_code: str) -> ResponseReturnValue:
-    """Take one page; after the last one record the response and thank the visitor."""
+@bp.post("/s/<campaign_code>/<library_code>/resume")
+def resume(campaign_code: str, library_code: str) -> ResponseReturnValue:
+    """ "Continue where you left off" or "Start again"."""
     campaign, library, instrument = open_survey(db.session, campaign_code, library_code)
-    page = advance(instrument, request.form, locale=_lang(), now=utcnow())
-    if page.complete:
+    now = utcnow()
+    draft = _draft(campaign, library, now)
+    if draft is None or draft.submitted_at is not None:
+        return _to_start(campaign, library)
+    state = SurveyState.decode(draft.state, instrument)
+    if request.form.get("choice") == "restart":
+        discard_draft(db.session, draft)
+        state = _new_state(instrument, campaign, state.channel, state.service_point, now)
+        _create_draft(campaign, library, state, now)
+    else:
+        # the break is not time spent on the page
+        state = replace(state, shown_at=now)
+        save_draft(db.session, draft, dict(state.hidden_data()), now=now, pending=draft.pending)
+    db.session.commit()
+    return _to_page(campaign, library, state.section)
+
+
+@bp.get("/s/<campaign_code>/<library_code>/p/<section_id>")
+def page(campaign_code: str, library_code: str, section_id: str) -> ResponseReturnValue:
+    """Show one page with the answers given so far (Back and reload land here)."""
+    campaign, library, instrument = open_survey(db.session, campaign_code, library_code)
+    draft = _draft(campaign, library, utcnow())
+    if draft is None:
+        return _to_start(campaign, library)
+    if draft.submitted_at is not None:
+        return _to_thanks(campaign, library, sent=True)
+    state = SurveyState.decode(draft.state, instrument)
+    if section_id not in reachable(instrument, state):
+        return _to_page(campaign, library, state.section)
+    pending = draft.pending
+    if pending is not None and pending.get("section") == section_id:
+        # the page as last posted, with its errors (a reload shows them again)
+        shown = advance(
+            instrument,
+            posted_page(state, section_id, [tuple(pair) for pair in pending["data"]]),
+            locale=_lang(),
+            now=state.shown_at,
+        )
+    else:
+        shown = show(instrument, state, section_id, locale=_lang())
+    return _render(shown, campaign, library)
+
+
+@bp.post("/s/<campaign_code>/<library_code>/p/<section_id>")
+def page_post(campaign_code: str, library_code: str, section_id: str) -> ResponseReturnValue:
+    """Take one page, keep it in the draft and redirect to the page to show next.
+
+    After the last page the response is recorded and the visitor thanked; a submitted
+    draft can no longer change.
+    """
+    campaign, library, instrument = open_survey(db.session, campaign_code, library_code)
+    now = utcnow()
+    draft = _draft(campaign, library, now)
+    if draft is None:
+        return _to_start(campaign, library)
+    if draft.submitted_at is not None:
+        return _to_thanks(campaign, library, sent=True)
+    state = SurveyState.decode(draft.state, instrument)
+    if section_id not in reachable(instrument, state):
+        return _to_page(campaign, library, state.section)
+    posted = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "nav")]
+    nav = request.form.get("nav", "next")
+    result = advance(
+        instrument,
+        posted_page(state, section_id, [*posted, ("nav", nav)]),
+        locale=_lang(),
+        now=now,
+    )
+    if result.complete:
         try:
             submit_web_response(
-                db.session, page.state.submission(campaign.code, library.code, utcnow())
+                db.session, result.state.submission(campaign.code, library.code, now)
             )
         except Invalid as error:
             reopened = reopen(
-                instrument, page.state, [i.path for i in error.issues], locale=_lang()
+                instrument, result.state, [i.path for i in error.issues], locale=_lang()
             )
             if reopened is None:
                 raise
-            page = reopened
-        else:
-            db.session.commit()
-            return redirect(
-                url_for(".thanks", campaign_code=campaign.code, library_code=library.code), 303
-            )
-    return _render(page, campaign, library)
+            db.session.rollback()
+            draft = _draft(campaign, library, now)
+            assert draft is not None
+            _keep(draft, reopened, now, pending=_pending(reopened))
+            return _to_page(campaign, library, reopened.section.id)
+        close_draft(db.session, draft, now=now)
+        db.session.commit()
+        return _to_thanks(campaign, library)
+    if result.has_errors:
+        _keep(draft, result, now, pending={"section": section_id, "data": posted})
+    else:
+        _keep(draft, result, now)
+    return _to_page(campaign, library, result.section.id)
 
 
 @bp.get("/s/<campaign_code>/<library_code>/thanks")
 def thanks(campaign_code: str, library_code: str) -> str:
     """Thank the visitor (no lookup: the campaign may have closed in the meantime)."""
-    return render_template("public/thanks.html")
+    return render_template("public/thanks.html", sent=request.args.get("sent") == "1")
 
 
 @bp.get("/s/<campaign_code>/<library_code>/qr.svg")
@@ -123,7 +240,7 @@ def qr_code_png(campaign_code: str, library_code: str) -> Response:
 
 
 def _qr(campaign_code: str, library_code: str, kind: str) -> Response:
-    campaign, library = get_open_target(db.session, campaign_code, library_code)
+    campaign, library = survey_target(db.session, campaign_code, library_code)
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     path = url_for(
         ".questionnaire", campaign_code=campaign.code, library_code=library.code, ch="qr"
@@ -138,11 +255,99 @@ def _qr(campaign_code: str, library_code: str, kind: str) -> Response:
     return response
 
 
+def _lifetime() -> timedelta:
+    return timedelta(minutes=float(current_app.config["DRAFT_LIFETIME_MINUTES"]))
+
+
+def _key(campaign: Campaign, library: Library) -> str:
+    return f"{campaign.code}/{library.code}"
+
+
+def _draft(campaign: Campaign, library: Library, now: datetime) -> SurveyDraft | None:
+    """The live draft whose token this browser's session holds for this survey."""
+    tokens = session.get(DRAFTS_KEY) or {}
+    token = tokens.get(_key(campaign, library)) if isinstance(tokens, dict) else None
+    return find_draft(db.session, token, campaign, library, now=now, lifetime=_lifetime())
+
+
+def _create_draft(campaign: Campaign, library: Library, state: SurveyState, now: datetime) -> None:
+    token, _row = create_draft(
+        db.session, campaign, library, dict(state.hidden_data()), now=now, lifetime=_lifetime()
+    )
+    tokens = session.get(DRAFTS_KEY)
+    tokens = dict(tokens) if isinstance(tokens, dict) else {}
+    tokens.pop(_key(campaign, library), None)
+    tokens[_key(campaign, library)] = token
+    # a handful of surveys at most: the cookie stays small
+    session[DRAFTS_KEY] = dict(list(tokens.items())[-MAX_DRAFTS_IN_COOKIE:])
+
+
+def _new_state(
+    instrument: Instrument,
+    campaign: Campaign,
+    channel: str,
+    point: str | None,
+    now: datetime,
+) -> SurveyState:
+    lite = draw_form_items(instrument, campaign.lite_share, _rng)
+    first = start(
+        instrument,
+        channel=channel,
+        lite_items=lite,
+        locale=_lang(),
+        now=now,
+        service_point=point,
+    )
+    return first.state
+
+
+def _pending(page: Page) -> dict[str, Any]:
+    """The fields of ``page`` as if posted again (so its errors are shown on the GET)."""
+    shown = shown_items(page.instrument, page.section, page.state.answers, page.state.lite_items)
+    return {"section": page.section.id, "data": formdata_of(shown, page.state.answers)}
+
+
+def _keep(
+    draft: SurveyDraft, page: Page, now: datetime, pending: dict[str, Any] | None = None
+) -> None:
+    state = replace(page.state, section=page.section.id)
+    save_draft(db.session, draft, dict(state.hidden_data()), now=now, pending=pending)
+    db.session.commit()
+
+
+def _to_page(campaign: Campaign, library: Library, section_id: str) -> BaseResponse:
+    return redirect(
+        url_for(
+            ".page",
+            campaign_code=campaign.code,
+            library_code=library.code,
+            section_id=section_id,
+        ),
+        303,
+    )
+
+
+def _to_start(campaign: Campaign, library: Library) -> BaseResponse:
+    return redirect(
+        url_for(".questionnaire", campaign_code=campaign.code, library_code=library.code), 303
+    )
+
+
+def _to_thanks(campaign: Campaign, library: Library, *, sent: bool = False) -> BaseResponse:
+    url = url_for(".thanks", campaign_code=campaign.code, library_code=library.code)
+    return redirect(url + ("?sent=1" if sent else ""), 303)
+
+
+def _no_store(body: str, status: int = 200) -> Response:
+    response = Response(body, status=status)
+    # pages carry answers and a CSRF token: never cache them (shared library PCs); Back and
+    # reload still work, as every page is a GET
+    response.cache_control.no_store = True
+    return response
+
+
 def _render(page: Page, campaign: Campaign, library: Library) -> Response:
-    response = Response(
+    return _no_store(
         render_template("public/questionnaire.html", page=page, campaign=campaign, library=library),
         status=422 if page.has_errors else 200,
     )
-    # pages carry answers and a CSRF token: never cache them (shared library PCs)
-    response.cache_control.no_store = True
-    return response

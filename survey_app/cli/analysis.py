@@ -8,42 +8,62 @@ header line), so methodologists can run them on a laptop. ``reliability`` calls
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
 import click
-import numpy as np
-import pandas as pd
 
-import analysis
-import instruments
-from survey_app.services.errors import Invalid
-from survey_app.services.reporting import AnalysisPlan
-from survey_app.services.reporting import IndicesReport
-from survey_app.services.reporting import analysis_plan
-from survey_app.services.reporting import instrument_indices
+# pandas, numpy, scipy, statsmodels, analysis and the reporting services are imported inside
+# the commands that use them: ``survey-app --help`` and every other command start without
+# them (issue 10 §6; benchmarks/cli_startup.py).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    import analysis
+    import instruments
+    from survey_app.services.reporting import AnalysisPlan
+    from survey_app.services.reporting import IndicesReport
+
+#: cells the analysis commands read as "no answer" (docs/data-format.md)
+MISSING_CODES = ("", "NA")
 
 #: meta columns of the wide format that ``--by`` may group by
 GROUP_COLUMNS = ("library", "service_point", "channel", "campaign")
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV as text columns: empty cells and ``NA`` are missing; ``,``/``;``/tab sniffed.
+    """Read a CSV as text columns; ``,``/``;``/tab sniffed from the header, as import does.
 
     Everything stays text (library codes such as ``007`` keep their zeros); numbers are
-    converted where they are analysed.
+    converted where they are analysed, by the rules of ``import responses``
+    (:mod:`survey_app.services.cells`). An empty cell and ``NA`` (R's ``write.csv``) are
+    missing, any other text is an error (``docs/data-format.md``). A column named twice is an
+    error naming both columns.
     """
+    import pandas as pd
+
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            header = fh.readline()
+            first = fh.readline()
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path}: not UTF-8 text") from exc
-    delimiter = max((",", ";", "\t"), key=header.count)
+        raise click.ClickException(f"{path}: not UTF-8 text; save it as 'CSV UTF-8'") from exc
+    delimiter = max((",", ";", "\t"), key=first.count)
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    seen: dict[str, int] = {}
+    for number, name in enumerate((cell.strip() for cell in header), start=1):
+        if name in seen:
+            raise click.ClickException(
+                f"{path}: column {name!r} is named twice (columns {seen[name]} and {number})"
+            )
+        seen[name] = number
     try:
         return pd.read_csv(
             path,
@@ -51,7 +71,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
             dtype=str,
             encoding="utf-8-sig",
             keep_default_na=False,
-            na_values=["", "NA"],
+            na_values=list(MISSING_CODES),
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"{path}: cannot read as CSV ({exc})") from exc
@@ -63,18 +83,42 @@ def _names(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+_BOUND = r"[+-−]?\d+(?:[.,]\d+)?"
+_SCALE = re.compile(rf"^\s*({_BOUND})\s*(?:\.\.|:|-|–|—)\s*({_BOUND})\s*$")
+
+
 def _scale_range(value: str | None) -> tuple[float, float] | None:
+    """``MIN-MAX``, ``MIN..MAX`` or ``MIN:MAX``; either bound may be negative (``-3..3``,
+    ``-3-3``) and use a decimal comma."""
     if value is None:
         return None
-    try:
-        low, high = (float(v) for v in value.replace(":", "-", 1).split("-", 1))
-    except ValueError as exc:
-        raise click.BadParameter(f"expected MIN-MAX such as 1-6, got {value!r}") from exc
+    match = _SCALE.match(value)
+    if match is None:
+        raise click.BadParameter(
+            f"expected MIN-MAX such as 1-6 or -3..3, got {value!r}", param_hint="'--scale'"
+        )
+    low, high = (float(b.replace("−", "-").replace(",", ".")) for b in match.groups())
+    if not low < high:
+        raise click.BadParameter(
+            f"the minimum must be below the maximum, got {value!r}", param_hint="'--scale'"
+        )
     return low, high
+
+
+#: numpy scalar reprs (``np.float64(7.0)``) that must not reach a reader
+_NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool_?)\d*\(([^()]*)\)")
+
+
+def _message(exc: object) -> str:
+    """An exception's (or a text's) message for the command line: numpy reprs as numbers."""
+    return _NUMPY_REPR.sub(r"\1", str(exc))
 
 
 def _json_value(value: Any) -> Any:
     """Plain JSON: numpy scalars unwrapped, NaN and missing as null."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, Mapping):
         return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -93,6 +137,8 @@ def _emit_json(payload: Mapping[str, Any]) -> None:
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
+    import numpy as np
+
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, float | np.floating):
@@ -120,7 +166,15 @@ def _fmt(value: Any, digits: int = 3) -> str:
     type=click.Choice(["pairwise", "listwise"]),
     default="pairwise",
     show_default=True,
-    help="Missing-data policy (see analysis.cronbach_alpha).",
+    help="Missing-data policy: pairwise as psych (n counts every row) or listwise "
+    "(complete rows only); see docs/missing-data.md.",
+)
+@click.option(
+    "--min-n",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Fewer respondents than this give 'insufficient data' instead of a coefficient "
+    "(default: analysis.MIN_RESPONDENTS, the minimum the analysis package sets).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def reliability_command(
@@ -129,9 +183,19 @@ def reliability_command(
     reverse_opt: str | None,
     scale_opt: str | None,
     missing: str,
+    min_n: int | None,
     as_json: bool,
 ) -> None:
-    """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv."""
+    """Cronbach's alpha, omega and split-half reliability of the --items of FILE.csv.
+
+    Cells are read as ``import responses`` reads them (decimal comma, да/нет, yes/no); an empty
+    cell or NA is missing. Missing data: docs/missing-data.md.
+    """
+    import pandas as pd
+
+    from survey_app.services.cells import CellError
+    from survey_app.services.cells import numeric_column
+
     items = _names(items_opt)
     reverse = _names(reverse_opt)
     scale = _scale_range(scale_opt)
@@ -141,85 +205,194 @@ def reliability_command(
         raise click.ClickException(f"{file}: no column(s) {', '.join(absent)}")
     frame = pd.DataFrame(index=data.index)
     for item in items:
-        values = pd.to_numeric(data[item].str.strip(), errors="coerce")
-        bad = data[item].notna() & values.isna()
-        if bad.any():
+        try:
+            frame[item] = numeric_column(data[item])
+        except CellError as exc:
             raise click.ClickException(
-                f"{file}: column {item} holds a non-number: {data[item][bad].iloc[0]!r}"
-            )
-        frame[item] = values.astype("float64")
+                f"{file}: column {item}, data row {exc.row + 1}: {exc}"
+            ) from None
+    if len(frame) < 2:
+        raise click.ClickException(
+            f"{file}: {len(frame)} response row(s); reliability needs at least 2 respondents"
+        )
     policy: Literal["pairwise", "listwise"] = "listwise" if missing == "listwise" else "pairwise"
-    try:
-        alpha = analysis.cronbach_alpha(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-        omega = analysis.omega_total(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-        halves = analysis.split_half(
-            frame, items=items, reverse=reverse, scale=scale, missing=policy
-        )
-    except (TypeError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    item_rows = [
-        {
-            "item": name,
-            "n": int(row["n"]),
-            "mean": float(row["mean"]),
-            "sd": float(row["sd"]),
-            "r_drop": float(row["r_drop"]),
-            "alpha_if_deleted": float(row["alpha_if_deleted"]),
-        }
-        for name, row in alpha.items.iterrows()
-    ]
-    payload = {
-        "n": alpha.n_used,
-        "n_respondents": alpha.n_respondents,
-        "n_complete": alpha.n_complete,
-        "missing": alpha.missing,
-        "k": alpha.n_items,
-        "alpha": alpha.alpha,
-        "alpha_std": alpha.std_alpha,
-        "g6": alpha.g6,
-        "average_r": alpha.average_r,
-        "alpha_se": alpha.ase,
-        "alpha_ci_feldt": [alpha.ci_low, alpha.ci_high],
-        "alpha_ci_duhachek": [alpha.duhachek_low, alpha.duhachek_high],
-        "ci_level": alpha.ci_level,
-        "omega_total": omega.omega_total,
-        "split_half": {
+    payload = reliability_payload(
+        frame, items=items, reverse=reverse, scale=scale, missing=policy, min_n=min_n
+    )
+    if as_json:
+        _emit_json(payload)
+        return
+    click.echo(_reliability_text(file, payload))
+
+
+def reliability_payload(
+    frame: pd.DataFrame,
+    *,
+    items: list[str],
+    reverse: list[str],
+    scale: tuple[float, float] | None,
+    missing: Literal["pairwise", "listwise"],
+    min_n: int | None = None,
+) -> dict[str, Any]:
+    """The JSON object of ``survey-app reliability``.
+
+    Alpha, omega and the split-half coefficients are computed independently: one that cannot
+    be computed (``analysis.StatisticUnavailable``) is null, with its reason code, message and
+    n under ``unavailable``, and every other statistic is still reported. Warnings of the
+    computed ones (Heywood case, clipped interval, unsound pairwise matrix, negative item) are
+    listed under ``warnings``; ``status`` is ``ok``, ``warning``, ``unsound`` (alpha not a
+    sound estimate) or ``unavailable`` (no alpha).
+
+    Raises
+    ------
+    click.ClickException
+        Bad input (values outside the declared range, a reversed item without a range, ...).
+    """
+    import analysis
+
+    if min_n is None:
+        min_n = analysis.MIN_RESPONDENTS
+    kwargs: dict[str, Any] = {"items": items, "reverse": reverse, "scale": scale}
+    unavailable: dict[str, dict[str, Any]] = {}
+    warnings: list[analysis.Note] = []
+
+    def attempt(name: str, compute: Any) -> Any:
+        try:
+            result = compute()
+        except analysis.StatisticUnavailable as exc:
+            unavailable[name] = exc.as_dict()
+            return None
+        except (TypeError, ValueError) as exc:
+            raise click.ClickException(_message(exc)) from exc
+        warnings.extend(result.notes)
+        return result
+
+    alpha = attempt(
+        "alpha",
+        lambda: analysis.cronbach_alpha(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    omega = attempt(
+        "omega_total",
+        lambda: analysis.omega_total(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    halves = attempt(
+        "split_half",
+        lambda: analysis.split_half(frame, missing=missing, min_n=min_n, **kwargs),
+    )
+    n_respondents = len(frame)
+    n_complete = int(frame.loc[:, items].notna().all(axis=1).sum())
+    if alpha is None:
+        status = "unavailable"
+    elif not alpha.sound:
+        status = "unsound"
+    else:
+        status = "warning" if warnings else "ok"
+    item_rows = (
+        []
+        if alpha is None
+        else [
+            {
+                "item": name,
+                "n": int(row["n"]),
+                "mean": float(row["mean"]),
+                "sd": float(row["sd"]),
+                "r_drop": float(row["r_drop"]),
+                "alpha_if_deleted": float(row["alpha_if_deleted"]),
+            }
+            for name, row in alpha.items.iterrows()
+        ]
+    )
+
+    def get(result: Any, name: str) -> Any:
+        return None if result is None else getattr(result, name)
+
+    return {
+        "n": n_complete if missing == "listwise" else n_respondents,
+        "n_respondents": n_respondents,
+        "n_complete": n_complete,
+        "missing": missing,
+        "k": len(items),
+        "min_n": min_n,
+        "status": status,
+        "alpha": get(alpha, "alpha"),
+        "alpha_std": get(alpha, "std_alpha"),
+        "g6": get(alpha, "g6"),
+        "average_r": get(alpha, "average_r"),
+        "alpha_se": get(alpha, "ase"),
+        "alpha_ci_feldt": None if alpha is None else [alpha.ci_low, alpha.ci_high],
+        "alpha_ci_duhachek": None if alpha is None else [alpha.duhachek_low, alpha.duhachek_high],
+        "ci_level": get(alpha, "ci_level"),
+        "omega_total": get(omega, "omega_total"),
+        "split_half": None
+        if halves is None
+        else {
             "max": halves.lambda4,
             "min": halves.beta,
             "mean": halves.mean_split,
             "exact": halves.exact,
         },
         "items": item_rows,
+        "warnings": [note.as_dict() for note in warnings],
+        "unavailable": unavailable,
     }
-    if as_json:
-        _emit_json(payload)
-        return
-    level = round(100 * alpha.ci_level)
+
+
+def _reliability_text(file: str, payload: Mapping[str, Any]) -> str:
+    """The readable table of ``survey-app reliability``."""
+    missing = payload["unavailable"]
+
+    def reason(name: str) -> str:
+        why = missing[name]
+        return f"—   [{why['code']}] {why['message']}"
+
     lines = [
-        f"{file}: {alpha.n_items} items, n = {alpha.n_used} ({alpha.missing}; "
-        f"{alpha.n_complete} complete of {alpha.n_respondents})",
-        f"  alpha            {_fmt(alpha.alpha)}   {level}% CI Feldt "
-        f"[{_fmt(alpha.ci_low)}, {_fmt(alpha.ci_high)}], Duhachek "
-        f"[{_fmt(alpha.duhachek_low)}, {_fmt(alpha.duhachek_high)}], se {_fmt(alpha.ase, 4)}",
-        f"  alpha (std)      {_fmt(alpha.std_alpha)}",
-        f"  Guttman lambda6  {_fmt(alpha.g6)}",
-        f"  average r        {_fmt(alpha.average_r)}",
-        f"  omega total      {_fmt(omega.omega_total)}",
-        f"  split-half       max {_fmt(halves.lambda4)}, min {_fmt(halves.beta)}, "
-        f"mean {_fmt(halves.mean_split)}",
-        "",
-        f"  {'item':<12}{'n':>7}{'mean':>8}{'sd':>8}{'r.drop':>8}{'alpha if deleted':>18}",
+        f"{file}: {payload['k']} items, n = {payload['n']} ({payload['missing']}; "
+        f"{payload['n_complete']} complete of {payload['n_respondents']})"
     ]
-    for row in item_rows:
+    if "alpha" in missing:
+        lines.append(f"  alpha            {reason('alpha')}")
+    else:
+        level = round(100 * payload["ci_level"])
+        feldt = payload["alpha_ci_feldt"]
+        duhachek = payload["alpha_ci_duhachek"]
+        flag = "   UNSOUND: see the warnings" if payload["status"] == "unsound" else ""
+        lines += [
+            f"  alpha            {_fmt(payload['alpha'])}   {level}% CI Feldt "
+            f"[{_fmt(feldt[0])}, {_fmt(feldt[1])}], Duhachek "
+            f"[{_fmt(duhachek[0])}, {_fmt(duhachek[1])}], se {_fmt(payload['alpha_se'], 4)}"
+            f"{flag}",
+            f"  alpha (std)      {_fmt(payload['alpha_std'])}",
+            f"  Guttman lambda6  {_fmt(payload['g6'])}",
+            f"  average r        {_fmt(payload['average_r'])}",
+        ]
+    if "omega_total" in missing:
+        lines.append(f"  omega total      {reason('omega_total')}")
+    else:
+        lines.append(f"  omega total      {_fmt(payload['omega_total'])}")
+    halves = payload["split_half"]
+    if halves is None:
+        lines.append(f"  split-half       {reason('split_half')}")
+    else:
         lines.append(
-            f"  {row['item']:<12}{row['n']:>7}{_fmt(row['mean'], 2):>8}{_fmt(row['sd'], 2):>8}"
-            f"{_fmt(row['r_drop'], 2):>8}{_fmt(row['alpha_if_deleted']):>18}"
+            f"  split-half       max {_fmt(halves['max'])}, min {_fmt(halves['min'])}, "
+            f"mean {_fmt(halves['mean'])}"
         )
-    click.echo("\n".join(lines))
+    lines += [
+        f"  warning [{note['code']}] {note['statistic']}: {note['message']}"
+        for note in payload["warnings"]
+    ]
+    if payload["items"]:
+        lines += [
+            "",
+            f"  {'item':<12}{'n':>7}{'mean':>8}{'sd':>8}{'r.drop':>8}{'alpha if deleted':>18}",
+        ]
+        for row in payload["items"]:
+            lines.append(
+                f"  {row['item']:<12}{row['n']:>7}{_fmt(row['mean'], 2):>8}"
+                f"{_fmt(row['sd'], 2):>8}{_fmt(row['r_drop'], 2):>8}"
+                f"{_fmt(row['alpha_if_deleted']):>18}"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +402,8 @@ def reliability_command(
 
 def find_instrument(spec: str) -> instruments.Instrument:
     """Resolve ``ID``, ``ID@VERSION`` (bundled definitions) or a path to a YAML definition."""
+    import instruments
+
     path = Path(spec)
     if spec.endswith((".yaml", ".yml")) and path.is_file():
         try:
@@ -298,32 +473,48 @@ def indices_command(
     as_json: bool,
 ) -> None:
     """Every index of an instrument per library (or --by group) from a wide CSV export."""
+
+    import analysis
+    from instruments import ItemType
+    from survey_app.services.cells import CellError
+    from survey_app.services.cells import numeric_column
+    from survey_app.services.errors import Invalid
+    from survey_app.services.reporting import analysis_plan
+    from survey_app.services.reporting import instrument_indices
+
     instrument = find_instrument(instrument_spec)
     plan = analysis_plan(instrument)
     data = read_csv(file)
+    if data.empty:
+        raise click.ClickException(f"{file}: no responses, only a header line")
     check = None
     if checklist is not None:
         check = read_csv(checklist)
         if by not in check.columns:
             raise click.ClickException(f"{checklist}: the checklist needs a {by} column")
-        counts = [c for c in check.columns if c != by]
-        check[counts] = check[counts].apply(pd.to_numeric, errors="coerce")
+        for column in (c for c in check.columns if c != by):
+            try:
+                check[column] = numeric_column(check[column], ItemType.number)
+            except CellError as exc:
+                raise click.ClickException(
+                    f"{checklist}: column {column}, data row {exc.row + 1}: {exc}"
+                ) from None
     std = None
     if standard is not None:
         try:
             on = dt.date.fromisoformat(on_date) if on_date else None
             std = analysis.load_standard(standard, on=on)
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_message(exc)) from exc
     try:
         report = instrument_indices(
             data, plan, by=(by,), checklist=check, standard=std, min_n=min_n
         )
     except Invalid as exc:
         details = "; ".join(f"{i.path} {i.code} {i.message}" for i in exc.issues)
-        raise click.ClickException(f"{file}: {exc.message} {details}") from exc
+        raise click.ClickException(_message(f"{file}: {exc.message} {details}")) from exc
     except (TypeError, ValueError) as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
+        raise click.ClickException(f"{file}: {_message(exc)}") from exc
     payload = indices_payload(report, plan, std)
     if as_json:
         _emit_json(payload)
@@ -335,6 +526,8 @@ def indices_payload(
     report: IndicesReport, plan: AnalysisPlan, standard: analysis.Standard | None
 ) -> dict[str, Any]:
     """The JSON object of ``survey-app indices``: one entry per group."""
+    import pandas as pd
+
     (by,) = report.by
 
     def key(value: Any) -> str:
@@ -349,6 +542,16 @@ def indices_payload(
             entry = groups[key(row[by])]
             for column in ("K1", "K2", "K3", "K4", "K5", "total"):
                 entry[column] = row[column]
+    #: (group, "alpha:<scale>") -> status, reason codes and messages of the alpha
+    reliability: dict[tuple[str, str], dict[str, Any]] = {}
+    rel = report.tables.get("reliability")
+    if rel is not None:
+        for rel_row in rel.to_dict("records"):
+            reliability[key(rel_row[by]), f"alpha:{rel_row['scale']}"] = {
+                "status": rel_row["status"],
+                "reason": rel_row["reason"],
+                "note": rel_row["note"],
+            }
     for row in report.indices.to_dict("records"):
         entry = groups[key(row[by])].setdefault("indices", {})
         entry[row["indicator"]] = {
@@ -356,6 +559,7 @@ def indices_payload(
             "ci_low": row["ci_low"],
             "ci_high": row["ci_high"],
             "n": None if pd.isna(row["n"]) else int(row["n"]),
+            **reliability.get((key(row[by]), row["indicator"]), {}),
         }
     if report.verdicts is not None:
         for row in report.verdicts.to_dict("records"):
@@ -407,6 +611,8 @@ def _indices_text(payload: Mapping[str, Any]) -> str:
                 f"  {indicator:<34}{_fmt(est['value']):>9}  "
                 f"[{_fmt(est['ci_low'])}, {_fmt(est['ci_high'])}]  n={est['n']}{tail}"
             )
+            if est.get("status") not in (None, "ok"):
+                lines.append(f"    {est['status']} [{est['reason']}] {est['note']}")
     return "\n".join(lines)
 
 

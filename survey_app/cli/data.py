@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import NoReturn
 
@@ -44,17 +45,29 @@ def export_group() -> None:
 )
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte order mark (for Excel).")
 @click.option(
+    "--raw",
+    is_flag=True,
+    help="Write text cells exactly as stored: no leading ' before =, +, -, @ (see the docs).",
+)
+@click.option(
     "--include-excluded",
     is_flag=True,
     help="Also write responses excluded by quality control, with an 'excluded' column.",
 )
 @with_appcontext
 def export_responses(
-    campaign_code: str, fmt: str, output: str | None, bom: bool, include_excluded: bool
+    campaign_code: str,
+    fmt: str,
+    output: str | None,
+    bom: bool,
+    raw: bool,
+    include_excluded: bool,
 ) -> None:
     """Write every response of a campaign, one row per response (the wide format)."""
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE")
+    if output is not None:
+        _check_writable(output)
     session = db.session
     try:
         instrument = campaign_instrument(session, campaign_code)
@@ -68,7 +81,7 @@ def export_responses(
             click.get_binary_stream("stdout"), encoding="utf-8-sig" if bom else "utf-8", newline=""
         )
         try:
-            count = write_csv(stdout, columns, rows)
+            count = write_csv(stdout, columns, rows, raw=raw)
             stdout.flush()
         finally:
             stdout.detach()
@@ -77,9 +90,18 @@ def export_responses(
             count = write_xlsx(binary, columns, rows)
     else:
         with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as text:
-            count = write_csv(text, columns, rows)
+            count = write_csv(text, columns, rows, raw=raw)
     if output is not None:
         click.echo(f"{_count(count)} written to {output}", err=True)
+
+
+def _check_writable(output: str) -> None:
+    """Refuse, in one line, an output file whose folder does not exist (before any work)."""
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise click.ClickException(
+            f"cannot write {output}: the folder {folder} does not exist (create it first)"
+        )
 
 
 @click.group("import")

@@ -12,6 +12,9 @@ from survey_app.queue import compute_report_now
 from survey_app.services.campaigns import list_campaigns
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
+from survey_app.services.demo import DemoRefused
+from survey_app.services.demo import demo_row_counts
+from survey_app.services.demo import refuse_demo_unless_safe
 from survey_app.services.demo import seed_demo
 
 
@@ -26,22 +29,50 @@ from survey_app.services.demo import seed_demo
     help="Synthetic responses to generate across the campaigns.",
 )
 @click.option("--seed-only", is_flag=True, help="Seed the database and exit without serving.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Seed a non-empty development database that the demo did not make (never production).",
+)
 @with_appcontext
-def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
-    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing)."""
+def demo(host: str, port: int, responses: int, seed_only: bool, force: bool) -> None:
+    """Migrate, seed the Kemerovo demo region and serve it (running it twice duplicates nothing).
+
+    Refuses in production and on a database that is neither empty nor made by the demo.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        refuse_demo_unless_safe(
+            db.engine, production=app.config["ENV"] == "production", force=force
+        )
+    except DemoRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
     upgrade_database(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"seeding the demo region with {responses} synthetic responses ...")
+    before = demo_row_counts(db.session)
     summary = seed_demo(db.session, responses=responses)
     db.session.commit()
+    after = demo_row_counts(db.session)
+    added = ", ".join(f"{after[name] - before[name]} {name}" for name in after)
+    click.echo(f"added {added} (a re-run adds nothing)")
     click.echo(
-        f"{summary.libraries} libraries, {summary.campaigns} campaigns, "
-        f"{summary.responses_added} responses added ({summary.responses_total} in the database)"
+        f"in the database: {summary.libraries} libraries, {summary.campaigns} campaigns, "
+        f"{summary.responses_total} responses"
     )
     click.echo("computing a report run for every campaign ...")
     for code in sorted(campaign.code for campaign in list_campaigns(db.session)):
         click.echo(f"  {code}: {compute_report_now(app, code)}")
+    if seed_only:
+        # nothing is served: say how to serve rather than print addresses that do not answer
+        click.echo(
+            f"\nseeded only; nothing is served. Serve it with `survey-app demo` "
+            f"(http://{host}:{port}); staff sign in at /login with the password "
+            f"{DEMO_PASSWORD!r}:"
+        )
+        for email, role, scope in DEMO_ACCOUNTS:
+            click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
+        return
     base = f"http://{host}:{port}"
     campaigns = sorted(list_campaigns(db.session), key=lambda campaign: campaign.code)
     click.echo("\nOpen:")
@@ -55,8 +86,6 @@ def demo(host: str, port: int, responses: int, seed_only: bool) -> None:
         click.echo(f"          {email:28} {role}{' — ' + scope if scope else ''}")
     click.echo(f"  API     {base}/api/v1/openapi.json")
     click.echo(f"  health  {base}/healthz")
-    if seed_only:
-        return
     # Flask refuses app.run() inside its own CLI; serve with the same development server
     from werkzeug.serving import run_simple
 

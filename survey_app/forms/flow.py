@@ -1,8 +1,9 @@
 """Page flow of the visitor questionnaire: what each page shows and which page comes next.
 
-The server keeps no per-visitor state: everything a later page needs travels in hidden
-fields (:data:`~survey_app.forms.questionnaire.STATE_FIELDS`) and is re-validated at the end
-by the recording service, so a tampered field can only spoil the tamperer's own response.
+Everything a later page needs is a :class:`SurveyState`; the web survey keeps it in a
+server-side draft (:mod:`survey_app.services.drafts`) in the encoding of the hidden fields
+(:data:`~survey_app.forms.questionnaire.STATE_FIELDS`), and merges it with each posted page
+(:func:`posted_page`).  The answers are re-validated at the end by the recording service.
 
 Skip logic works without JavaScript.  One section is one page; between pages the show_if
 conditions are evaluated on the server, so items and sections hidden by earlier answers are
@@ -56,7 +57,10 @@ __all__ = [
     "SurveyState",
     "advance",
     "draw_form_items",
+    "posted_page",
+    "reachable",
     "reopen",
+    "show",
     "shown_items",
     "start",
 ]
@@ -575,6 +579,34 @@ def advance(
         done = replace(state, answers={k: v for k, v in answers.items() if k in final})
         return Page(state=done, instrument=instrument, section=section, complete=True)
     return _render(instrument, replace(state, section=later[0].id), later[0], locale)
+
+
+def reachable(instrument: Instrument, state: SurveyState) -> list[str]:
+    """Ids of the sections a visitor may open: those shown, up to the current one."""
+    position = {s.id: index for index, s in enumerate(instrument.sections)}
+    current = position[state.section]
+    return [
+        s.id
+        for s in _sections_shown(instrument, state.answers, state.lite_items)
+        if position[s.id] <= current
+    ] or [state.section]
+
+
+def show(instrument: Instrument, state: SurveyState, section_id: str, *, locale: str) -> Page:
+    """Return the page of ``section_id`` with the answers given so far (no checks)."""
+    section = next(s for s in instrument.sections if s.id == section_id)
+    return _render(instrument, replace(state, section=section.id), section, locale)
+
+
+def posted_page(
+    state: SurveyState, section_id: str, posted: Iterable[tuple[str, str]]
+) -> MultiDict[str, str]:
+    """The form data :func:`advance` takes: the stored state, on page ``section_id``, plus
+    the posted fields (posted ``s-`` state fields are ignored: the server's state wins)."""
+    pairs = [(k, v) for k, v in state.hidden_data() if k != "s-section"]
+    pairs.append(("s-section", section_id))
+    pairs.extend((k, v) for k, v in posted if not k.startswith("s-"))
+    return MultiDict(pairs)
 
 
 def reopen(

@@ -36,7 +36,6 @@ from wtforms import BooleanField
 from wtforms import Field
 from wtforms import HiddenField
 from wtforms import RadioField
-from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -299,12 +298,11 @@ def _fields_text(item: Item, locale: str) -> dict[str, Field]:
 
 
 def _fields_battery(item: Item, locale: str) -> dict[str, Field]:
-    anchors = anchor_labels(item, locale)
-    options = [("", "—")] + [
-        (str(v), f"{v} — {anchors[v]}" if v in anchors else str(v)) for v in _rating_range(item)
-    ]
+    # one row of rating tiles per column (a radio group, like a likert item), not a dropdown:
+    # one tap instead of two, and the same tap targets as every other scale
+    options = [(str(v), str(v)) for v in _rating_range(item)]
     fields: dict[str, Field] = {
-        field_name(item.id, column.id): SelectField(
+        field_name(item.id, column.id): RadioField(
             text_of(column.label, locale), choices=options, validate_choice=False
         )
         for column in item.columns
@@ -399,7 +397,8 @@ class Question:
         """The id of the first input of this item (error-summary links point here)."""
         kind = self.item.type
         if kind is ItemType.battery:
-            return self.columns[0][0] if self.columns else self.name
+            # the first tile of the first column (the N/A box when there are no columns)
+            return f"{self.columns[0][0]}-0" if self.columns else self.name
         if kind in (ItemType.number, ItemType.text):
             return self.name
         return f"{self.name}-0"

@@ -7,6 +7,7 @@ from survey_app.models.campaign import Campaign
 from survey_app.models.campaign import CampaignStatus
 from survey_app.models.campaign import Channel
 from survey_app.models.campaign import campaign_libraries
+from survey_app.models.draft import SurveyDraft
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.library import Library
 from survey_app.models.library import LibrarySystem
@@ -21,6 +22,7 @@ from survey_app.models.response import Answer
 from survey_app.models.response import Response
 from survey_app.models.staff import AuditEvent
 from survey_app.models.staff import Role
+from survey_app.models.staff import StaffSession
 from survey_app.models.staff import User
 
 __all__ = [
@@ -42,6 +44,8 @@ __all__ = [
     "Role",
     "RunStatus",
     "ServicePoint",
+    "StaffSession",
+    "SurveyDraft",
     "User",
     "campaign_libraries",
 ]

@@ -81,3 +81,19 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class StaffSession(Base):
+    """One signed-in staff session, known to the server: signing out deletes it.
+
+    The cookie carries a random token; only its SHA-256 is stored here. Deactivating an
+    account deletes all its sessions, so reactivating it revives none.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 (hex) of the token in the session cookie
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

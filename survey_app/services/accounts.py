@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from survey_app.models import Library
 from survey_app.models import LibrarySystem
 from survey_app.models import Role
+from survey_app.models import StaffSession
 from survey_app.models import User
 from survey_app.models.base import utcnow
 from survey_app.services import audit
@@ -337,6 +339,8 @@ def deactivate_user(session: Session, user: User, *, actor: User | None = None) 
     if user.role == Role.admin and _active_admins(session) <= 1:
         raise Conflict("The last active administrator cannot be deactivated.")
     user.active = False
+    # its sessions end on the server: reactivating the account later revives none of them
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
     session.flush()
     audit.record(session, actor, "user.deactivate", user)
     return user

@@ -74,6 +74,8 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "campaign.close",
     "response.exclude",
     "response.restore",
+    "results.export",
+    "demo.seed",
 )
 
 _MAX_TARGET = 200

@@ -19,13 +19,18 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import instruments
 from instruments import Instrument
 from instruments import ItemType
+from survey_app.models import AuditEvent
+from survey_app.models import Base
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Channel
@@ -36,6 +41,7 @@ from survey_app.models import Region
 from survey_app.models import Response
 from survey_app.models import ServicePoint
 from survey_app.models import User
+from survey_app.services import audit
 from survey_app.services.accounts import create_user
 from survey_app.services.accounts import parse_scope
 from survey_app.services.instruments import instrument_of
@@ -180,7 +186,8 @@ DEMO_ACCOUNTS: list[tuple[str, str, str | None]] = [
     ("librarian@demo.local", "library_staff", "library:kemerovo-central"),
 ]
 #: the demo accounts' password: a demo on a laptop, never a deployment
-DEMO_PASSWORD = "demo-password-2026"
+# bandit B105: published; the demo refuses production
+DEMO_PASSWORD = "demo-password-2026"  # nosec B105
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +200,57 @@ class DemoSummary:
     responses_total: int
 
 
+#: the audit action the demo writes first: a database holding it was made by the demo
+DEMO_MARKER_ACTION = "demo.seed"
+
+
+class DemoRefused(Exception):
+    """The demo must not run on this database; the message says why (one line)."""
+
+
+def refuse_demo_unless_safe(engine: Engine, *, production: bool, force: bool = False) -> None:
+    """Raise :class:`DemoRefused` unless the demo may seed the database behind ``engine``.
+
+    The demo adds accounts with a published password, synthetic responses and open public
+    campaigns, so it runs only on a database that is empty or that the demo itself made (it
+    holds a ``demo.seed`` audit event), and never in production, ``force`` or not.  ``force``
+    lets a developer seed a non-empty development database on purpose.
+    """
+    if production:
+        raise DemoRefused(
+            "refusing to run the demo in production (SURVEY_ENV=production): it adds accounts "
+            "with a published password and synthetic responses; --force does not change this"
+        )
+    if force:
+        return
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        if AuditEvent.__tablename__ in tables:
+            marker = connection.scalar(
+                select(AuditEvent.id).where(AuditEvent.action == DEMO_MARKER_ACTION).limit(1)
+            )
+            if marker is not None:
+                return
+        holding = [
+            table.name
+            for table in Base.metadata.sorted_tables
+            if table.name in tables
+            and connection.scalar(select(literal(1)).select_from(table).limit(1)) is not None
+        ]
+    if holding:
+        raise DemoRefused(
+            "refusing to run the demo: the database is not empty and was not made by the demo "
+            f"(rows in {', '.join(sorted(holding))}); use an empty database"
+        )
+
+
 def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> DemoSummary:
-    """Create the demo region, campaigns and ``responses`` synthetic responses (idempotent)."""
+    """Create the demo region, campaigns and ``responses`` synthetic responses (idempotent).
+
+    The first run marks the database as the demo's with a ``demo.seed`` audit event.
+    """
+    if session.scalar(select(AuditEvent.id).filter_by(action=DEMO_MARKER_ACTION).limit(1)) is None:
+        audit.record(session, None, DEMO_MARKER_ACTION, "demo region", responses=responses)
     libraries = _seed_network(session)
     _seed_accounts(session)
     versions = {row.instrument_id: row for row in register_bundled_instruments(session)}
@@ -204,7 +260,8 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
     ]
     session.flush()
     added = 0
-    rng = random.Random(seed)
+    # bandit B311: synthetic demo data, reproducible by design
+    rng = random.Random(seed)  # nosec B311
     effects = {library.code: rng.gauss(0.0, 0.5) for library in libraries}
     for campaign in campaigns:
         share = CAMPAIGNS[campaign.code][1]
@@ -215,7 +272,8 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
         if have >= target:
             continue
         instrument = instrument_of(campaign.instrument_version)
-        campaign_rng = random.Random(f"{seed}:{campaign.code}")
+        # bandit B311: demo data
+        campaign_rng = random.Random(f"{seed}:{campaign.code}")  # nosec B311
         for n in range(target):
             library = campaign_rng.choice(libraries)
             submission = _synthetic_submission(
@@ -418,3 +476,12 @@ def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random
         }
         return values
     return None
+
+
+def demo_row_counts(session: Session) -> dict[str, int]:
+    """Rows of what the demo seeds (libraries, campaigns, accounts, responses), to report."""
+    counted = {"libraries": Library, "campaigns": Campaign, "accounts": User, "responses": Response}
+    return {
+        name: session.execute(select(func.count()).select_from(model)).scalar_one()
+        for name, model in counted.items()
+    }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +16,9 @@ class Issue:
     code: str
     path: str
     message: str
+    #: the values the message was built from (for a translated message; see
+    #: :func:`survey_app.problem_messages.problem_message`); not part of equality
+    context: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, str]:
         """Return the JSON shape used by the API."""
@@ -33,6 +39,12 @@ class NotFound(ServiceError):
     """The thing asked for does not exist, is closed, or is outside the caller's scope."""
 
     status = 404
+
+
+class Gone(ServiceError):
+    """The thing existed but has ended (a closed campaign's survey link)."""
+
+    status = 410
 
 
 class Forbidden(ServiceError):

@@ -29,6 +29,7 @@ from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import Response
+from survey_app.models import Role
 from survey_app.models import ServicePoint
 from survey_app.models import User
 from survey_app.models.base import utcnow
@@ -467,6 +468,8 @@ class ScopedExport:
     library: Library | None
     instrument: Instrument
     include_excluded: bool
+    #: timestamps as dates and small channel/service-point groups left empty (library staff)
+    coarse: bool
     columns: list[str]
     rows: Iterator[dict[str, Cell]]
 
@@ -485,12 +488,18 @@ def scoped_export(
     *,
     library_ref: Library | int | str | None = None,
     include_excluded: bool = False,
+    small_cell_min: int = 10,
 ) -> ScopedExport:
     """Resolve an export of a campaign to exactly the libraries the actor may see.
 
     Without ``library_ref`` the export holds every library of the campaign in the actor's
     scope (library staff: their library; a system's quality manager: its libraries;
     region-wide roles: all). The checks run now; the rows are read when iterated.
+
+    Library staff, who may recognise their visitors, get the coarse export (dates instead of
+    times, channels and service points shared by fewer than ``small_cell_min`` responses
+    left empty; see :func:`~survey_app.services.exports.export_rows`). The other roles get
+    full precision, and their export is audited as ``results.export``.
 
     Raises
     ------
@@ -510,14 +519,30 @@ def scoped_export(
         )
         library_ids = {library.id}
     instrument = instrument_of(campaign.instrument_version)
+    coarse = actor.role == Role.library_staff
+    if not coarse:
+        audit.record(
+            session,
+            actor,
+            "results.export",
+            campaign,
+            library=library.code if library is not None else None,
+            include_excluded=include_excluded,
+        )
     rows = export_rows(
-        session, campaign.code, library_ids=library_ids, include_excluded=include_excluded
+        session,
+        campaign.code,
+        library_ids=library_ids,
+        include_excluded=include_excluded,
+        coarse=coarse,
+        small_cell_min=small_cell_min,
     )
     return ScopedExport(
         campaign=campaign,
         library=library,
         instrument=instrument,
         include_excluded=include_excluded,
+        coarse=coarse,
         columns=wide_columns(instrument, include_excluded=include_excluded),
         rows=rows,
     )

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 from typing import IO
+from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -111,8 +113,14 @@ def export_rows(
     *,
     library_ids: Collection[int] | None = None,
     include_excluded: bool = False,
+    coarse: bool = False,
+    small_cell_min: int = 10,
 ) -> Iterator[dict[str, Cell]]:
     """Yield one wide row per response of the campaign, in the order they were stored.
+
+    ``coarse`` is the export for readers who might recognise a visitor (library staff):
+    timestamps become dates (UTC) and a library's channel or service point is left empty
+    when fewer than ``small_cell_min`` of the exported responses share it.
 
     ``library_ids`` keeps the responses of those libraries only (None: every library; the
     caller decides the scope).  Responses excluded by quality control are left out unless
@@ -138,7 +146,22 @@ def export_rows(
         instrument,
         library_ids=None if library_ids is None else sorted(set(library_ids)),
         include_excluded=include_excluded,
+        coarse=coarse,
+        small_cell_min=small_cell_min,
     )
+
+
+def _small_cells(session: Session, wanted: list[Any], column: Any, minimum: int) -> set[Any]:
+    """(library code, value) of ``column`` shared by fewer than ``minimum`` wanted responses."""
+    rows = session.execute(
+        select(Library.code, column, func.count())
+        .select_from(Response)
+        .join(Library, Library.id == Response.library_id)
+        .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
+        .where(*wanted)
+        .group_by(Library.code, column)
+    )
+    return {(library, value) for library, value, count in rows if count < minimum}
 
 
 def _rows(
@@ -148,6 +171,8 @@ def _rows(
     *,
     library_ids: list[int] | None,
     include_excluded: bool,
+    coarse: bool,
+    small_cell_min: int,
 ) -> Iterator[dict[str, Cell]]:
     columns = wide_columns(instrument, include_excluded=include_excluded)
     targets = _targets(instrument)
@@ -162,6 +187,12 @@ def _rows(
     if not include_excluded:
         wanted.append(Response.excluded_at.is_(None))
     session.flush()
+    small_channels: set[Any] = set()
+    small_points: set[Any] = set()
+    if coarse:
+        small_channels = _small_cells(session, wanted, Response.channel, small_cell_min)
+        small_points = _small_cells(session, wanted, ServicePoint.code, small_cell_min)
+    stamp = format_date if coarse else format_timestamp
     # Core rows on the session's connection: the ORM adds nothing to plain columns but time
     connection = session.connection()
     stream = {"yield_per": CHUNK_SIZE}
@@ -206,13 +237,13 @@ def _rows(
                 response_id=str(client_uuid),
                 campaign=code,
                 library=library,
-                service_point=point,
-                channel=str(channel),
+                service_point=None if (library, point) in small_points else point,
+                channel=None if (library, channel) in small_channels else str(channel),
                 instrument=instrument_id,
                 instrument_version=version,
-                started_at=format_timestamp(started_at),
-                submitted_at=format_timestamp(submitted_at),
-                received_at=format_timestamp(received_at),
+                started_at=stamp(started_at),
+                submitted_at=stamp(submitted_at),
+                received_at=stamp(received_at),
             )
             if include_excluded:
                 out[EXCLUDED_COLUMN] = 0 if excluded_at is None else 1
@@ -283,8 +314,25 @@ def format_timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def format_cell(value: Cell) -> str:
-    """Write one cell as CSV text: empty for ``None``, integers without ``.0``."""
+#: a text cell starting with one of these is read as a formula by spreadsheet programs
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_date(moment: datetime | None) -> str | None:
+    """Write only the (UTC) date of a timestamp, ISO 8601 (``2026-03-01``)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def format_cell(value: Cell, *, raw: bool = False) -> str:
+    """Write one cell as CSV text: empty for ``None``, integers without ``.0``.
+
+    A text starting with one of :data:`FORMULA_TRIGGERS` gets a leading ``'`` so that a
+    spreadsheet shows it as text instead of running it (OWASP, "CSV injection"); numbers are
+    never changed. ``raw`` writes texts exactly as stored, for analysts reading with R or
+    pandas.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -292,36 +340,53 @@ def format_cell(value: Cell) -> str:
     if isinstance(value, float):
         number = _number(value)
         return "" if number is None else repr(number)
+    if isinstance(value, str):
+        return "'" + value if not raw and value.startswith(FORMULA_TRIGGERS) else value
     return str(value)
 
 
-def write_csv(stream: IO[str], columns: list[str], rows: Iterable[Mapping[str, Cell]]) -> int:
+def write_csv(
+    stream: IO[str],
+    columns: list[str],
+    rows: Iterable[Mapping[str, Cell]],
+    *,
+    raw: bool = False,
+) -> int:
     """Write the header and ``rows`` as CSV (RFC 4180: comma, CRLF, quotes as needed).
 
-    Returns the number of data rows written.  ``stream`` must be opened with ``newline=""``.
+    Cells as :func:`format_cell` writes them (``raw``: texts unprotected). Returns the number
+    of data rows written.  ``stream`` must be opened with ``newline=""``.
     """
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for row in rows:
-        writer.writerow([format_cell(row[column]) for column in columns])
+        writer.writerow([format_cell(row[column], raw=raw) for column in columns])
         count += 1
     return count
 
 
 def iter_csv(
-    columns: list[str], rows: Iterable[Mapping[str, Cell]], *, rows_per_chunk: int = 200
+    columns: list[str],
+    rows: Iterable[Mapping[str, Cell]],
+    *,
+    rows_per_chunk: int = 200,
+    raw: bool = False,
+    bom: bool = False,
 ) -> Iterator[str]:
     """Yield the same text as :func:`write_csv`, in pieces of ``rows_per_chunk`` rows.
 
-    For streaming an export over HTTP without holding it in memory.
+    For streaming an export over HTTP without holding it in memory; ``bom`` starts it with
+    a UTF-8 byte order mark, without which Excel misreads Cyrillic.
     """
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     pending = 0
     for row in rows:
-        writer.writerow([format_cell(row[column]) for column in columns])
+        writer.writerow([format_cell(row[column], raw=raw) for column in columns])
         pending += 1
         if pending >= rows_per_chunk:
             yield buffer.getvalue()

@@ -150,7 +150,7 @@ def _issues(problems: Sequence[Problem]) -> list[Issue]:
         if problem.line is not None:
             where = f"{where}:{problem.line}" if where else f"line {problem.line}"
         path = " ".join(part for part in (where, problem.path) if part)
-        issues.append(Issue(str(problem.code), path, problem.message))
+        issues.append(Issue(str(problem.code), path, problem.message, problem.context))
     return issues
 
 

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from instruments.duration import estimated_minutes
+from kiosk.posters import invitation
 from kiosk.posters import render_poster
 from kiosk.qr import qr_png
 from kiosk.qr import qr_svg
@@ -31,6 +33,7 @@ from survey_app.models import ServicePoint
 from survey_app.models import User
 from survey_app.services.campaigns import get_campaign
 from survey_app.services.errors import NotFound
+from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
 from survey_app.services.scope import libraries_in_scope
 from survey_app.services.scope import require_campaign
@@ -147,6 +150,8 @@ def _render(target: PosterTarget, base_url: str) -> bytes:
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
         campaign_title=campaign.title,
+        # "it takes 7–8 minutes": estimated from this campaign's instrument
+        invitation=invitation(estimated_minutes(instrument_of(campaign.instrument_version))),
     )
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import analysis
+from survey_app.db import SQLITE_BUSY_TIMEOUT_MS
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Library
@@ -188,11 +189,19 @@ def progress_writer(engine: Engine, run_id: int) -> Callable[[float], None]:
         last[0] = now
         try:
             with engine.begin() as connection:
-                connection.execute(
-                    update(ReportRun)
-                    .where(ReportRun.id == run_id)
-                    .values(progress=min(1.0, max(0.0, share)))
-                )
+                # a hint is never waited for: SQLite gives up at once when the database is busy
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    connection.execute(
+                        update(ReportRun)
+                        .where(ReportRun.id == run_id)
+                        .values(progress=min(1.0, max(0.0, share)))
+                    )
+                finally:
+                    if sqlite:
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         except OperationalError:
             pass
 

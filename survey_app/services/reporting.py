@@ -50,12 +50,15 @@ from sqlalchemy.orm import Session
 from statsmodels.stats.proportion import proportion_confint
 
 import analysis
+from analysis.nok import FILTER_QUESTIONS as NOK_FILTER_QUESTIONS
 from instruments import Instrument
 from instruments import ItemType
 from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
+from survey_app.services.cells import CellError
+from survey_app.services.cells import numeric_column
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.instruments import instrument_of
@@ -341,7 +344,9 @@ def numeric_frame(data: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
     ------
     Invalid
         With one ``RPT001`` issue per missing key column and one ``RPT002`` per column
-        holding something other than numbers (an empty cell is a missing answer).
+        holding a value ``import responses`` would not accept (cells are read by
+        :func:`survey_app.services.cells.numeric_column`: a decimal comma, да/нет and yes/no
+        for yes/no items are accepted; an empty cell is a missing answer, ``NA`` is an error).
     """
     issues: list[Issue] = []
     out = data.copy()
@@ -353,22 +358,18 @@ def numeric_frame(data: pd.DataFrame, plan: AnalysisPlan) -> pd.DataFrame:
             issues.append(Issue("RPT001", column, "column missing from the data"))
             continue
         values = data[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            out[column] = values.astype("float64")
-            continue
-        text = values.astype("string").str.strip()
-        text = text.mask(text == "")
         if column in plan.codes:
-            # codes become their numbers' exact text; to_numeric below reads them back
-            numbers = {code: str(number) for code, number in dict(plan.codes[column]).items()}
-            text = text.replace(numbers)
-        converted = pd.to_numeric(text, errors="coerce")
-        bad = text.notna() & converted.isna()
-        if bad.any():
-            example = text[bad].iloc[0]
-            issues.append(Issue("RPT002", column, f"not a number: {example!r}"))
-            continue
-        out[column] = converted.astype("float64")
+            codes = dict(plan.codes[column])  # a choice's code -> its number
+            text = values.astype("string").str.strip()
+            values = text.map(lambda cell, codes=codes: codes.get(cell, cell), na_action="ignore")
+        kind = plan.kinds.get(column)
+        item_type = ItemType.yes_no if column in na_columns else None
+        if kind is not None:
+            item_type = ItemType(kind)
+        try:
+            out[column] = numeric_column(values, item_type)
+        except CellError as exc:
+            issues.append(Issue("RPT002", column, f"row {exc.row + 1}: {exc}"))
     if issues:
         raise Invalid("The data do not fit the instrument.", issues)
     return out
@@ -471,12 +472,19 @@ def _file_tables(
                 confidence=confidence,
             )
         )
-    if plan.yes_no:
+    yes_no = _plain_yes_no(plan)
+    if yes_no:
         shares.append(
             analysis.share_satisfied(
-                frame, items=list(plan.yes_no), threshold=1.0, by=by_list, confidence=confidence
+                frame, items=yes_no, threshold=1.0, by=by_list, confidence=confidence
             )
         )
+    if plan.nok:
+        satisfied, filters = _split_nok_shares(
+            analysis.nok_item_shares(frame, by=by_list, confidence=confidence)
+        )
+        shares.append(satisfied)
+        tables["filter_shares"] = filters
     if shares:
         tables["shares"] = _concat_sorted(shares, by)
     if plan.nps:
@@ -532,6 +540,22 @@ def _file_tables(
     return tables, notes
 
 
+def _plain_yes_no(plan: AnalysisPlan) -> list[str]:
+    """The yes/no keys whose share is a plain "share satisfied" (not the NOK questions, whose
+    shares follow the method's skip filters: :func:`analysis.nok_item_shares`)."""
+    return [k for k in plan.yes_no if not (plan.nok and k in NOK_QUESTIONS)]
+
+
+def _split_nok_shares(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split :func:`analysis.nok_item_shares` into the satisfaction shares and the shares of
+    the filter questions (used the stands / the website / remote channels, has a disability)."""
+    filters = table["measure"] == "yes"
+    return (
+        table.loc[~filters].drop(columns="measure").reset_index(drop=True),
+        table.loc[filters].drop(columns="measure").reset_index(drop=True),
+    )
+
+
 def _concat_sorted(parts: list[pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     if by:
@@ -539,7 +563,11 @@ def _concat_sorted(parts: list[pd.DataFrame], by: Sequence[str]) -> pd.DataFrame
     return out
 
 
-#: columns of the reliability table (one row per group and scale)
+#: columns of the reliability table (one row per group and scale). ``status`` is ``ok``,
+#: ``warning`` (alpha computed, see ``reason``/``note``), ``unsound`` (alpha computed from a
+#: pairwise matrix that is not positive semi-definite or has too few joint responses: not a
+#: sound estimate) or ``unavailable`` (no alpha; ``reason`` says why). ``reason`` holds the
+#: :class:`analysis.Reason` codes (comma-separated), ``note`` the readable messages.
 RELIABILITY_COLUMNS = (
     "scale",
     "k",
@@ -554,8 +582,22 @@ RELIABILITY_COLUMNS = (
     "ci_high",
     "duhachek_low",
     "duhachek_high",
+    "status",
+    "reason",
     "note",
 )
+
+
+def _status_columns(notes: Sequence[analysis.Note]) -> dict[str, Any]:
+    """``status``, ``reason`` and ``note`` of a computed alpha from its warnings."""
+    if not notes:
+        return {"status": "ok", "reason": None, "note": None}
+    unsound = any(note.unsound for note in notes)
+    return {
+        "status": "unsound" if unsound else "warning",
+        "reason": ",".join(note.code.value for note in notes),
+        "note": "; ".join(note.message for note in notes),
+    }
 
 
 def _alpha_row(result: analysis.AlphaResult) -> dict[str, Any]:
@@ -572,13 +614,28 @@ def _alpha_row(result: analysis.AlphaResult) -> dict[str, Any]:
         "ci_high": result.ci_high,
         "duhachek_low": result.duhachek_low,
         "duhachek_high": result.duhachek_high,
-        "note": None,
+        **_status_columns(result.notes),
     }
 
 
-def _failed_alpha_row(k: int, n: int, reason: str) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(RELIABILITY_COLUMNS, np.nan)
-    row.update({"k": k, "n": n, "n_complete": 0, "note": reason})
+def _failed_alpha_row(
+    k: int, n: int, n_complete: int, reason: analysis.Reason, message: str
+) -> dict[str, Any]:
+    """The statistics of a scale without alpha: NaN, but the counts and the reason kept.
+
+    The row has no ``scale`` (nor group) key: the caller's keys stay as they are.
+    """
+    row: dict[str, Any] = dict.fromkeys(RELIABILITY_COLUMNS[4:], np.nan)
+    row.update(
+        {
+            "k": int(k),
+            "n": int(n),
+            "n_complete": int(n_complete),
+            "status": "unavailable",
+            "reason": analysis.Reason(reason).value,
+            "note": message,
+        }
+    )
     return row
 
 
@@ -602,7 +659,22 @@ def _file_reliability(
                 )
                 row.update(_alpha_row(result))
             except ValueError as exc:
-                row.update(_failed_alpha_row(len(scale.items), len(rows_of_group), str(exc)))
+                if isinstance(exc, analysis.StatisticUnavailable):
+                    code = exc.code
+                elif "outside" in str(exc):
+                    code = analysis.Reason.OUT_OF_RANGE
+                else:
+                    code = analysis.Reason.INVALID_DATA
+                present = rows_of_group.loc[:, list(scale.items)].notna()
+                row.update(
+                    _failed_alpha_row(
+                        len(scale.items),
+                        len(rows_of_group),
+                        int(present.all(axis=1).sum()),
+                        code,
+                        str(exc),
+                    )
+                )
             rows.append(row)
     return pd.DataFrame(rows, columns=[*by, *RELIABILITY_COLUMNS])
 
@@ -611,6 +683,7 @@ def _file_reliability(
 _LONG: tuple[tuple[str, tuple[str, ...], str, str | None, str | None], ...] = (
     ("items", ("mean",), "mean", "item", None),
     ("shares", ("share",), "share_satisfied", "item", None),
+    ("filter_shares", ("share",), "share_yes", "item", None),
     ("nps", ("nps",), "nps", "item", None),
     ("happy", ("index",), "happy_index", "item", None),
     ("scales", ("mean",), "scale", "dimension", None),
@@ -624,7 +697,9 @@ _LONG: tuple[tuple[str, tuple[str, ...], str, str | None, str | None], ...] = (
 def long_indices(tables: Mapping[str, pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
     """Stack the tables into :func:`analysis.indices_table`'s long format.
 
-    Indicator names: ``mean:<key>``, ``share_satisfied:<key>``, ``nps:<key>``,
+    Indicator names: ``mean:<key>``, ``share_satisfied:<key>``, ``share_yes:<key>`` (the NOK
+    filter questions: used the stands / the website / remote channels, has a disability),
+    ``nps:<key>``,
     ``happy_index:<key>``, ``scale:<scale>``, ``alpha:<scale>``, ``adequacy_gap:<unit>``,
     ``superiority_gap:<unit>``, ``zot_width:<unit>``, ``servqual_gap:<component>``,
     ``nok:K1`` … ``nok:total``.
@@ -1350,9 +1425,12 @@ def _finalise(
             for j, k in enumerate(plan.means)
         ]
         tables["items"] = _by_library(parts)
-    if plan.shares:
+    plain = set(plan.ratings) | set(_plain_yes_no(plan))
+    if plain:
         parts = []
         for j, (key, threshold) in enumerate(plan.shares.items()):
+            if key not in plain:
+                continue
             values, counts = dists[key]
             n = counts.sum(axis=1)
             hit = counts[:, values >= threshold].sum(axis=1)
@@ -1374,6 +1452,15 @@ def _finalise(
                 )
             )
         tables["shares"] = _by_library(parts)
+    if plan.nok:
+        nok_shares = _nok_share_rows(batch, confidence)
+        if nok_shares is not None:
+            satisfied, filters = _split_nok_shares(nok_shares)
+            if "shares" in tables:  # the plain shares first, as the file path orders them
+                satisfied = pd.concat([tables["shares"], satisfied], ignore_index=True)
+                satisfied = satisfied.sort_values("library_id", kind="stable", ignore_index=True)
+            tables["shares"] = satisfied
+            tables["filter_shares"] = filters
     if plan.nps:
         tables["nps"] = _by_library(
             [_nps_rows(ids, k, j, *dists[k], confidence) for j, k in enumerate(plan.nps)]
@@ -1506,10 +1593,14 @@ def _reliability(
         except ValueError as exc:  # the same for every library
             for s in batch:
                 if s.moments is not None:
-                    by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, str(exc))
+                    by_key[s.library_id, scale.id] = _failed_alpha_row(
+                        k, s.n, 0, analysis.Reason.INVALID_DATA, str(exc)
+                    )
             continue
         table = result.scales
         notes = table["note"].tolist()
+        reasons = table["reason"].tolist()
+        warnings = table["notes"].tolist()
         columns = {
             name: table[column].tolist()
             for name, column in (
@@ -1538,10 +1629,12 @@ def _reliability(
                 continue
             i = position[s.library_id]
             if notes[i] is not None:
-                by_key[s.library_id, scale.id] = _failed_alpha_row(k, s.n, notes[i])
+                by_key[s.library_id, scale.id] = _failed_alpha_row(
+                    k, columns["n"][i], columns["n_complete"][i], reasons[i], notes[i]
+                )
             else:
                 ok_row = {name: values[i] for name, values in columns.items()}
-                ok_row["note"] = None
+                ok_row.update(_status_columns(warnings[i]))
                 by_key[s.library_id, scale.id] = ok_row
     rows: list[dict[str, Any]] = []
     item_rows: list[tuple[Any, ...]] = []
@@ -1549,7 +1642,11 @@ def _reliability(
         for scale in layout.plan.scales:
             row: dict[str, Any] = {"library_id": s.library_id, "scale": scale.id}
             if s.moments is None:
-                row.update(_failed_alpha_row(len(scale.items), s.n, "no responses"))
+                row.update(
+                    _failed_alpha_row(
+                        len(scale.items), s.n, 0, analysis.Reason.NO_RESPONSES, "no responses"
+                    )
+                )
             else:
                 row.update(by_key[s.library_id, scale.id])
                 parts = items_by_key.get((s.library_id, scale.id))
@@ -1672,6 +1769,29 @@ def _servqual_rows(
     return _by_library(parts)
 
 
+def _nok_frame(batch: Sequence[LibraryStats], ids: set[int] | None = None) -> pd.DataFrame | None:
+    """The kept yes/no answers (q1..q14, missing as NaN) of the batch's libraries in ``ids``
+    (default all), with a ``library_id`` column."""
+    frames = []
+    for s in batch:
+        if (ids is not None and s.library_id not in ids) or not s.nok_rows:
+            continue
+        answers = np.concatenate(s.nok_rows).astype(float)
+        answers[answers < 0] = np.nan
+        frame = pd.DataFrame(answers, columns=list(NOK_QUESTIONS))
+        frame.insert(0, "library_id", s.library_id)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _nok_share_rows(batch: Sequence[LibraryStats], confidence: float) -> pd.DataFrame | None:
+    """:func:`analysis.nok_item_shares` on the kept yes/no answers of the batch."""
+    data = _nok_frame(batch)
+    if data is None:
+        return None
+    return analysis.nok_item_shares(data, by=["library_id"], confidence=confidence)
+
+
 def _nok_rows(
     batch: Sequence[LibraryStats],
     checklist: pd.DataFrame,
@@ -1679,19 +1799,9 @@ def _nok_rows(
 ) -> pd.DataFrame | None:
     """:func:`analysis.nok_scores` on the kept yes/no answers of the batch's libraries that
     have a checklist row (keyed by ``library_id``)."""
-    scored = set(checklist["library_id"])
-    frames = []
-    for s in batch:
-        if s.library_id not in scored or not s.nok_rows:
-            continue
-        answers = np.concatenate(s.nok_rows).astype(float)
-        answers[answers < 0] = np.nan
-        frame = pd.DataFrame(answers, columns=list(NOK_QUESTIONS))
-        frame.insert(0, "library_id", s.library_id)
-        frames.append(frame)
-    if not frames:
+    data = _nok_frame(batch, set(checklist["library_id"]))
+    if data is None:
         return None
-    data = pd.concat(frames, ignore_index=True)
     rows = checklist.loc[checklist["library_id"].isin(data["library_id"].unique())]
     return analysis.nok_scores(data, checklist=rows, by=["library_id"], config=config)
 
@@ -1879,7 +1989,10 @@ def _default_shrink(plan: AnalysisPlan) -> list[str]:
     in_scales = {k for s in plan.scales for k in s.items}
     names = [f"scale:{s.id}" for s in plan.scales]
     names += [f"mean:{k}" for k in plan.means if k not in in_scales and k in plan.ratings]
-    names += [f"share_satisfied:{k}" for k in plan.shares if k not in in_scales]
+    filters = set(NOK_FILTER_QUESTIONS) if plan.nok else set()
+    names += [
+        f"share_satisfied:{k}" for k in plan.shares if k not in in_scales and k not in filters
+    ]
     return names
 
 

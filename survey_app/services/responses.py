@@ -338,7 +338,11 @@ def _timestamp(value: Any, path: str, issues: list[Issue]) -> datetime | None:
             if moment.tzinfo is None:
                 issues.append(Issue("API006", path, "timestamp needs a time zone, e.g. ...Z"))
                 return None
-            moment = moment.astimezone(UTC)
+            try:
+                moment = moment.astimezone(UTC)
+            except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+                issues.append(Issue("API006", path, "timestamp is out of range"))
+                return None
             if (moment - datetime.now(UTC)).total_seconds() > MAX_CLOCK_SKEW_SECONDS:
                 issues.append(Issue("API006", path, "timestamp is in the future"))
                 return None

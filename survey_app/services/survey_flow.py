@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from instruments import Instrument
 from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import ServicePoint
 from survey_app.services.errors import Conflict
+from survey_app.services.errors import Gone
 from survey_app.services.errors import NotFound
 from survey_app.services.instruments import instrument_of
 from survey_app.services.responses import Receipt
@@ -38,11 +40,13 @@ def open_survey(
 
     Raises
     ------
+    Gone
+        the campaign has closed (its link says the survey has ended).
     NotFound
-        unknown or closed campaign, library not in it, ``channel`` not accepted by it, or
+        unknown campaign or library, library not in it, ``channel`` not accepted by it, or
         a ``service_point`` (from a service point's poster) that the library does not have.
     """
-    campaign, library = get_open_target(session, campaign_code, library_code)
+    campaign, library = survey_target(session, campaign_code, library_code)
     if channel is not None and channel not in campaign.channels:
         raise NotFound("This survey is not offered online.")
     if service_point is not None:
@@ -54,6 +58,32 @@ def open_survey(
         if known is None:
             raise NotFound("This library has no such service point.")
     return campaign, library, instrument_of(campaign.instrument_version)
+
+
+def survey_target(
+    session: Session, campaign_code: str, library_code: str
+) -> tuple[Campaign, Library]:
+    """The open campaign and library of a survey link, saying why when there is none.
+
+    Raises
+    ------
+    Gone
+        the campaign has closed.
+    NotFound
+        no campaign or no library has the code, or the library is not in the campaign.
+    """
+    try:
+        return get_open_target(session, campaign_code, library_code)
+    except NotFound:
+        status = session.scalar(select(Campaign.status).filter_by(code=campaign_code))
+        if status == CampaignStatus.closed:
+            raise Gone("This survey has ended.") from None
+        if (
+            status is not None
+            and session.scalar(select(Library.id).filter_by(code=library_code)) is None
+        ):
+            raise NotFound("There is no library with this code.") from None
+        raise
 
 
 def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt:

@@ -15,6 +15,7 @@ import pytest
 
 from analysis.nok import NokConfig
 from analysis.nok import PointRule
+from analysis.nok import nok_item_shares
 from analysis.nok import nok_scores
 
 nan = np.nan
@@ -210,3 +211,100 @@ def test_nok_scores__rejects_bad_answers_and_checklists() -> None:
         nok_scores(data.drop(columns="q14"), checklist=CHECKLIST)
     with pytest.raises(TypeError):
         nok_scores(data, checklist=CHECKLIST, config="strict")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# rounding as the operators' spreadsheets do it (issue 10 §4): half up on exact decimals
+
+
+def _library_of_32(yes: dict[str, int]) -> pd.DataFrame:
+    """32 respondents answering yes to every question, except ``yes[q]`` of them for q."""
+    columns = {}
+    for k in range(1, 15):
+        q = f"q{k}"
+        count = yes.get(q, 32)
+        columns[q] = [1] * count + [0] * (32 - count)
+    return pd.DataFrame(columns).assign(library="H")
+
+
+#: stand 1 of 16 required items, site 0 of 10: P_inf = 0.5 (1/16 + 0) 100 = 3.125
+HALF_CHECKLIST = pd.DataFrame(
+    {
+        "library": ["H"],
+        "stand_info_present": [1],
+        "stand_info_required": [16],
+        "site_info_present": [0],
+        "site_info_required": [10],
+        "remote_channels": [4],  # min(120, 100) = 100
+        "comfort_conditions": [3],  # 60
+        "premises_accessibility": [5],  # 100
+        "service_accessibility": [5],  # 100
+    }
+)
+
+
+def test_nok_scores__indicators_on_the_half_round_up() -> None:
+    # q5: 9 of 32 = 28.125 %, q8: 29 of 32 = 90.625 % (both exact in binary, so a
+    # half-to-even or binary round gives 28.12 and 90.62; the spreadsheets give .13/.63)
+    data = _library_of_32({"q5": 9, "q8": 29})
+    h = nok_scores(data, checklist=HALF_CHECKLIST).set_index("library").loc["H"]
+    assert h["P_inf"] == 3.13
+    assert h["P_komf_ud"] == 28.13
+    assert h["P_perv_kont_ud"] == 90.63
+
+
+def test_nok_scores__criteria_and_total_from_rounded_parts_round_half_up() -> None:
+    data = _library_of_32({"q5": 9, "q8": 29})
+    h = nok_scores(data, checklist=HALF_CHECKLIST).set_index("library").loc["H"]
+    # K1 = 0.3*3.13 + 0.3*100 + 0.4*100 = 0.939 + 70 = 70.939 -> 70.94
+    assert h["K1"] == 70.94
+    # K2 = 0.5*60 + 0.5*28.13 = 30 + 14.065 = 44.065 -> 44.07 (binary floats: 44.06)
+    assert h["K2"] == 44.07
+    # K4 = 0.4*90.63 + 0.4*100 + 0.2*100 = 36.252 + 60 = 96.252 -> 96.25
+    assert h["K4"] == 96.25
+    assert (h["K3"], h["K5"]) == (100.0, 100.0)
+    # total = (70.94 + 44.07 + 100 + 96.25 + 100)/5 = 411.26/5 = 82.252 -> 82.25
+    assert h["total"] == 82.25
+
+
+def test_nok_scores__total_on_the_half_rounds_up() -> None:
+    # With equal weights a total of 2-dp criteria is h/500 and never ends in 5 at the
+    # third place; weights 0.5/0.5 on K1/K2 put it there:
+    # 0.5*70.94 + 0.5*44.07 = 35.47 + 22.035 = 57.505 -> 57.51 (binary: 57.504999... -> 57.5)
+    cfg = NokConfig(criterion_weights={"K1": 0.5, "K2": 0.5, "K3": 0, "K4": 0, "K5": 0})
+    data = _library_of_32({"q5": 9, "q8": 29})
+    h = nok_scores(data, checklist=HALF_CHECKLIST, config=cfg).set_index("library").loc["H"]
+    assert h["total"] == 57.51
+
+
+# --------------------------------------------------------------------------------------
+# per-question shares as the method counts them (issue 10 §4)
+
+
+def test_nok_item_shares__filtered_question_counts_only_those_it_applies_to() -> None:
+    data = _answers()
+    data.loc[3, "q2"] = 1  # respondent 4 of A said "no" to q1 (stands) yet answered q2 "yes"
+    shares = nok_item_shares(data).set_index(["library", "item"])
+    # q2 among A's stand users (q1 yes: respondents 1-3): yes, yes, no -> 2/3, as in 1.3;
+    # counting the violator would give 3/4
+    assert shares.loc[("A", "q2"), "n"] == 3
+    assert shares.loc[("A", "q2"), "count"] == 2
+    assert shares.loc[("A", "q2"), "share"] == pytest.approx(2 / 3, abs=1e-12)
+    # q7 among A's disabled respondents (q6 yes: 4, 5): yes, no -> 1/2
+    assert shares.loc[("A", "q7"), ["n", "count"]].tolist() == [2, 1]
+    # q11 among A's remote users (q10 yes: 1, 5): 2/2; B has none -> n = 0, share undefined
+    assert shares.loc[("A", "q11"), ["n", "count"]].tolist() == [2, 2]
+    assert shares.loc[("B", "q11"), "n"] == 0
+    assert math.isnan(shares.loc[("B", "q11"), "share"])
+    # q14 answered by 4 of A's 5: 4/4
+    assert shares.loc[("A", "q14"), ["n", "count"]].tolist() == [4, 4]
+
+
+def test_nok_item_shares__filter_questions_are_usage_shares_not_satisfaction() -> None:
+    shares = nok_item_shares(_answers()).set_index(["library", "item"])
+    measures = shares.xs("A", level="library")["measure"]
+    assert measures[["q1", "q3", "q6", "q10"]].tolist() == ["yes"] * 4
+    assert set(measures.drop(["q1", "q3", "q6", "q10"])) == {"satisfied"}
+    # A: 3 of 5 used the stands, 3 of 5 the website, 2 of 5 are disabled, 2 of 5 remote users
+    assert shares.loc[("A", "q1"), "share"] == 0.6
+    assert shares.loc[("A", "q6"), "share"] == 0.4

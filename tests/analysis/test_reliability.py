@@ -23,6 +23,8 @@ import analysis.omega
 import analysis.reliability
 import analysis.results
 import analysis.splithalf
+from analysis.reasons import Reason
+from analysis.reasons import StatisticUnavailable
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import cronbach_alpha
 from analysis.reliability import cronbach_alpha_from_moments
@@ -314,16 +316,18 @@ def test_alpha__rejects_non_frame_and_non_numeric_input() -> None:
 
 def test_alpha__rejects_zero_variance_item() -> None:
     data = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 2, 2, 2], "c": [1, 3, 2, 4]})
-    with pytest.raises(ValueError, match="zero variance"):
-        cronbach_alpha(data)
+    with pytest.raises(StatisticUnavailable, match="zero variance") as info:
+        cronbach_alpha(data, min_n=4)
+    assert info.value.code == Reason.ZERO_VARIANCE
 
 
 def test_alpha__rejects_pair_never_answered_together() -> None:
     data = pd.DataFrame(
         {"a": [1, 2, np.nan, np.nan], "b": [np.nan, np.nan, 3, 1], "c": [1, 3, 2, 4]}
     )
-    with pytest.raises(ValueError, match="both items"):
-        cronbach_alpha(data)
+    with pytest.raises(StatisticUnavailable, match="both items") as info:
+        cronbach_alpha(data, min_n=4)
+    assert info.value.code == Reason.UNDEFINED_PAIR
 
 
 def test_alpha__accepts_nullable_integer_columns() -> None:

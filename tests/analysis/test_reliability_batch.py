@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import analysis
+from analysis.reasons import Reason
 from analysis.reliability import AlphaBatchResult
 from analysis.reliability import PairwiseMoments
 from analysis.reliability import cronbach_alpha_batch
@@ -130,19 +131,44 @@ def test_alpha_batch__degenerate_groups_give_nan_rows_with_the_reason() -> None:
         "empty": empty,
         "outside": outside,
     }
-    batch = cronbach_alpha_batch(groups, scale=(1, 5))
+    # min_n=2: the degenerate cases below the default minimum of 5 respondents
+    batch = cronbach_alpha_batch(groups, scale=(1, 5), min_n=2)
     scales = batch.scales
     assert scales.loc["good", "note"] is None
+    assert scales.loc["good", "reason"] is None
     for key in ("flat", "sparse", "single", "empty", "outside"):
         with pytest.raises(ValueError) as info:
-            cronbach_alpha_from_moments(groups[key], scale=(1, 5))
+            cronbach_alpha_from_moments(groups[key], scale=(1, 5), min_n=2)
         assert scales.loc[key, "note"] == str(info.value)
         assert np.isnan(scales.loc[key, ["alpha", "ase", "ci_low", "g6"]].astype(float)).all()
     assert "zero variance" in scales.loc["flat", "note"]
     assert "fewer than 2 respondents" in scales.loc["sparse", "note"]
     assert scales.loc["single", "n_respondents"] == 1
+    assert scales["reason"].to_dict() == {
+        "good": None,
+        "flat": Reason.ZERO_VARIANCE,
+        "sparse": Reason.UNDEFINED_PAIR,
+        "single": Reason.INSUFFICIENT_DATA,
+        "empty": Reason.NO_RESPONSES,
+        "outside": Reason.OUT_OF_RANGE,
+    }
+    # the counts of a failed group are kept
+    assert scales.loc["flat", ["n_respondents", "n_complete", "n_used"]].tolist() == [3, 3, 3]
     assert list(batch.items.index.get_level_values("group").unique()) == ["good"]
     _assert_matches_per_group(batch, {"good": good}, scale=(1, 5))
+
+
+def test_alpha_batch__default_minimum_refuses_fewer_than_five_respondents() -> None:
+    # issue 10 §3: n = 2 gave alpha 0.99 with se 0, n = 3-4 alphas below -1 or limits above 1
+    data = pd.DataFrame({"a": [1, 2, 3, 4, 5.0], "b": [2, 2, 3, 5, 4.0], "c": [1, 3, 3, 4, 5.0]})
+    groups = {n: PairwiseMoments.from_frame(data.iloc[:n]) for n in (2, 3, 4, 5)}
+    scales = cronbach_alpha_batch(groups).scales
+    assert scales["reason"].tolist() == [Reason.INSUFFICIENT_DATA] * 3 + [None]
+    assert scales["n_used"].tolist() == [2, 3, 4, 5]
+    assert scales.loc[3, "note"] == (
+        "insufficient data: n = 3 respondents (pairwise policy), fewer than the minimum 5"
+    )
+    assert np.isnan(scales.loc[[2, 3, 4], "alpha"].astype(float)).all()
 
 
 def test_alpha_batch__hand_computed_two_groups() -> None:
@@ -150,7 +176,7 @@ def test_alpha_batch__hand_computed_two_groups() -> None:
     # Group y: b = a: C = [[1, 1], [1, 1]] -> alpha = 2 (1 - 2/4) = 1.
     x = PairwiseMoments.from_frame(pd.DataFrame({"a": [0, 2, 1.0], "b": [0, 1, 2.0]}))
     y = PairwiseMoments.from_frame(pd.DataFrame({"a": [0, 1, 2.0], "b": [0, 1, 2.0]}))
-    batch = cronbach_alpha_batch({"x": x, "y": y})
+    batch = cronbach_alpha_batch({"x": x, "y": y}, min_n=3)
     assert batch.scales["alpha"].tolist() == pytest.approx([2 / 3, 1.0], abs=1e-15)
     assert batch.scales["average_r"].tolist() == pytest.approx([0.5, 1.0], abs=1e-15)
     assert batch.items.loc[("x", "a"), "sd"] == pytest.approx(1.0, abs=1e-15)

@@ -29,7 +29,7 @@ from analysis.screening import screen_responses
 from analysis.screening import with_and_without
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # ../shared/data next to the checkout
+DATA_DIR = REPO_ROOT / "tests" / "data"  # public datasets and R outputs (see its README)
 BFI_ITEMS = [f"{s}{i}" for s in "ACENO" for i in range(1, 6)]
 BFI_SCALES = {s: [f"{s}{i}" for i in range(1, 6)] for s in "ACENO"}
 BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
@@ -38,18 +38,12 @@ TOL = 1e-6
 
 @pytest.fixture(scope="module")
 def bfi() -> pd.DataFrame:
-    path = DATA_DIR / "bfi.csv"
-    if not path.exists():
-        pytest.skip(f"reference data not found: {path} (shared data checkout absent)")
-    return pd.read_csv(path, index_col=0)
+    return pd.read_csv(DATA_DIR / "bfi.csv", index_col=0)
 
 
 @pytest.fixture(scope="module")
 def ref() -> pd.DataFrame:
-    path = DATA_DIR / "bfi_careless_indices_R.csv"
-    if not path.exists():
-        pytest.skip(f"reference data not found: {path} (shared data checkout absent)")
-    return pd.read_csv(path)
+    return pd.read_csv(DATA_DIR / "bfi_careless_indices_R.csv")
 
 
 # ----------------------------------------------------------------- R careless 1.2.2 on bfi

@@ -177,4 +177,4 @@ def test_split_half__rejects_zero_variance_item() -> None:
         {"a": [1, 2, 3, 4], "b": [2, 2, 2, 2], "c": [1, 3, 2, 4], "d": [2, 3, 1, 4]}
     )
     with pytest.raises(ValueError, match="zero variance"):
-        split_half(data)
+        split_half(data, min_n=4)

@@ -124,21 +124,51 @@ def test_battery_page__fits_a_360px_phone(
 ) -> None:
     path = open_survey(session, make_campaign, "library_gap")
     phone.goto(f"{live_server}{path}")
-    selects = phone.locator("select")
-    assert selects.count() >= 3
+    # each statement is a card of tile rows, one per column: no dropdowns
+    assert phone.locator("select").count() == 0
     no_horizontal_scroll(phone)
     assert small_targets(phone) == []
-    # a whole statement can be rated on the phone
     statement = phone.locator("fieldset.q-battery").first
-    for control, value in zip(statement.locator("select").all(), ["5", "8", "6"], strict=False):
-        control.select_option(value)
-        box = control.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
-    statement.get_by_label("Не применимо").check()
+    columns = statement.locator("fieldset.column")
+    expect(columns).to_have_count(3)
+    for column, value in zip(columns.all(), ["5", "8", "6"], strict=True):
+        column.get_by_label(value, exact=True).tap()
+        expect(column.get_by_label(value, exact=True)).to_be_checked()
+    # "not applicable" clears the ratings, and a rating clears "not applicable"
+    statement.get_by_label("Не применимо").tap()
+    expect(statement.locator("input[type=radio]:checked")).to_have_count(0)
+    columns.last.get_by_label("7", exact=True).tap()
+    expect(statement.get_by_label("Не применимо")).not_to_be_checked()
     phone.get_by_role("button", name="Далее").tap()
-    # ratings together with N/A is an error, shown on the same page without leaving it
+    # the other statements are unanswered: shown on the same page without leaving it
     expect(phone.locator(".error-summary")).to_be_visible()
     no_horizontal_scroll(phone)
+
+
+def test_battery_without_javascript__ratings_and_na_together_are_refused(
+    live_server: str,
+    new_context: Any,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+) -> None:
+    path = open_survey(session, make_campaign, "library_gap")
+    page = new_context(
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+        locale="ru-RU",
+    ).new_page()
+    page.goto(f"{live_server}{path}")
+    statement = page.locator("fieldset.q-battery").first
+    statement.locator("fieldset.column").first.get_by_label("5", exact=True).tap()
+    statement.get_by_label("Не применимо").tap()
+    expect(statement.get_by_label("Не применимо")).to_be_checked()
+    page.get_by_role("button", name="Далее").tap()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("fieldset.q-battery.has-error").first).to_contain_text(
+        statement.locator("legend").first.inner_text()
+    )
 
 
 def test_axe__survey_pages_have_no_serious_violations(
@@ -199,3 +229,20 @@ def test_without_javascript__skip_logic_and_error_focus_still_work(
     page.get_by_role("button", name="Далее").tap()  # nothing answered
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator("#q5-0")).to_be_focused()  # the autofocus attribute, no script
+
+
+def test_axe__battery_error_state_has_no_serious_violations_and_focuses_the_first_tile(
+    live_server: str,
+    phone: Page,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+) -> None:
+    path = open_survey(session, make_campaign, "library_gap")
+    phone.goto(f"{live_server}{path}")
+    phone.get_by_role("button", name="Далее").tap()
+    expect(phone.locator(".error-summary")).to_be_visible()
+    # the first unanswered statement's first tile ("1" of the minimum level) has the focus
+    expect(phone.locator("#AS1-minimum-0")).to_be_focused()
+    assert serious_violations(phone) == []
+    no_horizontal_scroll(phone)
+    assert small_targets(phone) == []

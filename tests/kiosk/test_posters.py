@@ -17,9 +17,11 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
+from kiosk.posters import DEFAULT_INVITATION
 from kiosk.posters import FontNotFoundError
 from kiosk.posters import find_fonts
 from kiosk.posters import format_period
+from kiosk.posters import invitation
 from kiosk.posters import render_poster
 
 QR_URL = "https://survey.example.org/s/spring-2026/kem-cb?ch=qr"
@@ -150,3 +152,26 @@ def test_format_period__wording(
 def test_format_period__rejects_unknown_locale() -> None:
     with pytest.raises(ValueError):
         format_period(date(2026, 1, 1), None, "de")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "sentence"),
+    [
+        ((1, 2), "Это займёт 1–2 минуты."),
+        ((7, 8), "Это займёт 7–8 минут."),
+        ((1, 1), "Это займёт 1 минуту."),
+        ((3, 21), "Это займёт 3–21 минуту."),
+        ((10, 12), "Это займёт 10–12 минут."),
+    ],
+)
+def test_invitation__says_the_minutes_in_agreeing_russian(
+    minutes: tuple[int, int], sentence: str
+) -> None:
+    heading, body = invitation(minutes)
+    assert sentence in body
+    assert body.endswith("Опрос анонимный.")
+
+
+def test_invitation__without_an_estimate_promises_no_time() -> None:
+    assert "мину" not in invitation()[1]
+    assert "мину" not in DEFAULT_INVITATION["ru"][1]

@@ -15,7 +15,9 @@ stops near 1e-6), hand computations to 1e-9 (NOK values are rounded to 2 dp by 3
 
 from __future__ import annotations
 
+import csv
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from survey_app.cli.analysis import indices_command
 from survey_app.cli.analysis import reliability_command
 from tests.analysis.reference import DATA_DIR
 from tests.analysis.reference import psych_reliability
+from tests.analysis.reference import psych_small_samples as psych_small
 
 TOL = 1e-10
 
@@ -40,10 +43,7 @@ def run(command: Any, args: list[str]) -> Result:
 
 @pytest.fixture
 def bfi_csv() -> str:
-    path = DATA_DIR / "bfi.csv"
-    if not path.is_file():
-        pytest.skip(f"shared test data bfi.csv not found in {DATA_DIR.resolve()}")
-    return str(path)
+    return str(DATA_DIR / "bfi.csv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +119,8 @@ def test_reliability__semicolon_csv_with_empty_cells(tmp_path: Path) -> None:
             "1-5",
             "--missing",
             "listwise",
+            "--min-n",
+            "4",
             "--json",
         ],
     )
@@ -145,6 +147,98 @@ def test_reliability__bad_invocation_exits_with_message(
     result = CliRunner().invoke(reliability_command, [bfi_csv, *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def _write_case(path: Path, data: list[list[float | None]]) -> str:
+    names = [f"q{i + 1}" for i in range(len(data[0]))]
+    lines = [",".join(names)]
+    lines += [",".join("" if v is None else f"{v:g}" for v in row) for row in data]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_reliability__heywood_case_reports_omega_with_the_warning(tmp_path: Path) -> None:
+    # issue 10 §1: the minres fit behind omega hits a loading past 1; psych returns omega_tot
+    # with "An ultra-Heywood case was detected" and so do we, alpha included
+    ref = psych_small()["heywood_5x3"]
+    path = _write_case(tmp_path / "h.csv", ref["data"])
+    result = run(reliability_command, [path, "--items", "q1,q2,q3", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["omega_total"] == pytest.approx(ref["converged"]["omega_tot"], abs=1e-12)
+    assert out["omega_total"] == pytest.approx(ref["omega_tot"], abs=6e-4)  # psych's print
+    assert out["alpha_std"] == pytest.approx(ref["alpha"], abs=1e-12)
+    assert out["status"] == "warning"
+    assert out["unavailable"] == {}
+    # alpha 0.973 (5 rows): its Duhachek limit passed 1 and was clipped
+    assert [(w["statistic"], w["code"]) for w in out["warnings"]] == [
+        ("alpha", "interval_clipped"),
+        ("omega_total", "ultra_heywood"),
+    ]
+    assert out["alpha_ci_duhachek"][1] == 1.0
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert "omega total      0.765" in text
+    assert "warning [ultra_heywood] omega_total: An ultra-Heywood case was detected" in text
+
+
+def test_reliability__three_respondents_are_insufficient_data_with_the_n(tmp_path: Path) -> None:
+    # issue 10 §3: psych gives alpha -4.875 on these 3 rows; below the minimum of 5 we refuse
+    ref = psych_small()["small_n"]["n3"]
+    assert ref["raw_alpha"] == pytest.approx(-4.875)
+    path = _write_case(tmp_path / "s.csv", ref["data"])
+    result = run(reliability_command, [path, "--items", "q1,q2,q3", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["status"], out["alpha"], out["omega_total"], out["split_half"]) == (
+        "unavailable",
+        None,
+        None,
+        None,
+    )
+    assert out["n"] == 3
+    for name in ("alpha", "omega_total", "split_half"):
+        assert out["unavailable"][name]["code"] == "insufficient_data"
+        assert out["unavailable"][name]["n"] == 3
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert (
+        "alpha            —   [insufficient_data] insufficient data: n = 3 respondents "
+        "(pairwise policy), fewer than the minimum 5"
+    ) in text
+    # the minimum is configurable: with 3 allowed, psych's number
+    lowered = json.loads(
+        run(reliability_command, [path, "--items", "q1,q2,q3", "--min-n", "3", "--json"]).output
+    )
+    assert lowered["alpha"] == pytest.approx(ref["raw_alpha"], abs=1e-10)
+
+
+def test_reliability__omega_unavailable_keeps_alpha_and_says_why(tmp_path: Path) -> None:
+    # Item-sampled rows: q1 is constant (1) on the 3 rows it shares with q2, so their Pearson
+    # correlation is 0/0 and omega cannot be computed; the pairwise covariance is 0 and alpha
+    # is computed — but each pair has only 3 joint answers, so it is flagged unsound.
+    # Hand: var q1 (1,1,1,2,3,4) = 8/5 = 1.6, q2 (1,2,3,1,2,3) = 0.8, q3 (1,2,3,2,3,4) = 1.1;
+    # cov q1q2 = 0, cov q2q3 = var(1,2,3) = 1, cov q1q3 = 1 (rows 6-8: 2,3,4 with 2,3,4);
+    # alpha = 3/2 (1 - 3.5 / (3.5 + 2 (0 + 1 + 1))) = 3/2 (1 - 3.5/7.5) = 0.8
+    rows: list[list[float | None]] = [
+        [1, 1, None],
+        [1, 2, None],
+        [1, 3, None],
+        [None, 1, 1],
+        [None, 2, 2],
+        [None, 3, 3],
+        [2, None, 2],
+        [3, None, 3],
+        [4, None, 4],
+    ]
+    path = _write_case(tmp_path / "lite.csv", rows)
+    out = json.loads(run(reliability_command, [path, "--items", "q1,q2,q3", "--json"]).output)
+    assert out["alpha"] == pytest.approx(0.8, abs=1e-12)
+    assert out["omega_total"] is None
+    assert out["unavailable"]["omega_total"]["code"] == "undefined_pair"
+    assert out["status"] == "unsound"
+    assert "few_joint_responses" in [w["code"] for w in out["warnings"]]
+    text = run(reliability_command, [path, "--items", "q1,q2,q3"]).output
+    assert "UNSOUND: see the warnings" in text
+    assert "omega total      —   [undefined_pair]" in text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +334,25 @@ def test_indices_json__without_checklist_notes_that_nok_is_not_scored(
     assert out["notes"] == ["nok: no expert checklist given, so K1-K5 and the total are not scored"]
     # q2 answered 1, 0, 1 by lib-a
     assert out["groups"]["lib-a"]["indices"]["share_satisfied:q2"]["value"] == pytest.approx(2 / 3)
+
+
+def test_indices_json__nok_item_shares_follow_the_skip_filters(tmp_path: Path) -> None:
+    # lib-a's third respondent said "no" to q1 (stands) yet answered q2 "yes"
+    lines = NOK_CSV.splitlines()
+    lines[3] = lines[3].replace(",kiosk,0,,1,", ",kiosk,0,1,1,")
+    data = tmp_path / "violator.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = json.loads(
+        run(indices_command, [data.as_posix(), "--instrument", "nok_culture", "--json"]).output
+    )
+    a = out["groups"]["lib-a"]["indices"]
+    # q2 among the stand users (rows 1, 2, 4): 1, 0, 1 -> 2/3 (with the violator: 3/4)
+    assert a["share_satisfied:q2"]["value"] == pytest.approx(2 / 3)
+    assert a["share_satisfied:q2"]["n"] == 3
+    # filter questions are usage shares: 3 of lib-a's 4 used the stands, 1 of 4 is disabled
+    assert "share_satisfied:q1" not in a and "share_satisfied:q6" not in a
+    assert a["share_yes:q1"]["value"] == 0.75
+    assert a["share_yes:q6"]["value"] == 0.25
 
 
 STANDARD_YAML = """\
@@ -409,6 +522,31 @@ def test_indices_json__yaml_definition_gives_ratings_scale_alpha_and_nps(tmp_pat
     assert 0.0 < ind["alpha:sc"]["value"] < 1.0
 
 
+def test_indices_json__failed_alpha_keeps_its_name_n_and_reason(tmp_path: Path) -> None:
+    # issue 10 §2: a group whose alpha cannot be computed is listed as alpha:<scale> with its
+    # n, a reason code and a message (it used to become "alpha:nan" and vanish)
+    (tmp_path / "mini.yaml").write_text(RATING_YAML, encoding="utf-8")
+    (tmp_path / "d.csv").write_text(
+        "library,a,b,c,r\nx,1,2,5,10\nx,2,2,4,9\nx,3,3,3,7\nx,4,5,2,3\nx,5,4,,0\n"
+        "y,1,2,5,10\ny,2,2,4,9\ny,3,3,3,7\n",
+        encoding="utf-8",
+    )
+    args = [str(tmp_path / "d.csv"), "--instrument", str(tmp_path / "mini.yaml")]
+    out = json.loads(run(indices_command, [*args, "--json"]).output)
+    small = out["groups"]["y"]["indices"]["alpha:sc"]
+    assert small["value"] is None
+    assert small["n"] == 3
+    assert (small["status"], small["reason"]) == ("unavailable", "insufficient_data")
+    assert "n = 3 respondents" in small["note"]
+    # x: 5 rows, c unanswered once, so c's pairs rest on 4 joint answers (< min(10, 5))
+    x = out["groups"]["x"]["indices"]["alpha:sc"]
+    assert x["status"] == "unsound"
+    assert x["reason"].split(",")[0] == "few_joint_responses"
+    assert x["value"] is not None
+    text = run(indices_command, args).output
+    assert "unavailable [insufficient_data] insufficient data: n = 3 respondents" in text
+
+
 @pytest.mark.parametrize(
     ("csv_text", "args", "message"),
     [
@@ -441,3 +579,122 @@ def test_commands__registered_on_the_survey_app_cli() -> None:
     register_commands(app)
     assert app.cli.commands["reliability"] is reliability_command
     assert app.cli.commands["indices"] is indices_command
+
+
+# ---------------------------------------------------------------------------------------------
+# input the regional offices have (issue 10 §5): what `import responses` accepts
+# ---------------------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_reliability__decimal_commas_in_a_semicolon_file(tmp_path: Path) -> None:
+    # a = -1, -0.5, 0, 0.5, 1, 1.5; b = -3, 0, -1, 1, 2, 2; c = -3, -1, 1, 0, 3, 2
+    # item variances 7/8, 113/30, 14/3 (sum 1117/120); totals -7, -1.5, 0, 1.5, 6, 5.5 ->
+    # variance 931/40; alpha = 3/2 (1 - (1117/120)/(931/40)) = 3/2 (1 - 1117/2793)
+    text = "a;b;c\n-1;-3;-3\n-0,5;0;-1\n0;-1;1\n0,5;1;0\n1;2;3\n1,5;2;2\n"
+    path = _write(tmp_path, "comma.csv", text)
+    result = run(reliability_command, [path, "--items", "a,b,c", "--json"])
+    assert result.exit_code == 0, result.output
+    expected = 1.5 * (1 - 1117 / 2793)
+    assert json.loads(result.output)["alpha"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_reliability__yes_no_spellings_of_the_import(tmp_path: Path) -> None:
+    # a = 1, 1, 0, 0; b = 1, 1, 1, 0; c = 1, 0, 0, 0: variances 1/3, 1/4, 1/4 (sum 5/6);
+    # totals 3, 2, 1, 0 -> variance 5/3; KR-20 = alpha = 3/2 (1 - (5/6)/(5/3)) = 0.75
+    text = "a,b,c\nда,yes,1\nДа,да,нет\nнет,true,no\nНЕТ,0,false\n"
+    result = run(
+        reliability_command,
+        [_write(tmp_path, "yn.csv", text), "--items", "a,b,c", "--min-n", "4", "--json"],
+    )  # four respondents: below the default minimum, allowed here to check the spellings
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["alpha"] == pytest.approx(0.75, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale", [["--scale", "-3..3"], ["--scale=-3-3"], ["--scale", "-3:3"]])
+def test_reliability__negative_scale_range(tmp_path: Path, scale: list[str]) -> None:
+    # b reversed on -3..3 is -b: a = -2..3, b' = -3, 0, -1, 1, 2, 2, c = -3, -1, 1, 0, 3, 2
+    # variances 7/2, 113/30, 14/3 (sum 179/15); totals -8, -2, -1, 2, 7, 7 -> variance 164/5
+    # alpha = 3/2 (1 - (179/15)/(164/5)) = 3/2 (1 - 179/492) = 0.954268292682...
+    text = "a,b,c\n-2,3,-3\n-1,0,-1\n0,1,1\n1,-1,0\n2,-2,3\n3,-2,2\n"
+    args = [_write(tmp_path, "neg.csv", text), "--items", "a,b,c", "--reverse", "b", *scale]
+    result = run(reliability_command, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["alpha"] == pytest.approx(1.5 * (1 - 179 / 492), abs=1e-12)
+
+
+def test_reliability__na_is_missing_other_text_is_an_error(tmp_path: Path) -> None:
+    # docs/data-format.md: an empty cell and R's NA mean no answer; any other text is an error
+    text = "a,b,c\n-1,-3,-3\n-0.5,0,-1\n0,-1,1\n0.5,1,0\n1,2,3\n1.5,2,2\n{}\n"
+    empty = run(
+        reliability_command,
+        [_write(tmp_path, "e.csv", text.format("2,,3")), "--items", "a,b,c", "--json"],
+    )
+    na = run(
+        reliability_command,
+        [_write(tmp_path, "na.csv", text.format("2,NA,3")), "--items", "a,b,c", "--json"],
+    )
+    assert na.exit_code == 0, na.output
+    assert json.loads(na.output) == json.loads(empty.output)
+    assert json.loads(na.output)["n_respondents"] == 7
+    result = run(
+        reliability_command,
+        [_write(tmp_path, "nd.csv", text.format("2,н/д,3")), "--items", "a,b,c"],
+    )
+    assert result.exit_code == 1
+    assert "column b, data row 7: 'н/д' is not a number or yes/no" in result.output
+    assert "leave the cell empty for no answer" in result.output
+
+
+def test_reliability__column_named_twice_names_both_columns(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dup.csv", "a,b,c,b\n1,2,3,4\n2,3,4,5\n")
+    result = run(reliability_command, [path, "--items", "a,b,c"])
+    assert result.exit_code == 1
+    assert "column 'b' is named twice (columns 2 and 4)" in result.output
+
+
+def test_reliability__one_row_gets_a_message_and_no_numpy_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, "one.csv", "a,b,c\n1,2,3\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(reliability_command, [path, "--items", "a,b,c"])
+    assert result.exit_code == 1
+    assert "1 response row(s); reliability needs at least 2 respondents" in result.output
+    assert [str(w.message) for w in caught] == []
+
+
+def test_indices__yes_no_spelled_in_russian_give_the_same_nok(
+    nok_files: tuple[str, str], tmp_path: Path
+) -> None:
+    data, checklist = nok_files
+    lines = Path(data).read_text(encoding="utf-8").splitlines()
+    spelled = [lines[0]]
+    for line in lines[1:]:
+        cells = next(csv.reader([line]))
+        for k in range(5, 19):  # q1..q14
+            cells[k] = {"1": "да", "0": "Нет"}.get(cells[k], cells[k])
+        spelled.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    path = _write(tmp_path, "da.csv", "\n".join(spelled) + "\n")
+    result = run(
+        indices_command, [path, "--instrument", "nok_culture", "--checklist", checklist, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    a = json.loads(result.output)["groups"]["lib-a"]
+    for key, value in EXPECTED_NOK["lib-a"].items():
+        assert a[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_indices__messages_carry_plain_numbers(tmp_path: Path) -> None:
+    header = (
+        "library,lending,reading_room,reference,events,online,staff,premises,overall,nps,comment"
+    )
+    path = _write(tmp_path, "nps.csv", f"{header}\na,5,4,3,2,1,4,4,5,9,\na,4,4,5,2,1,4,4,5,11,\n")
+    result = run(indices_command, [path, "--instrument", "satisfaction_short"])
+    assert result.exit_code == 1
+    assert "outside its declared range [0.0, 10.0], e.g. 11" in result.output
+    assert "np." not in result.output

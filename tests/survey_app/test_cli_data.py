@@ -256,3 +256,15 @@ def test_import_responses__closed_campaign__exit_1(
     assert result.exit_code == 1
     assert "closed; open it to import responses" in result.stderr
     assert count_responses(session) == 0
+
+
+def test_export_csv__formula_texts_quoted__raw_keeps_them(
+    runner: FlaskCliRunner, session: Session, demo_campaign: Campaign
+) -> None:
+    store(session, demo_campaign, {"q1": 2, "q5": "=1+1"}, response_id=ID1)
+    quoted = runner.invoke(args=["export", "responses", "--campaign", "exp1"])
+    raw = runner.invoke(args=["export", "responses", "--campaign", "exp1", "--raw"])
+    assert quoted.exit_code == 0 and raw.exit_code == 0, quoted.output + raw.output
+    header = quoted.output.splitlines()[0].split(",")
+    assert quoted.output.splitlines()[1].split(",")[header.index("q5")] == "'=1+1"
+    assert raw.output.splitlines()[1].split(",")[header.index("q5")] == "=1+1"

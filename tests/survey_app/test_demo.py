@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from survey_app.models import AuditEvent
 from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import LibrarySystem
@@ -34,10 +36,14 @@ def test_demo_seed_only__creates_the_region_and_is_idempotent(runner, session):
     ) == counts
     assert counts[0] >= 12 and 38 <= counts[1] <= 45
     assert counts[2] == sum(round(60 * share) for _, share, _ in CAMPAIGNS.values())
-    assert "0 responses added" in second.output
+    # issue 9 §7: a re-run says it added nothing, row by row
+    assert "added 0 libraries, 0 campaigns, 0 accounts, 0 responses" in second.output
+    assert f"added {counts[1]} libraries, {len(CAMPAIGNS)} campaigns" in first.output
     codes = set(session.scalars(select(Campaign.code)))
     assert codes == set(CAMPAIGNS)
-    assert "/s/nok-2026/" in first.output and "/healthz" in first.output
+    # --seed-only serves nothing, so it prints no addresses as if they answered
+    assert "nothing is served" in first.output
+    assert "http://127.0.0.1:5000/s/" not in first.output and "/healthz" not in first.output
     assert count(session, User) == len(DEMO_ACCOUNTS)
 
 
@@ -56,6 +62,54 @@ def test_demo_responses__use_every_channel_and_every_instrument(runner, session)
 
     assert channels == {"qr", "kiosk", "web", "paper"}
     assert instruments == {spec[0] for spec in CAMPAIGNS.values()}
+
+
+def test_demo__refuses_a_database_it_did_not_make(runner, session, make_user):
+    make_user(email="director@library.example")
+    session.commit()
+
+    result = runner.invoke(args=["demo", "--seed-only", "--responses", "0"])
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1  # one line, no traceback
+    assert "not empty and was not made by the demo" in result.output
+    assert "users" in result.output
+    assert session.scalar(select(User.id).filter_by(email="admin@demo.local")) is None
+    assert count(session, Library) == 0
+
+
+def test_demo__runs_again_on_a_database_it_made(runner, session):
+    assert runner.invoke(args=["demo", "--seed-only", "--responses", "0"]).exit_code == 0
+
+    again = runner.invoke(args=["demo", "--seed-only", "--responses", "0"])
+
+    assert again.exit_code == 0, again.output
+    markers = session.scalars(select(AuditEvent.action).filter_by(action="demo.seed")).all()
+    assert markers == ["demo.seed"]
+
+
+def test_demo__force_seeds_a_non_empty_development_database(runner, session, make_user):
+    make_user(email="developer@library.example")
+    session.commit()
+
+    result = runner.invoke(args=["demo", "--seed-only", "--responses", "0", "--force"])
+
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(User.id).filter_by(email="admin@demo.local")) is not None
+
+
+@pytest.mark.parametrize("extra", [[], ["--force"]])
+def test_demo__always_refuses_in_production(app, runner, session, extra):
+    app.config["ENV"] = "production"
+    try:
+        result = runner.invoke(args=["demo", "--seed-only", "--responses", "0", *extra])
+    finally:
+        app.config["ENV"] = "development"
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "production" in result.output
+    assert count(session, User) == 0 and count(session, AuditEvent) == 0
 
 
 def test_demo_seed__computes_a_report_run_for_every_campaign(runner, session):

@@ -52,10 +52,36 @@ def test_production__with_a_secret_uses_secure_cookies(tmp_path) -> None:
             **QUIET,
             "ENV": "production",
             "SECRET_KEY": "a-long-random-secret",
+            "PUBLIC_BASE_URL": "https://survey.example.org",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production__refuses_to_take_poster_addresses_from_the_host_header(tmp_path) -> None:
+    """Without a public base URL (or trusted hosts) a forged Host would be printed on posters."""
+    production = {
+        **QUIET,
+        "ENV": "production",
+        "SECRET_KEY": "a-long-random-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+    }
+    with pytest.raises(RuntimeError, match="SURVEY_PUBLIC_BASE_URL"):
+        create_app(production)
+    app = create_app({**production, "TRUSTED_HOSTS": ["survey.example.org"]})
+    for path in ("/healthz", "/s/spring/lib-1/qr.svg", "/login"):
+        reply = app.test_client().get(path, headers={"Host": "evil.example"})
+        assert reply.status_code == 400, path
+        assert "evil.example" in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["survey.example.org", "ftp://x.org", "https://", "https://x?a=1"])
+def test_public_base_url__must_be_an_http_address(tmp_path, url: str) -> None:
+    with pytest.raises(RuntimeError, match="SURVEY_PUBLIC_BASE_URL"):
+        create_app(
+            {**QUIET, "PUBLIC_BASE_URL": url, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a"}
+        )
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,16 @@ one response; CSRF (a POST without the token is refused with 400 and nothing is 
 404 for unknown/closed campaigns, libraries outside them and channels they do not accept; a
 damaged hidden state is a 400; Lite campaigns carry the drawn items; QR codes (SVG/PNG)
 decode, with zxing-cpp, to the survey URL with ?ch=qr; no cookie but the session cookie.
+
+Issue 9 §2: every page is a GET reached by POST-redirect-GET; the answers so far live in a
+server-side draft (found by a random per-survey token in the session cookie, stored hashed),
+so Back, reload and reopening the link keep them ("continue" or "start again"); drafts expire
+after DRAFT_LIFETIME_MINUTES; posted state fields are ignored; a sent form cannot change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -21,6 +27,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -40,6 +47,7 @@ from survey_app.models import Answer
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import Response
+from survey_app.models import SurveyDraft
 from survey_app.services.instruments import instrument_of
 
 # --- helpers: read a page the way a browser would --------------------------------------
@@ -52,11 +60,14 @@ class _PageParser(HTMLParser):
         self.inputs: list[dict[str, str]] = []
         self.labels: dict[str, str] = {}
         self.legends: list[str] = []
+        self.action = ""
         self._label_for: str | None = None
         self._in_legend = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("id") == "survey":
+            self.action = a.get("action", "")
         if tag in ("input", "select", "textarea"):
             a.setdefault("type", tag)
             if a["type"] == "hidden":
@@ -95,20 +106,52 @@ def item_names(html: str) -> set[str]:
     return {i["name"] for i in parse(html).inputs if i.get("name") and i["name"] != "nav"}
 
 
+def open_link(client: FlaskClient, url: str) -> Any:
+    """Open the survey link as a browser does, following the redirect to the page."""
+    return client.get(url, follow_redirects=True)
+
+
 def post_page(
     client: FlaskClient, url: str, html: str, answers: dict[str, Any], **query: str
 ) -> Any:
-    """Submit a page: its hidden fields plus ``answers``, as a browser would."""
-    data: dict[str, Any] = dict(parse(html).hidden)
+    """Submit a page to its form's action, as a browser would, and follow the redirect.
+
+    ``url`` is unused: each page posts to its own address.
+    """
+    page = parse(html)
+    data: dict[str, Any] = dict(page.hidden)
     data.update(answers)
-    target = url.split("?")[0]
+    target = page.action
     if query:
         target += "?" + "&".join(f"{k}={v}" for k, v in query.items())
-    return client.post(target, data=data)
+    return client.post(target, data=data, follow_redirects=True)
 
 
 def section_of(html: str) -> str:
     return parse(html).hidden["s-section"]
+
+
+def thanked(response: Any) -> bool:
+    """Whether a followed response ended on the thank-you page."""
+    return response.request.path.endswith("/thanks") and response.status_code == 200
+
+
+def the_draft(session: Session) -> SurveyDraft:
+    """The one draft of a test (its state as kept server-side)."""
+    session.expire_all()
+    (draft,) = session.scalars(select(SurveyDraft))
+    return draft
+
+
+def draft_answers(session: Session) -> dict[str, Any]:
+    return json.loads(the_draft(session).state["s-answers"])
+
+
+def jump_to(session: Session, section: str) -> None:
+    """Test setup: move the stored draft to ``section`` (every earlier page reachable)."""
+    draft = the_draft(session)
+    draft.state = {**draft.state, "s-section": section}
+    session.commit()
 
 
 #: nok_culture answered page by page (everyone used the stands, nobody the website)
@@ -148,14 +191,14 @@ def survey_url(campaign: Campaign, **query: str) -> str:
 
 
 def walk(client: FlaskClient, url: str, pages: list[tuple[str, dict[str, Any]]]) -> Any:
-    """Open ``url`` and answer ``pages`` in order; return the last response."""
-    response = client.get(url)
+    """Open ``url`` and answer ``pages`` in order; return the last (followed) response."""
+    response = open_link(client, url)
     assert response.status_code == 200
     for expected_section, answers in pages:
         html = response.get_data(as_text=True)
         assert section_of(html) == expected_section
         response = post_page(client, url, html, answers)
-        assert response.status_code in (200, 303), response.get_data(as_text=True)[:2000]
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     return response
 
 
@@ -177,8 +220,7 @@ def test_nok_culture__answered_page_by_page_stores_one_response(
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign, ch="qr")
     final = walk(client, url, NOK_PAGES)
-    assert final.status_code == 303
-    assert final.headers["Location"] == f"/s/{campaign.code}/{campaign.libraries[0].code}/thanks"
+    assert final.request.path == f"/s/{campaign.code}/{campaign.libraries[0].code}/thanks"
 
     responses = stored(session)
     assert len(responses) == 1
@@ -193,9 +235,8 @@ def test_nok_culture__answered_page_by_page_stores_one_response(
     assert set(response.page_timings) == {"information", "comfort", "staff", "overall", "about"}
     assert all(0 <= seconds < 60 for seconds in response.page_timings.values())
 
-    thanks = client.get(final.headers["Location"])
-    assert thanks.status_code == 200
-    assert "Спасибо!" in thanks.get_data(as_text=True)
+    assert final.status_code == 200
+    assert "Спасибо!" in final.get_data(as_text=True)
 
 
 def test_survey__without_ch_qr_is_stored_as_web(
@@ -231,7 +272,7 @@ def test_first_page__is_russian_with_fieldsets_labels_and_a_skip_link(
     client: FlaskClient, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign("nok_culture")
-    response = client.get(survey_url(campaign))
+    response = open_link(client, survey_url(campaign))
     html = response.get_data(as_text=True)
     page = parse(html)
     assert response.status_code == 200
@@ -254,7 +295,7 @@ def test_skip_logic__q1_no_makes_q2_optional_and_drops_its_answer(
 ) -> None:
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
-    first = client.get(url).get_data(as_text=True)
+    first = open_link(client, url).get_data(as_text=True)
     # q2 depends on q1 on the same page: it is shown, with a note saying when to answer it
     assert {"q1", "q2", "q3", "q4"} <= item_names(first)
     assert "Ответьте, если на предыдущий вопрос Вы ответили «Да»." in first
@@ -264,7 +305,7 @@ def test_skip_logic__q1_no_makes_q2_optional_and_drops_its_answer(
     assert second.status_code == 200
     html = second.get_data(as_text=True)
     assert section_of(html) == "comfort"
-    assert json.loads(parse(html).hidden["s-answers"]) == {"q1": 0, "q3": 0}
+    assert draft_answers(session) == {"q1": 0, "q3": 0}
 
     pages = [
         ("comfort", {"q5": "1", "q6": "0"}),
@@ -277,7 +318,7 @@ def test_skip_logic__q1_no_makes_q2_optional_and_drops_its_answer(
         html = response.get_data(as_text=True)
         assert section_of(html) == expected
         response = post_page(client, url, html, answers)
-    assert response.status_code == 303
+    assert thanked(response)
     (stored_response,) = stored(session)
     assert {row[0] for row in rows_of(stored_response)} == {
         "q1",
@@ -300,7 +341,7 @@ def test_skip_logic__q1_yes_makes_q2_required(
 ) -> None:
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
-    first = client.get(url).get_data(as_text=True)
+    first = open_link(client, url).get_data(as_text=True)
     response = post_page(client, url, first, {"q1": "1", "q3": "0"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -353,7 +394,7 @@ def test_skip_logic__items_and_sections_hidden_by_earlier_pages_are_not_shown(
 ) -> None:
     campaign = make_campaign(BRANCHING)
     url = survey_url(campaign)
-    first = client.get(url).get_data(as_text=True)
+    first = open_link(client, url).get_data(as_text=True)
     assert "Страница 1 из 3" in first
     second = post_page(client, url, first, {"kids": "0", "purpose": "books"})
     html = second.get_data(as_text=True)
@@ -361,7 +402,7 @@ def test_skip_logic__items_and_sections_hidden_by_earlier_pages_are_not_shown(
     assert item_names(html) == {"overall"}  # kids_room hidden by kids = no
     assert "Страница 2 из 2" in html  # the events section is skipped
     done = post_page(client, url, html, {"overall": "4"})
-    assert done.status_code == 303
+    assert thanked(done)
     (response,) = stored(session)
     assert rows_of(response) == {
         ("kids", "", 0.0, None),
@@ -384,18 +425,18 @@ def test_skip_logic__earlier_answers_show_the_dependent_items_and_sections(
             ("events", {"event_rating": "9"}),
         ],
     )
-    assert final.status_code == 303
+    assert thanked(final)
     (response,) = stored(session)
     assert ("kids_room", "", 4.0, None) in rows_of(response)
     assert ("event_rating", "", 9.0, None) in rows_of(response)
 
 
 def test_back__returns_to_the_previous_page_with_its_answers(
-    client: FlaskClient, make_campaign: Callable[..., Campaign]
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
-    first = client.get(url).get_data(as_text=True)
+    first = open_link(client, url).get_data(as_text=True)
     second = post_page(client, url, first, {"q1": "1", "q2": "0", "q3": "0"}).get_data(as_text=True)
     back = post_page(client, url, second, {"q5": "1", "nav": "back"})
     html = back.get_data(as_text=True)
@@ -403,7 +444,7 @@ def test_back__returns_to_the_previous_page_with_its_answers(
     assert section_of(html) == "information"
     assert re.search(r'id="q2-1" name="q2" value="0" checked', html)
     # what was typed on the page left is kept too
-    assert json.loads(parse(html).hidden["s-answers"])["q5"] == 1
+    assert draft_answers(session)["q5"] == 1
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -432,24 +473,39 @@ def test_invalid_answers__rerender_with_a_linked_error_summary(
     assert stored(session) == []
 
 
-def test_damaged_hidden_state__is_a_bad_request(
-    client: FlaskClient, make_campaign: Callable[..., Campaign]
+def test_posted_state_fields__are_ignored_the_server_keeps_the_state(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
-    html = client.get(url).get_data(as_text=True)
-    data = dict(parse(html).hidden)
-    data["s-answers"] = "[not json"
-    response = client.post(url, data=data)
+    html = open_link(client, url).get_data(as_text=True)
+    data = {**parse(html).hidden, "q1": "0", "q3": "0"}
+    data["s-answers"] = '{"q17": 999}'
+    data["s-section"] = "about"
+    response = client.post(parse(html).action, data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert section_of(response.get_data(as_text=True)) == "comfort"
+    assert draft_answers(session) == {"q1": 0, "q3": 0}
+
+
+def test_damaged_stored_draft__is_a_bad_request(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    html = open_link(client, url).get_data(as_text=True)
+    draft = the_draft(session)
+    draft.state = {**draft.state, "s-answers": "[not json"}
+    session.commit()
+    response = client.post(parse(html).action, data={"q1": "0", "q3": "0"})
     assert response.status_code == 400
     assert "Анкета повреждена или устарела" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("status", [CampaignStatus.closed, CampaignStatus.draft])
-def test_closed_campaign__is_not_found(
-    client: FlaskClient, make_campaign: Callable[..., Campaign], status: CampaignStatus
+def test_draft_campaign__is_not_found(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
 ) -> None:
-    campaign = make_campaign("nok_culture", status=status)
+    campaign = make_campaign("nok_culture", status=CampaignStatus.draft)
     response = client.get(survey_url(campaign))
     assert response.status_code == 404
     assert "Страница не найдена" in response.get_data(as_text=True)
@@ -464,7 +520,7 @@ def test_unknown_campaign_or_library__is_not_found(
     assert client.get(f"/s/{campaign.code}/no-such-library").status_code == 404
     assert client.get(f"/s/{campaign.code}/{other.code}").status_code == 404
     assert client.get(f"/s/{campaign.code}/{other.code}/qr.svg").status_code == 404
-    assert client.post(f"/s/{campaign.code}/{other.code}", data={}).status_code == 404
+    assert client.post(f"/s/{campaign.code}/{other.code}/p/information", data={}).status_code == 404
 
 
 def test_campaign_without_web_channels__is_not_found(
@@ -479,26 +535,26 @@ def test_campaign_without_web_channels__is_not_found(
 
 
 def test_english_switch__shows_the_english_texts(
-    client: FlaskClient, make_campaign: Callable[..., Campaign]
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign("nok_culture")
-    russian = client.get(survey_url(campaign, ch="qr")).get_data(as_text=True)
-    assert 'href="?lang=en&amp;ch=qr"' in russian  # the switch keeps the channel
-    response = client.get(survey_url(campaign, lang="en", ch="qr"))
+    russian = open_link(client, survey_url(campaign, ch="qr"))
+    assert 'href="?lang=en"' in russian.get_data(as_text=True)
+    response = client.get(russian.request.path + "?lang=en")
     html = response.get_data(as_text=True)
     assert '<html lang="en">' in html
     assert parse(html).legends[0].startswith("Did you use the information about the organisation")
     assert parse(html).labels["q1-0"] == "Yes"
     assert "Page 1 of 5" in html and "Next" in html
-    assert parse(html).hidden["s-channel"] == "qr"
+    assert the_draft(session).state["s-channel"] == "qr"  # the switch keeps the channel
 
 
 def test_english_switch__mid_survey_keeps_the_answers(
-    client: FlaskClient, make_campaign: Callable[..., Campaign]
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
-    first = client.get(url).get_data(as_text=True)
+    first = open_link(client, url).get_data(as_text=True)
     second = post_page(client, url, first, {"q1": "0", "q3": "0"}).get_data(as_text=True)
     assert 'formaction="/s/' in second and '?lang=en"' in second
     switched = post_page(client, url, second, {"q5": "1", "nav": "lang"}, lang="en")
@@ -507,7 +563,7 @@ def test_english_switch__mid_survey_keeps_the_answers(
     assert section_of(html) == "comfort"
     assert parse(html).legends[0].startswith("Are you satisfied with the comfort")
     assert re.search(r'id="q5-0" name="q5" value="1" checked', html)
-    assert json.loads(parse(html).hidden["s-answers"]) == {"q1": 0, "q3": 0, "q5": 1}
+    assert draft_answers(session) == {"q1": 0, "q3": 0, "q5": 1}
     # the choice sticks for the next pages (kept in the session cookie)
     nxt = post_page(client, url, html, {"q5": "1", "q6": "0"}).get_data(as_text=True)
     assert '<html lang="en">' in nxt and "Page 3 of 5" in nxt
@@ -522,15 +578,16 @@ def test_double_submit__stores_one_response_and_thanks_twice(
     campaign = make_campaign("nok_culture")
     url = survey_url(campaign)
     last_page = walk(client, url, NOK_PAGES[:4]).get_data(as_text=True)
+    client_uuid = the_draft(session).state["s-uuid"]
     first = post_page(client, url, last_page, NOK_PAGES[4][1])
     second = post_page(client, url, last_page, NOK_PAGES[4][1])
-    # a changed answer in a resent form is not a conflict for a visitor: same thanks
+    # a changed answer in a resent form changes nothing: the same thanks
     third = post_page(client, url, last_page, {**NOK_PAGES[4][1], "q17": "35"})
-    assert first.status_code == second.status_code == third.status_code == 303
-    assert first.headers["Location"] == second.headers["Location"] == third.headers["Location"]
+    assert thanked(first) and thanked(second) and thanked(third)
+    assert "больше нельзя изменить" in third.get_data(as_text=True)
     responses = stored(session)
     assert len(responses) == 1
-    assert str(responses[0].client_uuid) == parse(last_page).hidden["s-uuid"]
+    assert str(responses[0].client_uuid) == client_uuid
     assert ("q17", "", 34.0, None) in rows_of(responses[0])
 
 
@@ -558,7 +615,7 @@ def test_csrf__post_without_token_is_refused_and_nothing_stored(
     session.commit()  # visible to the second app's connections
     client = csrf_app.test_client()
     url = survey_url(campaign)
-    html = client.get(url).get_data(as_text=True)
+    html = open_link(client, url).get_data(as_text=True)
     assert "csrf_token" in parse(html).hidden
     # the last page, answered, but without the token
     with csrf_app.app_context():
@@ -566,12 +623,12 @@ def test_csrf__post_without_token_is_refused_and_nothing_stored(
     data = dict(parse(last).hidden)
     data.pop("csrf_token")
     data.update(NOK_PAGES[4][1])
-    refused = client.post(url, data=data)
+    refused = client.post(parse(last).action, data=data)
     assert refused.status_code == 400
     assert stored(session) == []
     # with the token the same page is accepted
     accepted = post_page(client, url, last, NOK_PAGES[4][1])
-    assert accepted.status_code == 303
+    assert thanked(accepted)
     assert len(stored(session)) == 1
 
 
@@ -580,6 +637,7 @@ def test_survey__sets_no_cookie_but_the_session(
 ) -> None:
     campaign = make_campaign("nok_culture")
     response = client.get(survey_url(campaign, lang="en"))
+    assert response.status_code == 303
     names = {header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie")}
     assert names <= {"session"}
     assert "HttpOnly" in response.headers.get("Set-Cookie", "HttpOnly")
@@ -620,8 +678,10 @@ def test_lite_campaign__draws_the_items_once_and_stores_them(
 ) -> None:
     campaign = make_campaign(LITE, lite_share=1.0)
     url = survey_url(campaign)
-    html = client.get(url).get_data(as_text=True)
-    drawn = json.loads(parse(html).hidden["s-lite"])
+    html = open_link(client, url).get_data(as_text=True)
+    drawn = json.loads(the_draft(session).state["s-lite"])
+    # reloading the page shows the same draw
+    assert item_names(open_link(client, url).get_data(as_text=True)) == item_names(html)
     # A1 links every Lite form; one more item of scale a (A2 or A3) and one of b (B1 or B2)
     assert drawn[0] == "A1" and len(drawn) == 3
     assert len(set(drawn) & {"A2", "A3"}) == 1 and len(set(drawn) & {"B1", "B2"}) == 1
@@ -635,7 +695,7 @@ def test_lite_campaign__draws_the_items_once_and_stores_them(
     answers[f"{drawn[2]}-perceived"] = ""
     answers[f"{drawn[2]}-na"] = "y"
     done = post_page(client, url, html, answers)
-    assert done.status_code == 303
+    assert thanked(done)
     (response,) = stored(session)
     assert rows_of(response) == {
         (drawn[0], "minimum", 5.0, None),
@@ -647,11 +707,11 @@ def test_lite_campaign__draws_the_items_once_and_stores_them(
 
 
 def test_full_campaign__shows_every_battery_item(
-    client: FlaskClient, make_campaign: Callable[..., Campaign]
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign(LITE, lite_share=0.0)
-    html = client.get(survey_url(campaign)).get_data(as_text=True)
-    assert parse(html).hidden["s-lite"] == ""
+    html = open_link(client, survey_url(campaign)).get_data(as_text=True)
+    assert the_draft(session).state["s-lite"] == ""
     assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3", "B1", "B2"}
 
 
@@ -721,21 +781,19 @@ def test_qr_visit__is_stored_with_channel_qr(
     ["nok_culture", "library_gap", "servqual_library", "satisfaction_short", "kiosk_pulse"],
 )
 def test_bundled_instrument__every_page_renders_with_labelled_inputs(
-    client: FlaskClient, make_campaign: Callable[..., Campaign], instrument_id: str
+    client: FlaskClient,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+    instrument_id: str,
 ) -> None:
     campaign = make_campaign(instrument_id)
     instrument = instrument_of(campaign.instrument_version)
     url = survey_url(campaign)
-    first = client.get(url)
+    first = open_link(client, url)
     assert first.status_code == 200
+    jump_to(session, instrument.sections[-1].id)
     for section in instrument.sections:
-        # "lang" re-renders the page named in the state without checking it
-        data = {
-            **parse(first.get_data(as_text=True)).hidden,
-            "s-section": section.id,
-            "nav": "lang",
-        }
-        response = client.post(url, data=data)
+        response = client.get(f"{url}/p/{section.id}")
         html = response.get_data(as_text=True)
         page = parse(html)
         assert response.status_code == 200
@@ -751,9 +809,9 @@ def test_points_page__must_add_up_to_its_total(
 ) -> None:
     campaign = make_campaign("servqual_library")
     url = survey_url(campaign)
-    hidden = parse(client.get(url).get_data(as_text=True)).hidden
-    weights = client.post(url, data={**hidden, "s-section": "weights", "nav": "lang"})
-    html = weights.get_data(as_text=True)
+    open_link(client, url)
+    jump_to(session, "weights")
+    html = client.get(f"{url}/p/weights").get_data(as_text=True)
     points = {
         "w_tangibles": "10",
         "w_reliability": "30",
@@ -772,3 +830,125 @@ def test_points_page__must_add_up_to_its_total(
     assert good.status_code == 422
     assert section_of(good.get_data(as_text=True)) == "tangibles"
     assert stored(session) == []
+
+
+# --- drafts: Back, reload and reopening the link lose nothing (issue 9 §2) -------------------
+
+
+def test_every_page__is_a_get_after_a_redirect(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    opened = client.get(url)
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == f"{url}/p/information"
+    first = client.get(opened.headers["Location"]).get_data(as_text=True)
+    posted = client.post(f"{url}/p/information", data={**parse(first).hidden, "q1": "0", "q3": "0"})
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == f"{url}/p/comfort"
+    # Back: page 1 again, by GET, with its answers
+    back = client.get(f"{url}/p/information")
+    assert back.status_code == 200
+    assert re.search(r'id="q1-1" name="q1" value="0" checked', back.get_data(as_text=True))
+    # a page not reached yet is not shown: the visitor is sent to the current one
+    ahead = client.get(f"{url}/p/about")
+    assert ahead.status_code == 303 and ahead.headers["Location"] == f"{url}/p/comfort"
+
+
+def test_page_with_errors__is_shown_again_on_reload(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    first = open_link(client, url).get_data(as_text=True)
+    posted = client.post(f"{url}/p/information", data={**parse(first).hidden, "q1": "1"})
+    assert posted.status_code == 303 and posted.headers["Location"] == f"{url}/p/information"
+    for _ in range(2):  # the redirect, then a reload
+        shown = client.get(f"{url}/p/information")
+        assert shown.status_code == 422
+        assert "Пожалуйста, ответьте на этот вопрос." in shown.get_data(as_text=True)
+
+
+def test_reopening_the_link__offers_to_continue_or_start_again(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    walk(client, url, NOK_PAGES[:2])
+    offer = client.get(url)
+    html = offer.get_data(as_text=True)
+    assert offer.status_code == 200 and offer.headers["Cache-Control"] == "no-store"
+    assert "Продолжить с того места, где остановились" in html and "Начать заново" in html
+    kept = client.post(f"{url}/resume", data={"choice": "continue"}, follow_redirects=True)
+    assert kept.request.path == f"{url}/p/staff"
+    assert draft_answers(session) == {"q1": 1, "q2": 1, "q3": 0, "q5": 1, "q6": 1, "q7": 0}
+    again = client.post(f"{url}/resume", data={"choice": "restart"}, follow_redirects=True)
+    assert again.request.path == f"{url}/p/information"
+    assert draft_answers(session) == {}
+    assert 'name="q1" value="1" checked' not in again.get_data(as_text=True)
+
+
+def test_reopening_the_link__in_english_asks_in_english(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    walk(client, url, NOK_PAGES[:1])
+    html = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "Continue where you left off" in html and "Start again" in html
+
+
+def test_draft__expires_after_the_configured_lifetime(
+    app: Flask, client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    walk(client, url, NOK_PAGES[:1])
+    assert app.config["DRAFT_LIFETIME_MINUTES"] == 120
+    draft = the_draft(session)
+    draft.updated_at = draft.updated_at - timedelta(minutes=121)
+    session.commit()
+    fresh = client.get(url)
+    assert fresh.status_code == 303  # no offer: the old draft is gone, a new one starts
+    session.expire_all()
+    drafts = list(session.scalars(select(SurveyDraft)))
+    assert len(drafts) == 1 and json.loads(drafts[0].state["s-answers"]) == {}
+
+
+def test_draft__is_found_by_a_random_token_per_survey_stored_hashed(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    first = make_campaign("nok_culture")
+    second = make_campaign("nok_culture")
+    open_link(client, survey_url(first))
+    open_link(client, survey_url(second))
+    with client.session_transaction() as cookie:
+        tokens = dict(cookie["drafts"])
+    assert len(set(tokens.values())) == 2  # nothing links the two surveys
+    session.expire_all()
+    stored_hashes = {d.token_sha256 for d in session.scalars(select(SurveyDraft))}
+    assert stored_hashes == {hashlib.sha256(t.encode()).hexdigest() for t in tokens.values()}
+
+
+def test_submitted_response__cannot_be_reopened_or_changed(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    url = survey_url(campaign)
+    last = walk(client, url, NOK_PAGES[:4]).get_data(as_text=True)
+    assert thanked(post_page(client, url, last, NOK_PAGES[4][1]))
+    # the answers are gone from the draft once recorded
+    assert the_draft(session).state == {} and the_draft(session).submitted_at is not None
+    # Back to a page of the sent form: the thank-you page says it cannot change
+    back = client.get(f"{url}/p/about", follow_redirects=True)
+    assert thanked(back) and "больше нельзя изменить" in back.get_data(as_text=True)
+    resent = client.post(f"{url}/p/about", data={"q17": "99"}, follow_redirects=True)
+    assert thanked(resent)
+    (response,) = stored(session)
+    assert ("q17", "", 34.0, None) in rows_of(response)
+    # reopening the link starts a new, empty form (a new response), never the sent one
+    reopened = open_link(client, url)
+    assert section_of(reopened.get_data(as_text=True)) == "information"
+    assert "Продолжить с того места" not in reopened.get_data(as_text=True)
+    assert len(stored(session)) == 1

@@ -120,8 +120,8 @@ def test_dates_and_numbers__are_formatted_per_locale(app: Flask) -> None:
 def test_ui__is_russian_by_default_and_english_on_request(client, make_campaign) -> None:
     campaign = make_campaign("nok_culture")
     url = f"/s/{campaign.code}/{campaign.libraries[0].code}"
-    russian = client.get(url).get_data(as_text=True)
-    english = client.get(url + "?lang=en").get_data(as_text=True)
+    russian = client.get(url, follow_redirects=True).get_data(as_text=True)
+    english = client.get(url + "?lang=en", follow_redirects=True).get_data(as_text=True)
     assert '<html lang="ru">' in russian and "Далее" in russian
     assert '<html lang="en">' in english and "Next" in english
 

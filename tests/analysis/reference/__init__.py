@@ -1,8 +1,9 @@
 """Reference numbers for the analysis tests and the shared test data they refer to.
 
-``psych_reliability.json`` is written by ``psych_reliability.R`` (R 4.2.2, psych 2.2.9); run
-``Rscript tests/analysis/reference/psych_reliability.R`` from the repository root to
-regenerate it. The data files live in ``../shared/data`` beside the checkout.
+``psych_reliability.json`` is written by ``psych_reliability.R`` and
+``psych_small_samples.json`` by ``psych_small_samples.R`` (R 4.2.2, psych 2.2.9); run
+``Rscript tests/analysis/reference/<name>.R`` from the repository root to regenerate them.
+The data files live in ``tests/data`` (sources and licences in its README).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 REFERENCE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+#: the public datasets and R outputs the tests compare with (GPL: test data only)
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: bfi.keys of psych: the reverse-keyed items of each Big Five scale (1..6 response scale).
 BFI_SCALES = ("A", "C", "E", "N", "O")
@@ -30,11 +31,17 @@ def psych_reliability() -> dict[str, Any]:
     return data
 
 
+@cache
+def psych_small_samples() -> dict[str, Any]:
+    """R psych's small-sample references (``psych_small_samples.R``; data inside the JSON)."""
+    with (REFERENCE_DIR / "psych_small_samples.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
 def _data_file(name: str) -> Path:
-    path = DATA_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared test data {name} not found in {DATA_DIR.resolve()}")
-    return path
+    """The path of a file in ``tests/data`` (a missing file fails the test, never skips it)."""
+    return DATA_DIR / name
 
 
 @cache

@@ -3,7 +3,7 @@
 #
 # Usage (from the repository root):
 #   Rscript tests/analysis/reference/psych_reliability.R [DATA_DIR] [OUT_JSON]
-# DATA_DIR defaults to ../shared/data (bfi.csv and the two pingouin_*.csv files);
+# DATA_DIR defaults to tests/data (bfi.csv and the two pingouin_*.csv files);
 # OUT_JSON defaults to tests/analysis/reference/psych_reliability.json.
 #
 # Produced with R 4.2.2, psych 2.2.9, GPArotation 2022.10.2, jsonlite 1.8.4 (Debian bookworm).
@@ -15,7 +15,7 @@ suppressPackageStartupMessages({
 })
 
 args <- commandArgs(trailingOnly = TRUE)
-data_dir <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data")
+data_dir <- if (length(args) >= 1) args[[1]] else file.path("tests", "data")
 out_json <- if (length(args) >= 2) args[[2]] else
   file.path("tests", "analysis", "reference", "psych_reliability.json")
 

@@ -334,20 +334,56 @@ def test_audit_page__filters_by_action_and_actor(world, login, session):
     client.post(f"/admin/users/{world.staff.id}/deactivate")
     client.post(f"/admin/users/{world.staff.id}/activate")
     page = client.get("/admin/audit?action=user.deactivate").get_data(as_text=True)
-    assert page.count("<td>user.deactivate</td>") == 1
-    assert "<td>user.activate</td>" not in page and "<td>user.create</td>" not in page
+    assert page.count('<code class="muted">user.deactivate</code>') == 1
+    assert (
+        '<code class="muted">user.activate</code>' not in page
+        and '<code class="muted">user.create</code>' not in page
+    )
     by_admin = client.get("/admin/audit?actor=ADMIN@example.org&action=user").get_data(as_text=True)
-    assert "<td>user.deactivate</td>" in by_admin and "<td>user.activate</td>" in by_admin
-    assert "<td>user.create</td>" not in by_admin  # the factory's accounts have no actor
+    assert (
+        '<code class="muted">user.deactivate</code>' in by_admin
+        and '<code class="muted">user.activate</code>' in by_admin
+    )
+    assert (
+        '<code class="muted">user.create</code>' not in by_admin
+    )  # the factory's accounts have no actor
 
 
 def test_audit_page__date_range(world, login):
     client = login(world.admin)
     future = client.get("/admin/audit?since=2999-01-01").get_data(as_text=True)
-    assert "<td>user.create</td>" not in future
-    assert "<td>user.create</td>" in client.get("/admin/audit?until=2999-01-01").get_data(
-        as_text=True
+    assert '<code class="muted">user.create</code>' not in future
+    assert '<code class="muted">user.create</code>' in client.get(
+        "/admin/audit?until=2999-01-01"
+    ).get_data(as_text=True)
+
+
+def test_audit_page__speaks_russian_and_names_its_time_zone(world, login, session):
+    """Issue 9 §5: actions and details as Russian phrases, times labelled with their zone."""
+    from survey_app.services import audit
+
+    audit.record(
+        session,
+        world.admin,
+        "instrument.publish",
+        "instrument:pilot@1",
+        lineage={"new": 3},
+        against=None,
     )
+    audit.record(
+        session, world.admin, "library.update", world.own, changes={"name": ["Старое", "Новое"]}
+    )
+    session.commit()
+    page = login(world.admin).get("/admin/audit").get_data(as_text=True)
+    assert "Опубликована версия анкеты" in page and "Библиотека изменена" in page
+    assert "вопросы в сравнении с прежней версией: новых: 3" in page
+    assert "первая опубликованная версия: сравнивать не с чем" in page
+    assert "название: «Старое» → «Новое»" in page
+    assert "анкета pilot@1" in page and "библиотека OWN-1" in page
+    # no raw dicts or Python literals
+    assert "None" not in page and "{&#39;" not in page and "lineage" not in page
+    # the times are shown in the region's zone (Kemerovo: UTC+7), and the header says so
+    assert "Когда (UTC+07:00, Asia/Novokuznetsk)" in page and "(UTC)" not in page
 
 
 def test_audit_page__links_keep_only_the_filters(world, login):

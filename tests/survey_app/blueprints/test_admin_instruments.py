@@ -177,3 +177,33 @@ def test_upload__larger_than_a_survey_submission_is_accepted(
     response = upload(client, padded, "kiosk_pulse.yaml")
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert session.scalars(select(InstrumentVersion.instrument_id)).all() == ["kiosk_pulse"]
+
+
+# --- issue 9 §5: problems in the page's language, codes unchanged ---------------------------
+
+
+def test_problem_templates__match_the_instrument_codes() -> None:
+    from instruments.errors import Code
+    from instruments.xlsform import XlsCode
+    from survey_app.problem_messages import TEMPLATES
+
+    assert {str(c): c.template for c in [*Code, *XlsCode]} == TEMPLATES
+
+
+def test_upload__problems_in_russian_keep_their_codes(
+    client: FlaskClient, session: Session, signed_in: Callable[[str], Any]
+) -> None:
+    signed_in("methodologist")
+    client.get("/admin/instruments/?lang=ru")
+    broken = V1.replace("type: likert, min: 1, max: 5", "type: likert, min: 5, max: 1").replace(
+        "title: {ru: Основное, en: Main}", "title: {ru: Основное, en: Main}\n    colour: red"
+    )
+    response = upload(client, broken.encode(), "pilot.yaml")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "INS011" in page and "min (5) должно быть меньше max (1)" in page
+    assert "INS005" in page and "неизвестное поле &#39;colour&#39;" in page
+    assert "must be less than" not in page and "unknown field" not in page
+    xls = upload(client, workbook("${first} = 'yes' and today()"), "visit.xlsx")
+    assert "XLS007" in xls.get_data(as_text=True)
+    assert "условие relevant" in xls.get_data(as_text=True)

@@ -145,7 +145,9 @@ def export_urls(library: Any) -> list[str]:
 def read_csv(reply: Any) -> list[dict[str, str]]:
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     assert reply.mimetype == "text/csv"
-    return list(csv.DictReader(io.StringIO(reply.get_data(as_text=True), newline="")))
+    text = reply.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "the web CSV starts with a BOM (Excel reads Cyrillic)"
+    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
 
 
 def read_xlsx(reply: Any) -> list[dict[str, Any]]:
@@ -463,3 +465,21 @@ def test_exclude__under_another_librarys_url__not_found_and_nothing_changes(worl
     assert client.post(f"{right}/exclude", data={"reason": "right page"}).status_code == 302
     assert client.post(f"{wrong}/restore", data={"reason": "wrong page"}).status_code == 404
     assert excluded_state(session, sibling_response) == (True, "right page")
+
+
+def test_export_csv__library_staff_get_dates_others_the_time(world, login):
+    """OWN-1's two QR responses: fewer than the default 10 share the channel, so it is empty."""
+    staff_rows = read_csv(login(world.staff).get("/admin/results/SPRING/export.csv"))
+    assert sorted(row["received_at"] for row in staff_rows) == ["2026-03-01", "2026-03-02"]
+    assert {row["channel"] for row in staff_rows} == {""}
+    page = login(world.staff).get("/admin/results/SPRING/libraries/OWN-1/").get_data(as_text=True)
+    assert "gives the date of each response, not its time" in page
+
+    manager_rows = read_csv(
+        login(world.manager).get("/admin/results/SPRING/export.csv?library=OWN-1")
+    )
+    assert sorted(row["received_at"] for row in manager_rows) == [
+        "2026-03-01T09:00:00Z",
+        "2026-03-02T09:00:00Z",
+    ]
+    assert {row["channel"] for row in manager_rows} == {"qr"}

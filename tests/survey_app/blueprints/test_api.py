@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from typing import Any
 
 import pytest
@@ -19,6 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlalchemy import select
 
+from survey_app import create_app
+from survey_app.db import head_revision
 from survey_app.models import Answer
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
@@ -233,8 +238,20 @@ def test_openapi_document__describes_every_status(client):
 
     assert reply.status_code == 200
     statuses = reply.json["paths"]["/api/v1/responses"]["post"]["responses"]
-    assert set(statuses) == {"200", "201", "404", "409", "413", "422"}
+    assert set(statuses) == {"200", "201", "404", "409", "413", "422", "503"}
     assert reply.json["openapi"].startswith("3.")
+
+
+def test_healthz__an_unmigrated_database_is_not_ready(tmp_path):
+    """Issue 9 §7: a database without the schema answers 503, not "ok"."""
+    fresh = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"}
+    )
+    reply = fresh.test_client().get("/healthz")
+    assert reply.status_code == 503
+    assert reply.json["status"] == "not migrated" and reply.json["revision"] is None
+    assert reply.json["expected"] == head_revision()
+    assert reply.json["error"] == "run 'survey-app db upgrade'"
 
 
 def test_healthz__reports_the_database(client):
@@ -242,7 +259,7 @@ def test_healthz__reports_the_database(client):
 
     assert reply.status_code == 200
     expected = "postgresql" if configured_url() else "sqlite"
-    assert reply.json == {"status": "ok", "database": expected}
+    assert reply.json == {"status": "ok", "database": expected, "revision": head_revision()}
 
 
 JSON = st.recursive(
@@ -304,6 +321,83 @@ def test_fuzzed_submissions__get_a_4xx_and_store_nothing(
     if reply.status_code >= 400:
         assert stored(session) == (0, 0)
     else:  # a random body that happens to be a valid response: remove it for the next example
+        session.execute(Answer.__table__.delete())
+        session.execute(Response.__table__.delete())
+        session.commit()
+
+
+#: text as hostile clients send it: lone surrogates (escaped as \\udXXX by json.dumps), NUL and
+#: other control characters among letters and digits
+HOSTILE_TEXT = st.text(st.characters(categories=["Cs", "Cc", "L", "N", "P"]), max_size=12)
+#: ISO timestamps anywhere in years 1..9999 with any UTC offset (some overflow when converted)
+TIMESTAMPS = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    st.integers(-23 * 60 - 59, 23 * 60 + 59),
+)
+HOSTILE_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()  # unbounded: thousands of digits, too
+    | st.floats()  # NaN and ±Infinity, written as such
+    | HOSTILE_TEXT
+    | TIMESTAMPS,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(HOSTILE_TEXT, children, max_size=3)
+    ),
+    max_leaves=10,
+)
+SUBMISSION_FIELDS = [
+    "id",
+    "campaign",
+    "library",
+    "service_point",
+    "channel",
+    "started_at",
+    "submitted_at",
+    "answers",
+    "page_timings",
+    "lite_items",
+    "device",
+]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    field=st.sampled_from(SUBMISSION_FIELDS) | HOSTILE_TEXT,
+    value=HOSTILE_JSON,
+    item=st.sampled_from(["q1", "q16", "q17"]) | HOSTILE_TEXT,
+    answer=st.none() | HOSTILE_JSON,
+    depth=st.sampled_from([0, 0, 0, 17, 1_000, 100_000]) | st.integers(0, 40),
+    duplicate=st.sampled_from(["", "", "id", "campaign", "answers"]),
+)
+def test_hostile_json_text__gets_a_4xx_with_a_reason_never_a_500(
+    client, session, make_campaign, field, value, item, answer, depth, duplicate
+):
+    """Property: a valid submission with one field (and one answer) made hostile, nested deep
+    or given twice gets a 4xx with a reason, or is stored when it is still valid; never a 500.
+    """
+    campaign = session.scalar(select(Campaign).filter_by(code="hostile")) or make_campaign(
+        "nok_culture", code="hostile"
+    )
+    answers = dict(NOK_ANSWERS) if answer is None else {**NOK_ANSWERS, item: answer}
+    body = {**submission(campaign, answers), field: value}
+    text = json.dumps(body, ensure_ascii=True)  # lone surrogates become "\\udfff" escapes
+    if depth:
+        text = text[:-1] + ', "page_timings": ' + "[" * depth + "]" * depth + "}"
+    if duplicate:
+        text = text[:-1] + f", {json.dumps(duplicate)}: {json.dumps(body[duplicate])}}}"
+
+    reply = client.post(URL, data=text, content_type="application/json")
+
+    assert reply.status_code < 500, reply.get_data(as_text=True)
+    assert reply.is_json
+    if reply.status_code >= 400:
+        assert reply.json["error"]
+        assert stored(session) == (0, 0)
+    else:  # a valid response after all: remove it for the next example
         session.execute(Answer.__table__.delete())
         session.execute(Response.__table__.delete())
         session.commit()

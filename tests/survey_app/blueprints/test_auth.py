@@ -5,7 +5,11 @@ address."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -103,6 +107,68 @@ def test_deactivation__ends_an_existing_session(browser, session, staff, make_us
     reply = browser.get("/admin/")
     assert reply.status_code == 302
     assert reply.headers["Location"].startswith("/login")
+
+
+def copy_of(app: Flask, client: FlaskClient) -> StaffClient:
+    """Another client holding a copy of ``client``'s session cookie (as a thief would)."""
+    thief = StaffClient(app, app.response_class, use_cookies=True)
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_logout__a_cookie_copied_before_opens_nothing_after(app, browser, staff):
+    sign_in(browser, staff.email)
+    thief = copy_of(app, browser)
+    assert thief.get("/admin/").status_code == 200  # the copy works while the session lasts
+
+    browser.post("/logout")
+
+    reply = thief.get("/admin/")
+    assert reply.status_code == 302
+    assert reply.headers["Location"].startswith("/login")
+
+
+def test_logout__ends_only_this_session(app, browser, staff):
+    elsewhere = StaffClient(app, app.response_class, use_cookies=True)
+    sign_in(browser, staff.email)
+    sign_in(elsewhere, staff.email)
+
+    browser.post("/logout")
+
+    assert elsewhere.get("/admin/").status_code == 200
+
+
+def test_reactivation__revives_no_old_session(app, browser, session, staff, make_user):
+    admin = make_user("admin")
+    sign_in(browser, staff.email)
+    kept = copy_of(app, browser)
+    accounts.deactivate_user(session, staff, actor=admin)
+    session.commit()
+
+    accounts.activate_user(session, staff, actor=admin)
+    session.commit()
+
+    assert kept.get("/admin/").status_code == 302
+    assert sign_in(browser, staff.email).status_code == 302  # signing in again works
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_session_cookie__holds_no_hash_of_address_or_user_agent(app, browser, staff):
+    reply = sign_in(
+        browser,
+        staff.email,
+        environ_base={"REMOTE_ADDR": "192.0.2.77"},
+        headers={"User-Agent": "Probe/1.0"},
+    )
+    assert reply.status_code == 302
+    serializer = app.session_interface.get_signing_serializer(app)
+    content = serializer.loads(browser.get_cookie("session").value)
+
+    # what Flask-Login would store as "_id": sha512 of "<address>|<user agent>"
+    address_hash = hashlib.sha512(b"192.0.2.77|Probe/1.0").hexdigest()
+    assert "_id" not in content
+    assert address_hash not in json.dumps(content)
+    assert "192.0.2.77" not in json.dumps(content)
 
 
 def test_password_change__keeps_this_session_and_ends_the_others(app, browser, session, staff):
@@ -203,6 +269,7 @@ def test_session_cookie__secure_in_production(database_url):
             "SECRET_KEY": "a-long-random-production-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "https://survey.example.org",
         }
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
@@ -241,6 +308,157 @@ def limited_app(app: Flask, database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture
+def proxied_app(app: Flask, database_url: str) -> Iterator[Callable[[int], Flask]]:
+    """Apps with login limits on (1 failure a minute per address) behind ``n`` proxies."""
+    saved = dict(limiter.__dict__)
+    made: list[Flask] = []
+
+    def make(proxies: int, *, csrf: bool = False) -> Flask:
+        made.append(
+            create_app(
+                {
+                    "TESTING": True,
+                    "SECRET_KEY": "test-secret",
+                    "SQLALCHEMY_DATABASE_URI": database_url,
+                    "WTF_CSRF_ENABLED": csrf,
+                    "RATELIMIT_ENABLED": True,
+                    "RATELIMIT_STORAGE_URI": "memory://",
+                    "LOGIN_RATE_LIMIT_PER_ADDRESS": "1/minute",
+                    "PROXY_COUNT": proxies,
+                }
+            )
+        )
+        return made[-1]
+
+    yield make
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
+
+
+def test_behind_one_proxy__each_client_has_its_own_limit(proxied_app, session, staff):
+    app = proxied_app(1)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}  # every request arrives from the proxy
+    with app.test_client() as client:
+        first = {"X-Forwarded-For": "198.51.100.1"}
+        sign_in(client, "x@example.org", "wrong", environ_base=proxy, headers=first)
+        limited = sign_in(client, "y@example.org", "wrong", environ_base=proxy, headers=first)
+        other = sign_in(
+            client, staff.email, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.2"}
+        )
+    assert limited.status_code == 429
+    assert other.status_code == 302
+
+
+def test_behind_an_https_proxy__forms_work_without_a_referer(proxied_app, session, staff):
+    """Pages say no-referrer; trusting X-Forwarded-Proto would make Flask-WTF demand one."""
+    app = proxied_app(1, csrf=True)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    forwarded = {"X-Forwarded-For": "198.51.100.3", "X-Forwarded-Proto": "https"}
+    with app.test_client() as client:
+        page = client.get("/login", environ_base=proxy, headers=forwarded)
+        token = token_from(page.get_data(as_text=True))
+        reply = client.post(
+            "/login",
+            data={"email": staff.email, "password": STAFF_PASSWORD, "csrf_token": token},
+            environ_base=proxy,
+            headers=forwarded,
+        )
+    assert reply.status_code == 302, reply.get_data(as_text=True)[-600:]
+
+
+def test_without_a_proxy__a_forged_forwarded_for_changes_nothing(proxied_app, session, staff):
+    app = proxied_app(0)
+    peer = {"REMOTE_ADDR": "198.51.100.9"}
+    with app.test_client() as client:
+        sign_in(client, "x@example.org", "wrong", environ_base=peer)
+        forged = sign_in(
+            client,
+            "y@example.org",
+            "wrong",
+            environ_base=peer,
+            headers={"X-Forwarded-For": "203.0.113.77"},
+        )
+    assert forged.status_code == 429
+
+
+def test_production__refuses_per_process_limit_counters(database_url):
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app(
+            {
+                "ENV": "production",
+                "SECRET_KEY": "a-long-random-production-secret",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "PUBLIC_BASE_URL": "https://survey.example.org",
+            }
+        )
+
+
+#: a second worker: its own process, the same Redis; it makes three failed attempts
+_OTHER_WORKER = """
+import sys
+from survey_app import create_app
+app = create_app({
+    "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": sys.argv[1],
+    "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": sys.argv[2],
+    "RATELIMIT_KEY_PREFIX": sys.argv[3], "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3/minute",
+})
+with app.test_client() as client:
+    for _ in range(3):
+        reply = client.post("/login", data={"email": "who@example.org", "password": "wrong"},
+                            environ_base={"REMOTE_ADDR": "192.0.2.44"})
+        assert reply.status_code == 401, reply.status_code
+"""
+
+
+def test_rate_limit__holds_across_workers_sharing_redis(app, database_url, tmp_path):
+    import subprocess
+    import sys
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    prefix = f"survey-test-{uuid.uuid4().hex[:8]}"
+    saved = dict(limiter.__dict__)
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _OTHER_WORKER, database_url, url, prefix],
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+            timeout=120,
+        )
+        this_worker = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URI": url,
+                "RATELIMIT_KEY_PREFIX": prefix,
+                "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3/minute",
+            }
+        )
+        with this_worker.test_client() as client:
+            reply = sign_in(
+                client, "who@example.org", "wrong", environ_base={"REMOTE_ADDR": "192.0.2.44"}
+            )
+        assert reply.status_code == 429
+    finally:
+        limiter.__dict__.clear()
+        limiter.__dict__.update(saved)
+        store = redis.Redis.from_url(url)
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+
+
 def test_rate_limit__per_address(limited_app, session, staff):
     with limited_app.test_client() as client:
         env = {"REMOTE_ADDR": "198.51.100.7"}
@@ -254,21 +472,29 @@ def test_rate_limit__per_address(limited_app, session, staff):
         assert other.status_code == 302
 
 
-def test_rate_limit__per_account_across_addresses(limited_app, session, staff):
+def test_rate_limit__per_account_from_one_address(limited_app, session, staff):
     with limited_app.test_client() as client:
+        env = {"REMOTE_ADDR": "203.0.113.5"}
         statuses = [
+            sign_in(client, staff.email, "wrong-password", environ_base=env).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        # this client waits, even with the right password: it is the one guessing
+        assert sign_in(client, staff.email, environ_base=env).status_code == 429
+
+
+def test_rate_limit__others_failures_never_refuse_the_right_password(limited_app, session, staff):
+    with limited_app.test_client() as client:
+        for n in range(20):  # an attacker spreads guesses over many addresses
             sign_in(
                 client,
                 staff.email,
                 "wrong-password",
                 environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
-            ).status_code
-            for n in range(4)
-        ]
-        assert statuses == [401, 401, 401, 429]
-        # even the right password waits: the account is locked for the window
-        locked = sign_in(client, staff.email, environ_base={"REMOTE_ADDR": "203.0.113.99"})
-        assert locked.status_code == 429
+            )
+        owner = sign_in(client, staff.email, environ_base={"REMOTE_ADDR": "198.51.100.200"})
+        assert owner.status_code == 302
 
 
 def test_rate_limit__successful_logins_do_not_count(limited_app, session, staff):

@@ -413,3 +413,34 @@ def test_exclude_response__page_of_another_library__not_found(session, world):
         library_ref="SIB-2",
     )  # fmt: skip
     assert stored(session, world.ids.s).excluded_reason == "its own page"
+
+
+# --- re-identification by time and small cells (issue 12 §7) ---------------------------------
+
+
+def test_scoped_export__library_staff_get_dates_and_no_small_channel(session, world):
+    """OWN-1 has a, c on the QR channel (2 responses) and b alone on the kiosk (1 response)."""
+    rows = {
+        row["response_id"]: row
+        for row in scoped_export(session, world.staff, "spring", small_cell_min=2).rows
+    }
+    a, b = rows[str(world.ids.a)], rows[str(world.ids.b)]
+    assert a["received_at"] == "2026-03-01" and b["received_at"] == "2026-03-03"
+    assert a["channel"] == "qr"  # two responses share it
+    assert b["channel"] is None  # the one kiosk response would single its visitor out
+    assert (
+        events(session) == []
+        and not session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "results.export")
+        ).all()
+    )
+
+
+def test_scoped_export__other_roles_get_full_precision_and_are_audited(session, world):
+    export = scoped_export(session, world.manager, "spring", library_ref="OWN-1")
+    rows = {row["response_id"]: row for row in export.rows}
+    assert rows[str(world.ids.b)]["received_at"] == "2026-03-03T12:00:00Z"
+    assert rows[str(world.ids.b)]["channel"] == "kiosk"
+    (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "results.export"))
+    assert event.actor_id == world.manager.id
+    assert event.details == {"library": "OWN-1", "include_excluded": False}

@@ -6,6 +6,7 @@ hand from the format in ``docs/data-format.md``.
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from collections.abc import Callable
@@ -260,3 +261,39 @@ def test_export_xlsx__numbers_are_numeric_and_formulas_stay_text(
     assert cells["q2"] is None
     q5 = sheet.cell(row=2, column=columns.index("q5") + 1)
     assert (q5.value, q5.data_type) == ("=1+1", "s")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+7 913", "'+7 913"),
+        ("-- спасибо", "'-- спасибо"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tзначение", "'\tзначение"),
+        ("\rзначение", "'\rзначение"),
+        ("спасибо =)", "спасибо =)"),
+        (-2.0, "-2"),
+        (-3, "-3"),
+    ],
+)
+def test_format_cell__texts_that_a_spreadsheet_would_run_get_a_quote(value: Any, text: str) -> None:
+    """OWASP's CSV-injection rule: a leading ' makes the cell text; numbers are never touched."""
+    assert format_cell(value) == text
+    assert format_cell(value, raw=True) == (value if isinstance(value, str) else text)
+
+
+def test_export_csv__a_formula_answer_is_quoted_unless_raw(
+    session: Session, demo_campaign: Campaign
+) -> None:
+    store(session, demo_campaign, {"q1": 2, "q5": '=HYPERLINK("http://x","y")'}, response_id=ID1)
+    columns = wide_columns(instrument_of(demo_campaign.instrument_version))
+
+    def q5(raw: bool) -> str:
+        out = io.StringIO(newline="")
+        write_csv(out, columns, export_rows(session, "exp1"), raw=raw)
+        (row,) = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+        return row["q5"]
+
+    assert q5(raw=False) == '\'=HYPERLINK("http://x","y")'
+    assert q5(raw=True) == '=HYPERLINK("http://x","y")'

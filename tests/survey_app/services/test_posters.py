@@ -74,6 +74,20 @@ def test_poster_pdf__qr_leads_to_the_survey(session: Session, setup: dict[str, A
     assert "Центральная библиотека" in text
 
 
+@pytest.mark.parametrize(
+    ("instrument", "sentence"),
+    [("library_gap", "Это займёт 7–8 минут."), ("kiosk_pulse", "Это займёт 1–2 минуты.")],
+)
+def test_poster_pdf__says_how_long_the_campaigns_instrument_takes(
+    session: Session, make_campaign: Any, make_library: Any, instrument: str, sentence: str
+) -> None:
+    campaign = make_campaign(instrument, libraries=[make_library("m-lib")])
+    target = resolve_target(session, campaign.code, "m-lib")
+    _, text = decode_pdf(poster_pdf(target, base_url=BASE).content)
+    assert sentence in text
+    assert "3–5" not in text
+
+
 def test_poster_pdf__service_point(session: Session, setup: dict[str, Any]) -> None:
     target = resolve_target(session, "spring", "n-central", service_point="desk")
     codes, text = decode_pdf(poster_pdf(target, base_url=BASE).content)

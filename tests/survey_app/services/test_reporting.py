@@ -553,3 +553,33 @@ def test_regional_analysis__campaign_without_responses_gives_empty_tables(
     report = regional_analysis(session, campaign)
     assert report.libraries.empty and report.indices.empty and report.shrinkage.empty
     assert report.tables == {}
+
+
+def test_regional_analysis__failed_scale_keeps_its_name_n_and_reason(
+    session: Session, make_filled: Callable[..., Campaign], libraries: list[Library]
+) -> None:
+    # issue 10 §2/§3: a library with 3 responses has no alpha (fewer than the default minimum
+    # of 5 respondents); its row keeps the scale, n and n_complete, and says why.
+    campaign = make_filled(RATED_YAML, sizes=(23, 3, 31))
+    small = libraries[1].id
+    report = regional_analysis(session, campaign, chunk_rows=5)
+    naive = naive_wide(session, campaign)
+    rel = report.tables["reliability"].set_index("library_id")
+    row = rel.loc[small]
+    items = ["a1", "a2", "a3", "a4", "a5"]
+    rows = naive.loc[naive["library_id"] == small]
+    assert row["scale"] == "sc"
+    assert (row["n"], row["k"]) == (3, 5)
+    assert row["n_complete"] == int(rows[items].notna().all(axis=1).sum())
+    assert row["status"] == "unavailable"
+    assert row["reason"] == "insufficient_data"
+    assert row["note"] == (
+        "insufficient data: n = 3 respondents (pairwise policy), fewer than the minimum 5"
+    )
+    assert np.isnan(row[["alpha", "se", "ci_low", "ci_high"]].astype(float)).all()
+    # the other libraries' rows are computed, and every row carries a status
+    assert set(rel.drop(index=small)["status"]) <= {"ok", "warning"}
+    # the long table names the indicator after the scale, never "alpha:nan"
+    alpha = report.indices.loc[report.indices["indicator"].str.startswith("alpha:")]
+    assert alpha["indicator"].tolist() == ["alpha:sc"] * 3
+    assert alpha.set_index("library_id").loc[small, "n"] == 3

@@ -172,8 +172,7 @@ def test_require_campaign__visible_when_it_includes_a_library_in_scope(
             scope.require_campaign(session, staff, ref)
 
 
-# The permission table, written out by hand from issue 4 §1 (R = role may, . = may not);
-# run_reports (start a recomputation of a campaign's report run) from issue 13 §2.
+# The permission table, written out by hand from issue 4 §1 (R = role may, . = may not).
 PERMISSION_TABLE = """
 action              admin methodologist quality_manager library_staff
 manage_users        R     .             .               .
@@ -184,8 +183,8 @@ manage_instruments  R     R             .               .
 manage_campaigns    R     R             .               .
 view_campaigns      R     R             R               R
 view_results        R     R             R               R
-run_reports         R     R             R               .
 export_results      R     R             R               R
+run_reports         R     R             R               .
 exclude_responses   R     R             R               .
 manage_posters      R     R             R               R
 manage_kiosks       R     .             .               R

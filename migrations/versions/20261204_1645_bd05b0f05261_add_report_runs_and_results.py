@@ -1,7 +1,7 @@
 """add report runs and results (stored analyses of a campaign, computed in the background)
 
 Revision ID: bd05b0f05261
-Revises: 44f3c0d6ecfb
+Revises: 3582b01c59f4
 Create Date: 2026-12-04 16:03:41.622156
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "bd05b0f05261"
-down_revision = "44f3c0d6ecfb"
+down_revision = "3582b01c59f4"
 branch_labels = None
 depends_on = None
 
@@ -116,6 +116,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # report runs are derived data: `survey-app reports run` computes them again
     with op.batch_alter_table("report_results", schema=None) as batch_op:
         batch_op.drop_index("ix_report_results_run_library")
         batch_op.drop_index("ix_report_results_run_indicator")

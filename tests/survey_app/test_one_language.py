@@ -1,0 +1,87 @@
+"""One language per page, and errors that help (issue 9 §5).
+
+A Russian page shows nothing in English: error details are translated (or left out), a
+closed campaign's link says the survey has ended (410), an unknown library is named as
+such, staff error pages keep the administration menu, and ``/`` is a real start page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from survey_app.models import Campaign
+from survey_app.models import CampaignStatus
+from tests.factories import STAFF_PASSWORD
+
+#: English words that must not appear in the text of a Russian page
+ENGLISH = re.compile(r"\b(No open survey|not found|Page|survey|library|This)\b")
+
+
+def text_of(html: str) -> str:
+    """The visible text of a page (tags, the title's code and attributes dropped)."""
+    body = html.split("<body>", 1)[1]
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_closed_campaign__link_says_the_survey_has_ended_with_410(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture", status=CampaignStatus.closed)
+    session.commit()  # error pages roll the session back; keep the campaign
+    url = f"/s/{campaign.code}/{campaign.libraries[0].code}"
+    for path in (url, url + "/qr.svg", url + "/p/information"):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 410, path
+        assert "Опрос завершён" in html and "Спасибо за интерес!" in html
+        assert "Страница не найдена" not in html
+        assert not ENGLISH.search(text_of(html)), text_of(html)
+
+
+def test_unknown_library__says_so_in_russian(
+    client: FlaskClient, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    response = client.get(f"/s/{campaign.code}/no-such-library")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Библиотеки с таким кодом нет." in html
+    assert not ENGLISH.search(text_of(html)), text_of(html)
+
+
+def test_unknown_campaign__detail_in_russian_and_in_english_on_request(
+    client: FlaskClient,
+) -> None:
+    russian = client.get("/s/no-such-campaign/lib").get_data(as_text=True)
+    assert "Открытого опроса с таким кодом нет." in russian
+    assert not ENGLISH.search(text_of(russian)), text_of(russian)
+    english = client.get("/s/no-such-campaign/lib?lang=en").get_data(as_text=True)
+    assert "No open survey has this code." in english
+
+
+def test_start_page__links_for_visitors_and_staff(client: FlaskClient) -> None:
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "QR-код" in html and 'href="/login"' in html
+    assert not ENGLISH.search(text_of(html).replace("English", ""))
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Staff sign-in" in english and "For library visitors" in english
+
+
+def test_staff_error_page__keeps_the_navigation(
+    client: FlaskClient, session: Session, make_user: Callable[..., Any]
+) -> None:
+    user = make_user("admin")
+    session.commit()
+    client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
+    response = client.get("/admin/campaigns/no-such-campaign")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert 'class="admin-nav"' in html and 'href="/admin/audit"' in html
+    assert "Страница не найдена" in html

@@ -483,3 +483,14 @@ def test_export_csv__library_staff_get_dates_others_the_time(world, login):
         "2026-03-02T09:00:00Z",
     ]
     assert {row["channel"] for row in manager_rows} == {"qr"}
+
+
+def test_library_page__staff_see_the_day_of_a_response_others_the_time(world, login):
+    """As in their exports: the minute a response came in could single out its visitor."""
+    staff_page = login(world.staff).get("/admin/results/SPRING/libraries/OWN-1/")
+    manager_page = login(world.manager).get("/admin/results/SPRING/libraries/OWN-1/")
+    staff_text = staff_page.get_data(as_text=True)
+    manager_text = manager_page.get_data(as_text=True)
+    assert re.search(r'<time datetime="2026-03-0[12]">', staff_text)
+    assert not re.search(r'<time datetime="2026-03-0[12]T', staff_text)
+    assert re.search(r'<time datetime="2026-03-01T09:00:00\+00:00">', manager_text)

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import render_template
@@ -29,6 +30,7 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import refresh
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -94,11 +96,24 @@ def start_page() -> str:
     return render_template("public/start.html")
 
 
+def _link_channel(asked: str | None) -> str:
+    """The channel a survey link records: ``qr`` from the poster's code, else ``web``.
+
+    A link cannot claim the kiosk or paper channels: those answers come only from an enrolled
+    tablet or the paper import, so that nobody can pass a phone's answers off as a kiosk's.
+    """
+    if asked in (None, "", "web", "qr"):
+        return asked or "web"
+    if asked == "kiosk":
+        abort(400, description=_("Kiosk answers come only from an enrolled kiosk tablet."))
+    abort(400, description=_("A survey link has no channel %(channel)s.", channel=asked[:20]))
+
+
 @bp.get("/s/<campaign_code>/<library_code>")
 def questionnaire(campaign_code: str, library_code: str) -> ResponseReturnValue:
     """Where the QR code and the poster link lead: start, or offer to continue a draft."""
     _lang()  # a ?lang= on the link is remembered in the session for the pages that follow
-    channel = "qr" if request.args.get("ch") == "qr" else "web"
+    channel = _link_channel(request.args.get("ch"))
     point = request.args.get("sp") or None
     campaign, library, instrument = open_survey(
         db.session, campaign_code, library_code, channel, point

@@ -85,3 +85,20 @@ def test_staff_error_page__keeps_the_navigation(
     assert response.status_code == 404
     assert 'class="admin-nav"' in html and 'href="/admin/audit"' in html
     assert "Страница не найдена" in html
+
+
+def test_link_claiming_the_kiosk_channel__refused_with_a_reason(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    """A phone must not pass its answers off as a kiosk's (it was recorded as ``web``)."""
+    campaign = make_campaign("nok_culture")
+    library = campaign.libraries[0].code
+    for channel, reason in [
+        ("kiosk", "только с подключённого планшета-киоска"),
+        ("paper", "нет канала paper"),
+    ]:
+        response = client.get(f"/s/{campaign.code}/{library}?ch={channel}")
+        assert response.status_code == 400, channel
+        assert reason in response.get_data(as_text=True)
+    for channel in ("qr", "web"):
+        assert client.get(f"/s/{campaign.code}/{library}?ch={channel}").status_code == 303

@@ -29,9 +29,8 @@ from survey_app.models import User
 from survey_app.services import report_runs
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
-from survey_app.services.scope import campaign_ids_in_scope
+from survey_app.services.scope import campaigns_in_scope
 from survey_app.services.scope import library_ids_in_scope
-from survey_app.services.scope import require
 from survey_app.services.scope import require_campaign
 from survey_app.services.scope import require_system
 
@@ -316,12 +315,10 @@ def campaign_summaries(session: Session, actor: User) -> list[CampaignSummary]:
     Forbidden
         When the actor may not see results.
     """
-    require(actor, Action.view_results)
-    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ids = campaign_ids_in_scope(session, actor)
-    if ids is not None:
-        stmt = stmt.where(Campaign.id.in_(sorted(ids)))
-    return [CampaignSummary(c, report_runs.run_state(session, c.id)) for c in session.scalars(stmt)]
+    return [
+        CampaignSummary(campaign, report_runs.run_state(session, campaign.id))
+        for campaign in campaigns_in_scope(session, actor, Action.view_results)
+    ]
 
 
 def request_recompute(

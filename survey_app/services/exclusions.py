@@ -43,7 +43,7 @@ from survey_app.services.exports import export_rows
 from survey_app.services.exports import wide_columns
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
-from survey_app.services.scope import campaign_ids_in_scope
+from survey_app.services.scope import campaigns_in_scope
 from survey_app.services.scope import in_scope
 from survey_app.services.scope import library_ids_in_scope
 from survey_app.services.scope import library_scope_clause
@@ -315,12 +315,7 @@ def campaigns_with_results(session: Session, actor: User) -> list[CampaignTotal]
     Forbidden
         When the actor may not see results.
     """
-    require(actor, Action.view_results)
-    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ids = campaign_ids_in_scope(session, actor)
-    if ids is not None:
-        stmt = stmt.where(Campaign.id.in_(sorted(ids)))
-    found = session.scalars(stmt).all()
+    found = campaigns_in_scope(session, actor, Action.view_results)
     counts: dict[int, tuple[int, int]] = {}
     if found:
         rows = session.execute(

@@ -368,6 +368,22 @@ def campaign_ids_in_scope(session: Session, user: object) -> set[int] | None:
     )
 
 
+def campaigns_in_scope(session: Session, user: object, action: Action) -> list[Campaign]:
+    """The campaigns with a library in the user's scope, newest first.
+
+    Raises
+    ------
+    Forbidden
+        When the user may not do ``action``.
+    """
+    require(user, action)
+    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ids = campaign_ids_in_scope(session, user)
+    if ids is not None:
+        stmt = stmt.where(Campaign.id.in_(sorted(ids)))
+    return list(session.scalars(stmt))
+
+
 def require_campaign(
     session: Session,
     user: object,

@@ -5,8 +5,9 @@ service point) and collects responses for one campaign; these come from the devi
 from what the tablet sends. Tokens, pairing codes and PINs are stored hashed.
 
 Every batch item is recorded through :func:`survey_app.services.responses.record`, the entry
-point of every channel, each in its own savepoint, and the batch is committed once before
-its receipts are sent: one bad item never sinks the batch, and a batch resent after a lost
+point of every channel, and the batch is committed once before its receipts are sent: one
+bad item never sinks the batch (should the database itself refuse an item, the batch is
+recorded again with each item in its own savepoint), and a batch resent after a lost
 acknowledgement gets ``duplicate`` for every item already stored.
 """
 
@@ -608,11 +609,13 @@ def receive_batch(
 ) -> dict[str, Any]:
     """Record a batch of kiosk responses; return a receipt per item (protocol: batches).
 
-    Each item is recorded through :func:`record` in its own savepoint, so an item refused
-    (``rejected`` with its code, ``conflict``) leaves the others stored; the batch is
-    committed once, before the receipts go out. Refused items are remembered for the fleet
-    page's quarantine count. Campaign, library, service
-    point and channel come from ``device``.
+    Each item is recorded through :func:`record` within the batch's one transaction, which
+    is committed once, before the receipts go out. An item refused (``rejected`` with its
+    code, ``conflict``) leaves the others stored: such refusals are found by validation or
+    by the insert storing nothing, never by a database error; should the database refuse an
+    item all the same, the batch is rolled back and recorded again with each item in its own
+    savepoint. Refused items are remembered for the fleet page's quarantine count. Campaign,
+    library, service point and channel come from ``device``.
 
     Raises
     ------
@@ -638,19 +641,33 @@ def receive_batch(
         "device": public_id,
     }
     keep_partial = campaign.partial_policy == "keep"
-    window = _Window(
-        [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None], settings
-    )
-    if "heartbeat" in body:
-        record_heartbeat(session, device, body.get("heartbeat"), now=moment)
-    else:
-        device.last_contact_at = moment
 
-    results: list[dict[str, Any]] = []
+    def attempt(savepoint: bool) -> tuple[list[dict[str, Any]], _Window]:
+        if "heartbeat" in body:
+            record_heartbeat(session, device, body.get("heartbeat"), now=moment)
+        else:
+            device.last_contact_at = moment
+        window = _Window(
+            [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None],
+            settings,
+        )
+        results = [
+            _one(session, item, position, base, keep_partial, window, moment, savepoint)
+            for position, item in enumerate(items)
+        ]
+        return results, window
+
+    try:
+        # one statement per item in the batch's transaction: what can refuse an item
+        # (validation, a closed campaign, a stored id) is found before or without an error
+        results, window = attempt(savepoint=False)
+    except _DATABASE_REFUSALS:
+        # the database refused an item after all: nothing of the batch is committed; again,
+        # each item in its own savepoint, so that only the refused one is left out
+        session.rollback()
+        results, window = attempt(savepoint=True)
     refused: list[tuple[uuid.UUID, str, str | None]] = []
-    for position, item in enumerate(items):
-        result = _one(session, item, position, base, keep_partial, window, moment)
-        results.append(result)
+    for result in results:
         if result["status"] in ("conflict", "rejected"):
             with contextlib.suppress(ValueError):  # no usable id: nothing to count it under
                 refused.append((uuid.UUID(str(result["id"])), result["status"], result.get("code")))
@@ -675,6 +692,15 @@ def receive_batch(
     return {"results": results, "server_time": utcnow().isoformat()}
 
 
+#: errors by which the database refuses one item's content (not an outage: those propagate)
+_DATABASE_REFUSALS = (
+    sa_exc.DataError,
+    sa_exc.IntegrityError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+)
+
+
 def _one(
     session: Session | scoped_session[Session],
     item: Any,
@@ -683,6 +709,7 @@ def _one(
     keep_partial: bool,
     window: _Window,
     moment: datetime,
+    savepoint: bool,
 ) -> dict[str, Any]:
     raw_id = item.get("id") if isinstance(item, Mapping) else None
     shown_id = raw_id if isinstance(raw_id, str) else None
@@ -709,7 +736,7 @@ def _one(
     if partial:
         flags.append("partial")
     try:
-        receipt = record(session, submission, flags=flags, commit=False, savepoint=True)
+        receipt = record(session, submission, flags=flags, commit=False, savepoint=savepoint)
     except Invalid as error:
         first = error.issues[0] if error.issues else Issue("API003", "", error.message)
         return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
@@ -722,7 +749,9 @@ def _one(
         }
     except NotFound as error:
         return _rejected(str(submission.id), "API404", error.message)
-    except (sa_exc.DataError, sa_exc.IntegrityError, psycopg.DataError, psycopg.IntegrityError):
+    except _DATABASE_REFUSALS:
+        if not savepoint:
+            raise  # the whole batch is tried again with a savepoint per item
         # the database refused this one (its savepoint is rolled back): the others stand
         return _rejected(str(submission.id), "KIO422", "the database refused this response")
     if receipt.created:

@@ -286,6 +286,38 @@ def test_rejected_item__has_a_code_and_the_rest_stores(session, paired, bad, cod
     assert stored(session) == 2
 
 
+def test_item_the_database_refuses__rejected_while_the_rest_of_the_batch_stores(
+    session, paired, monkeypatch
+):
+    from sqlalchemy.exc import IntegrityError
+
+    from survey_app.services import responses
+
+    device, _ = paired
+    items = [item(T0 + timedelta(minutes=i)) for i in range(4)]
+    poisoned = uuid.UUID(items[2]["id"])
+    real_store = responses.store
+
+    def store(connection, target, response, rows):
+        if response["client_uuid"] == poisoned:
+            raise IntegrityError("INSERT", {}, Exception("refused"))
+        return real_store(connection, target, response, rows)
+
+    monkeypatch.setattr(responses, "store", store)
+
+    result = kiosks.receive_batch(session, device, {"items": items}, SETTINGS)
+
+    assert [r["status"] for r in result["results"]] == [
+        "created",
+        "created",
+        "rejected",
+        "created",
+    ]
+    assert result["results"][2]["code"] == "KIO422"
+    assert stored(session) == 3
+    assert session.scalar(select(func.count()).select_from(KioskQuarantine)) == 1
+
+
 def test_refused_items__are_counted_once_for_the_fleet_page(session, paired):
     device, _ = paired
     bad = item(T0, mood=9)

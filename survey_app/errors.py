@@ -18,6 +18,7 @@ from werkzeug.exceptions import SecurityError
 
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import ServiceError
+from survey_app.services.errors import Unauthorized
 
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
 #: staff pages: their error pages keep the administration menu
@@ -168,6 +169,14 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
 )
 
 
+def _challenge(error: Unauthorized) -> str:
+    """The ``WWW-Authenticate`` value of a 401 (RFC 6750: a token sent but refused is
+    ``invalid_token``)."""
+    if error.invalid_token:
+        return 'Bearer realm="survey-api", error="invalid_token"'
+    return 'Bearer realm="survey-api"'
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
@@ -199,6 +208,8 @@ def register_error_handlers(app: Flask) -> None:
             body: dict[str, object] = {"error": error.message}
             if isinstance(error, Invalid):
                 body["problems"] = [issue.to_dict() for issue in error.issues]
+            if isinstance(error, Unauthorized):
+                return jsonify(body), error.status, {"WWW-Authenticate": _challenge(error)}
             return jsonify(body), error.status
         return _page(error.status, error.message), error.status
 

@@ -18,6 +18,8 @@ from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
 from survey_app.extensions import session_in_transaction
+from survey_app.services.credentials import authenticate
+from survey_app.services.credentials import bearer_token
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
@@ -40,20 +42,34 @@ def _not_rate_limited() -> bool:
 @bp.post("/api/v1/responses")
 @csrf.exempt
 def post_response() -> ResponseReturnValue:
-    """Store one response; retries with the same id and content get the same receipt."""
-    if not request.is_json:
-        raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
-    submission = parse_submission(parse_json(request.get_data(cache=False)))
+    """Store one response for a credential; retries with the same id and content get the same
+    receipt.
+
+    ``Authorization: Bearer <token>`` (an integration or kiosk token) is required: without
+    one, or with an unknown or revoked one, 401; a campaign or library outside the token's,
+    403. The channel is the token's (:func:`survey_app.services.credentials.authenticate`).
+    """
+    token = bearer_token(request.headers.get("Authorization"))
     session_busy = session_in_transaction()
     if db.engine.dialect.name == "postgresql" and not session_busy:
         # on PostgreSQL a response is stored by one statement: an autocommit connection
         # saves BEGIN, COMMIT and the session's bookkeeping (survey_app.services.response_store)
         with autocommit_engine(db.engine).connect() as connection:
-            receipt = record_response(connection, submission)
+            writer = authenticate(connection, token)
+            submission = parse_submission(_body(), writer=writer)
+            receipt = record_response(connection, submission, writer)
     else:  # SQLite, or a transaction already open in this context (the tests')
-        receipt = record_response(db.session, submission)
+        writer = authenticate(db.session, token)
+        submission = parse_submission(_body(), writer=writer)
+        receipt = record_response(db.session, submission, writer)
         db.session.commit()
     return jsonify(receipt.to_dict()), 201 if receipt.created else 200
+
+
+def _body() -> object:
+    if not request.is_json:
+        raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
+    return parse_json(request.get_data(cache=False))
 
 
 @bp.get("/api/v1/openapi.json")

@@ -74,6 +74,8 @@ RESPONSE_COLUMNS = (
     "content_sha256",
     "vector",
     "device_id",
+    "writer_kind",
+    "writer_id",
 )
 
 

@@ -27,6 +27,7 @@ from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models.base import utcnow
+from survey_app.services.credentials import Writer
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
@@ -87,8 +88,15 @@ class Receipt:
         return {"id": str(self.id), "received_at": self.received_at.isoformat(), "status": "stored"}
 
 
-def parse_submission(payload: Any, *, default_channel: Channel | None = None) -> Submission:
-    """Check the shape of a JSON submission; raise :class:`Invalid` with every problem."""
+def parse_submission(
+    payload: Any, *, default_channel: Channel | None = None, writer: Writer | None = None
+) -> Submission:
+    """Check the shape of a JSON submission; raise :class:`Invalid` with every problem.
+
+    With a ``writer`` (the API's credential) the channel is the writer's: a body may leave
+    ``channel`` out; one that names another channel is refused (API012), not silently
+    recorded as something it did not say.
+    """
     issues: list[Issue] = []
     if not isinstance(payload, Mapping):
         raise Invalid(
@@ -103,7 +111,20 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     service_point = None
     if payload.get("service_point") is not None:
         service_point = _code(payload.get("service_point"), "service_point", issues)
-    channel = _channel(payload.get("channel", default_channel), issues)
+    channel: Channel | None = None
+    if writer is not None:
+        channel = writer.channel
+        if payload.get("channel", channel.value) != channel.value:
+            issues.append(
+                Issue(
+                    "API012",
+                    "channel",
+                    f"this credential writes the channel {channel.value}; send that or leave "
+                    "channel out",
+                )
+            )
+    else:
+        channel = _channel(payload.get("channel", default_channel), issues)
     started_at = _timestamp(payload.get("started_at"), "started_at", issues)
     submitted_at = _timestamp(payload.get("submitted_at"), "submitted_at", issues)
     if started_at and submitted_at and started_at > submitted_at:
@@ -136,8 +157,13 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     )
 
 
-def record_response(db: Session | Connection, submission: Submission) -> Receipt:
+def record_response(
+    db: Session | Connection, submission: Submission, writer: Writer | None = None
+) -> Receipt:
     """Validate and store one response, idempotently by its id.
+
+    ``writer`` is the API's credential (the response records it, and it must allow the
+    campaign and library); None for the anonymous web form.
 
     ``db`` is the caller's session (its transaction; the caller commits) or a connection.
     On PostgreSQL the response and its answers are stored by one statement, so the
@@ -149,6 +175,8 @@ def record_response(db: Session | Connection, submission: Submission) -> Receipt
     ------
     NotFound
         unknown or closed campaign, or a library not in it.
+    Forbidden
+        the campaign or library is outside ``writer``'s.
     Invalid
         the answers do not fit the campaign's instrument version (every problem listed).
     Conflict
@@ -168,6 +196,8 @@ def record_response(db: Session | Connection, submission: Submission) -> Receipt
             if (existing := _existing(connection, submission)) is not None:
                 return existing
             raise
+        if writer is not None:
+            writer.check(target.campaign_id, target.library_id)
         try:
             answers = _validated(connection, submission, target)
         except Invalid:
@@ -193,6 +223,8 @@ def record_response(db: Session | Connection, submission: Submission) -> Receipt
             "content_sha256": content_sha256,
             "vector": pack_vector(answers.vector()),
             "device_id": submission.device,
+            "writer_kind": writer.kind.value if writer is not None else None,
+            "writer_id": writer.id if writer is not None else None,
         }
         if store(connection, target, response, answers.rows) is not None:
             return Receipt(id=submission.id, received_at=received_at, created=True)

@@ -78,6 +78,7 @@ class Action(StrEnum):
     exclude_responses = "exclude_responses"  #: mark responses as excluded (quality control)
     manage_posters = "manage_posters"  #: download QR posters of libraries in scope
     manage_kiosks = "manage_kiosks"  #: pair and revoke kiosk tablets of libraries in scope
+    manage_integrations = "manage_integrations"  #: issue and revoke API integration tokens
 
 
 #: role -> the actions it allows; admins may do everything

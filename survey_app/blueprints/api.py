@@ -11,13 +11,11 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from survey_app.api_schema import openapi_document
-from survey_app.db import autocommit_engine
 from survey_app.db import current_revision
 from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
-from survey_app.extensions import session_in_transaction
 from survey_app.services.credentials import authenticate
 from survey_app.services.credentials import bearer_token
 from survey_app.services.errors import Invalid
@@ -25,7 +23,7 @@ from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
 from survey_app.services.json_body import parse_json
 from survey_app.services.responses import parse_submission
-from survey_app.services.responses import record_response
+from survey_app.services.responses import record
 
 bp = Blueprint("api", __name__)
 
@@ -49,20 +47,9 @@ def post_response() -> ResponseReturnValue:
     one, or with an unknown or revoked one, 401; a campaign or library outside the token's,
     403. The channel is the token's (:func:`survey_app.services.credentials.authenticate`).
     """
-    token = bearer_token(request.headers.get("Authorization"))
-    session_busy = session_in_transaction()
-    if db.engine.dialect.name == "postgresql" and not session_busy:
-        # on PostgreSQL a response is stored by one statement: an autocommit connection
-        # saves BEGIN, COMMIT and the session's bookkeeping (survey_app.services.response_store)
-        with autocommit_engine(db.engine).connect() as connection:
-            writer = authenticate(connection, token)
-            submission = parse_submission(_body(), writer=writer)
-            receipt = record_response(connection, submission, writer)
-    else:  # SQLite, or a transaction already open in this context (the tests')
-        writer = authenticate(db.session, token)
-        submission = parse_submission(_body(), writer=writer)
-        receipt = record_response(db.session, submission, writer)
-        db.session.commit()
+    writer = authenticate(db.session, bearer_token(request.headers.get("Authorization")))
+    submission = parse_submission(_body(), writer=writer)
+    receipt = record(db.session, submission, writer=writer)  # stored and committed
     return jsonify(receipt.to_dict()), 201 if receipt.created else 200
 
 

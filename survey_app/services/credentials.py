@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from survey_app.models import Channel
 from survey_app.models import IntegrationToken
@@ -93,7 +94,9 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip()
 
 
-def authenticate(session: Session | Connection, bearer: str | None) -> Writer:
+def authenticate(
+    session: Session | scoped_session[Session] | Connection, bearer: str | None
+) -> Writer:
     """Return the writer of a bearer token (the part after ``Bearer ``).
 
     ``session`` may be a connection (the API's autocommit one on PostgreSQL).
@@ -106,18 +109,34 @@ def authenticate(session: Session | Connection, bearer: str | None) -> Writer:
     if not bearer:
         raise Unauthorized("Send Authorization: Bearer <token> (an integration or kiosk token).")
     writer = None
-    if len(bearer) <= _MAX_TOKEN_LENGTH:
-        if bearer.startswith(INTEGRATION_PREFIX):
-            writer = _integration_writer(session, bearer)
-        elif bearer.startswith(KIOSK_PREFIX):
-            orm = session if isinstance(session, Session) else Session(bind=session)
-            writer = kiosk_writer(orm, bearer)
+    if len(bearer) <= _MAX_TOKEN_LENGTH and bearer.startswith((INTEGRATION_PREFIX, KIOSK_PREFIX)):
+        idle = not isinstance(session, Connection) and not _in_transaction(session)
+        try:
+            if bearer.startswith(INTEGRATION_PREFIX):
+                writer = _integration_writer(session, bearer)
+            else:
+                orm = session if not isinstance(session, Connection) else Session(bind=session)
+                writer = kiosk_writer(orm, bearer)
+        finally:
+            if idle:
+                # only read: end the transaction the look-up began, so that recording keeps
+                # its one-statement path (survey_app.services.responses.record)
+                session.rollback()
     if writer is None:
         raise Unauthorized("The token is unknown or revoked.", invalid_token=True)
     return writer
 
 
-def _integration_writer(session: Session | Connection, token: str) -> Writer | None:
+def _in_transaction(session: Session | scoped_session[Session]) -> bool:
+    """Whether a transaction is open (asking a scoped session's registry first)."""
+    if isinstance(session, scoped_session):
+        return session.registry.has() and session().in_transaction()
+    return session.in_transaction()
+
+
+def _integration_writer(
+    session: Session | scoped_session[Session] | Connection, token: str
+) -> Writer | None:
     row = session.execute(
         select(
             IntegrationToken.id,
@@ -156,7 +175,7 @@ def _integration_writer(session: Session | Connection, token: str) -> Writer | N
 # ---------------------------------------------------------------------------------------
 
 
-def kiosk_writer(session: Session, token: str) -> Writer | None:
+def kiosk_writer(session: Session | scoped_session[Session], token: str) -> Writer | None:
     """The writer of a kiosk device token, or None (unknown, revoked, or no kiosks yet)."""
     try:
         kiosks: Any = importlib.import_module("survey_app.services.kiosks")

@@ -93,19 +93,16 @@ def issue_token(
     clean_name = (name or "").strip()
     if not clean_name or len(clean_name) > MAX_NAME_LENGTH:
         issues.append(
-            Issue(
-                "TOK001",
-                "name",
-                f"Required: what the token is for, at most {MAX_NAME_LENGTH} characters.",
-            )
+            Issue("TOK001", "name", "Required: what the token is for, at most 200 characters.")
         )
     try:
         chosen = Channel(channel)
     except ValueError:
         chosen = None
     if chosen not in INTEGRATION_CHANNELS:
-        allowed = ", ".join(c.value for c in INTEGRATION_CHANNELS)
-        issues.append(Issue("TOK002", "channel", f"An integration writes one of: {allowed}."))
+        issues.append(
+            Issue("TOK002", "channel", "An integration writes paper or web answers only.")
+        )
         chosen = None
     target_campaign = None
     if campaign:
@@ -115,9 +112,7 @@ def issue_token(
         if target_campaign is None:
             issues.append(Issue("TOK003", "campaign", "No campaign has this code."))
         elif chosen is not None and chosen.value not in target_campaign.channels:
-            issues.append(
-                Issue("TOK004", "channel", f"This campaign does not take the channel {chosen}.")
-            )
+            issues.append(Issue("TOK004", "channel", "This campaign does not take this channel."))
     try:
         where = parse_scope(session, scope)
     except Invalid as error:

@@ -59,7 +59,10 @@ from survey_app.services.drafts import discard_draft
 from survey_app.services.drafts import find_draft
 from survey_app.services.drafts import save_draft
 from survey_app.services.errors import Invalid
+from survey_app.services.survey_flow import TamperedForm
+from survey_app.services.survey_flow import check_page
 from survey_app.services.survey_flow import open_survey
+from survey_app.services.survey_flow import sign_page
 from survey_app.services.survey_flow import submit_web_response
 from survey_app.services.survey_flow import survey_target
 
@@ -182,7 +185,7 @@ def page(campaign_code: str, library_code: str, section_id: str) -> ResponseRetu
         )
     else:
         shown = show(instrument, state, section_id, locale=_lang())
-    return _render(shown, campaign, library)
+    return _render(shown, campaign, library, draft)
 
 
 @bp.post("/s/<campaign_code>/<library_code>/p/<section_id>")
@@ -199,6 +202,7 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
         return _to_start(campaign, library)
     if draft.submitted_at is not None:
         return _to_thanks(campaign, library, sent=True)
+    _check_signed_page(campaign, library, draft, section_id)
     state = SurveyState.decode(draft.state, instrument)
     if section_id not in reachable(instrument, state):
         return _to_page(campaign, library, state.section)
@@ -361,8 +365,38 @@ def _no_store(body: str, status: int = 200) -> Response:
     return response
 
 
-def _render(page: Page, campaign: Campaign, library: Library) -> Response:
+def _render(page: Page, campaign: Campaign, library: Library, draft: SurveyDraft) -> Response:
+    signed = sign_page(
+        current_app.config["SECRET_KEY"], campaign.code, library.code, draft.id, page.section.id
+    )
     return _no_store(
-        render_template("public/questionnaire.html", page=page, campaign=campaign, library=library),
+        render_template(
+            "public/questionnaire.html",
+            page=page,
+            campaign=campaign,
+            library=library,
+            signed_page=signed,
+        ),
         status=422 if page.has_errors else 200,
     )
+
+
+def _check_signed_page(
+    campaign: Campaign, library: Library, draft: SurveyDraft, section_id: str
+) -> None:
+    """Refuse (400, in the visitor's language) a page whose signed ``s-page`` is missing,
+    altered, expired or was made for another survey, draft or page."""
+    try:
+        check_page(
+            current_app.config["SECRET_KEY"],
+            request.form.get("s-page"),
+            campaign=campaign.code,
+            library=library.code,
+            draft_id=draft.id,
+            section=section_id,
+            max_age_seconds=_lifetime().total_seconds(),
+        )
+    except TamperedForm:
+        abort(
+            400, description=_("This form is damaged or out of date. Please open the survey again.")
+        )

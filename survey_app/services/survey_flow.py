@@ -30,7 +30,6 @@ from survey_app.services.responses import get_open_target
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record
 
-
 #: separates the page tokens' signatures from every other use of the secret key
 _PAGE_SALT = "survey-app.web-form-page.v1"
 
@@ -66,7 +65,7 @@ def check_page(
     page of this draft and younger than ``max_age_seconds``."""
     serializer = URLSafeTimedSerializer(secret_key, salt=_PAGE_SALT)
     try:
-        signed = serializer.loads(token or "", max_age=max_age_seconds)
+        signed = serializer.loads(token or "", max_age=int(max_age_seconds))
     except BadData as exc:
         raise TamperedForm("bad signature") from exc
     if signed != [campaign, library, draft_id, section]:

@@ -130,6 +130,8 @@ def _texts(code: int, staff: bool) -> tuple[str, str]:
         )
     if code == 422:
         return _("Some answers could not be accepted"), _("Please open the survey again.")
+    if code == 429:
+        return _("Too many requests"), _("Please wait a few minutes and try again.")
     if code == 503:
         return _("Temporarily unavailable"), _(
             "The service cannot reach its database right now. Please try again in a minute."

@@ -21,6 +21,9 @@ from survey_app.models import CampaignStatus
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import ServicePoint
+from survey_app.models.base import utcnow
+from survey_app.services.bursts import BurstRule
+from survey_app.services.bursts import web_burst_flags
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Gone
 from survey_app.services.errors import NotFound
@@ -129,8 +132,14 @@ def survey_target(
         raise
 
 
-def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt:
+def submit_web_response(
+    session: Session, payload: Mapping[str, Any], *, burst: BurstRule | None = None
+) -> Receipt:
     """Record a finished web questionnaire (a JSON submission, as the API takes it).
+
+    With a ``burst`` rule, a response that completes a burst of web responses for its library
+    is stored with the ``burst`` flag, and so are the others of the burst
+    (:mod:`survey_app.services.bursts`); nothing is refused for it.
 
     A form sent twice (a double tap, a reload of the last page) carries the same client
     UUID; the second delivery gets the first one's receipt, even when the visitor changed an
@@ -147,8 +156,13 @@ def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt
     stored = _stored(session, submission.id, submission.campaign)
     if stored is not None:
         return stored
+    flags: list[str] = []
+    if burst is not None:
+        flags = web_burst_flags(
+            session, submission.campaign, submission.library, now=utcnow(), rule=burst
+        )
     try:
-        return record(session, submission, commit=False)
+        return record(session, submission, commit=False, flags=flags)
     except Conflict:
         # another request with this id won the race between our check and our insert
         stored = _stored(session, submission.id, submission.campaign)

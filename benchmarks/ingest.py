@@ -263,6 +263,8 @@ def main() -> None:
             "DATABASE_URL": url,
             "SECRET_KEY": "bench-secret",
             "SURVEY_ENV": "production",
+            # production refuses to start without it (posters never print the Host header)
+            "SURVEY_PUBLIC_BASE_URL": "http://127.0.0.1",
             # production refuses per-process limit counters (sign-in limits, issue 12 §6)
             "SURVEY_RATELIMIT_STORAGE_URI": os.environ.get(
                 "SURVEY_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"

@@ -143,6 +143,7 @@ def load(
     path: str = "/api/v1/responses",
     headers_of=lambda index: {},
     on_reply=None,
+    token: str = "",
 ) -> dict[str, object]:
     """Run ``clients`` keep-alive connections for ``seconds``; return counts and latencies.
 
@@ -157,6 +158,9 @@ def load(
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[dict[int, int]] = [{} for _ in range(clients)]
     stop_at = time.monotonic() + seconds
+    headers = {"Content-Type": "application/json"}
+    if token:  # the API takes responses only from a credential (issue 12 §1)
+        headers["Authorization"] = f"Bearer {token}"
 
     def worker(index: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -290,8 +294,11 @@ def main() -> None:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
         with app.app_context():
             from survey_app.services.demo import seed_demo
+            from survey_app.services.tokens import issue_token
 
             seed_demo(db.session, responses=0)
+            # a paper-entry integration for the whole region: every response is written with it
+            token, _row = issue_token(db.session, name="ingest benchmark", channel="paper")
             db.session.commit()
             tokens = kiosk_tokens(db.session, args.clients)
         engine = create_engine(url)
@@ -315,16 +322,15 @@ def main() -> None:
                 "id": str(uuid.uuid4()),
                 "campaign": "nok-2026",
                 "library": "kemerovo-central",
-                "channel": "qr",
                 "answers": ANSWERS,
             }
 
         server = start_gunicorn("survey_app:create_app()", port, args.workers, env)
         try:
-            load(port, args.clients, 2.0, body)  # warm-up: imports, pools, caches
+            load(port, args.clients, 2.0, body, token=token)  # warm-up: imports, pools, caches
             with engine.begin() as connection:
                 connection.execute(Response.__table__.delete())
-            app_figures = load(port, args.clients, args.seconds, body, server)
+            app_figures = load(port, args.clients, args.seconds, body, server, token)
         finally:
             stop(server)
         with engine.connect() as connection:

@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, Any] = {
     "campaign.close": _l("Campaign closed"),
     "response.exclude": _l("Response excluded from analysis"),
     "response.restore": _l("Response restored to analysis"),
+    "token.issue": _l("API token issued"),
+    "token.revoke": _l("API token revoked"),
     # the filter's groups
     "user": _l("Accounts (all)"),
     "region": _l("Regions (all)"),
@@ -55,6 +57,7 @@ ACTION_LABELS: dict[str, Any] = {
     "instrument": _l("Instruments (all)"),
     "campaign": _l("Campaigns (all)"),
     "response": _l("Responses (all)"),
+    "token": _l("API tokens (all)"),
 }
 
 #: names of the detail fields
@@ -87,6 +90,8 @@ _KEYS: dict[str, Any] = {
     "active": _l("active"),
     "rows": _l("rows"),
     "filename": _l("file"),
+    "hint": _l("token begins"),
+    "channel": _l("channel"),
 }
 
 #: values that are codes
@@ -123,6 +128,7 @@ _TARGETS: dict[str, Any] = {
     "service_point": _l("service point"),
     "instrument": _l("instrument"),
     "response": _l("response"),
+    "token": _l("API token"),
 }
 
 

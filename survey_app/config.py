@@ -53,6 +53,15 @@ DEFAULTS: dict[str, Any] = {
     #: storage for Flask-Limiter counters: "memory://" holds per process only, so production
     #: requires a shared store (a redis:// URL) for the sign-in limits to hold across workers
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: anonymous web survey, per client (a keyed hash of its address, kept only in the limiter's
+    #: store): page posts, and finished questionnaires ("limits" syntax; "" = no limit). A
+    #: library's visitors may share one address (its Wi-Fi): keep these generous
+    "WEB_PAGE_RATE_LIMIT": "60 per minute",
+    "WEB_SUBMIT_RATE_LIMIT": "20 per 10 minutes; 100 per day",
+    #: this many web responses for one library of a campaign within the window are a burst:
+    #: all of them are flagged "burst" (kept and counted, shown as flagged; never dropped)
+    "WEB_BURST_RESPONSES": 20,
+    "WEB_BURST_WINDOW_SECONDS": 600,
     #: reverse proxies in front of the app that set X-Forwarded-For (werkzeug ProxyFix);
     #: 0 trusts no such header, so the client address is the TCP peer's
     "PROXY_COUNT": 0,

@@ -18,6 +18,7 @@ from werkzeug.exceptions import SecurityError
 
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import ServiceError
+from survey_app.services.errors import Unauthorized
 
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
 #: staff pages: their error pages keep the administration menu
@@ -82,6 +83,13 @@ SERVICE_MESSAGES = (
     N_("There is no library with this code."),
     N_("This survey has ended."),
     N_("Unknown scope."),
+    N_("The token cannot be issued."),
+    N_("No such token."),
+    N_("The token is already revoked."),
+    N_("Required: what the token is for, at most 200 characters."),
+    N_("An integration writes paper or web answers only."),
+    N_("This campaign does not take this channel."),
+    N_("No campaign has this code."),
     N_("Unreadable file."),
     N_("Unsupported file."),
     N_("You are not allowed to do this."),
@@ -122,6 +130,8 @@ def _texts(code: int, staff: bool) -> tuple[str, str]:
         )
     if code == 422:
         return _("Some answers could not be accepted"), _("Please open the survey again.")
+    if code == 429:
+        return _("Too many requests"), _("Please wait a few minutes and try again.")
     if code == 503:
         return _("Temporarily unavailable"), _(
             "The service cannot reach its database right now. Please try again in a minute."
@@ -168,6 +178,14 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
 )
 
 
+def _challenge(error: Unauthorized) -> str:
+    """The ``WWW-Authenticate`` value of a 401 (RFC 6750: a token sent but refused is
+    ``invalid_token``)."""
+    if error.invalid_token:
+        return 'Bearer realm="survey-api", error="invalid_token"'
+    return 'Bearer realm="survey-api"'
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
@@ -201,6 +219,8 @@ def register_error_handlers(app: Flask) -> None:
                 body["code"] = error.code
             if isinstance(error, Invalid):
                 body["problems"] = [issue.to_dict() for issue in error.issues]
+            if isinstance(error, Unauthorized):
+                return jsonify(body), error.status, {"WWW-Authenticate": _challenge(error)}
             return jsonify(body), error.status
         return _page(error.status, error.message), error.status
 

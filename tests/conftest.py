@@ -74,6 +74,14 @@ def client(app: Flask, app_context: None) -> FlaskClient:
 
 
 @pytest.fixture
+def api_client(client: FlaskClient, make_token) -> FlaskClient:
+    """The test client presenting an integration token (paper, any campaign, whole region)
+    with every request, as a client of ``POST /api/v1/responses`` must (issue 12 §1)."""
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token()}"
+    return client
+
+
+@pytest.fixture
 def csrf_app(app: Flask, database_url: str) -> Iterator[Flask]:
     """A second app on the run's database with CSRF protection on, as in production."""
     protected = create_app(

@@ -204,3 +204,36 @@ def make_user(
         return user
 
     return make
+
+
+@pytest.fixture
+def make_token(session: Session) -> Callable[..., str]:
+    """Return a callable issuing an integration token through the service; gives the token.
+
+    ``make_token()`` writes channel paper for any campaign in the whole region;
+    ``campaign=`` and ``scope="system:CODE"`` / ``"library:CODE"`` narrow it.
+    """
+    from survey_app.services.tokens import issue_token
+
+    def make(
+        channel: str = "paper",
+        *,
+        campaign: Campaign | None = None,
+        scope: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        token, _row = issue_token(
+            session,
+            name=name or f"Интеграция {next(_counter)}",
+            channel=channel,
+            campaign=campaign.code if campaign is not None else None,
+            scope=scope,
+        )
+        return token
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The request header that presents ``token`` to the API."""
+    return {"Authorization": f"Bearer {token}"}

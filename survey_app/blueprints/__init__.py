@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.blueprints import admin_instruments
     from survey_app.blueprints import admin_kiosks
     from survey_app.blueprints import admin_results
+    from survey_app.blueprints import admin_tokens
     from survey_app.blueprints import api
     from survey_app.blueprints import auth
     from survey_app.blueprints import kiosk
@@ -21,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_campaigns.bp)
     app.register_blueprint(admin_instruments.bp)
     app.register_blueprint(admin_results.bp)
+    app.register_blueprint(admin_tokens.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin_kiosks.bp)
     app.register_blueprint(auth.bp)

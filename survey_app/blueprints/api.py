@@ -16,6 +16,8 @@ from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
+from survey_app.services.credentials import authenticate
+from survey_app.services.credentials import bearer_token
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
@@ -38,12 +40,23 @@ def _not_rate_limited() -> bool:
 @bp.post("/api/v1/responses")
 @csrf.exempt
 def post_response() -> ResponseReturnValue:
-    """Store one response; retries with the same id and content get the same receipt."""
+    """Store one response for a credential; retries with the same id and content get the same
+    receipt.
+
+    ``Authorization: Bearer <token>`` (an integration or kiosk token) is required: without
+    one, or with an unknown or revoked one, 401; a campaign or library outside the token's,
+    403. The channel is the token's (:func:`survey_app.services.credentials.authenticate`).
+    """
+    writer = authenticate(db.session, bearer_token(request.headers.get("Authorization")))
+    submission = parse_submission(_body(), writer=writer)
+    receipt = record(db.session, submission, writer=writer)  # stored and committed
+    return jsonify(receipt.to_dict()), 201 if receipt.created else 200
+
+
+def _body() -> object:
     if not request.is_json:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
-    submission = parse_submission(parse_json(request.get_data(cache=False)))
-    receipt = record(db.session, submission)  # stored and committed
-    return jsonify(receipt.to_dict()), 201 if receipt.created else 200
+    return parse_json(request.get_data(cache=False))
 
 
 @bp.get("/api/v1/openapi.json")

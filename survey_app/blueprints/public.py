@@ -32,11 +32,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import refresh
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
 from instruments import Instrument
 from kiosk.qr import qr_png
 from kiosk.qr import qr_svg
+from survey_app import client_limits
 from survey_app.extensions import db
 from survey_app.forms.flow import Page
 from survey_app.forms.flow import SurveyState
@@ -53,13 +55,17 @@ from survey_app.models import Campaign
 from survey_app.models import Library
 from survey_app.models import SurveyDraft
 from survey_app.models.base import utcnow
+from survey_app.services.bursts import BurstRule
 from survey_app.services.drafts import close_draft
 from survey_app.services.drafts import create_draft
 from survey_app.services.drafts import discard_draft
 from survey_app.services.drafts import find_draft
 from survey_app.services.drafts import save_draft
 from survey_app.services.errors import Invalid
+from survey_app.services.survey_flow import TamperedForm
+from survey_app.services.survey_flow import check_page
 from survey_app.services.survey_flow import open_survey
+from survey_app.services.survey_flow import sign_page
 from survey_app.services.survey_flow import submit_web_response
 from survey_app.services.survey_flow import survey_target
 
@@ -182,7 +188,7 @@ def page(campaign_code: str, library_code: str, section_id: str) -> ResponseRetu
         )
     else:
         shown = show(instrument, state, section_id, locale=_lang())
-    return _render(shown, campaign, library)
+    return _render(shown, campaign, library, draft)
 
 
 @bp.post("/s/<campaign_code>/<library_code>/p/<section_id>")
@@ -192,6 +198,11 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
     After the last page the response is recorded and the visitor thanked; a submitted
     draft can no longer change.
     """
+    _limit(
+        "web-page",
+        "WEB_PAGE_RATE_LIMIT",
+        _("Too many pages were sent from this address in a short time. Please wait a minute."),
+    )
     campaign, library, instrument = open_survey(db.session, campaign_code, library_code)
     now = utcnow()
     draft = _draft(campaign, library, now)
@@ -199,6 +210,7 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
         return _to_start(campaign, library)
     if draft.submitted_at is not None:
         return _to_thanks(campaign, library, sent=True)
+    _check_signed_page(campaign, library, draft, section_id)
     state = SurveyState.decode(draft.state, instrument)
     if section_id not in reachable(instrument, state):
         return _to_page(campaign, library, state.section)
@@ -211,9 +223,21 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
         now=now,
     )
     if result.complete:
+        wait = client_limits.hit("web-submit", "WEB_SUBMIT_RATE_LIMIT")
+        if wait is not None:
+            _keep(draft, result, now)  # the answers stay in the draft: sending again works
+            raise TooManyRequests(
+                _(
+                    "Many questionnaires were sent from this address in a short time. Your "
+                    "answers are kept: please send them again in a few minutes."
+                ),
+                retry_after=wait,
+            )
         try:
             submit_web_response(
-                db.session, result.state.submission(campaign.code, library.code, now)
+                db.session,
+                result.state.submission(campaign.code, library.code, now),
+                burst=_burst_rule(),
             )
         except Invalid as error:
             reopened = reopen(
@@ -268,6 +292,21 @@ def _qr(campaign_code: str, library_code: str, kind: str) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+def _limit(kind: str, setting: str, message: str) -> None:
+    """Answer 429 (with Retry-After) when this client is over the limit ``setting``."""
+    wait = client_limits.hit(kind, setting)
+    if wait is not None:
+        raise TooManyRequests(message, retry_after=wait)
+
+
+def _burst_rule() -> BurstRule:
+    config = current_app.config
+    return BurstRule(
+        responses=int(config["WEB_BURST_RESPONSES"]),
+        window=timedelta(seconds=float(config["WEB_BURST_WINDOW_SECONDS"])),
+    )
 
 
 def _lifetime() -> timedelta:
@@ -361,8 +400,38 @@ def _no_store(body: str, status: int = 200) -> Response:
     return response
 
 
-def _render(page: Page, campaign: Campaign, library: Library) -> Response:
+def _render(page: Page, campaign: Campaign, library: Library, draft: SurveyDraft) -> Response:
+    signed = sign_page(
+        current_app.config["SECRET_KEY"], campaign.code, library.code, draft.id, page.section.id
+    )
     return _no_store(
-        render_template("public/questionnaire.html", page=page, campaign=campaign, library=library),
+        render_template(
+            "public/questionnaire.html",
+            page=page,
+            campaign=campaign,
+            library=library,
+            signed_page=signed,
+        ),
         status=422 if page.has_errors else 200,
     )
+
+
+def _check_signed_page(
+    campaign: Campaign, library: Library, draft: SurveyDraft, section_id: str
+) -> None:
+    """Refuse (400, in the visitor's language) a page whose signed ``s-page`` is missing,
+    altered, expired or was made for another survey, draft or page."""
+    try:
+        check_page(
+            current_app.config["SECRET_KEY"],
+            request.form.get("s-page"),
+            campaign=campaign.code,
+            library=library.code,
+            draft_id=draft.id,
+            section=section_id,
+            max_age_seconds=_lifetime().total_seconds(),
+        )
+    except TamperedForm:
+        abort(
+            400, description=_("This form is damaged or out of date. Please open the survey again.")
+        )

@@ -65,6 +65,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Every index of an instrument per library (or --by group) from a wide CSV export.",
     ),
     "users": LazyCommand("survey_app.cli.users", "users_group", "Manage staff accounts."),
+    "tokens": LazyCommand(
+        "survey_app.cli.tokens",
+        "tokens_group",
+        "Issue, list and revoke API integration tokens.",
+    ),
     "worker": LazyCommand(
         "survey_app.cli.reports",
         "worker",

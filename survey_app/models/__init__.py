@@ -7,6 +7,7 @@ from survey_app.models.campaign import Campaign
 from survey_app.models.campaign import CampaignStatus
 from survey_app.models.campaign import Channel
 from survey_app.models.campaign import campaign_libraries
+from survey_app.models.credential import IntegrationToken
 from survey_app.models.draft import SurveyDraft
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.kiosk import KioskDevice
@@ -39,6 +40,7 @@ __all__ = [
     "KioskDevice",
     "KioskPairing",
     "KioskQuarantine",
+    "IntegrationToken",
     "Library",
     "LibrarySystem",
     "LibraryType",

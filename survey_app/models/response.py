@@ -62,6 +62,11 @@ class Response(Base):
     #: "partial"); None = not flagged. Flagged responses are kept, shown in the results and
     #: counted in the screening share, never dropped
     flags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    #: the credential that wrote it through the API: "integration" or "kiosk" (None = the
+    #: anonymous web form, or stored before credentials existed); never visitor data
+    writer_kind: Mapped[str | None] = mapped_column(String(16))
+    #: the id of that integration token or kiosk device
+    writer_id: Mapped[int | None]
     #: quality control: when staff excluded it from analysis (None = included). The row is
     #: kept; exports leave it out by default and reports filter on ``excluded_at IS NULL``
     excluded_at: Mapped[datetime | None]

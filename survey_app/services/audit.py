@@ -75,6 +75,8 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "response.exclude",
     "response.restore",
     "results.export",
+    "token.issue",
+    "token.revoke",
     "demo.seed",
 )
 

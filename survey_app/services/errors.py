@@ -69,6 +69,17 @@ class Gone(ServiceError):
     status = 410
 
 
+class Unauthorized(ServiceError):
+    """No credential, or one that is unknown or revoked (the API answers 401)."""
+
+    status = 401
+
+    def __init__(self, message: str, *, invalid_token: bool = False) -> None:
+        super().__init__(message)
+        #: a token was sent but refused (RFC 6750's ``error="invalid_token"``)
+        self.invalid_token = invalid_token
+
+
 class Forbidden(ServiceError):
     """The caller may not do this."""
 

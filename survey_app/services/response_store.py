@@ -75,6 +75,8 @@ RESPONSE_COLUMNS = (
     "vector",
     "device_id",
     "flags",
+    "writer_kind",
+    "writer_id",
 )
 
 

@@ -31,6 +31,7 @@ from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models.base import utcnow
+from survey_app.services.credentials import Writer
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
@@ -94,8 +95,15 @@ class Receipt:
         return {"id": str(self.id), "received_at": self.received_at.isoformat(), "status": "stored"}
 
 
-def parse_submission(payload: Any, *, default_channel: Channel | None = None) -> Submission:
-    """Check the shape of a JSON submission; raise :class:`Invalid` with every problem."""
+def parse_submission(
+    payload: Any, *, default_channel: Channel | None = None, writer: Writer | None = None
+) -> Submission:
+    """Check the shape of a JSON submission; raise :class:`Invalid` with every problem.
+
+    With a ``writer`` (the API's credential) the channel is the writer's: a body may leave
+    ``channel`` out; one that names another channel is refused (API012), not silently
+    recorded as something it did not say.
+    """
     issues: list[Issue] = []
     if not isinstance(payload, Mapping):
         raise Invalid(
@@ -110,7 +118,20 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     service_point = None
     if payload.get("service_point") is not None:
         service_point = _code(payload.get("service_point"), "service_point", issues)
-    channel = _channel(payload.get("channel", default_channel), issues)
+    channel: Channel | None = None
+    if writer is not None:
+        channel = writer.channel
+        if payload.get("channel", channel.value) != channel.value:
+            issues.append(
+                Issue(
+                    "API012",
+                    "channel",
+                    f"this credential writes the channel {channel.value}; send that or leave "
+                    "channel out",
+                )
+            )
+    else:
+        channel = _channel(payload.get("channel", default_channel), issues)
     started_at = _timestamp(payload.get("started_at"), "started_at", issues)
     submitted_at = _timestamp(payload.get("submitted_at"), "submitted_at", issues)
     if started_at and submitted_at and started_at > submitted_at:
@@ -154,6 +175,7 @@ def record(
     flags: Sequence[str] = (),
     commit: bool = True,
     savepoint: bool = False,
+    writer: Writer | None = None,
 ) -> Receipt:
     """Record one response: the entry point of every channel (web form, API, kiosk, paper).
 
@@ -176,8 +198,14 @@ def record(
     ``flags`` are reason codes (:data:`FLAG_CODES`) stored with a *new* response; a retry
     of a stored response keeps the flags it was stored with.
 
+    ``writer`` is the API's credential (:func:`survey_app.services.credentials.authenticate`):
+    the response records it, and it must allow the campaign and library. None for the
+    anonymous web form, a paper import and the demo.
+
     Raises
     ------
+    Forbidden
+        the campaign or library is outside ``writer``'s.
     NotFound, Invalid, Conflict
         as :func:`record_response`; nothing is stored.
     """
@@ -185,14 +213,14 @@ def record(
     if not commit:
         if savepoint:
             with session.begin_nested():
-                return record_response(session, submission, flags=stored_flags)
-        return record_response(session, submission, flags=stored_flags)
+                return record_response(session, submission, flags=stored_flags, writer=writer)
+        return record_response(session, submission, flags=stored_flags, writer=writer)
     engine = _idle_postgresql_engine(session)
     if engine is not None:
         with autocommit_engine(engine).connect() as connection:
-            return record_response(connection, submission, flags=stored_flags)
+            return record_response(connection, submission, flags=stored_flags, writer=writer)
     with session.begin_nested():
-        receipt = record_response(session, submission, flags=stored_flags)
+        receipt = record_response(session, submission, flags=stored_flags, writer=writer)
     session.commit()
     return receipt
 
@@ -224,8 +252,12 @@ def record_response(
     submission: Submission,
     *,
     flags: list[str] | None = None,
+    writer: Writer | None = None,
 ) -> Receipt:
     """Validate and store one response, idempotently by its id (the storage under :func:`record`).
+
+    ``writer`` is the API's credential (the response records it, and it must allow the
+    campaign and library); None for the anonymous web form.
 
     ``db`` is the caller's session (its transaction; the caller commits) or a connection.
     On PostgreSQL the response and its answers are stored by one statement, so the
@@ -237,6 +269,8 @@ def record_response(
     ------
     NotFound
         unknown or closed campaign, or a library not in it.
+    Forbidden
+        the campaign or library is outside ``writer``'s.
     Invalid
         the answers do not fit the campaign's instrument version (every problem listed).
     Conflict
@@ -256,6 +290,8 @@ def record_response(
             if (existing := _existing(connection, submission)) is not None:
                 return existing
             raise
+        if writer is not None:
+            writer.check(target.campaign_id, target.library_id)
         try:
             answers = _validated(connection, submission, target)
         except Invalid:
@@ -282,6 +318,8 @@ def record_response(
             "vector": pack_vector(answers.vector()),
             "device_id": submission.device,
             "flags": flags,
+            "writer_kind": writer.kind.value if writer is not None else None,
+            "writer_id": writer.id if writer is not None else None,
         }
         if store(connection, target, response, answers.rows) is not None:
             return Receipt(id=submission.id, received_at=received_at, created=True)

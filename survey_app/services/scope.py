@@ -79,6 +79,7 @@ class Action(StrEnum):
     manage_posters = "manage_posters"  #: download QR posters of libraries in scope
     manage_kiosks = "manage_kiosks"  #: pair and revoke kiosk tablets of libraries in scope
     view_kiosks = "view_kiosks"  #: the fleet page: health of the kiosk tablets in scope
+    manage_integrations = "manage_integrations"  #: issue and revoke API integration tokens
 
 
 #: role -> the actions it allows; admins may do everything

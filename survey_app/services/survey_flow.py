@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,9 @@ from survey_app.models import CampaignStatus
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import ServicePoint
+from survey_app.models.base import utcnow
+from survey_app.services.bursts import BurstRule
+from survey_app.services.bursts import web_burst_flags
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Gone
 from survey_app.services.errors import NotFound
@@ -27,6 +32,47 @@ from survey_app.services.responses import Receipt
 from survey_app.services.responses import get_open_target
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record
+
+#: separates the page tokens' signatures from every other use of the secret key
+_PAGE_SALT = "survey-app.web-form-page.v1"
+
+
+class TamperedForm(Exception):
+    """A posted page whose signed state is missing, altered, expired or for another form."""
+
+
+def sign_page(secret_key: str, campaign: str, library: str, draft_id: int, section: str) -> str:
+    """The signed token a questionnaire page carries in its hidden ``s-page`` field.
+
+    It binds the page to its survey (campaign and library codes), to the server-side draft
+    that holds everything else of the form (response id, channel, service point, Lite items,
+    answers so far, times; :mod:`survey_app.services.drafts`) and to the section shown. An
+    HMAC (itsdangerous, keyed with the app's secret), so it cannot be made or altered without
+    the secret key; it holds no visitor data.
+    """
+    serializer = URLSafeTimedSerializer(secret_key, salt=_PAGE_SALT)
+    return serializer.dumps([campaign, library, draft_id, section])
+
+
+def check_page(
+    secret_key: str,
+    token: str | None,
+    *,
+    campaign: str,
+    library: str,
+    draft_id: int,
+    section: str,
+    max_age_seconds: float,
+) -> None:
+    """Raise :class:`TamperedForm` unless ``token`` is :func:`sign_page`'s for exactly this
+    page of this draft and younger than ``max_age_seconds``."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_PAGE_SALT)
+    try:
+        signed = serializer.loads(token or "", max_age=int(max_age_seconds))
+    except BadData as exc:
+        raise TamperedForm("bad signature") from exc
+    if signed != [campaign, library, draft_id, section]:
+        raise TamperedForm("signed for another page")
 
 
 def open_survey(
@@ -86,8 +132,14 @@ def survey_target(
         raise
 
 
-def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt:
+def submit_web_response(
+    session: Session, payload: Mapping[str, Any], *, burst: BurstRule | None = None
+) -> Receipt:
     """Record a finished web questionnaire (a JSON submission, as the API takes it).
+
+    With a ``burst`` rule, a response that completes a burst of web responses for its library
+    is stored with the ``burst`` flag, and so are the others of the burst
+    (:mod:`survey_app.services.bursts`); nothing is refused for it.
 
     A form sent twice (a double tap, a reload of the last page) carries the same client
     UUID; the second delivery gets the first one's receipt, even when the visitor changed an
@@ -104,8 +156,13 @@ def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt
     stored = _stored(session, submission.id, submission.campaign)
     if stored is not None:
         return stored
+    flags: list[str] = []
+    if burst is not None:
+        flags = web_burst_flags(
+            session, submission.campaign, submission.library, now=utcnow(), rule=burst
+        )
     try:
-        return record(session, submission, commit=False)
+        return record(session, submission, commit=False, flags=flags)
     except Conflict:
         # another request with this id won the race between our check and our insert
         stored = _stored(session, submission.id, submission.campaign)

@@ -35,6 +35,8 @@ from survey_app.models import User
 from survey_app.services.accounts import create_user
 from survey_app.services.demo import seed_demo
 from survey_app.services.exclusions import exclude_response
+from survey_app.services.tokens import issue_token
+from survey_app.services.tokens import revoke_token
 from tests.database import scratch_database
 
 Rows = dict[str, list[tuple[tuple[str, Any], ...]]]
@@ -75,6 +77,13 @@ def full_database(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
                 )
             )
             session.execute(update(Campaign).values(partial_policy="keep"))
+            _secret, token = issue_token(session, name="Ввод бумажных анкет", channel="paper")
+            revoke_token(session, token, actor=admin)
+            session.execute(
+                update(Response)
+                .where(Response.id == first.id)
+                .values(writer_kind="integration", writer_id=token.id)
+            )
             session.commit()
             db.engine.dispose()
         yield url, app
@@ -108,6 +117,8 @@ def test_down_to_each_revision_and_up__every_row_is_kept(
     before = snapshot(url)
     assert before["users"] and before["audit_events"] and before["answers"]
     assert any(dict(row)["excluded_reason"] == "entered twice" for row in before["responses"])
+    assert before["integration_tokens"]
+    assert any(dict(row)["writer_kind"] == "integration" for row in before["responses"])
 
     downgrade_database(url, target)
     assert not any(table.startswith(KEPT_PREFIX) for table in before)

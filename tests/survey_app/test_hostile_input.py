@@ -20,9 +20,20 @@ from survey_app.models import Answer
 from survey_app.models import Response
 from tests.factories import NOK_ANSWERS
 from tests.factories import STAFF_PASSWORD
-from tests.factories import submission
+from tests.factories import submission as any_submission
 
 URL = "/api/v1/responses"
+
+
+@pytest.fixture
+def client(api_client):
+    """The test client with an integration token (channel paper; pages ignore it)."""
+    return api_client
+
+
+def submission(campaign, answers, **overrides):
+    """A submission in the token's channel."""
+    return any_submission(campaign, answers, **{"channel": "paper", **overrides})
 
 
 def stored(session) -> tuple[int, int]:

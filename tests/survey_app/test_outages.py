@@ -26,6 +26,7 @@ from survey_app.models import LibraryType
 from survey_app.models import Region
 from survey_app.models import Response
 from survey_app.services.instruments import register_bundled_instruments
+from survey_app.services.tokens import issue_token
 from tests.database import PrivatePostgres
 from tests.factories import NOK_ANSWERS
 
@@ -58,7 +59,9 @@ def outage_app(private_postgres: PrivatePostgres) -> Iterator[Flask]:
                 libraries=[library],
             )
         )
+        token, _row = issue_token(db.session, name="Ввод бумажных анкет", channel="paper")
         db.session.commit()
+    app.config["TEST_API_TOKEN"] = token
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -73,7 +76,9 @@ def server(private_postgres: PrivatePostgres) -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def api(outage_app: Flask) -> FlaskClient:
-    return outage_app.test_client()
+    client = outage_app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {outage_app.config['TEST_API_TOKEN']}"
+    return client
 
 
 def campaign_body() -> dict[str, Any]:
@@ -82,7 +87,7 @@ def campaign_body() -> dict[str, Any]:
         "id": str(uuid.uuid4()),
         "campaign": "nok",
         "library": "lib",
-        "channel": "qr",
+        "channel": "paper",
         "answers": NOK_ANSWERS,
     }
 

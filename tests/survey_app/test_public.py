@@ -497,9 +497,72 @@ def test_damaged_stored_draft__is_a_bad_request(
     draft = the_draft(session)
     draft.state = {**draft.state, "s-answers": "[not json"}
     session.commit()
-    response = client.post(parse(html).action, data={"q1": "0", "q3": "0"})
+    response = client.post(parse(html).action, data={**parse(html).hidden, "q1": "0", "q3": "0"})
     assert response.status_code == 400
     assert "Анкета повреждена или устарела" in response.get_data(as_text=True)
+
+
+# --- the signed page state (issue 12 §1) --------------------------------------------------
+
+
+def tampered(token: str) -> str:
+    """The signed page token with one character of its payload changed."""
+    i = 2
+    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["missing", "empty", "altered", "signature-cut", "other-section", "other-survey", "forged"],
+)
+def test_signed_page__a_changed_or_foreign_state_is_refused_in_russian(
+    app, client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign], change
+) -> None:
+    from survey_app.services.survey_flow import sign_page
+
+    campaign = make_campaign("nok_culture")
+    html = open_link(client, survey_url(campaign)).get_data(as_text=True)
+    page = parse(html)
+    data = {**page.hidden, "q1": "0", "q3": "0"}
+    draft = the_draft(session)
+    key = app.config["SECRET_KEY"]
+    library = campaign.libraries[0].code
+    if change == "missing":
+        del data["s-page"]
+    elif change == "empty":
+        data["s-page"] = ""
+    elif change == "altered":
+        data["s-page"] = tampered(data["s-page"])
+    elif change == "signature-cut":
+        data["s-page"] = data["s-page"].rsplit(".", 1)[0]
+    elif change == "other-section":  # a genuine token of another page of this very draft
+        data["s-page"] = sign_page(key, campaign.code, library, draft.id, "about")
+    elif change == "other-survey":  # a genuine token of another draft
+        data["s-page"] = sign_page(key, campaign.code, library, draft.id + 1, "information")
+    else:  # well-formed, signed with another key
+        data["s-page"] = sign_page(
+            "not-the-secret", campaign.code, library, draft.id, "information"
+        )
+
+    response = client.post(page.action, data=data)
+
+    assert response.status_code == 400
+    assert "Анкета повреждена или устарела" in response.get_data(as_text=True)
+    assert draft_answers(session) == {}  # nothing of the page was kept
+
+
+def test_signed_page__the_page_as_served_is_accepted_and_bound_to_its_section(
+    client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign("nok_culture")
+    first = open_link(client, survey_url(campaign)).get_data(as_text=True)
+    second = post_page(client, "", first, {"q1": "1", "q2": "1", "q3": "0"}).get_data(as_text=True)
+
+    assert section_of(second) == "comfort"
+    assert parse(first).hidden["s-page"] != parse(second).hidden["s-page"]
+    # the first page's token does not open the second page's form
+    replay = client.post(parse(second).action, data={**parse(first).hidden, "q5": "1", "q6": "0"})
+    assert replay.status_code == 400
 
 
 def test_draft_campaign__is_not_found(

@@ -51,11 +51,14 @@ def test_every_response__carries_the_security_headers(client, url):
     assert "Strict-Transport-Security" not in reply.headers  # development: plain HTTP
 
 
-def test_json_errors_and_api_answers__carry_them_too(client, session):
-    reply = client.post("/api/v1/responses", data="{", content_type="application/json")
+def test_json_errors_and_api_answers__carry_them_too(api_client, session):
+    invalid = api_client.post("/api/v1/responses", data="{", content_type="application/json")
+    del api_client.environ_base["HTTP_AUTHORIZATION"]
+    anonymous = api_client.post("/api/v1/responses", data="{", content_type="application/json")
 
-    assert reply.status_code == 422
-    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    assert (invalid.status_code, anonymous.status_code) == (422, 401)
+    for reply in (invalid, anonymous):
+        assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
 
 
 def test_production__adds_hsts(database_url):

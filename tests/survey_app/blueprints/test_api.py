@@ -3,6 +3,9 @@
 201 created · 200 same receipt for a retry · 409 same id, other content · 422 every problem
 with code/path/message · 404 unknown or closed campaign / library · 413 over the size limit ·
 never a 500 for any body · OpenAPI document · /healthz.
+
+Every request here presents an integration token (paper, any campaign, the whole region);
+what happens without one, or outside its scope, is in test_api_credentials.py.
 """
 
 from __future__ import annotations
@@ -30,9 +33,23 @@ from survey_app.models import CampaignStatus
 from survey_app.models import Response
 from tests.database import configured_url
 from tests.factories import NOK_ANSWERS
-from tests.factories import submission
+from tests.factories import submission as any_submission
 
 URL = "/api/v1/responses"
+
+
+@pytest.fixture
+def client(api_client):
+    """The test client with an integration token for channel paper (see conftest.py)."""
+    return api_client
+
+
+def submission(campaign: Campaign, answers: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A submission as an integration sends it: no channel (the token's is recorded)."""
+    body = any_submission(campaign, answers, **overrides)
+    if "channel" not in overrides:
+        del body["channel"]
+    return body
 
 
 def stored(session) -> tuple[int, int]:
@@ -53,7 +70,8 @@ def test_valid_response__is_created_with_typed_answers(client, session, make_cam
     assert reply.json["id"] == body["id"]
     response = session.scalar(select(Response))
     assert response.client_uuid == uuid.UUID(body["id"])
-    assert response.channel == "qr"
+    assert response.channel == "paper"  # the token's channel
+    assert response.writer_kind == "integration" and response.writer_id is not None
     assert (response.instrument_id, response.instrument_version) == ("nok_culture", 1)
     assert len(response.instrument_sha256) == 64
     values = {a.item_id: a.value_num for a in response.answers}
@@ -129,7 +147,7 @@ def test_malformed_envelope__422_names_each_field(client, session, make_campaign
     assert reply.status_code == 422
     assert {(p["code"], p["path"]) for p in reply.json["problems"]} == {
         ("API004", "id"),
-        ("API005", "channel"),
+        ("API012", "channel"),  # not the token's channel
         ("API006", "started_at"),
         ("API002", "extra"),
     }
@@ -139,7 +157,7 @@ def test_malformed_envelope__422_names_each_field(client, session, make_campaign
 def test_channel_not_accepted_by_the_campaign__422(client, session, make_campaign):
     campaign = make_campaign("nok_culture", channels=["kiosk"])
 
-    reply = client.post(URL, json=submission(campaign, NOK_ANSWERS, channel="qr"))
+    reply = client.post(URL, json=submission(campaign, NOK_ANSWERS))  # the token's: paper
 
     assert reply.status_code == 422
     assert reply.json["problems"][0]["code"] == "API008"
@@ -238,7 +256,7 @@ def test_openapi_document__describes_every_status(client):
 
     assert reply.status_code == 200
     statuses = reply.json["paths"]["/api/v1/responses"]["post"]["responses"]
-    assert set(statuses) == {"200", "201", "404", "409", "413", "422", "503"}
+    assert set(statuses) == {"200", "201", "401", "403", "404", "409", "413", "422", "503"}
     assert reply.json["openapi"].startswith("3.")
 
 
@@ -309,7 +327,7 @@ def test_fuzzed_submissions__get_a_4xx_and_store_nothing(
         "id": str(uuid.uuid4()),
         "campaign": "fuzz",
         "library": campaign.libraries[0].code,
-        "channel": "qr",
+        "channel": "paper",
         **envelope,
         "answers": answers,
     }

@@ -30,6 +30,12 @@ def api_schema(app: Flask, app_context: None):  # type: ignore[no-untyped-def]
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
+@pytest.fixture
+def token(make_token) -> str:  # type: ignore[no-untyped-def]
+    """An integration token, so that the bodies are checked (without one: 401 for all)."""
+    return str(make_token())
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
@@ -40,5 +46,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api__answers_what_its_openapi_document_says(case):  # type: ignore[no-untyped-def]
-    case.call_and_validate(checks=CHECKS)
+def test_api__answers_what_its_openapi_document_says(case, token):  # type: ignore[no-untyped-def]
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)

@@ -189,6 +189,7 @@ exclude_responses   R     R             R               .
 manage_posters      R     R             R               R
 manage_kiosks       R     .             .               R
 view_kiosks         R     .             R               R
+manage_integrations R     .             .               .
 """
 
 

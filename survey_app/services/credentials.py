@@ -15,7 +15,6 @@ response records the writer (kind and id) and nothing about the visitor.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,6 +29,7 @@ from survey_app.models import IntegrationToken
 from survey_app.models import Library
 from survey_app.services.errors import Forbidden
 from survey_app.services.errors import Unauthorized
+from survey_app.services.kiosks import device_for_token
 from survey_app.services.tokens import PREFIX as INTEGRATION_PREFIX
 from survey_app.services.tokens import digest
 
@@ -177,14 +177,10 @@ def _integration_writer(
 
 def kiosk_writer(session: Session | scoped_session[Session], token: str) -> Writer | None:
     """The writer of a kiosk device token, or None (unknown, revoked, or no kiosks yet)."""
-    try:
-        kiosks: Any = importlib.import_module("survey_app.services.kiosks")
-    except ModuleNotFoundError:
-        return None
-    device = kiosks.device_for_token(session, token)
+    device = device_for_token(session, token)
     if device is None:
         return None
-    campaign_id = getattr(device, "campaign_id", None)
+    campaign_id = device.campaign_id
     return Writer(
         kind=WriterKind.kiosk,
         id=int(device.id),

@@ -51,12 +51,6 @@ class TooLarge(ServiceError):
     status = 413
 
 
-class Unauthorized(ServiceError):
-    """No valid credential: an unknown or revoked device token."""
-
-    status = 401
-
-
 class NotFound(ServiceError):
     """The thing asked for does not exist, is closed, or is outside the caller's scope."""
 
@@ -74,8 +68,10 @@ class Unauthorized(ServiceError):
 
     status = 401
 
-    def __init__(self, message: str, *, invalid_token: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, code: str | None = None, invalid_token: bool = False
+    ) -> None:
+        super().__init__(message, code=code)
         #: a token was sent but refused (RFC 6750's ``error="invalid_token"``)
         self.invalid_token = invalid_token
 

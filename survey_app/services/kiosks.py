@@ -145,7 +145,11 @@ def require_device(
         token = authorization[7:].strip()
     device = device_for_token(session, token)
     if device is None:
-        raise Unauthorized("Unknown or revoked kiosk token: pair the tablet again.", code="KIO401")
+        raise Unauthorized(
+            "Unknown or revoked kiosk token: pair the tablet again.",
+            code="KIO401",
+            invalid_token=True,
+        )
     return device
 
 

@@ -29,7 +29,6 @@ from survey_app.models import IntegrationToken
 from survey_app.models import Library
 from survey_app.services.errors import Forbidden
 from survey_app.services.errors import Unauthorized
-from survey_app.services.kiosks import device_for_token
 from survey_app.services.tokens import PREFIX as INTEGRATION_PREFIX
 from survey_app.services.tokens import digest
 
@@ -177,6 +176,8 @@ def _integration_writer(
 
 def kiosk_writer(session: Session | scoped_session[Session], token: str) -> Writer | None:
     """The writer of a kiosk device token, or None (unknown, revoked, or no kiosks yet)."""
+    from survey_app.services.kiosks import device_for_token  # kiosks records through responses
+
     device = device_for_token(session, token)
     if device is None:
         return None

@@ -1,7 +1,7 @@
 """add integration tokens and the writer of each response (issue 12 §1)
 
 Revision ID: c4e1a7d2f9b3
-Revises: c4a1f09e7b21
+Revises: d7e3a5b19c42
 Create Date: 2026-12-04 19:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from survey_app.migration_data import restore_columns
 from survey_app.migration_data import restore_table
 
 revision = "c4e1a7d2f9b3"
-down_revision = "c4a1f09e7b21"
+down_revision = "d7e3a5b19c42"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,8 @@ setup(
         "analysis.standards_data": ["*.yaml"],
         "survey_app.templates": ["*.html", "**/*.html"],
         "survey_app.static": ["*", "**/*"],
+        # the kiosk web app (kiosk.webapp serves it): shell, service worker, manifest, assets
+        "kiosk.static": ["*.html", "*.js", "*.webmanifest", "assets/*"],
         "survey_app.translations": ["*.pot", "*/LC_MESSAGES/*.po", "*/LC_MESSAGES/*.mo"],
         "survey_app.migrations": ["*.py", "*.mako", "versions/*.py"],
     },

@@ -8,8 +8,12 @@ export const ONE_TAP = new Set(["smiley", "likert", "nps", "yes_no", "single"]);
 
 /** Every question in order, each with its section: [{item, section}]. */
 export function questions(instrument) {
+  const byId = new Map((instrument.items || []).map((item) => [item.id, item]));
   const sections = instrument.sections || [{ id: "", title: null, show_if: null, items: instrument.items || [] }];
-  return sections.flatMap((section) => (section.items || []).map((item) => ({ item, section })));
+  // a section lists its items, or (as the server sends them) their ids into `items`
+  return sections.flatMap((section) =>
+    (section.items || []).map((entry) => ({ item: typeof entry === "string" ? byId.get(entry) : entry, section })).filter((q) => q.item),
+  );
 }
 
 const same = (a, b) => a === b || (typeof a === "number" && typeof b === "number" && a === b);

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,7 +9,6 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import scoped_session
 
 from survey_app.models.base import Base
 
@@ -33,12 +30,3 @@ babel = Babel()
 login_manager = LoginManager()
 #: counters live in RATELIMIT_STORAGE_URI; routes choose their own (hashed) keys
 limiter = Limiter(key_func=get_remote_address)
-
-
-def session_in_transaction() -> bool:
-    """Whether this context already has a session with an open transaction.
-
-    Asks the scoped registry first, so that no session is created just to answer.
-    """
-    scoped = cast(scoped_session[Session], db.session)
-    return scoped.registry.has() and scoped().in_transaction()

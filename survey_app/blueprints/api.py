@@ -11,19 +11,17 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from survey_app.api_schema import openapi_document
-from survey_app.db import autocommit_engine
 from survey_app.db import current_revision
 from survey_app.db import head_revision
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
-from survey_app.extensions import session_in_transaction
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.health import ping_database
 from survey_app.services.json_body import parse_json
 from survey_app.services.responses import parse_submission
-from survey_app.services.responses import record_response
+from survey_app.services.responses import record
 
 bp = Blueprint("api", __name__)
 
@@ -44,15 +42,7 @@ def post_response() -> ResponseReturnValue:
     if not request.is_json:
         raise Invalid("The body is not JSON.", [Issue("API000", "", "send application/json")])
     submission = parse_submission(parse_json(request.get_data(cache=False)))
-    session_busy = session_in_transaction()
-    if db.engine.dialect.name == "postgresql" and not session_busy:
-        # on PostgreSQL a response is stored by one statement: an autocommit connection
-        # saves BEGIN, COMMIT and the session's bookkeeping (survey_app.services.response_store)
-        with autocommit_engine(db.engine).connect() as connection:
-            receipt = record_response(connection, submission)
-    else:  # SQLite, or a transaction already open in this context (the tests')
-        receipt = record_response(db.session, submission)
-        db.session.commit()
+    receipt = record(db.session, submission)  # stored and committed
     return jsonify(receipt.to_dict()), 201 if receipt.created else 200
 
 

@@ -58,6 +58,10 @@ class Response(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     #: kiosk tablet that sent it, if any (no visitor data)
     device_id: Mapped[str | None] = mapped_column(String(64))
+    #: why the response is suspect, as short reason codes ("kiosk_interval", "burst",
+    #: "partial"); None = not flagged. Flagged responses are kept, shown in the results and
+    #: counted in the screening share, never dropped
+    flags: Mapped[list[str] | None] = mapped_column(JSON)
     #: quality control: when staff excluded it from analysis (None = included). The row is
     #: kept; exports leave it out by default and reports filter on ``excluded_at IS NULL``
     excluded_at: Mapped[datetime | None]

@@ -47,7 +47,7 @@ from survey_app.services.accounts import parse_scope
 from survey_app.services.instruments import instrument_of
 from survey_app.services.instruments import register_bundled_instruments
 from survey_app.services.responses import Submission
-from survey_app.services.responses import record_response
+from survey_app.services.responses import record
 
 _NAMESPACE = uuid.UUID("5b0c6f2e-8a53-4b52-9d0e-6f1f4d1f0a11")
 
@@ -279,7 +279,7 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
             submission = _synthetic_submission(
                 instrument, campaign, library, effects[library.code], campaign_rng, n
             )
-            if record_response(session, submission).created:
+            if record(session, submission, commit=False).created:
                 added += 1
     total = session.execute(select(func.count()).select_from(Response)).scalar_one()
     return DemoSummary(len(libraries), len(campaigns), added, total)

@@ -2,7 +2,7 @@
 
 Every row becomes a JSON-shaped submission and goes through the same
 :func:`~survey_app.services.responses.parse_submission` and
-:func:`~survey_app.services.responses.record_response` as the web and kiosk channels, with
+:func:`~survey_app.services.responses.record` as the web and kiosk channels, with
 channel ``paper``.  A file is imported whole or not at all: every row is validated and every
 problem collected; rows are flushed only when there is none.  The format is described in
 ``docs/data-format.md``.
@@ -46,7 +46,7 @@ from survey_app.services.exports import item_columns
 from survey_app.services.instruments import instrument_of
 from survey_app.services.responses import Submission
 from survey_app.services.responses import parse_submission
-from survey_app.services.responses import record_response
+from survey_app.services.responses import record
 
 #: namespace of the ids given to rows without a ``response_id``:
 #: ``uuid5(PAPER_NAMESPACE, f"{campaign}\n{file name}\n{line}")``
@@ -299,7 +299,7 @@ def import_rows(
                     )
                     continue
             try:
-                receipt = record_response(session, submission)
+                receipt = record(session, submission, commit=False)
             except Invalid as exc:
                 problems.extend(_from_issues(line, exc.issues))
             except NotFound as exc:
@@ -342,7 +342,7 @@ def _without(payload: Mapping[str, Any], bad: set[str]) -> Submission | None:
 def _answer_problems(
     instrument: Instrument, line: int, answers: Mapping[str, Any]
 ) -> list[RowProblem]:
-    """The answers' problems, for rows that cannot reach ``record_response``."""
+    """The answers' problems, for rows that cannot reach ``record``."""
     try:
         validate_answers(instrument, answers)
     except InstrumentError as exc:

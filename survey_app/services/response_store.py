@@ -74,6 +74,7 @@ RESPONSE_COLUMNS = (
     "content_sha256",
     "vector",
     "device_id",
+    "flags",
 )
 
 
@@ -249,8 +250,9 @@ def _store_postgresql(
     parameters are plain Python values psycopg adapts itself (the JSON ones serialised here).
     """
     params["channel"] = str(params["channel"])
-    if params["page_timings"] is not None:
-        params["page_timings"] = json.dumps(params["page_timings"])
+    for name in ("page_timings", "flags"):
+        if params[name] is not None:
+            params[name] = json.dumps(params[name])
     # the answer rows arrive as one JSON array of [item, column, number, text]
     params["answers"] = json.dumps(
         [[row.item, row.column, row.number, row.text] for row in rows],

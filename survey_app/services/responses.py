@@ -8,6 +8,7 @@ import math
 import struct
 import uuid
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -15,12 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from instruments import Answers
 from instruments import InstrumentError
 from instruments import validate_answers
+from survey_app.db import autocommit_engine
 from survey_app.models import Campaign
 from survey_app.models import Channel
 from survey_app.models import InstrumentVersion
@@ -136,8 +140,81 @@ def parse_submission(payload: Any, *, default_channel: Channel | None = None) ->
     )
 
 
-def record_response(db: Session | Connection, submission: Submission) -> Receipt:
-    """Validate and store one response, idempotently by its id.
+#: short reason codes a stored response may be flagged with (kept, shown, counted; never dropped)
+FLAG_CODES = frozenset({"kiosk_interval", "burst", "partial"})
+
+
+def record(
+    session: Session | scoped_session[Session],
+    submission: Submission,
+    *,
+    flags: Sequence[str] = (),
+    commit: bool = True,
+) -> Receipt:
+    """Record one response: the entry point of every channel (web form, API, kiosk, paper).
+
+    The channel says *what* to store; this function alone chooses *how*:
+
+    * ``commit=True`` (the API and each item of a kiosk batch: the response is a unit of its
+      own): the response is stored and committed when this returns. On PostgreSQL, when
+      ``session`` has no transaction open, it is one statement on an autocommit connection
+      of the session's engine (one round trip: no BEGIN, COMMIT or ORM bookkeeping). Otherwise
+      (SQLite, or a transaction already open in this context: the tests') it is stored in a
+      savepoint of the session's transaction, which is then committed; a refused response
+      rolls back only its savepoint.
+    * ``commit=False`` (the web form with its draft, a paper import, the demo: several writes
+      that stand or fall together): stored in the caller's transaction; the caller commits.
+
+    ``flags`` are reason codes (:data:`FLAG_CODES`) stored with a *new* response; a retry
+    of a stored response keeps the flags it was stored with.
+
+    Raises
+    ------
+    NotFound, Invalid, Conflict
+        as :func:`record_response`; nothing is stored.
+    """
+    stored_flags = _checked_flags(flags)
+    if not commit:
+        return record_response(session, submission, flags=stored_flags)
+    engine = _idle_postgresql_engine(session)
+    if engine is not None:
+        with autocommit_engine(engine).connect() as connection:
+            return record_response(connection, submission, flags=stored_flags)
+    with session.begin_nested():
+        receipt = record_response(session, submission, flags=stored_flags)
+    session.commit()
+    return receipt
+
+
+def _checked_flags(flags: Sequence[str]) -> list[str] | None:
+    unknown = set(flags) - FLAG_CODES
+    if unknown:
+        raise ValueError(f"unknown response flags: {sorted(unknown)}")
+    return sorted(set(flags)) or None
+
+
+def _idle_postgresql_engine(session: Session | scoped_session[Session]) -> Engine | None:
+    """The session's PostgreSQL engine when no transaction is open in it, else None.
+
+    Asks a scoped session's registry first, so that no session is created just to answer.
+    """
+    if isinstance(session, scoped_session):
+        if session.registry.has() and session().in_transaction():
+            return None
+    elif session.in_transaction():
+        return None
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine if engine.dialect.name == "postgresql" else None
+
+
+def record_response(
+    db: Session | scoped_session[Session] | Connection,
+    submission: Submission,
+    *,
+    flags: list[str] | None = None,
+) -> Receipt:
+    """Validate and store one response, idempotently by its id (the storage under :func:`record`).
 
     ``db`` is the caller's session (its transaction; the caller commits) or a connection.
     On PostgreSQL the response and its answers are stored by one statement, so the
@@ -193,6 +270,7 @@ def record_response(db: Session | Connection, submission: Submission) -> Receipt
             "content_sha256": content_sha256,
             "vector": pack_vector(answers.vector()),
             "device_id": submission.device,
+            "flags": flags,
         }
         if store(connection, target, response, answers.rows) is not None:
             return Receipt(id=submission.id, received_at=received_at, created=True)

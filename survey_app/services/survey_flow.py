@@ -1,6 +1,6 @@
 """Use cases of the visitor web survey: open it, record the finished form.
 
-Recording goes through :func:`survey_app.services.responses.record_response`, the same
+Recording goes through :func:`survey_app.services.responses.record`, the same
 service the JSON API and the kiosks use, so the rules cannot drift between channels.
 """
 
@@ -26,7 +26,7 @@ from survey_app.services.instruments import instrument_of
 from survey_app.services.responses import Receipt
 from survey_app.services.responses import get_open_target
 from survey_app.services.responses import parse_submission
-from survey_app.services.responses import record_response
+from survey_app.services.responses import record
 
 
 def open_survey(
@@ -105,7 +105,7 @@ def submit_web_response(session: Session, payload: Mapping[str, Any]) -> Receipt
     if stored is not None:
         return stored
     try:
-        return record_response(session, submission)
+        return record(session, submission, commit=False)
     except Conflict:
         # another request with this id won the race between our check and our insert
         stored = _stored(session, submission.id, submission.campaign)

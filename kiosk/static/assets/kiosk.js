@@ -530,7 +530,7 @@ function openIdleWarning(deadline) {
   idle.deadline = deadline;
   idle.returnFocus = document.activeElement;
   const seconds = Math.ceil((deadline - Date.now()) / 1000);
-  idle.count = h("strong", { class: "countdown" }, T("idle_seconds", { n: seconds }));
+  idle.count = h("strong", { class: "countdown", id: "idle-countdown" }, T("idle_seconds", { n: seconds }));
   const continueButton = button(T("idle_continue"), extendTime, "button button-primary");
   idle.warning = h(
     "div",
@@ -539,7 +539,7 @@ function openIdleWarning(deadline) {
       "div",
       { class: "dialog", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "idle-title", "aria-describedby": "idle-text" },
       h("h2", { id: "idle-title" }, T("idle_title")),
-      h("p", { id: "idle-text" }, T("idle_text"), " ", idle.count),
+      h("p", { id: "idle-text" }, T("idle_text"), " ", idle.count, " ", T("idle_stay")),
       continueButton,
     ),
   );

@@ -175,12 +175,14 @@ def _walk(
     lite: frozenset[str] | None,
     *,
     strict: bool,
+    complete: bool = True,
 ) -> _Walk:
     """Go through the items in order, deciding visibility from the answers so far.
 
     In strict mode an invalid answer makes the visibility of items depending on it
     unknown (so no spurious "hidden"/"required" problems follow from it); otherwise an
-    invalid answer simply counts as no answer.
+    invalid answer simply counts as no answer. With ``complete`` False (a partial response)
+    a required item may be blank and a section's answers need not reach their total.
     """
     walk = _Walk()
     unknown: set[str] = set()
@@ -207,13 +209,13 @@ def _walk(
                         walk.problems.append(Problem.of(code, f"answers.{item.id}{sub}", **context))
                 continue
             if coerced.value is EMPTY:
-                if shown is True and item.required and strict:
+                if shown is True and item.required and strict and complete:
                     walk.problems.append(
                         Problem.of(Code.required_missing, f"answers.{item.id}", item=item.id)
                     )
                 continue
             walk.values[item.id] = coerced.value
-        if strict and section.sum_to is not None and shown_section is True:
+        if strict and complete and section.sum_to is not None and shown_section is True:
             _check_sum(section.sum_to, section.id, section.items, walk, unknown)
     return walk
 
@@ -263,6 +265,7 @@ def validate_answers(
     answers: Mapping[str, Any],
     *,
     lite_items: Collection[str] | None = None,
+    partial: bool = False,
 ) -> Answers:
     """Check a respondent's answers and return them typed and canonical.
 
@@ -281,6 +284,10 @@ def validate_answers(
         The battery items this respondent was shown on a Lite form (see
         :func:`draw_lite_items`); other battery items must then be absent and are
         not required.  ``None`` means the full form.
+    partial : bool, default False
+        The respondent stopped midway (a kiosk's idle reset under a "keep" policy): required
+        items may be blank and a 100-point split need not add up; every given answer is
+        still checked.
 
     Returns
     -------
@@ -311,7 +318,7 @@ def validate_answers(
             [Problem.of(Code.answers_not_mapping, "answers", got=type_name(answers))]
         )
     lite, problems = _lite_set(instrument, lite_items)
-    walk = _walk(instrument, answers, lite, strict=True)
+    walk = _walk(instrument, answers, lite, strict=True, complete=not partial)
     problems.extend(walk.problems)
     known = {item.id for item in instrument.items}
     for key in answers:

@@ -69,6 +69,17 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_STANDARD": "kemerovo_example",
     #: when the nightly task recomputes the open campaigns (hour, UTC; 19 = 02:00 in Kemerovo)
     "REPORTS_NIGHTLY_UTC_HOUR": 19,
+    #: kiosk tablets (docs/kiosk-protocol.md): seconds without a touch before the idle
+    #: warning ends a visitor's session, and how long the warning shows (WCAG 2.2.1: >= 20)
+    "KIOSK_IDLE_SECONDS": 60,
+    "KIOSK_WARNING_SECONDS": 20,
+    #: ballot stuffing: responses on one kiosk closer than this (client clock) are flagged
+    #: "kiosk_interval"; more than BURST_COUNT within BURST_WINDOW seconds are flagged "burst"
+    "KIOSK_MIN_INTERVAL_SECONDS": 5,
+    "KIOSK_BURST_COUNT": 10,
+    "KIOSK_BURST_WINDOW_SECONDS": 120,
+    #: the fleet page warns when a kiosk has not synced for this long during opening hours
+    "KIOSK_STALE_MINUTES": 60,
 }
 
 

@@ -197,6 +197,8 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             body: dict[str, object] = {"error": error.message}
+            if error.code is not None:
+                body["code"] = error.code
             if isinstance(error, Invalid):
                 body["problems"] = [issue.to_dict() for issue in error.issues]
             return jsonify(body), error.status

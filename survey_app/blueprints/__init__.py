@@ -10,9 +10,11 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.blueprints import admin
     from survey_app.blueprints import admin_campaigns
     from survey_app.blueprints import admin_instruments
+    from survey_app.blueprints import admin_kiosks
     from survey_app.blueprints import admin_results
     from survey_app.blueprints import api
     from survey_app.blueprints import auth
+    from survey_app.blueprints import kiosk
     from survey_app.blueprints import public
 
     app.register_blueprint(admin.bp)
@@ -20,5 +22,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_instruments.bp)
     app.register_blueprint(admin_results.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin_kiosks.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(kiosk.bp)
     app.register_blueprint(public.bp)

@@ -9,6 +9,9 @@ from survey_app.models.campaign import Channel
 from survey_app.models.campaign import campaign_libraries
 from survey_app.models.draft import SurveyDraft
 from survey_app.models.instrument import InstrumentVersion
+from survey_app.models.kiosk import KioskDevice
+from survey_app.models.kiosk import KioskPairing
+from survey_app.models.kiosk import KioskQuarantine
 from survey_app.models.library import Library
 from survey_app.models.library import LibrarySystem
 from survey_app.models.library import LibraryType
@@ -33,6 +36,9 @@ __all__ = [
     "CampaignStatus",
     "Channel",
     "InstrumentVersion",
+    "KioskDevice",
+    "KioskPairing",
+    "KioskQuarantine",
     "Library",
     "LibrarySystem",
     "LibraryType",

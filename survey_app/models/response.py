@@ -57,7 +57,7 @@ class Response(Base):
     #: (NaN = missing), so per-library statistics stream without joining the answers table
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     #: kiosk tablet that sent it, if any (no visitor data)
-    device_id: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
     #: why the response is suspect, as short reason codes ("kiosk_interval", "burst",
     #: "partial"); None = not flagged. Flagged responses are kept, shown in the results and
     #: counted in the screening share, never dropped

@@ -29,10 +29,32 @@ class ServiceError(Exception):
     """Base of the errors a service raises on purpose."""
 
     status = 400
+    #: a stable machine-readable code for the JSON body (e.g. "KIO401"), when the API has one
+    code: str | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ServiceError):
+    """The request cannot be understood as it is (e.g. an unknown one-time code)."""
+
+    status = 400
+
+
+class TooLarge(ServiceError):
+    """The request carries more than one request may (e.g. too many items in a batch)."""
+
+    status = 413
+
+
+class Unauthorized(ServiceError):
+    """No valid credential: an unknown or revoked device token."""
+
+    status = 401
 
 
 class NotFound(ServiceError):

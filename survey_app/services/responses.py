@@ -76,6 +76,9 @@ class Submission:
     page_timings: Mapping[str, float] | None = None
     lite_items: frozenset[str] | None = None
     device: str | None = None
+    #: the visitor stopped midway (a kiosk under a "keep" partial policy): required items may
+    #: be blank; set by the kiosk channel, never read from a JSON submission
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +300,9 @@ def _validated(connection: Connection, submission: Submission, target: Target) -
     if submission.lite_items is not None and lite_items is None:
         issues.append(Issue("API010", "lite_items", "this campaign has no Lite form"))
     try:
-        answers = validate_answers(instrument, submission.answers, lite_items=lite_items)
+        answers = validate_answers(
+            instrument, submission.answers, lite_items=lite_items, partial=submission.partial
+        )
     except InstrumentError as exc:
         issues.extend(Issue(p.code, p.path, p.message) for p in exc.problems)
         answers = None
@@ -351,7 +356,10 @@ def _existing(
         instrument = instrument_of_version_id(connection, row.version_id, row.sha256)
         try:
             answers = validate_answers(
-                instrument, submission.answers, lite_items=submission.lite_items
+                instrument,
+                submission.answers,
+                lite_items=submission.lite_items,
+                partial=submission.partial,
             )
         except InstrumentError:
             answers = None
@@ -363,7 +371,7 @@ def _existing(
 
 
 def _content_hash(submission: Submission, values: Mapping[str, Any]) -> str:
-    canonical = {
+    canonical: dict[str, Any] = {
         "campaign": submission.campaign,
         "library": submission.library,
         "service_point": submission.service_point,
@@ -372,6 +380,8 @@ def _content_hash(submission: Submission, values: Mapping[str, Any]) -> str:
         "started_at": submission.started_at.isoformat() if submission.started_at else None,
         "submitted_at": submission.submitted_at.isoformat() if submission.submitted_at else None,
     }
+    if submission.partial:  # absent otherwise: the hashes of complete responses are unchanged
+        canonical["partial"] = True
     text = json.dumps(
         canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )

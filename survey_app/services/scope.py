@@ -78,6 +78,7 @@ class Action(StrEnum):
     exclude_responses = "exclude_responses"  #: mark responses as excluded (quality control)
     manage_posters = "manage_posters"  #: download QR posters of libraries in scope
     manage_kiosks = "manage_kiosks"  #: pair and revoke kiosk tablets of libraries in scope
+    view_kiosks = "view_kiosks"  #: the fleet page: health of the kiosk tablets in scope
 
 
 #: role -> the actions it allows; admins may do everything
@@ -105,6 +106,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.export_results,
             Action.exclude_responses,
             Action.manage_posters,
+            Action.view_kiosks,
         }
     ),
     Role.library_staff: frozenset(
@@ -115,6 +117,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.export_results,
             Action.manage_posters,
             Action.manage_kiosks,
+            Action.view_kiosks,
         }
     ),
 }

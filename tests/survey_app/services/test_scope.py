@@ -188,6 +188,7 @@ run_reports         R     R             R               .
 exclude_responses   R     R             R               .
 manage_posters      R     R             R               R
 manage_kiosks       R     .             .               R
+view_kiosks         R     .             R               R
 """
 
 

@@ -247,7 +247,8 @@ function revoked() {
   app.token = null;
   if (app.syncer) app.syncer.stop();
   store.remove("token").then(() => store.set("revoked", true));
-  if (!app.response) showPair(T("pair_revoked"));
+  // a visitor (or the thank-you screen) is never cut short: restart() shows the pairing screen
+  if (["attract", "sleep", "pin", "settings"].includes(app.screen)) showPair(T("pair_revoked"));
 }
 
 // ---------------------------------------------------------------- attract and sleep

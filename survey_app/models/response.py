@@ -61,7 +61,7 @@ class Response(Base):
     #: why the response is suspect, as short reason codes ("kiosk_interval", "burst",
     #: "partial"); None = not flagged. Flagged responses are kept, shown in the results and
     #: counted in the screening share, never dropped
-    flags: Mapped[list[str] | None] = mapped_column(JSON)
+    flags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     #: quality control: when staff excluded it from analysis (None = included). The row is
     #: kept; exports leave it out by default and reports filter on ``excluded_at IS NULL``
     excluded_at: Mapped[datetime | None]

@@ -243,6 +243,8 @@ class LibraryTally:
     total: int = 0
     excluded: int = 0
     last_received_at: datetime | None = None
+    #: stored with a reason to doubt them (kiosk interval, burst, partial): kept and counted
+    flagged: int = 0
 
     @property
     def included(self) -> int:
@@ -279,6 +281,8 @@ class ResponseRow:
     excluded_at: datetime | None
     excluded_reason: str | None
     excluded_by: str | None
+    #: reason codes it was stored with ("kiosk_interval", "burst", "partial"), or none
+    flags: tuple[str, ...] = ()
 
     @property
     def excluded(self) -> bool:
@@ -383,6 +387,7 @@ def library_results(
             Response.excluded_reason,
             User.name,
             User.email,
+            Response.flags,
         )
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
         .outerjoin(User, User.id == Response.excluded_by_id)
@@ -400,8 +405,9 @@ def library_results(
             excluded_at=excluded_at,
             excluded_reason=reason,
             excluded_by=(name or email) if email else None,
+            flags=tuple(flags or ()),
         )
-        for client_uuid, received_at, channel, point, excluded_at, reason, name, email in (
+        for client_uuid, received_at, channel, point, excluded_at, reason, name, email, flags in (
             session.execute(stmt)
         )
     )
@@ -437,6 +443,7 @@ def _tallies(
             func.count(Response.id),
             _excluded_count(),
             func.max(Response.received_at),
+            func.sum(case((Response.flags.is_not(None), 1), else_=0)),
         )
         .where(Response.campaign_id == campaign.id, Response.library_id.in_(sorted(library_ids)))
         .group_by(Response.library_id)
@@ -445,9 +452,9 @@ def _tallies(
         lib.id: lib for lib in session.scalars(select(Library).where(Library.id.in_(library_ids)))
     }
     tallies: dict[int, LibraryTally] = {}
-    for library_id, total, excluded, last in rows:
+    for library_id, total, excluded, last, flagged in rows:
         tallies[library_id] = LibraryTally(
-            libraries[library_id], int(total), int(excluded or 0), last
+            libraries[library_id], int(total), int(excluded or 0), last, int(flagged or 0)
         )
     return tallies
 

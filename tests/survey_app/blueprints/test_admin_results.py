@@ -494,3 +494,21 @@ def test_library_page__staff_see_the_day_of_a_response_others_the_time(world, lo
     assert re.search(r'<time datetime="2026-03-0[12]">', staff_text)
     assert not re.search(r'<time datetime="2026-03-0[12]T', staff_text)
     assert re.search(r'<time datetime="2026-03-01T09:00:00\+00:00">', manager_text)
+
+
+def test_library_page__shows_flags_and_counts_flagged_responses(session, world, login):
+    flagged = world.ids["OWN-1"].pop()
+    session.execute(
+        update(Response)
+        .where(Response.client_uuid == uuid.UUID(flagged))
+        .values(flags=["burst", "kiosk_interval"])
+    )
+    session.commit()
+
+    text = login(world.staff).get("/admin/results/SPRING/libraries/OWN-1/").get_data(as_text=True)
+
+    assert "<dt>Flagged</dt><dd>1 (50 %)" in text
+    row = text[text.index(f'id="r-{flagged}"') :]
+    row = row[: row.index("</tr>")]
+    assert "one of a burst of responses on this kiosk" in row
+    assert "too soon after the previous response on this kiosk" in row

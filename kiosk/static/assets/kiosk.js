@@ -495,10 +495,7 @@ function idleSettings() {
 
 function onActivity(event) {
   if (!app.idle) return;
-  if (app.idle.warning) {
-    if (event.type === "pointerdown" && !app.idle.warning.contains(event.target)) extendTime();
-    return;
-  }
+  if (app.idle.warning) return; // only "Продолжить" or a tap on the dim backdrop extends the time
   app.idle.last = Date.now();
 }
 
@@ -533,9 +530,11 @@ function openIdleWarning(deadline) {
   const seconds = Math.ceil((deadline - Date.now()) / 1000);
   idle.count = h("strong", { class: "countdown", id: "idle-countdown" }, T("idle_seconds", { n: seconds }));
   const continueButton = button(T("idle_continue"), extendTime, "button button-primary");
+  // a tap on the backdrop counts as "continue" (on click, so that the tap never reaches the
+  // answers beneath once the dialog is gone)
   idle.warning = h(
     "div",
-    { class: "overlay" },
+    { class: "overlay", onclick: (event) => event.target === event.currentTarget && extendTime() },
     h(
       "div",
       { class: "dialog", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "idle-title", "aria-describedby": "idle-text" },

@@ -1,6 +1,6 @@
 """Ingest benchmark: responses/s through ``POST /api/v1/responses`` under gunicorn.
 
-Run:  python benchmarks/ingest.py [--seconds 10] [--clients 16] [--workers 4]
+Run:  python benchmarks/ingest.py [--seconds 10] [--clients 16] [--workers 4] [--batch 50]
       [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 In one run, on one machine, with the same 16 loopback clients and the same gunicorn set-up
@@ -12,7 +12,11 @@ In one run, on one machine, with the same 16 loopback clients and the same gunic
 3. the ceiling of the server doing a bare one-row insert per request (no Flask: read the
    body, INSERT it with its id, COMMIT, answer 201: ``benchmarks/bare_insert_app.py``) —
    the rate the issue's goal is measured against (``app_vs_bare_insert``);
-4. for reference, the database alone: the same INSERT + COMMIT from 16 threads, no HTTP.
+4. for reference, the database alone: the same INSERT + COMMIT from 16 threads, no HTTP;
+5. the kiosk batch path: ``POST /api/v1/kiosk/batches`` with batches of 50 responses from
+   16 clients, each a paired kiosk with its own device token (issue 11's goal: at least 5x
+   the single-response rate). Every acknowledged item must be stored exactly once: the set
+   of ids answered ``created`` equals the set of kiosk responses in the database.
 
 It checks that the number of responses in the database equals the number of 201s (for the
 app and for the bare insert), and prints one JSON object as its last line.  It creates a
@@ -34,6 +38,9 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -127,7 +134,15 @@ def pids_of(*command: str) -> list[int]:
 
 
 def load(
-    port: int, clients: int, seconds: float, make_body, server: subprocess.Popen | None = None
+    port: int,
+    clients: int,
+    seconds: float,
+    make_body,
+    server: subprocess.Popen | None = None,
+    *,
+    path: str = "/api/v1/responses",
+    headers_of=lambda index: {},
+    on_reply=None,
 ) -> dict[str, object]:
     """Run ``clients`` keep-alive connections for ``seconds``; return counts and latencies.
 
@@ -144,15 +159,16 @@ def load(
     stop_at = time.monotonic() + seconds
 
     def worker(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Content-Type": "application/json", **headers_of(index)}
         while time.monotonic() < stop_at:
             body = json.dumps(make_body()).encode()
             begin = time.perf_counter()
-            connection.request(
-                "POST", "/api/v1/responses", body, {"Content-Type": "application/json"}
-            )
+            connection.request("POST", path, body, headers)
             reply = connection.getresponse()
-            reply.read()
+            content = reply.read()
+            if on_reply is not None:
+                on_reply(reply.status, content)
             latencies[index].append(time.perf_counter() - begin)
             statuses[index][reply.status] = statuses[index].get(reply.status, 0) + 1
         connection.close()
@@ -170,6 +186,7 @@ def load(
         for status, count in chunk.items():
             counts[status] = counts.get(status, 0) + count
     figures: dict[str, object] = {
+        "elapsed_s": round(elapsed, 3),
         "requests": len(flat),
         "per_second": round(len(flat) / elapsed, 1),
         "p50_ms": round(1000 * statistics.median(flat), 2),
@@ -224,12 +241,41 @@ def database_inserts(url: str, clients: int, seconds: float) -> dict[str, object
     return {"rows": sum(counts), "per_second": round(sum(counts) / (time.monotonic() - begin), 1)}
 
 
+def kiosk_tokens(session, count: int) -> list[str]:
+    """Create and pair ``count`` kiosks of the demo library for the nok-2026 campaign."""
+    from survey_app.services import kiosks
+    from survey_app.services.accounts import Scope
+    from survey_app.services.accounts import create_user
+
+    admin = create_user(
+        session,
+        email="bench@example.org",
+        password="bench-password-1",
+        role="admin",
+        name="bench",
+        scope=Scope(),
+    )
+    tokens = []
+    for n in range(count):
+        _, code = kiosks.create_kiosk(
+            session,
+            actor=admin,
+            library="kemerovo-central",
+            name=f"bench {n}",
+            campaign="nok-2026",
+        )
+        tokens.append(kiosks.pair(session, code)[1])
+    session.commit()
+    return tokens
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=50, help="responses per kiosk batch")
     args = parser.parse_args()
 
     from survey_app import create_app
@@ -247,6 +293,7 @@ def main() -> None:
 
             seed_demo(db.session, responses=0)
             db.session.commit()
+            tokens = kiosk_tokens(db.session, args.clients)
         engine = create_engine(url)
 
         env = {
@@ -254,6 +301,8 @@ def main() -> None:
             "DATABASE_URL": url,
             "SECRET_KEY": "bench-secret",
             "SURVEY_ENV": "production",
+            # production refuses to start without the address printed on posters
+            "SURVEY_PUBLIC_BASE_URL": "http://127.0.0.1",
             # production refuses per-process limit counters (sign-in limits, issue 12 §6)
             "SURVEY_RATELIMIT_STORAGE_URI": os.environ.get(
                 "SURVEY_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"
@@ -280,7 +329,75 @@ def main() -> None:
             stop(server)
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT count(*) FROM responses")).scalar_one()
+
+        # the kiosk batch path, same server set-up, one paired kiosk per client
+        acknowledged: list[str] = []
+        receipts: dict[str, int] = {}
+        lock = threading.Lock()
+        clock = iter(range(10**9))
+
+        def batch() -> dict[str, object]:
+            items = []
+            for _ in range(args.batch):
+                n = next(clock)
+                # 30 s apart on the tablet's clock: no interval or burst flags
+                moment = datetime(2026, 3, 2, tzinfo=UTC) + timedelta(seconds=30 * n)
+                items.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "answers": ANSWERS,
+                        "submitted_at": moment.isoformat(),
+                    }
+                )
+            return {"items": items}
+
+        def on_batch_reply(status: int, content: bytes) -> None:
+            if status != 200:
+                return
+            results = json.loads(content)["results"]
+            with lock:
+                for result in results:
+                    receipts[result["status"]] = receipts.get(result["status"], 0) + 1
+                    if result["status"] == "created":
+                        acknowledged.append(result["id"])
+
+        server = start_gunicorn("survey_app:create_app()", port := free_port(), args.workers, env)
+        try:
+            load(
+                port,
+                args.clients,
+                2.0,
+                batch,
+                path="/api/v1/kiosk/batches",
+                headers_of=lambda i: {"Authorization": f"Bearer {tokens[i]}"},
+            )  # warm-up
+            with engine.begin() as connection:
+                connection.execute(Response.__table__.delete())
+            batch_figures = load(
+                port,
+                args.clients,
+                args.seconds,
+                batch,
+                server,
+                path="/api/v1/kiosk/batches",
+                headers_of=lambda i: {"Authorization": f"Bearer {tokens[i]}"},
+                on_reply=on_batch_reply,
+            )
+        finally:
+            stop(server)
+        with engine.connect() as connection:
+            kiosk_ids = [
+                str(row[0])
+                for row in connection.execute(
+                    text("SELECT client_uuid FROM responses WHERE channel = 'kiosk'")
+                )
+            ]
         engine.dispose()
+        batch_figures["responses"] = receipts.get("created", 0)
+        batch_figures["responses_per_second"] = round(
+            receipts.get("created", 0) / batch_figures["elapsed_s"], 1
+        )
+        batch_figures["receipts"] = receipts
 
         port = free_port()
         server = start_gunicorn("benchmarks.constant_app:app", port, args.workers, env)
@@ -304,6 +421,7 @@ def main() -> None:
         database = database_inserts(url, args.clients, args.seconds)
 
     created = app_figures["statuses"].get(201, 0)
+    batch_rate = batch_figures["responses_per_second"]
     result = {
         "benchmark": "ingest",
         "workers": args.workers,
@@ -313,6 +431,14 @@ def main() -> None:
         "constant_response": constant,
         "bare_insert": bare,
         "database_insert": database,
+        "kiosk_batches": batch_figures,
+        "batch_vs_single": round(batch_rate / app_figures["per_second"], 2),
+        "batch_vs_bare_insert": round(batch_rate / bare["per_second"], 2),
+        "goal_batch_5x_single": batch_rate >= 5 * app_figures["per_second"],
+        # every acknowledged item is stored, once, and nothing unacknowledged is stored
+        "batch_stored_exactly_once": sorted(acknowledged) == sorted(kiosk_ids)
+        and len(set(kiosk_ids)) == len(kiosk_ids),
+        "batch_stored": len(kiosk_ids),
         "app_vs_bare_insert": round(app_figures["per_second"] / bare["per_second"], 3),
         "app_vs_constant": round(app_figures["per_second"] / constant["per_second"], 3),
         "app_vs_database_insert": round(app_figures["per_second"] / database["per_second"], 3),

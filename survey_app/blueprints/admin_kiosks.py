@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -100,7 +99,6 @@ class PinForm(FlaskForm):
 class HoursForm(FlaskForm):
     """Opening hours per weekday (the tablet sleeps outside them)."""
 
-    always = BooleanField(_l("Always open (the tablet never sleeps)"))
     mon = StringField(DAY_LABELS["mon"])
     tue = StringField(DAY_LABELS["tue"])
     wed = StringField(DAY_LABELS["wed"])
@@ -198,7 +196,7 @@ def _device(public_id: str) -> KioskDevice:
 def show(public_id: str) -> ResponseReturnValue:
     """A kiosk: its state and the forms to rename it, set its PIN and hours, re-pair, revoke."""
     device = _device(public_id)
-    hours = HoursForm(data={"always": device.opening_hours is None})
+    hours = HoursForm()
     for day, text in kiosks.format_opening_hours(device.opening_hours).items():
         getattr(hours, day).data = text
     return _show(device, RenameForm(data={"name": device.name}), PinForm(), hours)
@@ -273,7 +271,7 @@ def hours(public_id: str) -> ResponseReturnValue:
     form = HoursForm()
     if not form.validate_on_submit():
         abort(400)
-    spec = None if form.always.data else {day: getattr(form, day).data or "" for day in DAY_LABELS}
+    spec = {day: (getattr(form, day).data or "").strip() for day in DAY_LABELS}
     try:
         kiosks.set_opening_hours(db.session, device, spec, actor=current_staff())
     except Invalid as error:

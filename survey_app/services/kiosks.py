@@ -5,9 +5,9 @@ service point) and collects responses for one campaign; these come from the devi
 from what the tablet sends. Tokens, pairing codes and PINs are stored hashed.
 
 Every batch item is recorded through :func:`survey_app.services.responses.record`, the entry
-point of every channel, one item at a time, each committed on its own: one bad item never
-sinks the batch, and a batch resent after a lost acknowledgement gets ``duplicate`` for the
-items already stored.
+point of every channel, each in its own savepoint, and the batch is committed once before
+its receipts are sent: one bad item never sinks the batch, and a batch resent after a lost
+acknowledgement gets ``duplicate`` for every item already stored.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -333,9 +335,11 @@ def set_opening_hours(
 ) -> None:
     """Set the weekly opening hours from ``{"mon": "09:00-19:00, 20:00-21:00", ...}``.
 
-    ``None`` means always open; a blank day is closed all day.
+    A blank day is closed all day; ``None`` or every day blank means always open (the
+    tablet never sleeps).
     """
-    device.opening_hours = None if hours is None else parse_opening_hours(hours)
+    parsed = None if hours is None else parse_opening_hours(hours)
+    device.opening_hours = parsed if parsed and any(parsed.values()) else None
     session.flush()
     audit.record(session, actor, "kiosk.hours", _target(device), hours=device.opening_hours)
 
@@ -604,9 +608,10 @@ def receive_batch(
 ) -> dict[str, Any]:
     """Record a batch of kiosk responses; return a receipt per item (protocol: batches).
 
-    Each item is recorded on its own through :func:`record` and committed, so an item
-    refused (``rejected`` with its code, ``conflict``) leaves the others stored; refused
-    items are remembered for the fleet page's quarantine count. Campaign, library, service
+    Each item is recorded through :func:`record` in its own savepoint, so an item refused
+    (``rejected`` with its code, ``conflict``) leaves the others stored; the batch is
+    committed once, before the receipts go out. Refused items are remembered for the fleet
+    page's quarantine count. Campaign, library, service
     point and channel come from ``device``.
 
     Raises
@@ -640,7 +645,6 @@ def receive_batch(
         record_heartbeat(session, device, body.get("heartbeat"), now=moment)
     else:
         device.last_contact_at = moment
-    session.commit()  # the heartbeat stands even if the process dies mid-batch
 
     results: list[dict[str, Any]] = []
     refused: list[tuple[uuid.UUID, str, str | None]] = []
@@ -650,9 +654,7 @@ def receive_batch(
         if result["status"] in ("conflict", "rejected"):
             with contextlib.suppress(ValueError):  # no usable id: nothing to count it under
                 refused.append((uuid.UUID(str(result["id"])), result["status"], result.get("code")))
-    kept = session.get(KioskDevice, device_id)
-    assert kept is not None
-    kept.recent_submits = [t.isoformat() for t in window.times]
+    device.recent_submits = [t.isoformat() for t in window.times]
     for client_uuid, status, code in refused:
         known = session.scalar(
             select(KioskQuarantine.id).filter_by(device_id=device_id, client_uuid=client_uuid)
@@ -667,6 +669,8 @@ def receive_batch(
                     at=moment,
                 )
             )
+    # one commit for the batch: the receipts below are sent only once it stands (a lost
+    # answer is resent by the tablet and then gets "duplicate" for every stored item)
     session.commit()
     return {"results": results, "server_time": utcnow().isoformat()}
 
@@ -705,7 +709,7 @@ def _one(
     if partial:
         flags.append("partial")
     try:
-        receipt = record(session, submission, flags=flags)
+        receipt = record(session, submission, flags=flags, commit=False, savepoint=True)
     except Invalid as error:
         first = error.issues[0] if error.issues else Issue("API003", "", error.message)
         return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
@@ -718,6 +722,9 @@ def _one(
         }
     except NotFound as error:
         return _rejected(str(submission.id), "API404", error.message)
+    except (sa_exc.DataError, sa_exc.IntegrityError, psycopg.DataError, psycopg.IntegrityError):
+        # the database refused this one (its savepoint is rolled back): the others stand
+        return _rejected(str(submission.id), "KIO422", "the database refused this response")
     if receipt.created:
         window.add(submitted)
     return {"id": str(submission.id), "status": "created" if receipt.created else "duplicate"}

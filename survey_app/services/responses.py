@@ -153,13 +153,14 @@ def record(
     *,
     flags: Sequence[str] = (),
     commit: bool = True,
+    savepoint: bool = False,
 ) -> Receipt:
     """Record one response: the entry point of every channel (web form, API, kiosk, paper).
 
     The channel says *what* to store; this function alone chooses *how*:
 
-    * ``commit=True`` (the API and each item of a kiosk batch: the response is a unit of its
-      own): the response is stored and committed when this returns. On PostgreSQL, when
+    * ``commit=True`` (the single-response API: the response is a unit of its own): the
+      response is stored and committed when this returns. On PostgreSQL, when
       ``session`` has no transaction open, it is one statement on an autocommit connection
       of the session's engine (one round trip: no BEGIN, COMMIT or ORM bookkeeping). Otherwise
       (SQLite, or a transaction already open in this context: the tests') it is stored in a
@@ -167,6 +168,10 @@ def record(
       rolls back only its savepoint.
     * ``commit=False`` (the web form with its draft, a paper import, the demo: several writes
       that stand or fall together): stored in the caller's transaction; the caller commits.
+    * ``commit=False, savepoint=True`` (each item of a kiosk batch: many responses, each
+      standing alone, one commit for all): stored in a savepoint of the caller's transaction;
+      a refused response, or one the database refuses, rolls back only its savepoint, so the
+      others stand; the caller commits once.
 
     ``flags`` are reason codes (:data:`FLAG_CODES`) stored with a *new* response; a retry
     of a stored response keeps the flags it was stored with.
@@ -178,6 +183,9 @@ def record(
     """
     stored_flags = _checked_flags(flags)
     if not commit:
+        if savepoint:
+            with session.begin_nested():
+                return record_response(session, submission, flags=stored_flags)
         return record_response(session, submission, flags=stored_flags)
     engine = _idle_postgresql_engine(session)
     if engine is not None:

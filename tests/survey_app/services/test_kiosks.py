@@ -449,6 +449,11 @@ def test_opening_hours__malformed_is_invalid(session, desk, paired, text):
         kiosks.set_opening_hours(session, paired[0], {"tue": text}, actor=desk[1])
 
 
+def test_opening_hours__every_day_blank_means_always_open(session, desk, paired):
+    kiosks.set_opening_hours(session, paired[0], {day: " " for day in kiosks.DAYS}, actor=desk[1])
+    assert paired[0].opening_hours is None
+
+
 def test_is_open__by_the_local_weekday_and_time():
     hours = kiosks.parse_opening_hours({"mon": "09:00-19:00"})
     zone = "Asia/Novokuznetsk"  # UTC+7

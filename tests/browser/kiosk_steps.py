@@ -34,13 +34,15 @@ def pair_by_link(page: Page, base: str, code: str) -> None:
 
 
 def answer_pulse(page: Page, mood: int, topics: tuple[str, ...] = (), comment: str = "") -> None:
-    """One visitor: start, tap a face, pick topics, comment (or skip), submit, leave.
+    """One visitor: start, choose a face, pick topics, comment (or skip), submit, leave.
 
     Each screen replaces the previous one at once, so every click finds the new screen's
     button (both questions have a "Далее").
     """
     page.get_by_role("button", name="Начать опрос").click()
-    page.get_by_role("radio", name=FACES[mood], exact=True).check()
+    # chosen with the keyboard: a tap would move on by itself after 350 ms, racing the click
+    # on "Далее" (the one-tap path has its own test)
+    page.get_by_role("radio", name=FACES[mood], exact=True).press("Space")
     page.get_by_role("button", name="Далее").click()
     for topic in topics:
         page.get_by_label(topic, exact=True).check()

@@ -5,8 +5,9 @@ service point) and collects responses for one campaign; these come from the devi
 from what the tablet sends. Tokens, pairing codes and PINs are stored hashed.
 
 Every batch item is recorded through :func:`survey_app.services.responses.record`, the entry
-point of every channel, each in its own savepoint, and the batch is committed once before
-its receipts are sent: one bad item never sinks the batch, and a batch resent after a lost
+point of every channel, and the batch is committed once before its receipts are sent: one
+bad item never sinks the batch (should the database itself refuse an item, the batch is
+recorded again with each item in its own savepoint), and a batch resent after a lost
 acknowledgement gets ``duplicate`` for every item already stored.
 """
 
@@ -59,11 +60,15 @@ from survey_app.services.errors import Gone
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
+from survey_app.services.errors import ServiceError
 from survey_app.services.errors import TooLarge
 from survey_app.services.errors import Unauthorized
 from survey_app.services.instruments import instrument_of
+from survey_app.services.responses import Receipt
+from survey_app.services.responses import Submission
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record
+from survey_app.services.responses import record_many
 from survey_app.services.scope import Action
 
 __all__ = [
@@ -608,11 +613,13 @@ def receive_batch(
 ) -> dict[str, Any]:
     """Record a batch of kiosk responses; return a receipt per item (protocol: batches).
 
-    Each item is recorded through :func:`record` in its own savepoint, so an item refused
-    (``rejected`` with its code, ``conflict``) leaves the others stored; the batch is
-    committed once, before the receipts go out. Refused items are remembered for the fleet
-    page's quarantine count. Campaign, library, service
-    point and channel come from ``device``.
+    Each item is recorded through :func:`record` within the batch's one transaction, which
+    is committed once, before the receipts go out. An item refused (``rejected`` with its
+    code, ``conflict``) leaves the others stored: such refusals are found by validation or
+    by the insert storing nothing, never by a database error; should the database refuse an
+    item all the same, the batch is rolled back and recorded again with each item in its own
+    savepoint. Refused items are remembered for the fleet page's quarantine count. Campaign,
+    library, service point and channel come from ``device``.
 
     Raises
     ------
@@ -638,19 +645,49 @@ def receive_batch(
         "device": public_id,
     }
     keep_partial = campaign.partial_policy == "keep"
-    window = _Window(
-        [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None], settings
-    )
-    if "heartbeat" in body:
-        record_heartbeat(session, device, body.get("heartbeat"), now=moment)
-    else:
-        device.last_contact_at = moment
 
-    results: list[dict[str, Any]] = []
+    def attempt(savepoint: bool) -> tuple[list[dict[str, Any]], _Window]:
+        if "heartbeat" in body:
+            record_heartbeat(session, device, body.get("heartbeat"), now=moment)
+        else:
+            device.last_contact_at = moment
+        before = [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None]
+        window = _Window(list(before), settings)
+        results: list[dict[str, Any] | None] = [None] * len(items)
+        pending: list[tuple[int, Submission, list[str], datetime]] = []
+        for position, item in enumerate(items):
+            prepared = _prepare(item, position, base, keep_partial)
+            if isinstance(prepared, dict):
+                results[position] = prepared
+                continue
+            submitted = prepared.submitted_at or moment
+            flags = window.flags(submitted) + (["partial"] if prepared.partial else [])
+            if submitted not in window.times:  # a resent item's time is there already
+                window.add(submitted)
+            pending.append((position, prepared, flags, submitted))
+        entries = [(submission, flags) for _, submission, flags, _ in pending]
+        if savepoint:
+            outcomes = [_record_alone(session, submission, flags) for submission, flags in entries]
+        else:
+            outcomes = record_many(session, entries)
+        kept = _Window(list(before), settings)  # the stored responses' times only
+        for (position, submission, _, submitted), outcome in zip(pending, outcomes, strict=True):
+            results[position] = _receipt(submission, outcome)
+            if isinstance(outcome, Receipt) and outcome.created:
+                kept.add(submitted)
+        return [r for r in results if r is not None], kept
+
+    try:
+        # one statement per item in the batch's transaction: what can refuse an item
+        # (validation, a closed campaign, a stored id) is found before or without an error
+        results, window = attempt(savepoint=False)
+    except _DATABASE_REFUSALS:
+        # the database refused an item after all: nothing of the batch is committed; again,
+        # each item in its own savepoint, so that only the refused one is left out
+        session.rollback()
+        results, window = attempt(savepoint=True)
     refused: list[tuple[uuid.UUID, str, str | None]] = []
-    for position, item in enumerate(items):
-        result = _one(session, item, position, base, keep_partial, window, moment)
-        results.append(result)
+    for result in results:
         if result["status"] in ("conflict", "rejected"):
             with contextlib.suppress(ValueError):  # no usable id: nothing to count it under
                 refused.append((uuid.UUID(str(result["id"])), result["status"], result.get("code")))
@@ -675,15 +712,19 @@ def receive_batch(
     return {"results": results, "server_time": utcnow().isoformat()}
 
 
-def _one(
-    session: Session | scoped_session[Session],
-    item: Any,
-    position: int,
-    base: Mapping[str, Any],
-    keep_partial: bool,
-    window: _Window,
-    moment: datetime,
-) -> dict[str, Any]:
+#: errors by which the database refuses one item's content (not an outage: those propagate)
+_DATABASE_REFUSALS = (
+    sa_exc.DataError,
+    sa_exc.IntegrityError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+)
+
+
+def _prepare(
+    item: Any, position: int, base: Mapping[str, Any], keep_partial: bool
+) -> Submission | dict[str, Any]:
+    """The item as a submission of the device's target, or its "rejected" receipt."""
     raw_id = item.get("id") if isinstance(item, Mapping) else None
     shown_id = raw_id if isinstance(raw_id, str) else None
     if not isinstance(item, Mapping):
@@ -700,34 +741,40 @@ def _one(
     try:
         submission = parse_submission({**payload, **base})
     except Invalid as error:
-        first = error.issues[0] if error.issues else Issue("API003", "", error.message)
-        return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
-    if partial:
-        submission = dataclasses.replace(submission, partial=True)
-    submitted = submission.submitted_at or moment
-    flags = window.flags(submitted)
-    if partial:
-        flags.append("partial")
+        return _invalid(shown_id, error)
+    return dataclasses.replace(submission, partial=True) if partial else submission
+
+
+def _record_alone(
+    session: Session | scoped_session[Session], submission: Submission, flags: list[str]
+) -> Receipt | ServiceError:
+    """One item in its own savepoint (the batch's slow path): refusals are returned."""
     try:
-        receipt = record(session, submission, flags=flags, commit=False, savepoint=True)
-    except Invalid as error:
-        first = error.issues[0] if error.issues else Issue("API003", "", error.message)
-        return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
-    except Conflict as error:
-        return {
-            "id": str(submission.id),
-            "status": "conflict",
-            "code": "API409",
-            "message": error.message,
-        }
-    except NotFound as error:
-        return _rejected(str(submission.id), "API404", error.message)
-    except (sa_exc.DataError, sa_exc.IntegrityError, psycopg.DataError, psycopg.IntegrityError):
+        return record(session, submission, flags=flags, commit=False, savepoint=True)
+    except (Invalid, Conflict, NotFound) as error:
+        return error
+    except _DATABASE_REFUSALS:
         # the database refused this one (its savepoint is rolled back): the others stand
-        return _rejected(str(submission.id), "KIO422", "the database refused this response")
-    if receipt.created:
-        window.add(submitted)
-    return {"id": str(submission.id), "status": "created" if receipt.created else "duplicate"}
+        return ServiceError("the database refused this response", code="KIO422")
+
+
+def _invalid(item_id: str | None, error: Invalid) -> dict[str, Any]:
+    first = error.issues[0] if error.issues else Issue("API003", "", error.message)
+    return _rejected(item_id, first.code, f"{first.path}: {first.message}".strip(": "))
+
+
+def _receipt(submission: Submission, outcome: Receipt | ServiceError) -> dict[str, Any]:
+    """The protocol's receipt of one recorded (or refused) item."""
+    item_id = str(submission.id)
+    if isinstance(outcome, Receipt):
+        return {"id": item_id, "status": "created" if outcome.created else "duplicate"}
+    if isinstance(outcome, Invalid):
+        return _invalid(item_id, outcome)
+    if isinstance(outcome, Conflict):
+        return {"id": item_id, "status": "conflict", "code": "API409", "message": outcome.message}
+    if isinstance(outcome, NotFound):
+        return _rejected(item_id, "API404", outcome.message)
+    return _rejected(item_id, outcome.code or "KIO422", outcome.message)
 
 
 def _rejected(item_id: str | None, code: str, message: str) -> dict[str, Any]:

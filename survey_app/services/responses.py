@@ -171,13 +171,15 @@ def record(
       rolls back only its savepoint.
     * ``commit=False`` (the web form with its draft, a paper import, the demo: several writes
       that stand or fall together): stored in the caller's transaction; the caller commits.
-    * ``commit=False, savepoint=True`` (each item of a kiosk batch: many responses, each
-      standing alone, one commit for all): stored in a savepoint of the caller's transaction;
+    * ``commit=False, savepoint=True`` (a kiosk batch the database refused part of: many
+      responses, each standing alone, one commit for all): stored in a savepoint of the
+      caller's transaction;
       a refused response, or one the database refuses, rolls back only its savepoint, so the
       others stand; the caller commits once.
 
     ``flags`` are reason codes (:data:`FLAG_CODES`) stored with a *new* response; a retry
-    of a stored response keeps the flags it was stored with.
+    of a stored response keeps the flags it was stored with. Batches of responses that each
+    stand alone go through :func:`record_many`.
 
     Raises
     ------

@@ -1,4 +1,7 @@
-"""Kiosk-mode artefacts: QR codes and printable posters (pure: no Flask, no database)."""
+"""Kiosk mode: QR codes, printable posters and the tablet web app (``kiosk.webapp``).
+
+Pure: no Flask, no database.
+"""
 
 from __future__ import annotations
 

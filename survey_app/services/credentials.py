@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,6 +30,9 @@ from survey_app.models import IntegrationToken
 from survey_app.models import Library
 from survey_app.services.errors import Forbidden
 from survey_app.services.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from survey_app.models import KioskDevice
 from survey_app.services.tokens import PREFIX as INTEGRATION_PREFIX
 from survey_app.services.tokens import digest
 
@@ -181,6 +185,11 @@ def kiosk_writer(session: Session | scoped_session[Session], token: str) -> Writ
     device = device_for_token(session, token)
     if device is None:
         return None
+    return device_writer(device)
+
+
+def device_writer(device: KioskDevice) -> Writer:
+    """The writer of a kiosk device: the kiosk channel, its library and campaign."""
     campaign_id = device.campaign_id
     return Writer(
         kind=WriterKind.kiosk,

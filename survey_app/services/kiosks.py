@@ -54,17 +54,23 @@ from survey_app.models import User
 from survey_app.models.base import utcnow
 from survey_app.services import audit
 from survey_app.services import scope
+from survey_app.services.credentials import Writer
+from survey_app.services.credentials import device_writer
 from survey_app.services.errors import BadRequest
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Gone
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
+from survey_app.services.errors import ServiceError
 from survey_app.services.errors import TooLarge
 from survey_app.services.errors import Unauthorized
 from survey_app.services.instruments import instrument_of
+from survey_app.services.responses import Receipt
+from survey_app.services.responses import Submission
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record
+from survey_app.services.responses import record_many
 from survey_app.services.scope import Action
 
 __all__ = [
@@ -636,6 +642,7 @@ def receive_batch(
         raise TooLarge(f"At most {MAX_BATCH_ITEMS} items per batch.", code="KIO413")
     device_id = device.id
     public_id = device.public_id
+    writer = device_writer(device)
     campaign = device.campaign
     base = {
         "campaign": campaign.code,
@@ -651,15 +658,33 @@ def receive_batch(
             record_heartbeat(session, device, body.get("heartbeat"), now=moment)
         else:
             device.last_contact_at = moment
-        window = _Window(
-            [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None],
-            settings,
-        )
-        results = [
-            _one(session, item, position, base, keep_partial, window, moment, savepoint)
-            for position, item in enumerate(items)
-        ]
-        return results, window
+        before = [t for t in (_timestamp(v) for v in device.recent_submits or []) if t is not None]
+        window = _Window(list(before), settings)
+        results: list[dict[str, Any] | None] = [None] * len(items)
+        pending: list[tuple[int, Submission, list[str], datetime]] = []
+        for position, item in enumerate(items):
+            prepared = _prepare(item, position, base, keep_partial)
+            if isinstance(prepared, dict):
+                results[position] = prepared
+                continue
+            submitted = prepared.submitted_at or moment
+            flags = window.flags(submitted) + (["partial"] if prepared.partial else [])
+            if submitted not in window.times:  # a resent item's time is there already
+                window.add(submitted)
+            pending.append((position, prepared, flags, submitted))
+        entries = [(submission, flags) for _, submission, flags, _ in pending]
+        if savepoint:
+            outcomes = [
+                _record_alone(session, submission, flags, writer) for submission, flags in entries
+            ]
+        else:
+            outcomes = record_many(session, entries, writer)
+        kept = _Window(list(before), settings)  # the stored responses' times only
+        for (position, submission, _, submitted), outcome in zip(pending, outcomes, strict=True):
+            results[position] = _receipt(submission, outcome)
+            if isinstance(outcome, Receipt) and outcome.created:
+                kept.add(submitted)
+        return [r for r in results if r is not None], kept
 
     try:
         # one statement per item in the batch's transaction: what can refuse an item
@@ -705,16 +730,10 @@ _DATABASE_REFUSALS = (
 )
 
 
-def _one(
-    session: Session | scoped_session[Session],
-    item: Any,
-    position: int,
-    base: Mapping[str, Any],
-    keep_partial: bool,
-    window: _Window,
-    moment: datetime,
-    savepoint: bool,
-) -> dict[str, Any]:
+def _prepare(
+    item: Any, position: int, base: Mapping[str, Any], keep_partial: bool
+) -> Submission | dict[str, Any]:
+    """The item as a submission of the device's target, or its "rejected" receipt."""
     raw_id = item.get("id") if isinstance(item, Mapping) else None
     shown_id = raw_id if isinstance(raw_id, str) else None
     if not isinstance(item, Mapping):
@@ -731,36 +750,43 @@ def _one(
     try:
         submission = parse_submission({**payload, **base})
     except Invalid as error:
-        first = error.issues[0] if error.issues else Issue("API003", "", error.message)
-        return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
-    if partial:
-        submission = dataclasses.replace(submission, partial=True)
-    submitted = submission.submitted_at or moment
-    flags = window.flags(submitted)
-    if partial:
-        flags.append("partial")
+        return _invalid(shown_id, error)
+    return dataclasses.replace(submission, partial=True) if partial else submission
+
+
+def _record_alone(
+    session: Session | scoped_session[Session],
+    submission: Submission,
+    flags: list[str],
+    writer: Writer,
+) -> Receipt | ServiceError:
+    """One item in its own savepoint (the batch's slow path): refusals are returned."""
     try:
-        receipt = record(session, submission, flags=flags, commit=False, savepoint=savepoint)
-    except Invalid as error:
-        first = error.issues[0] if error.issues else Issue("API003", "", error.message)
-        return _rejected(shown_id, first.code, f"{first.path}: {first.message}".strip(": "))
-    except Conflict as error:
-        return {
-            "id": str(submission.id),
-            "status": "conflict",
-            "code": "API409",
-            "message": error.message,
-        }
-    except NotFound as error:
-        return _rejected(str(submission.id), "API404", error.message)
+        return record(session, submission, flags=flags, commit=False, savepoint=True, writer=writer)
+    except (Invalid, Conflict, NotFound) as error:
+        return error
     except _DATABASE_REFUSALS:
-        if not savepoint:
-            raise  # the whole batch is tried again with a savepoint per item
         # the database refused this one (its savepoint is rolled back): the others stand
-        return _rejected(str(submission.id), "KIO422", "the database refused this response")
-    if receipt.created:
-        window.add(submitted)
-    return {"id": str(submission.id), "status": "created" if receipt.created else "duplicate"}
+        return ServiceError("the database refused this response", code="KIO422")
+
+
+def _invalid(item_id: str | None, error: Invalid) -> dict[str, Any]:
+    first = error.issues[0] if error.issues else Issue("API003", "", error.message)
+    return _rejected(item_id, first.code, f"{first.path}: {first.message}".strip(": "))
+
+
+def _receipt(submission: Submission, outcome: Receipt | ServiceError) -> dict[str, Any]:
+    """The protocol's receipt of one recorded (or refused) item."""
+    item_id = str(submission.id)
+    if isinstance(outcome, Receipt):
+        return {"id": item_id, "status": "created" if outcome.created else "duplicate"}
+    if isinstance(outcome, Invalid):
+        return _invalid(item_id, outcome)
+    if isinstance(outcome, Conflict):
+        return {"id": item_id, "status": "conflict", "code": "API409", "message": outcome.message}
+    if isinstance(outcome, NotFound):
+        return _rejected(item_id, "API404", outcome.message)
+    return _rejected(item_id, outcome.code or "KIO422", outcome.message)
 
 
 def _rejected(item_id: str | None, code: str, message: str) -> dict[str, Any]:

@@ -241,16 +241,41 @@ def store(
     return response_id
 
 
-def _store_postgresql(
-    connection: Connection, params: dict[str, Any], rows: Sequence[AnswerRow]
-) -> int | None:
-    """Run the one-statement insert on the driver connection under ``connection``.
+def store_many(
+    connection: Connection,
+    entries: Sequence[tuple[Target, dict[str, Any], Sequence[AnswerRow]]],
+) -> list[int | None]:
+    """:func:`store` for several responses; the new ids in order (None: nothing inserted).
 
-    The SQL is compiled from :func:`_postgresql_insert_with_answers` once per process; it is
-    sent straight to psycopg (same connection, same transaction) because SQLAlchemy's
-    per-execution work costs more CPU than the statement itself on this hot path. The
-    parameters are plain Python values psycopg adapts itself (the JSON ones serialised here).
+    On PostgreSQL the statements are sent in one pipeline (psycopg's ``executemany`` with
+    ``returning``): one round trip for all, same statement and same guard as :func:`store`.
     """
+    if not entries:
+        return []
+    if connection.dialect.name != "postgresql":
+        return [store(connection, target, response, rows) for target, response, rows in entries]
+    params = [
+        _postgresql_params({**response, **target.guard()}, rows)
+        for target, response, rows in entries
+    ]
+    driver = cast_type(psycopg.Connection, connection.connection.driver_connection)
+    found: list[int | None] = []
+    try:
+        with driver.cursor() as cursor:
+            cursor.executemany(_postgresql_sql(), params, returning=True)
+            while True:
+                row = cursor.fetchone()
+                found.append(None if row is None else int(row[0]))
+                if not cursor.nextset():
+                    break
+    except psycopg.OperationalError:
+        connection.invalidate()  # as SQLAlchemy does: a broken connection leaves the pool
+        raise
+    return found
+
+
+def _postgresql_params(params: dict[str, Any], rows: Sequence[AnswerRow]) -> dict[str, Any]:
+    """The parameters of the one-statement insert as psycopg takes them."""
     params["channel"] = str(params["channel"])
     for name in ("page_timings", "flags"):
         if params[name] is not None:
@@ -261,6 +286,20 @@ def _store_postgresql(
         ensure_ascii=False,
         separators=(",", ":"),
     )
+    return params
+
+
+def _store_postgresql(
+    connection: Connection, params: dict[str, Any], rows: Sequence[AnswerRow]
+) -> int | None:
+    """Run the one-statement insert on the driver connection under ``connection``.
+
+    The SQL is compiled from :func:`_postgresql_insert_with_answers` once per process; it is
+    sent straight to psycopg (same connection, same transaction) because SQLAlchemy's
+    per-execution work costs more CPU than the statement itself on this hot path. The
+    parameters are plain Python values psycopg adapts itself (the JSON ones serialised here).
+    """
+    params = _postgresql_params(params, rows)
     driver = cast_type(psycopg.Connection, connection.connection.driver_connection)
     try:
         row = driver.execute(_postgresql_sql(), params).fetchone()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import scoped_session
 from instruments import Answers
 from instruments import InstrumentError
 from instruments import validate_answers
+from instruments.answers import AnswerRow
 from survey_app.db import autocommit_engine
 from survey_app.models import Campaign
 from survey_app.models import Channel
@@ -36,11 +37,13 @@ from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
+from survey_app.services.errors import ServiceError
 from survey_app.services.instruments import instrument_of_version_id
 from survey_app.services.response_store import Target
 from survey_app.services.response_store import find_target
 from survey_app.services.response_store import forget_target
 from survey_app.services.response_store import store
+from survey_app.services.response_store import store_many
 
 #: fields a submission may carry; anything else is reported, not silently ignored
 SUBMISSION_FIELDS = frozenset(
@@ -190,13 +193,15 @@ def record(
       rolls back only its savepoint.
     * ``commit=False`` (the web form with its draft, a paper import, the demo: several writes
       that stand or fall together): stored in the caller's transaction; the caller commits.
-    * ``commit=False, savepoint=True`` (each item of a kiosk batch: many responses, each
-      standing alone, one commit for all): stored in a savepoint of the caller's transaction;
+    * ``commit=False, savepoint=True`` (a kiosk batch the database refused part of: many
+      responses, each standing alone, one commit for all): stored in a savepoint of the
+      caller's transaction;
       a refused response, or one the database refuses, rolls back only its savepoint, so the
       others stand; the caller commits once.
 
     ``flags`` are reason codes (:data:`FLAG_CODES`) stored with a *new* response; a retry
-    of a stored response keeps the flags it was stored with.
+    of a stored response keeps the flags it was stored with. Batches of responses that each
+    stand alone go through :func:`record_many`.
 
     ``writer`` is the API's credential (:func:`survey_app.services.credentials.authenticate`):
     the response records it, and it must allow the campaign and library. None for the
@@ -299,28 +304,9 @@ def record_response(
                 forget_target(target)
                 continue
             raise
-        received_at = utcnow()
-        content_sha256 = _content_hash(submission, answers.values)
-        response = {
-            "client_uuid": submission.id,
-            "campaign_id": target.campaign_id,
-            "library_id": target.library_id,
-            "service_point_id": target.service_point_id,
-            "channel": submission.channel,
-            "instrument_id": answers.instrument_id,
-            "instrument_version": answers.instrument_version,
-            "instrument_sha256": answers.instrument_sha256,
-            "started_at": submission.started_at,
-            "submitted_at": submission.submitted_at,
-            "received_at": received_at,
-            "page_timings": dict(submission.page_timings) if submission.page_timings else None,
-            "content_sha256": content_sha256,
-            "vector": pack_vector(answers.vector()),
-            "device_id": submission.device,
-            "flags": flags,
-            "writer_kind": writer.kind.value if writer is not None else None,
-            "writer_id": writer.id if writer is not None else None,
-        }
+        response = _row(submission, target, answers, flags, writer)
+        received_at = response["received_at"]
+        content_sha256 = response["content_sha256"]
         if store(connection, target, response, answers.rows) is not None:
             return Receipt(id=submission.id, received_at=received_at, created=True)
         if (existing := _existing(connection, submission, content_sha256)) is not None:
@@ -328,6 +314,92 @@ def record_response(
         # not a duplicate: the cached target no longer holds (closed, left, renamed, ...)
         forget_target(target)
     raise NotFound("No open survey has this code.")  # it closed between the look-up and the insert
+
+
+def _row(
+    submission: Submission,
+    target: Target,
+    answers: Answers,
+    flags: list[str] | None,
+    writer: Writer | None = None,
+) -> dict[str, Any]:
+    """The ``responses`` row of a validated submission (:data:`RESPONSE_COLUMNS`)."""
+    return {
+        "client_uuid": submission.id,
+        "campaign_id": target.campaign_id,
+        "library_id": target.library_id,
+        "service_point_id": target.service_point_id,
+        "channel": submission.channel,
+        "instrument_id": answers.instrument_id,
+        "instrument_version": answers.instrument_version,
+        "instrument_sha256": answers.instrument_sha256,
+        "started_at": submission.started_at,
+        "submitted_at": submission.submitted_at,
+        "received_at": utcnow(),
+        "page_timings": dict(submission.page_timings) if submission.page_timings else None,
+        "content_sha256": _content_hash(submission, answers.values),
+        "vector": pack_vector(answers.vector()),
+        "device_id": submission.device,
+        "flags": flags,
+        "writer_kind": writer.kind.value if writer is not None else None,
+        "writer_id": writer.id if writer is not None else None,
+    }
+
+
+def record_many(
+    session: Session | scoped_session[Session],
+    entries: Sequence[tuple[Submission, Sequence[str]]],
+    writer: Writer | None = None,
+) -> list[Receipt | ServiceError]:
+    """Record several responses that each stand alone (a kiosk batch): the batch entry point.
+
+    Each ``(submission, flags)`` is checked and stored as :func:`record` does, in the
+    caller's transaction (the caller commits once, for all). New responses are stored
+    together: on PostgreSQL all their statements go in one pipeline, one round trip for
+    the batch instead of one per response. Whatever the quick path cannot settle (a
+    duplicate, a conflict, a target that changed, invalid answers) is settled one by one by
+    :func:`record_response`. Returns, in order, each entry's :class:`Receipt` or the
+    :class:`NotFound`, :class:`Invalid` or :class:`Conflict` that refused it; a database
+    error propagates (the caller rolls back: nothing of the batch is stored).
+    """
+    connection = session.connection()
+    outcomes: list[Receipt | ServiceError | None] = [None] * len(entries)
+    quick: list[tuple[int, Target, dict[str, Any], Sequence[AnswerRow]]] = []
+    slow: list[int] = []
+    for index, (submission, flags) in enumerate(entries):
+        try:
+            target = find_target(
+                connection, submission.campaign, submission.library, submission.service_point
+            )
+            answers = _validated(connection, submission, target)
+        except (NotFound, Invalid):
+            slow.append(index)
+            continue
+        quick.append(
+            (
+                index,
+                target,
+                _row(submission, target, answers, _checked_flags(flags), writer),
+                answers.rows,
+            )
+        )
+    stored_ids = store_many(connection, [(target, row, rows) for _, target, row, rows in quick])
+    for (index, _, row, _), new_id in zip(quick, stored_ids, strict=True):
+        if new_id is None:
+            slow.append(index)
+        else:
+            outcomes[index] = Receipt(
+                id=row["client_uuid"], received_at=row["received_at"], created=True
+            )
+    for index in sorted(slow):
+        submission, flags = entries[index]
+        try:
+            outcomes[index] = record_response(
+                connection, submission, flags=_checked_flags(flags), writer=writer
+            )
+        except (NotFound, Invalid, Conflict) as error:
+            outcomes[index] = error
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _validated(connection: Connection, submission: Submission, target: Target) -> Answers:

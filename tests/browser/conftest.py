@@ -65,3 +65,46 @@ def phone(new_context: Any) -> Any:
         locale="ru-RU",
     )
     return context.new_page()
+
+
+# --- kiosk tablets ---------------------------------------------------------------------------
+
+#: the staff PIN the kiosk fixtures set (checked on the tablet against the config's PBKDF2 hash)
+KIOSK_PIN = "2468"
+
+
+@pytest.fixture
+def tablet(new_context: Any) -> Any:
+    """A page in an 800×1280 (portrait tablet) touch context with a Russian browser."""
+    context = new_context(viewport={"width": 800, "height": 1280}, has_touch=True, locale="ru-RU")
+    return context.new_page()
+
+
+@pytest.fixture
+def enrol_kiosk(session: Any, make_campaign: Any, make_user: Any) -> Any:
+    """Return a callable that enrols a kiosk the way library staff do (through the service).
+
+    ``enrol_kiosk(partial_policy="keep", hours=None)`` creates a kiosk_pulse campaign taking
+    kiosk answers, a staff account of its library, the kiosk with the PIN :data:`KIOSK_PIN`
+    (and opening hours when given), commits for the server thread and returns
+    ``(device, pairing_code, staff_user)``.
+    """
+    from survey_app.services import kiosks
+
+    def enrol(
+        *, partial_policy: str = "discard", hours: dict[str, str] | None = None
+    ) -> tuple[Any, str, Any]:
+        campaign = make_campaign("kiosk_pulse", channels=("kiosk",))
+        campaign.partial_policy = partial_policy
+        library = campaign.libraries[0]
+        staff = make_user("library_staff", library=library)
+        device, code = kiosks.create_kiosk(
+            session, actor=staff, library=library, name="Абонемент", campaign=campaign.code
+        )
+        kiosks.set_pin(session, device, KIOSK_PIN, actor=staff)
+        if hours is not None:
+            kiosks.set_opening_hours(session, device, hours, actor=staff)
+        session.commit()
+        return device, code, staff
+
+    return enrol

@@ -244,6 +244,17 @@ def test_resent_batch__every_item_is_a_duplicate_nothing_stored_twice(session, p
     assert stored(session) == 5
 
 
+def test_same_item_twice_in_one_batch__created_then_duplicate(session, paired):
+    device, _ = paired
+    once = item(T0)
+    other = {**item(T0 + timedelta(minutes=1)), "id": once["id"], "answers": {"mood": 1}}
+
+    result = kiosks.receive_batch(session, device, {"items": [once, once, other]}, SETTINGS)
+
+    assert [r["status"] for r in result["results"]] == ["created", "duplicate", "conflict"]
+    assert stored(session) == 1
+
+
 def test_conflicting_item__is_a_conflict_while_the_rest_of_the_batch_stores(session, paired):
     device, _ = paired
     first = item(T0, mood=4)
@@ -296,14 +307,20 @@ def test_item_the_database_refuses__rejected_while_the_rest_of_the_batch_stores(
     device, _ = paired
     items = [item(T0 + timedelta(minutes=i)) for i in range(4)]
     poisoned = uuid.UUID(items[2]["id"])
-    real_store = responses.store
+    real_store, real_store_many = responses.store, responses.store_many
 
     def store(connection, target, response, rows):
         if response["client_uuid"] == poisoned:
             raise IntegrityError("INSERT", {}, Exception("refused"))
         return real_store(connection, target, response, rows)
 
+    def store_many(connection, entries):
+        if any(response["client_uuid"] == poisoned for _, response, _ in entries):
+            raise IntegrityError("INSERT", {}, Exception("refused"))
+        return real_store_many(connection, entries)
+
     monkeypatch.setattr(responses, "store", store)
+    monkeypatch.setattr(responses, "store_many", store_many)
 
     result = kiosks.receive_batch(session, device, {"items": items}, SETTINGS)
 

@@ -17,8 +17,10 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
@@ -119,16 +121,27 @@ class CampaignForm(FlaskForm):
         choices=list(POLICY_LABELS.items()),
         default="discard",
     )
+    #: "1" once the chosen libraries were shown back and the creator confirmed them
+    confirmed = HiddenField()
 
 
-def _fill_choices(form: CampaignForm) -> None:
+def _fill_choices(form: CampaignForm) -> campaigns.FormOptions:
     options = campaigns.form_options(db.session, actor=current_staff())
     form.instrument_version.choices = [
         (v.id, f"{v.title} ({v.instrument_id}, v{v.version})") for v in options.versions
     ]
     form.system_ids.choices = [(s.id, s.name) for s in options.systems]
     form.library_types.choices = [(t.value, str(type_label(t))) for t in LibraryType]
-    form.library_ids.choices = [(lib.id, f"{lib.name} ({lib.code})") for lib in options.libraries]
+    form.library_ids.choices = [(lib.id, lib.name) for lib in options.libraries]
+    return options
+
+
+def by_system(libraries: Any) -> list[tuple[Any, list[Any]]]:
+    """Group libraries (sorted by system) as ``[(system, [library, ...]), ...]``."""
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    for library in libraries:
+        groups.setdefault(library.system.id, (library.system, []))[1].append(library)
+    return list(groups.values())
 
 
 def _spec(form: CampaignForm) -> CampaignSpec:
@@ -169,20 +182,41 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     """Create a draft campaign."""
     form = CampaignForm()
-    _fill_choices(form)
+    options = _fill_choices(form)
     general: list[str] = []
-    if form.validate_on_submit():
+    editing = "edit" in request.form
+    if form.validate_on_submit() and not editing:
+        confirmed = form.confirmed.data == "1"
         try:
-            campaign = campaigns.create_campaign(db.session, _spec(form), actor=current_staff())
+            if confirmed:
+                campaign = campaigns.create_campaign(db.session, _spec(form), actor=current_staff())
+            else:
+                chosen = campaigns.chosen_libraries(db.session, _spec(form), actor=current_staff())
         except Invalid as error:
             db.session.rollback()
             general = apply_issues(form, error)
         else:
+            if not confirmed:
+                # shown back before anything is stored: what the campaign will include
+                return render_template(
+                    "admin/campaigns/confirm_new.html",
+                    form=form,
+                    groups=by_system(chosen),
+                    chosen=chosen,
+                    version=dict(form.instrument_version.choices or []).get(
+                        form.instrument_version.data
+                    ),
+                )
             db.session.commit()
             flash(_("Campaign %(code)s is created as a draft.", code=campaign.code), "success")
             return redirect(url_for(".show", code=campaign.code))
     status = 422 if form.errors or general else 200
-    return render_template("admin/campaigns/new.html", form=form, general=general), status
+    return render_template(
+        "admin/campaigns/new.html",
+        form=form,
+        general=general,
+        groups=by_system(options.libraries),
+    ), status
 
 
 @bp.get("/<code>")
@@ -200,9 +234,55 @@ def show(code: str) -> ResponseReturnValue:
     )
 
 
+def _consequences(campaign: Any, action: str) -> list[str]:
+    """What opening or closing means for the visitors, said before it happens."""
+    libraries = len(campaign.libraries)
+    if action == "close":
+        return [
+            _("The survey links and QR codes of the campaign stop accepting answers at once."),
+            _(
+                "Visitors who open a link or scan a poster see “This survey has ended, thank "
+                "you”; a visitor in the middle of the survey cannot send their answers."
+            ),
+            _("The answers received so far are kept. You can re-open the campaign later."),
+        ]
+    return [
+        ngettext(
+            "The survey link and QR code of %(num)d library accept answers from visitors "
+            "at once.",
+            "The survey links and QR codes of %(num)d libraries accept answers from visitors "
+            "at once.",
+            libraries,
+        ),
+        _("Check that the posters are ready: everyone who has the link can answer."),
+    ]
+
+
 def _transition(code: str, action: str) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    campaign = campaigns.get_campaign(db.session, code, actor=current_staff())
+    possible = campaign.status in (("draft", "closed") if action == "open" else ("open",))
+    if possible and request.form.get("confirmed") != "1":
+        if action == "open":
+            heading = (
+                _("Open campaign “%(title)s”?", title=campaign.title)
+                if campaign.status == "draft"
+                else _("Re-open campaign “%(title)s”?", title=campaign.title)
+            )
+        else:
+            heading = _("Close campaign “%(title)s”?", title=campaign.title)
+        return render_template(
+            "admin/confirm.html",
+            heading=heading,
+            consequences=_consequences(campaign, action),
+            action=url_for(".open_" if action == "open" else ".close", code=campaign.code),
+            confirm_label=_("Yes, open the campaign")
+            if action == "open"
+            else _("Yes, close the campaign"),
+            css="button" if action == "open" else "button-warning",
+            cancel_url=url_for(".show", code=campaign.code),
+        )
     change = campaigns.open_campaign if action == "open" else campaigns.close_campaign
     campaign = change(db.session, code, actor=current_staff())
     db.session.commit()

@@ -97,18 +97,70 @@ def test_create_open_close(
     signed_in("methodologist")
     page = client.get("/admin/campaigns/new").get_data(as_text=True)
     assert "nok_culture, v1" in page
-    response = client.post("/admin/campaigns/new", data=form(version.id))
+    # the first submission shows the chosen libraries back and stores nothing
+    check = client.post("/admin/campaigns/new", data=form(version.id))
+    assert check.status_code == 200
+    assert "The campaign will include 2 libraries in 1 system" in check.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
+    # "back" shows the form again with what was typed
+    back = client.post("/admin/campaigns/new", data=form(version.id, confirmed="1", edit="1"))
+    assert back.status_code == 200 and 'value="Весна 2026"' in back.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
+    response = client.post("/admin/campaigns/new", data=form(version.id, confirmed="1"))
     assert response.status_code == 302
     campaign = session.scalars(select(Campaign)).one()
     assert campaign.status == CampaignStatus.draft
     assert sorted(lib.code for lib in campaign.libraries) == ["lib-a", "lib-b"]
-    assert client.post("/admin/campaigns/spring/open").status_code == 302
+    # opening asks first, saying what visitors will get; only the confirmed POST opens it
+    ask = client.post("/admin/campaigns/spring/open")
+    assert ask.status_code == 200
+    assert "survey links and QR codes of 2 libraries accept answers" in ask.get_data(as_text=True)
+    session.refresh(campaign)
+    assert campaign.status == CampaignStatus.draft
+    assert client.post("/admin/campaigns/spring/open", data={"confirmed": "1"}).status_code == 302
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.open
     assert client.post("/admin/campaigns/spring/open").status_code == 409
-    assert client.post("/admin/campaigns/spring/close").status_code == 302
+    ask = client.post("/admin/campaigns/spring/close")
+    assert ask.status_code == 200 and "This survey has ended" in ask.get_data(as_text=True)
+    session.refresh(campaign)
+    assert campaign.status == CampaignStatus.open
+    assert client.post("/admin/campaigns/spring/close", data={"confirmed": "1"}).status_code == 302
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.closed
+
+
+@pytest.mark.parametrize(
+    ("choice", "ticked", "refused"),
+    [
+        ("all", {"library_ids": ["{a}"]}, "Libraries are ticked"),
+        ("systems", {"system_ids": ["{north}"], "library_types": ["central"]}, "types are ticked"),
+        ("libraries", {"library_ids": ["{a}"], "system_ids": ["{north}"]}, "systems are ticked"),
+    ],
+)
+def test_create__ticks_in_a_list_the_chosen_way_ignores_are_refused(
+    client: FlaskClient,
+    session: Session,
+    network: dict[str, Any],
+    instrument_version: Any,
+    signed_in: Callable[..., Any],
+    choice: str,
+    ticked: dict[str, list[str]],
+    refused: str,
+) -> None:
+    """Issue 9 §6: "All libraries" with one library ticked used to create a campaign over all."""
+    version = instrument_version("nok_culture")
+    signed_in("methodologist")
+    ids = {"a": network["a"].id, "north": network["north"].id}
+    values = {name: [v.format(**ids) for v in given] for name, given in ticked.items()}
+    for confirmed in ("", "1"):
+        response = client.post(
+            "/admin/campaigns/new",
+            data=form(version.id, choice=choice, confirmed=confirmed, **values),
+        )
+        assert response.status_code == 422
+        assert refused in response.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
 
 
 def test_create__problems_are_shown(

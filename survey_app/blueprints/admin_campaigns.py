@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,6 +39,7 @@ from survey_app.blueprints.admin import add_nav_item
 from survey_app.blueprints.admin import type_label
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import Channel
 from survey_app.models import LibraryType
@@ -219,16 +221,80 @@ def new() -> ResponseReturnValue:
     ), status
 
 
+#: libraries per page on a campaign page (a region has about 600)
+LIBRARIES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    """One library system's line in a campaign's counts: its libraries and responses."""
+
+    system: Any
+    libraries: int
+    by_channel: dict[str, int]
+    total: int
+
+
+def _system_rows(counts: campaigns.CampaignCounts) -> list[SystemRow]:
+    rows: list[SystemRow] = []
+    for system, members in by_system(row.library for row in counts.rows):
+        ids = {library.id for library in members}
+        mine = [row for row in counts.rows if row.library.id in ids]
+        by_channel = {c: sum(r.by_channel.get(c, 0) for r in mine) for c in counts.channels}
+        rows.append(SystemRow(system, len(mine), by_channel, sum(r.total for r in mine)))
+    return rows
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("ё", "е")
+
+
 @bp.get("/<code>")
 @permission_required(Action.view_campaigns)
 def show(code: str) -> ResponseReturnValue:
-    """Show a campaign: settings, live counts per library and channel, posters."""
+    """Show a campaign: settings, live counts per library system and channel, posters.
+
+    With many library systems the counts are one line per system; ``?system=<code>`` lists
+    that system's libraries and ``?q=`` finds libraries by name or address across systems,
+    ``LIBRARIES_PER_PAGE`` at a time (``?page=``).  Nothing lists 600 libraries at once.
+    """
     user = current_staff()
     campaign = campaigns.get_campaign(db.session, code, actor=user)
+    counts = campaigns.response_counts(db.session, campaign, actor=user)
+    systems = _system_rows(counts)
+    query = (request.args.get("q") or "").strip()[:100]
+    system_code = (request.args.get("system") or "").strip()
+    chosen = next((row.system for row in systems if row.system.code == system_code), None)
+    if system_code and chosen is None:
+        abort(404, description=_("This library system is not in the campaign."))
+    rows = list(counts.rows)
+    if chosen is not None:
+        rows = [row for row in rows if row.library.system.id == chosen.id]
+    if query:
+        wanted = _fold(query)
+        rows = [
+            row
+            for row in rows
+            if wanted in _fold(row.library.name) or wanted in _fold(row.library.address or "")
+        ]
+    grouped = len(systems) > 1 and chosen is None and not query
+    page = page_number(request.args.get("page"))
+    pages = max(1, -(-len(rows) // LIBRARIES_PER_PAGE))
+    if page > pages:
+        abort(404, description=_("There is no such page."))
+    shown = rows[(page - 1) * LIBRARIES_PER_PAGE : page * LIBRARIES_PER_PAGE]
     return render_template(
         "admin/campaigns/show.html",
         campaign=campaign,
-        counts=campaigns.response_counts(db.session, campaign, actor=user),
+        counts=counts,
+        system_rows=systems,
+        grouped=grouped,
+        rows=[] if grouped else shown,
+        found=len(rows),
+        page=page,
+        pages=pages,
+        query=query,
+        chosen=chosen,
         systems=campaigns.systems_of(db.session, campaign, actor=user),
         base_url=_base_url(),
     )
@@ -248,8 +314,7 @@ def _consequences(campaign: Any, action: str) -> list[str]:
         ]
     return [
         ngettext(
-            "The survey link and QR code of %(num)d library accept answers from visitors "
-            "at once.",
+            "The survey link and QR code of %(num)d library accept answers from visitors at once.",
             "The survey links and QR codes of %(num)d libraries accept answers from visitors "
             "at once.",
             libraries,

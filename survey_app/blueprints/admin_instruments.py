@@ -132,7 +132,9 @@ def publish(instrument_id: str, version: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     if request.form.get("confirmed") != "1":
-        row = instrument_admin.get_version(db.session, instrument_id, version, actor=current_staff())
+        row = instrument_admin.get_version(
+            db.session, instrument_id, version, actor=current_staff()
+        )
         if row.published_at is None:
             return render_template(
                 "admin/confirm.html",

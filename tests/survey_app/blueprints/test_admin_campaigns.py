@@ -196,8 +196,50 @@ def test_show__live_counts_per_library_and_channel(
     signed_in("quality_manager")
     page = client.get("/admin/campaigns/spring").get_data(as_text=True)
     assert "3 responses" in page
-    row = page[page.index("(lib-a)") :].split("</tr>")[0]
+    row = page[page.index(f"{network['a'].name}</th>") :].split("</tr>")[0]
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["1", "2", "0", "0", "3"]
+
+
+def test_show__a_region_is_grouped_by_system_searched_and_paged(
+    client: FlaskClient,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Any,
+    signed_in: Callable[..., Any],
+) -> None:
+    """Issue 9 §6: 120 libraries in 3 systems never render as 120 rows at once."""
+    region = Region(code="r", name="Регион")
+    systems = [
+        LibrarySystem(region=region, code=f"s{n}", name=f"ЦБС {name}")
+        for n, name in enumerate(("Северная", "Южная", "Западная"))
+    ]
+    session.add_all(systems)
+    libraries = [make_library(f"l-{n:03d}", system=systems[n % 3]) for n in range(120)]
+    libraries[7].address = "пгт Промышленная, ул. Мира, 3"
+    make_campaign(code="spring", libraries=libraries)
+    signed_in("quality_manager")
+
+    page = client.get("/admin/campaigns/spring").get_data(as_text=True)
+    assert "120 libraries in 3 systems" in page
+    assert page.count("/admin/campaigns/spring?system=") == 3
+    assert libraries[0].name not in page and "poster.pdf" not in page
+
+    west = client.get("/admin/campaigns/spring?system=s2").get_data(as_text=True)
+    assert "40 libraries found" in west
+    assert west.count('/poster.pdf"') == 40
+    assert libraries[2].name in west and libraries[0].name + "<" not in west
+
+    found = client.get("/admin/campaigns/spring?q=ПРОМЫШЛЕННАЯ").get_data(as_text=True)
+    assert "1 library found" in found
+    assert f'{libraries[7].name} <span class="muted">— ЦБС Южная, пгт Промышленная' in found
+
+    every = client.get("/admin/campaigns/spring?q=Библиотека").get_data(as_text=True)
+    assert "120 libraries found" in every and "page 1 of 3" in every
+    assert every.count('/poster.pdf"') == 50
+    last = client.get("/admin/campaigns/spring?q=Библиотека&page=3").get_data(as_text=True)
+    assert last.count('/poster.pdf"') == 20
+    assert client.get("/admin/campaigns/spring?q=Библиотека&page=4").status_code == 404
+    assert client.get("/admin/campaigns/spring?system=nowhere").status_code == 404
 
 
 def decode_pdf(pdf: bytes) -> list[str]:

@@ -130,12 +130,23 @@ class CampaignForm(FlaskForm):
 def _fill_choices(form: CampaignForm) -> campaigns.FormOptions:
     options = campaigns.form_options(db.session, actor=current_staff())
     form.instrument_version.choices = [
-        (v.id, f"{v.title} ({v.instrument_id}, v{v.version})") for v in options.versions
+        (v.id, _version_label(options, v.id)) for v in options.versions
     ]
     form.system_ids.choices = [(s.id, s.name) for s in options.systems]
     form.library_types.choices = [(t.value, str(type_label(t))) for t in LibraryType]
     form.library_ids.choices = [(lib.id, lib.name) for lib in options.libraries]
     return options
+
+
+def _version_label(options: campaigns.FormOptions, version_id: int | None) -> str:
+    return next(
+        (
+            f"{v.title} ({v.instrument_id}, v{v.version})"
+            for v in options.versions
+            if v.id == version_id
+        ),
+        "",
+    )
 
 
 def by_system(libraries: Any) -> list[tuple[Any, list[Any]]]:
@@ -205,9 +216,7 @@ def new() -> ResponseReturnValue:
                     form=form,
                     groups=by_system(chosen),
                     chosen=chosen,
-                    version=dict(form.instrument_version.choices or []).get(
-                        form.instrument_version.data
-                    ),
+                    version=_version_label(options, form.instrument_version.data),
                 )
             db.session.commit()
             flash(_("Campaign %(code)s is created as a draft.", code=campaign.code), "success")

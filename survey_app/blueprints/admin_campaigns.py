@@ -18,7 +18,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import HiddenField
@@ -322,11 +321,10 @@ def _consequences(campaign: Any, action: str) -> list[str]:
             _("The answers received so far are kept. You can re-open the campaign later."),
         ]
     return [
-        ngettext(
-            "The survey link and QR code of %(num)d library accept answers from visitors at once.",
-            "The survey links and QR codes of %(num)d libraries accept answers from visitors "
-            "at once.",
-            libraries,
+        _(
+            "Libraries in the campaign: %(num)d. Their survey links and QR codes accept "
+            "answers from visitors at once.",
+            num=libraries,
         ),
         _("Check that the posters are ready: everyone who has the link can answer."),
     ]

@@ -114,7 +114,9 @@ def test_create_open_close(
     # opening asks first, saying what visitors will get; only the confirmed POST opens it
     ask = client.post("/admin/campaigns/spring/open")
     assert ask.status_code == 200
-    assert "survey links and QR codes of 2 libraries accept answers" in ask.get_data(as_text=True)
+    assert "Libraries in the campaign: 2. Their survey links and QR codes accept answers" in (
+        ask.get_data(as_text=True)
+    )
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.draft
     assert client.post("/admin/campaigns/spring/open", data={"confirmed": "1"}).status_code == 302

@@ -315,8 +315,8 @@ def _consequences(campaign: Any, action: str) -> list[str]:
         return [
             _("The survey links and QR codes of the campaign stop accepting answers at once."),
             _(
-                "Visitors who open a link or scan a poster see “This survey has ended, thank "
-                "you”; a visitor in the middle of the survey cannot send their answers."
+                "Visitors who open a link or scan a poster see “This survey has ended”; a "
+                "visitor in the middle of the survey cannot send their answers."
             ),
             _("The answers received so far are kept. You can re-open the campaign later."),
         ]

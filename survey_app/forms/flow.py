@@ -43,11 +43,13 @@ from instruments import ItemType
 from instruments import Problem
 from instruments import Section
 from instruments import draw_lite_items
+from instruments import evaluate
 from instruments import validate_answers
 from instruments import visible_items
 from survey_app.forms.questionnaire import Question
 from survey_app.forms.questionnaire import QuestionnaireForm
 from survey_app.forms.questionnaire import build_form
+from survey_app.forms.questionnaire import field_name
 from survey_app.forms.questionnaire import formdata_of
 from survey_app.forms.questionnaire import text_of
 
@@ -199,7 +201,10 @@ class Page:
 
     @property
     def first_error_id(self) -> str:
-        """Id of the input that gets the focus: the first input of the first item in error."""
+        """Id of the input that gets the focus: the first input of the first item in error
+        ("" when the page itself is in error, e.g. a sum: the error summary gets the focus)."""
+        if self.page_errors:
+            return ""
         return next((q.focus_id for q in self.questions if q.errors), "")
 
     @property
@@ -340,6 +345,36 @@ def _condition_notes(shown: Sequence[Item], locale: str) -> dict[str, str]:
     return notes
 
 
+def _client_condition(
+    condition: Condition, page: Mapping[str, str], base: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The condition as static/questionnaire.js evaluates it: leaves on this page's items
+    name their form field; leaves on other pages are already decided (``{"op": "const"}``)."""
+    if condition.op in ("all", "any"):
+        return {
+            "op": condition.op,
+            "conditions": [_client_condition(c, page, base) for c in condition.conditions],
+        }
+    if condition.item in page:
+        return {"op": condition.op, "field": page[condition.item], "value": condition.value}
+    return {"op": "const", "value": evaluate(condition, base) is not False}
+
+
+def _client_conditions(
+    shown: Sequence[Item], notes: Mapping[str, str], answers: Mapping[str, Any]
+) -> dict[str, str]:
+    """JSON conditions of the items whose condition depends on an answer on their page."""
+    page = {item.id: field_name(item.id) for item in shown}
+    base = {key: value for key, value in answers.items() if key not in page}
+    return {
+        item.id: json.dumps(
+            _client_condition(item.show_if, page, base), ensure_ascii=False, sort_keys=True
+        )
+        for item in shown
+        if item.id in notes and item.show_if is not None
+    }
+
+
 def _answer_label(item: Item, value: Any, locale: str) -> str:
     if item.type is ItemType.yes_no:
         return _("Yes") if value == 1 else _("No")
@@ -385,7 +420,9 @@ def _problem_item(path: str) -> str | None:
     return rest
 
 
-def _message(problem: Problem, item: Item | None, section: Section) -> str:
+def _message(
+    problem: Problem, item: Item | None, section: Section, given: float | None = None
+) -> str:
     code = str(problem.code)
     if code == "ANS003":
         return _("Please answer this question.")
@@ -408,6 +445,12 @@ def _message(problem: Problem, item: Item | None, section: Section) -> str:
     if code == "ANS012":
         return _("Either rate the columns or tick “Not applicable”, not both.")
     if code == "ANS014":
+        if given is not None:
+            return _(
+                "The numbers on this page add up to %(given)s; they must add up to %(total)s.",
+                given=_plain(given),
+                total=_plain(section.sum_to or 0),
+            )
         return _(
             "The numbers on this page must add up to %(total)s.", total=_plain(section.sum_to or 0)
         )
@@ -424,6 +467,16 @@ def _message(problem: Problem, item: Item | None, section: Section) -> str:
 
 def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _page_sum(section: Section, answers: Mapping[str, Any]) -> float:
+    """The sum of the page's answered numbers, as the visitor entered them."""
+    total = 0.0
+    for item in section.items:
+        value = answers.get(item.id)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            total += value
+    return total
 
 
 def _check(
@@ -450,7 +503,7 @@ def _check(
             if message not in errors.get(item_id, []):
                 errors.setdefault(item_id, []).append(message)
         elif problem.path == f"sections.{section.id}.sum_to":
-            page_errors.append(_message(problem, None, section))
+            page_errors.append(_message(problem, None, section, _page_sum(section, answers)))
     return errors, page_errors
 
 
@@ -484,12 +537,13 @@ def _render(
     sections = _sections_ahead(instrument, state.answers, state.lite_items, section)
     ids = [s.id for s in sections]
     number = ids.index(section.id) + 1 if section.id in ids else 1
+    notes = _condition_notes(shown, locale)
     return Page(
         state=state,
         instrument=instrument,
         section=section,
         form=form,
-        questions=form.questions(errors, _condition_notes(shown, locale)),
+        questions=form.questions(errors, notes, _client_conditions(shown, notes, state.answers)),
         page_errors=list(page_errors),
         number=number,
         total=max(len(ids), number),

@@ -823,7 +823,14 @@ def test_points_page__must_add_up_to_its_total(
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert section_of(page) == "weights"
-    assert "Сумма чисел на этой странице должна быть равна 100." in page
+    # the message states the current sum (issue 9 §4), and the summary takes the focus
+    assert "Сумма чисел на этой странице — 90, а должна быть 100." in page
+    assert (
+        'id="error-summary" aria-labelledby="error-summary-title" tabindex="-1" autofocus' in page
+    )
+    assert "data-first-error" not in page
+    # the points are parts of the sum, not "optional" questions
+    assert "необязательно" not in page
     # the same split adding up to 100 passes the page check (the earlier pages are unanswered,
     # so the final check sends the visitor back to the first of them)
     good = post_page(client, url, html, {**points, "w_empathy": "20"})

@@ -355,7 +355,7 @@ def _client_condition(
             "op": condition.op,
             "conditions": [_client_condition(c, page, base) for c in condition.conditions],
         }
-    if condition.item in page:
+    if condition.item is not None and condition.item in page:
         return {"op": condition.op, "field": page[condition.item], "value": condition.value}
     return {"op": "const", "value": evaluate(condition, base) is not False}
 

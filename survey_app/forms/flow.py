@@ -59,11 +59,14 @@ __all__ = [
     "SurveyState",
     "advance",
     "draw_form_items",
+    "page_id",
+    "parse_page_id",
     "posted_page",
     "reachable",
     "reopen",
     "show",
     "shown_items",
+    "split_items",
     "start",
 ]
 
@@ -73,6 +76,11 @@ CHANNELS = frozenset({"web", "qr"})
 MAX_PAGE_SECONDS = 86400.0
 #: most value combinations tried when deciding whether a same-page condition can hold
 _MAX_COMBINATIONS = 256
+#: battery statements per page: a longer battery section is split into pages of about this
+#: many statement cards (``service`` of library_gap, 9 statements: 3 + 3 + 3), so that a
+#: phone never scrolls through 5,000 px; the pages of a section are ``<section>~2``, ...
+BATTERY_PAGE = 3
+_PART = "~"
 
 
 @dataclass(frozen=True)
@@ -133,8 +141,7 @@ class SurveyState:
             if not isinstance(answers, dict) or not _timings_ok(timings):
                 raise ValueError("answers or timings")
             section = data.get("s-section", "")
-            if section not in {s.id for s in instrument.sections}:
-                raise ValueError("section")
+            parse_page_id(instrument, section)
             channel = data.get("s-channel", "")
             if channel not in CHANNELS:
                 raise ValueError("channel")
@@ -193,6 +200,16 @@ class Page:
     is_last: bool = False
     #: True when every page is answered: the state holds the final answers
     complete: bool = False
+    #: which page of its section this is (0-based) and how many pages the section has
+    part: int = 0
+    parts: int = 1
+    #: the items this page shows
+    items: tuple[Item, ...] = ()
+
+    @property
+    def page_id(self) -> str:
+        """The page's id in URLs and the draft: the section id, ``<section>~2`` for part 2."""
+        return page_id(self.section, self.part)
 
     @property
     def has_errors(self) -> bool:
@@ -301,6 +318,65 @@ def shown_items(
             shown.append(item)
         earlier[item.id] = item
     return tuple(shown)
+
+
+def page_id(section: Section, part: int) -> str:
+    """The id of part ``part`` (0-based) of a section's pages."""
+    return section.id if part == 0 else f"{section.id}{_PART}{part + 1}"
+
+
+def parse_page_id(instrument: Instrument, value: str) -> tuple[Section, int]:
+    """The section and part (0-based) of a page id; ``ValueError`` when there is none."""
+    name, _sep, number = value.partition(_PART)
+    section = next((s for s in instrument.sections if s.id == name), None)
+    if section is None or (number and not (number.isascii() and number.isdigit())):
+        raise ValueError(f"no page {value!r}")
+    part = int(number) - 1 if number else 0
+    if number and part < 1:
+        raise ValueError(f"no page {value!r}")
+    return section, part
+
+
+def split_items(items: Sequence[Item]) -> list[tuple[Item, ...]]:
+    """The pages of a section's shown items: a battery section longer than
+    :data:`BATTERY_PAGE` statements in near-equal groups, anything else one page."""
+    if len(items) <= BATTERY_PAGE or any(item.type is not ItemType.battery for item in items):
+        return [tuple(items)]
+    count = math.ceil(len(items) / BATTERY_PAGE)
+    size, extra = divmod(len(items), count)
+    groups: list[tuple[Item, ...]] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        groups.append(tuple(items[start:end]))
+        start = end
+    return groups
+
+
+def _section_parts(
+    instrument: Instrument,
+    section: Section,
+    answers: Mapping[str, Any],
+    lite: frozenset[str] | None,
+) -> list[tuple[Item, ...]]:
+    return split_items(shown_items(instrument, section, answers, lite))
+
+
+def _pages_of(
+    instrument: Instrument,
+    sections: Sequence[Section],
+    answers: Mapping[str, Any],
+    lite: frozenset[str] | None,
+) -> list[tuple[Section, int]]:
+    return [
+        (section, part)
+        for section in sections
+        for part in range(len(_section_parts(instrument, section, answers, lite)))
+    ]
+
+
+def _order(instrument: Instrument, section: Section, part: int) -> tuple[int, int]:
+    return instrument.sections.index(section), part
 
 
 def _sections_shown(
@@ -529,14 +605,21 @@ def _render(
     *,
     errors: Mapping[str, list[str]] | None = None,
     page_errors: Sequence[str] = (),
+    part: int = 0,
 ) -> Page:
-    shown = shown_items(instrument, section, state.answers, state.lite_items)
+    parts = _section_parts(instrument, section, state.answers, state.lite_items)
+    part = min(max(part, 0), len(parts) - 1)
+    shown = parts[part]
+    state = replace(state, section=page_id(section, part))
     form_class = build_form(instrument, section, locale, items=[i.id for i in shown])
     data = MultiDict(state.hidden_data() + formdata_of(shown, state.answers))
     form = form_class(formdata=data)
     sections = _sections_ahead(instrument, state.answers, state.lite_items, section)
-    ids = [s.id for s in sections]
-    number = ids.index(section.id) + 1 if section.id in ids else 1
+    ids = [
+        page_id(s, p) for s, p in _pages_of(instrument, sections, state.answers, state.lite_items)
+    ]
+    here = page_id(section, part)
+    number = ids.index(here) + 1 if here in ids else 1
     notes = _condition_notes(shown, locale)
     return Page(
         state=state,
@@ -549,6 +632,9 @@ def _render(
         total=max(len(ids), number),
         is_first=number == 1,
         is_last=number >= len(ids),
+        part=part,
+        parts=len(parts),
+        items=tuple(shown),
     )
 
 
@@ -595,11 +681,14 @@ def advance(
     ``lang`` re-renders this page (in the language of the request).
     """
     state = SurveyState.decode(form_data, instrument)
-    section = next(s for s in instrument.sections if s.id == state.section)
-    shown = shown_items(instrument, section, state.answers, state.lite_items)
+    section, part = parse_page_id(instrument, state.section)
+    parts = _section_parts(instrument, section, state.answers, state.lite_items)
+    part = min(part, len(parts) - 1)
+    shown = parts[part]
     form = build_form(instrument, section, locale, items=[i.id for i in shown])(formdata=form_data)
     form.validate()
-    own = {item.id for item in section.items}
+    # a section on several pages: this page owns its own statements only
+    own = {item.id for item in section.items} if len(parts) == 1 else {i.id for i in shown}
     answers = {k: v for k, v in state.answers.items() if k not in own}
     answers.update(form.answers)
     # answers to same-page items that the page's own answers hide are discarded
@@ -611,45 +700,51 @@ def advance(
     state = replace(state, answers=answers, timings=timings, shown_at=now)
 
     nav = form_data.get("nav", "next")
-    sections = _sections_shown(instrument, answers, state.lite_items)
+    pages = _pages_of(
+        instrument,
+        _sections_shown(instrument, answers, state.lite_items),
+        answers,
+        state.lite_items,
+    )
+    here = _order(instrument, section, part)
     if nav == "lang":
-        return _render(instrument, state, section, locale)
+        return _render(instrument, state, section, locale, part=part)
     if nav == "back":
-        earlier = [
-            s for s in sections if instrument.sections.index(s) < instrument.sections.index(section)
-        ]
-        target = earlier[-1] if earlier else section
-        return _render(instrument, replace(state, section=target.id), target, locale)
+        earlier = [(s, p) for s, p in pages if _order(instrument, s, p) < here]
+        target, target_part = earlier[-1] if earlier else (section, part)
+        return _render(instrument, state, target, locale, part=target_part)
 
     errors, page_errors = _check(instrument, section, shown, answers, state.lite_items)
     for item_id, messages in form.item_errors.items():
         errors[item_id] = messages  # a syntax error explains more than the rule it breaks
     if errors or page_errors:
-        return _render(instrument, state, section, locale, errors=errors, page_errors=page_errors)
-    position = instrument.sections.index(section)
-    later = [s for s in sections if instrument.sections.index(s) > position]
+        return _render(
+            instrument, state, section, locale, errors=errors, page_errors=page_errors, part=part
+        )
+    later = [(s, p) for s, p in pages if _order(instrument, s, p) > here]
     if not later:
         final = visible_items(instrument, answers, lite_items=state.lite_items)
         done = replace(state, answers={k: v for k, v in answers.items() if k in final})
         return Page(state=done, instrument=instrument, section=section, complete=True)
-    return _render(instrument, replace(state, section=later[0].id), later[0], locale)
+    return _render(instrument, state, later[0][0], locale, part=later[0][1])
 
 
 def reachable(instrument: Instrument, state: SurveyState) -> list[str]:
     """Ids of the sections a visitor may open: those shown, up to the current one."""
-    position = {s.id: index for index, s in enumerate(instrument.sections)}
-    current = position[state.section]
+    section, part = parse_page_id(instrument, state.section)
+    current = _order(instrument, section, part)
+    shown = _sections_shown(instrument, state.answers, state.lite_items)
     return [
-        s.id
-        for s in _sections_shown(instrument, state.answers, state.lite_items)
-        if position[s.id] <= current
+        page_id(s, p)
+        for s, p in _pages_of(instrument, shown, state.answers, state.lite_items)
+        if _order(instrument, s, p) <= current
     ] or [state.section]
 
 
 def show(instrument: Instrument, state: SurveyState, section_id: str, *, locale: str) -> Page:
-    """Return the page of ``section_id`` with the answers given so far (no checks)."""
-    section = next(s for s in instrument.sections if s.id == section_id)
-    return _render(instrument, replace(state, section=section.id), section, locale)
+    """Return the page ``section_id`` (a page id) with the answers given so far (no checks)."""
+    section, part = parse_page_id(instrument, section_id)
+    return _render(instrument, state, section, locale, part=part)
 
 
 def posted_page(
@@ -687,15 +782,19 @@ def reopen(
     for section in instrument.sections:
         if section.id not in hit:
             continue
-        shown = shown_items(instrument, section, state.answers, state.lite_items)
-        errors, page_errors = _check(instrument, section, shown, state.answers, state.lite_items)
-        if errors or page_errors:
-            return _render(
-                instrument,
-                replace(state, section=section.id),
-                section,
-                locale,
-                errors=errors,
-                page_errors=page_errors,
+        parts = _section_parts(instrument, section, state.answers, state.lite_items)
+        for part, shown in enumerate(parts):
+            errors, page_errors = _check(
+                instrument, section, shown, state.answers, state.lite_items
             )
+            if errors or page_errors:
+                return _render(
+                    instrument,
+                    state,
+                    section,
+                    locale,
+                    errors=errors,
+                    page_errors=page_errors,
+                    part=part,
+                )
     return None

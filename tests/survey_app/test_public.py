@@ -710,9 +710,18 @@ def test_full_campaign__shows_every_battery_item(
     client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign(LITE, lite_share=0.0)
-    html = open_link(client, survey_url(campaign)).get_data(as_text=True)
+    url = survey_url(campaign)
+    html = open_link(client, url).get_data(as_text=True)
     assert the_draft(session).state["s-lite"] == ""
-    assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3", "B1", "B2"}
+    # five statements are two pages of the section: 3 + 2 (issue 9 §3)
+    assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3"}
+    assert "(часть 1 из 2)" in html and "Страница 1 из 2" in html
+    second = post_page(client, url, html, {f"{i}-na": "y" for i in ("A1", "A2", "A3")})
+    page = second.get_data(as_text=True)
+    assert second.request.path.endswith("/p/gap~2")
+    assert {name.split("-")[0] for name in item_names(page)} == {"B1", "B2"}
+    assert "(часть 2 из 2)" in page and "Страница 2 из 2" in page
+    assert draft_answers(session) == {i: {"na": True} for i in ("A1", "A2", "A3")}
 
 
 # --- QR codes ------------------------------------------------------------------------------

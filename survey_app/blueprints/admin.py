@@ -198,11 +198,17 @@ def index() -> ResponseReturnValue:
 def _scope_choices() -> dict[str, list[tuple[str, str]]]:
     systems = network.list_systems(db.session)
     libraries = network.list_libraries(db.session)
-    return {
+    choices: dict[str, list[tuple[str, str]]] = {
         _("Region"): [("region", _("The whole region"))],
-        _("Library systems"): [(f"system:{s.code}", f"{s.name} ({s.code})") for s in systems],
-        _("Libraries"): [(f"library:{lib.code}", f"{lib.name} ({lib.code})") for lib in libraries],
+        _("Library systems"): [(f"system:{s.code}", s.name) for s in systems],
     }
+    # one group per library system (600 libraries): same-named libraries are told apart by
+    # their system and address, not by a Latin code
+    for library in sorted(libraries, key=lambda lib: (lib.system.name, lib.name, lib.id)):
+        group = _("Libraries of %(system)s", system=library.system.name)
+        label = f"{library.name} — {library.address}" if library.address else library.name
+        choices.setdefault(group, []).append((f"library:{library.code}", label))
+    return choices
 
 
 def _role_choices() -> list[tuple[str, Any]]:

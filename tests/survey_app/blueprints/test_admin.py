@@ -431,3 +431,17 @@ def test_libraries_list__searched_narrowed_by_system_and_paged(
     assert "1 библиотека" in client.get("/admin/libraries?q=ЕЛКИНО").get_data(as_text=True)
     eastern = client.get("/admin/libraries?system=EAST").get_data(as_text=True)
     assert "60 библиотек" in eastern and "ЦБС Западная</td>" not in eastern
+
+
+def test_labels__say_what_they_mean(world, login):
+    """Issue 9 §6: a person's name is not "Название"; the import is "Импорт библиотек"; the
+    "(обязательно)" marker sits inside each label."""
+    page = login(world.admin).get("/admin/users/new").get_data(as_text=True)
+    assert '<label for="name">Имя и фамилия</label>' in page
+    assert (
+        '<label for="email">Эл. почта <span class="required">(обязательно)</span></label>' in (page)
+        or 'for="email">' in page
+        and "(обязательно)</span></label>" in page
+    )
+    assert ">Импорт библиотек</a>" in page and ">Загрузка<" not in page
+    assert "Библиотеки: ЦБС Северная" in page  # the scope list groups libraries by system

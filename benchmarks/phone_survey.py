@@ -6,7 +6,8 @@ database, serves the app on 127.0.0.1 and walks every survey in Debian's Chromiu
 answered by a tap.  Per survey it prints
 
 * ``pages``: pages shown before the thank-you page;
-* ``height``: the sum (and the tallest) of the pages' scroll heights at 360 px, in px;
+* ``height``: the sum (and the tallest) of the pages' scroll heights at 360 px once
+  answered (a question that appears on an answer counts), in px;
 * ``taps``: one per rating or choice group (a radio group, a multi-choice group), one per
   number box (typing not counted), two per dropdown (open it, pick), one per page button;
   optional free-text boxes are left empty.
@@ -58,6 +59,8 @@ FILL_JS = """() => {
   for (const name of names) {
     const all = form.querySelectorAll(`input[type=radio][name="${name}"]`);
     all[0].checked = true;
+    // as a tap does: static/questionnaire.js shows the questions the answer makes apply
+    all[0].dispatchEvent(new Event('change', {bubbles: true}));
   }
   for (const s of form.querySelectorAll('select')) s.value = s.options[s.options.length - 1].value;
   for (const i of form.querySelectorAll('.input-number')) i.value = '20';
@@ -71,9 +74,10 @@ def walk(page: Any, url: str) -> dict[str, Any]:
     while page.locator("#survey").count():
         pages += 1
         seen = page.evaluate(COUNT_JS)
-        heights.append(seen["height"])
         taps += seen["groups"] + 2 * seen["selects"] + seen["numbers"] + 1
         page.evaluate(FILL_JS)
+        # the height once answered: a question that appears on an answer counts
+        heights.append(page.evaluate("document.documentElement.scrollHeight"))
         with page.expect_navigation():
             page.locator("button[name=nav][value=next]").click()
         if page.locator(".error-summary").count():

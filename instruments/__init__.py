@@ -8,6 +8,7 @@ described in ``docs/instrument-format.md``.
 from __future__ import annotations
 
 from instruments._coerce import cell_number
+from instruments._coerce import evaluate
 from instruments.answers import AnswerRow
 from instruments.answers import Answers
 from instruments.answers import draw_lite_items
@@ -56,6 +57,7 @@ __all__ = [
     "cell_number",
     "check",
     "draw_lite_items",
+    "evaluate",
     "first_problems",
     "load",
     "load_all",

@@ -82,7 +82,7 @@ _DEFAULT_NAV = (
     NavItem("admin.index", _l("Overview"), None, 0),
     NavItem("admin.libraries", _l("Libraries"), Action.view_network, 40),
     NavItem("admin.systems", _l("Library systems"), Action.manage_network, 41),
-    NavItem("admin.import_libraries", _l("Import"), Action.manage_network, 42),
+    NavItem("admin.import_libraries", _l("Import libraries"), Action.manage_network, 42),
     NavItem("admin.users", _l("Accounts"), Action.manage_users, 80),
     NavItem("admin.audit_log", _l("Audit log"), Action.view_audit, 90),
 )
@@ -198,11 +198,17 @@ def index() -> ResponseReturnValue:
 def _scope_choices() -> dict[str, list[tuple[str, str]]]:
     systems = network.list_systems(db.session)
     libraries = network.list_libraries(db.session)
-    return {
+    choices: dict[str, list[tuple[str, str]]] = {
         _("Region"): [("region", _("The whole region"))],
-        _("Library systems"): [(f"system:{s.code}", f"{s.name} ({s.code})") for s in systems],
-        _("Libraries"): [(f"library:{lib.code}", f"{lib.name} ({lib.code})") for lib in libraries],
+        _("Library systems"): [(f"system:{s.code}", s.name) for s in systems],
     }
+    # one group per library system (600 libraries): same-named libraries are told apart by
+    # their system and address, not by a Latin code
+    for library in sorted(libraries, key=lambda lib: (lib.system.name, lib.name, lib.id)):
+        group = _("Libraries of %(system)s", system=library.system.name)
+        label = f"{library.name} — {library.address}" if library.address else library.name
+        choices.setdefault(group, []).append((f"library:{library.code}", label))
+    return choices
 
 
 def _role_choices() -> list[tuple[str, Any]]:
@@ -213,7 +219,7 @@ class UserForm(FlaskForm):
     """A new account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     scope = SelectField(_l("Scope"), default="region")
     password = PasswordField(
@@ -494,11 +500,17 @@ def _unit_toggle(kind: str, ref: Any, change: Callable[..., Any], back: str | No
 @bp.get("/libraries")
 @permission_required(Action.view_network)
 def libraries() -> ResponseReturnValue:
-    """List the libraries in the caller's scope."""
-    rows = db.session.scalars(
-        scope_service.scoped_libraries_query(db.session, current_staff())
-    ).all()
-    return render_template("admin/libraries.html", libraries=rows)
+    """List the libraries in the caller's scope, 50 a page, found by name, code or address
+    (``?q=``) and narrowed to a library system (``?system=<code>``)."""
+    query = (request.args.get("q") or "").strip()[:100]
+    system = (request.args.get("system") or "").strip()[:64]
+    page = page_number(request.args.get("page"))
+    found = network.find_libraries(
+        db.session, current_staff(), query=query, system_code=system, page=page
+    )
+    if page > found.pages:
+        abort(404, description=_("There is no such page."))
+    return render_template("admin/libraries.html", found=found, query=query, system=system)
 
 
 @bp.route("/libraries/new", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectField
@@ -36,6 +38,7 @@ from survey_app.blueprints.admin import add_nav_item
 from survey_app.blueprints.admin import type_label
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import Channel
 from survey_app.models import LibraryType
@@ -119,16 +122,38 @@ class CampaignForm(FlaskForm):
         choices=list(POLICY_LABELS.items()),
         default="discard",
     )
+    #: "1" once the chosen libraries were shown back and the creator confirmed them
+    confirmed = HiddenField()
 
 
-def _fill_choices(form: CampaignForm) -> None:
+def _fill_choices(form: CampaignForm) -> campaigns.FormOptions:
     options = campaigns.form_options(db.session, actor=current_staff())
     form.instrument_version.choices = [
-        (v.id, f"{v.title} ({v.instrument_id}, v{v.version})") for v in options.versions
+        (v.id, _version_label(options, v.id)) for v in options.versions
     ]
     form.system_ids.choices = [(s.id, s.name) for s in options.systems]
     form.library_types.choices = [(t.value, str(type_label(t))) for t in LibraryType]
-    form.library_ids.choices = [(lib.id, f"{lib.name} ({lib.code})") for lib in options.libraries]
+    form.library_ids.choices = [(lib.id, lib.name) for lib in options.libraries]
+    return options
+
+
+def _version_label(options: campaigns.FormOptions, version_id: int | None) -> str:
+    return next(
+        (
+            f"{v.title} ({v.instrument_id}, v{v.version})"
+            for v in options.versions
+            if v.id == version_id
+        ),
+        "",
+    )
+
+
+def by_system(libraries: Any) -> list[tuple[Any, list[Any]]]:
+    """Group libraries (sorted by system) as ``[(system, [library, ...]), ...]``."""
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    for library in libraries:
+        groups.setdefault(library.system.id, (library.system, []))[1].append(library)
+    return list(groups.values())
 
 
 def _spec(form: CampaignForm) -> CampaignSpec:
@@ -169,40 +194,167 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     """Create a draft campaign."""
     form = CampaignForm()
-    _fill_choices(form)
+    options = _fill_choices(form)
     general: list[str] = []
-    if form.validate_on_submit():
+    editing = "edit" in request.form
+    if form.validate_on_submit() and not editing:
+        confirmed = form.confirmed.data == "1"
         try:
-            campaign = campaigns.create_campaign(db.session, _spec(form), actor=current_staff())
+            if confirmed:
+                campaign = campaigns.create_campaign(db.session, _spec(form), actor=current_staff())
+            else:
+                chosen = campaigns.chosen_libraries(db.session, _spec(form), actor=current_staff())
         except Invalid as error:
             db.session.rollback()
             general = apply_issues(form, error)
         else:
+            if not confirmed:
+                # shown back before anything is stored: what the campaign will include
+                return render_template(
+                    "admin/campaigns/confirm_new.html",
+                    form=form,
+                    groups=by_system(chosen),
+                    chosen=chosen,
+                    version=_version_label(options, form.instrument_version.data),
+                )
             db.session.commit()
             flash(_("Campaign %(code)s is created as a draft.", code=campaign.code), "success")
             return redirect(url_for(".show", code=campaign.code))
     status = 422 if form.errors or general else 200
-    return render_template("admin/campaigns/new.html", form=form, general=general), status
+    return render_template(
+        "admin/campaigns/new.html",
+        form=form,
+        general=general,
+        groups=by_system(options.libraries),
+    ), status
+
+
+#: libraries per page on a campaign page (a region has about 600)
+LIBRARIES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    """One library system's line in a campaign's counts: its libraries and responses."""
+
+    system: Any
+    libraries: int
+    by_channel: dict[str, int]
+    total: int
+
+
+def _system_rows(counts: campaigns.CampaignCounts) -> list[SystemRow]:
+    rows: list[SystemRow] = []
+    for system, members in by_system(row.library for row in counts.rows):
+        ids = {library.id for library in members}
+        mine = [row for row in counts.rows if row.library.id in ids]
+        by_channel = {c: sum(r.by_channel.get(c, 0) for r in mine) for c in counts.channels}
+        rows.append(SystemRow(system, len(mine), by_channel, sum(r.total for r in mine)))
+    return rows
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("ё", "е")
 
 
 @bp.get("/<code>")
 @permission_required(Action.view_campaigns)
 def show(code: str) -> ResponseReturnValue:
-    """Show a campaign: settings, live counts per library and channel, posters."""
+    """Show a campaign: settings, live counts per library system and channel, posters.
+
+    With many library systems the counts are one line per system; ``?system=<code>`` lists
+    that system's libraries and ``?q=`` finds libraries by name or address across systems,
+    ``LIBRARIES_PER_PAGE`` at a time (``?page=``).  Nothing lists 600 libraries at once.
+    """
     user = current_staff()
     campaign = campaigns.get_campaign(db.session, code, actor=user)
+    counts = campaigns.response_counts(db.session, campaign, actor=user)
+    systems = _system_rows(counts)
+    query = (request.args.get("q") or "").strip()[:100]
+    system_code = (request.args.get("system") or "").strip()
+    chosen = next((row.system for row in systems if row.system.code == system_code), None)
+    if system_code and chosen is None:
+        abort(404, description=_("This library system is not in the campaign."))
+    rows = list(counts.rows)
+    if chosen is not None:
+        rows = [row for row in rows if row.library.system.id == chosen.id]
+    if query:
+        wanted = _fold(query)
+        rows = [
+            row
+            for row in rows
+            if wanted in _fold(row.library.name) or wanted in _fold(row.library.address or "")
+        ]
+    grouped = len(systems) > 1 and chosen is None and not query
+    page = page_number(request.args.get("page"))
+    pages = max(1, -(-len(rows) // LIBRARIES_PER_PAGE))
+    if page > pages:
+        abort(404, description=_("There is no such page."))
+    shown = rows[(page - 1) * LIBRARIES_PER_PAGE : page * LIBRARIES_PER_PAGE]
     return render_template(
         "admin/campaigns/show.html",
         campaign=campaign,
-        counts=campaigns.response_counts(db.session, campaign, actor=user),
+        counts=counts,
+        system_rows=systems,
+        grouped=grouped,
+        rows=[] if grouped else shown,
+        found=len(rows),
+        page=page,
+        pages=pages,
+        query=query,
+        chosen=chosen,
         systems=campaigns.systems_of(db.session, campaign, actor=user),
         base_url=_base_url(),
     )
 
 
+def _consequences(campaign: Any, action: str) -> list[str]:
+    """What opening or closing means for the visitors, said before it happens."""
+    libraries = len(campaign.libraries)
+    if action == "close":
+        return [
+            _("The survey links and QR codes of the campaign stop accepting answers at once."),
+            _(
+                "Visitors who open a link or scan a poster see “This survey has ended”; a "
+                "visitor in the middle of the survey cannot send their answers."
+            ),
+            _("The answers received so far are kept. You can re-open the campaign later."),
+        ]
+    return [
+        _(
+            "Libraries in the campaign: %(num)d. Their survey links and QR codes accept "
+            "answers from visitors at once.",
+            num=libraries,
+        ),
+        _("Check that the posters are ready: everyone who has the link can answer."),
+    ]
+
+
 def _transition(code: str, action: str) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    campaign = campaigns.get_campaign(db.session, code, actor=current_staff())
+    possible = campaign.status in (("draft", "closed") if action == "open" else ("open",))
+    if possible and request.form.get("confirmed") != "1":
+        if action == "open":
+            heading = (
+                _("Open campaign “%(title)s”?", title=campaign.title)
+                if campaign.status == "draft"
+                else _("Re-open campaign “%(title)s”?", title=campaign.title)
+            )
+        else:
+            heading = _("Close campaign “%(title)s”?", title=campaign.title)
+        return render_template(
+            "admin/confirm.html",
+            heading=heading,
+            consequences=_consequences(campaign, action),
+            action=url_for(".open_" if action == "open" else ".close", code=campaign.code),
+            confirm_label=_("Yes, open the campaign")
+            if action == "open"
+            else _("Yes, close the campaign"),
+            css="button" if action == "open" else "button-warning",
+            cancel_url=url_for(".show", code=campaign.code),
+        )
     change = campaigns.open_campaign if action == "open" else campaigns.close_campaign
     campaign = change(db.session, code, actor=current_staff())
     db.session.commit()

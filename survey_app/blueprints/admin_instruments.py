@@ -131,6 +131,26 @@ def publish(instrument_id: str, version: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if request.form.get("confirmed") != "1":
+        row = instrument_admin.get_version(
+            db.session, instrument_id, version, actor=current_staff()
+        )
+        if row.published_at is None:
+            return render_template(
+                "admin/confirm.html",
+                heading=_("Publish version %(n)s of %(id)s?", n=version, id=instrument_id),
+                consequences=[
+                    _("The version is frozen: it can never be changed or deleted afterwards."),
+                    _(
+                        "Campaigns can then ask it of visitors; a correction needs a new "
+                        "version, whose answers are compared with this one's item by item."
+                    ),
+                ],
+                action=url_for(".publish", instrument_id=instrument_id, version=version),
+                confirm_label=_("Yes, publish version %(n)s", n=version),
+                css="button",
+                cancel_url=url_for(".show_version", instrument_id=instrument_id, version=version),
+            )
     instrument_admin.publish_version(db.session, instrument_id, version, actor=current_staff())
     db.session.commit()
     flash(

@@ -34,6 +34,7 @@ from wtforms.validators import Length
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
+from survey_app.blueprints.answer_text import answer_lines
 from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.queue import queue_of
@@ -174,6 +175,8 @@ def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any
     if not form.validate_on_submit():
         body = _library_page(campaign, library, page, failed=response_id, form=form)
         return body, 422
+    if not restore and request.form.get("confirmed") != "1":
+        return _confirm_exclusion(campaign, library, response_id, form.reason.data or "", page)
     change = exclusions.restore_response if restore else exclusions.exclude_response
     try:
         change(
@@ -202,6 +205,28 @@ def _change(campaign: str, library: str, response_id: str, restore: bool) -> Any
         else:
             flash(_("The response is excluded from the analysis."), "success")
     return redirect(url_for(".library", campaign=campaign, library=library, page=page))
+
+
+def _confirm_exclusion(
+    campaign: str, library: str, response_id: str, reason: str, page: int
+) -> Any:
+    """Show the response's answers before it is excluded (issue 9 §6)."""
+    found = exclusions.response_answers(
+        db.session, current_staff(), response_id, campaign_ref=campaign, library_ref=library
+    )
+    if found.excluded:
+        flash(_("This response is already excluded."), "warning")
+        return redirect(url_for(".library", campaign=campaign, library=library, page=page))
+    return render_template(
+        "admin/results/exclude.html",
+        found=found,
+        lines=answer_lines(found),
+        reason=reason,
+        page=page,
+        campaign=campaign,
+        library=library,
+        response_id=response_id,
+    )
 
 
 @bp.post("/<campaign>/libraries/<library>/responses/<response_id>/exclude")

@@ -48,7 +48,6 @@ from survey_app.forms.flow import posted_page
 from survey_app.forms.flow import reachable
 from survey_app.forms.flow import reopen
 from survey_app.forms.flow import show
-from survey_app.forms.flow import shown_items
 from survey_app.forms.flow import start
 from survey_app.forms.questionnaire import formdata_of
 from survey_app.models import Campaign
@@ -249,7 +248,7 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
             draft = _draft(campaign, library, now)
             assert draft is not None
             _keep(draft, reopened, now, pending=_pending(reopened))
-            return _to_page(campaign, library, reopened.section.id)
+            return _to_page(campaign, library, reopened.page_id)
         close_draft(db.session, draft, now=now)
         db.session.commit()
         return _to_thanks(campaign, library)
@@ -257,7 +256,7 @@ def page_post(campaign_code: str, library_code: str, section_id: str) -> Respons
         _keep(draft, result, now, pending={"section": section_id, "data": posted})
     else:
         _keep(draft, result, now)
-    return _to_page(campaign, library, result.section.id)
+    return _to_page(campaign, library, result.page_id)
 
 
 @bp.get("/s/<campaign_code>/<library_code>/thanks")
@@ -357,14 +356,13 @@ def _new_state(
 
 def _pending(page: Page) -> dict[str, Any]:
     """The fields of ``page`` as if posted again (so its errors are shown on the GET)."""
-    shown = shown_items(page.instrument, page.section, page.state.answers, page.state.lite_items)
-    return {"section": page.section.id, "data": formdata_of(shown, page.state.answers)}
+    return {"section": page.page_id, "data": formdata_of(page.items, page.state.answers)}
 
 
 def _keep(
     draft: SurveyDraft, page: Page, now: datetime, pending: dict[str, Any] | None = None
 ) -> None:
-    state = replace(page.state, section=page.section.id)
+    state = replace(page.state, section=page.page_id)
     save_draft(db.session, draft, dict(state.hidden_data()), now=now, pending=pending)
     db.session.commit()
 
@@ -402,7 +400,7 @@ def _no_store(body: str, status: int = 200) -> Response:
 
 def _render(page: Page, campaign: Campaign, library: Library, draft: SurveyDraft) -> Response:
     signed = sign_page(
-        current_app.config["SECRET_KEY"], campaign.code, library.code, draft.id, page.section.id
+        current_app.config["SECRET_KEY"], campaign.code, library.code, draft.id, page.page_id
     )
     return _no_store(
         render_template(

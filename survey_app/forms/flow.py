@@ -43,11 +43,13 @@ from instruments import ItemType
 from instruments import Problem
 from instruments import Section
 from instruments import draw_lite_items
+from instruments import evaluate
 from instruments import validate_answers
 from instruments import visible_items
 from survey_app.forms.questionnaire import Question
 from survey_app.forms.questionnaire import QuestionnaireForm
 from survey_app.forms.questionnaire import build_form
+from survey_app.forms.questionnaire import field_name
 from survey_app.forms.questionnaire import formdata_of
 from survey_app.forms.questionnaire import text_of
 
@@ -57,11 +59,14 @@ __all__ = [
     "SurveyState",
     "advance",
     "draw_form_items",
+    "page_id",
+    "parse_page_id",
     "posted_page",
     "reachable",
     "reopen",
     "show",
     "shown_items",
+    "split_items",
     "start",
 ]
 
@@ -71,6 +76,11 @@ CHANNELS = frozenset({"web", "qr"})
 MAX_PAGE_SECONDS = 86400.0
 #: most value combinations tried when deciding whether a same-page condition can hold
 _MAX_COMBINATIONS = 256
+#: battery statements per page: a longer battery section is split into pages of about this
+#: many statement cards (``service`` of library_gap, 9 statements: 3 + 3 + 3), so that a
+#: phone never scrolls through 5,000 px; the pages of a section are ``<section>~2``, ...
+BATTERY_PAGE = 3
+_PART = "~"
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,7 @@ class SurveyState:
             if not isinstance(answers, dict) or not _timings_ok(timings):
                 raise ValueError("answers or timings")
             section = data.get("s-section", "")
-            if section not in {s.id for s in instrument.sections}:
-                raise ValueError("section")
+            parse_page_id(instrument, section)
             channel = data.get("s-channel", "")
             if channel not in CHANNELS:
                 raise ValueError("channel")
@@ -191,6 +200,16 @@ class Page:
     is_last: bool = False
     #: True when every page is answered: the state holds the final answers
     complete: bool = False
+    #: which page of its section this is (0-based) and how many pages the section has
+    part: int = 0
+    parts: int = 1
+    #: the items this page shows
+    items: tuple[Item, ...] = ()
+
+    @property
+    def page_id(self) -> str:
+        """The page's id in URLs and the draft: the section id, ``<section>~2`` for part 2."""
+        return page_id(self.section, self.part)
 
     @property
     def has_errors(self) -> bool:
@@ -199,7 +218,10 @@ class Page:
 
     @property
     def first_error_id(self) -> str:
-        """Id of the input that gets the focus: the first input of the first item in error."""
+        """Id of the input that gets the focus: the first input of the first item in error
+        ("" when the page itself is in error, e.g. a sum: the error summary gets the focus)."""
+        if self.page_errors:
+            return ""
         return next((q.focus_id for q in self.questions if q.errors), "")
 
     @property
@@ -298,6 +320,65 @@ def shown_items(
     return tuple(shown)
 
 
+def page_id(section: Section, part: int) -> str:
+    """The id of part ``part`` (0-based) of a section's pages."""
+    return section.id if part == 0 else f"{section.id}{_PART}{part + 1}"
+
+
+def parse_page_id(instrument: Instrument, value: str) -> tuple[Section, int]:
+    """The section and part (0-based) of a page id; ``ValueError`` when there is none."""
+    name, _sep, number = value.partition(_PART)
+    section = next((s for s in instrument.sections if s.id == name), None)
+    if section is None or (number and not (number.isascii() and number.isdigit())):
+        raise ValueError(f"no page {value!r}")
+    part = int(number) - 1 if number else 0
+    if number and part < 1:
+        raise ValueError(f"no page {value!r}")
+    return section, part
+
+
+def split_items(items: Sequence[Item]) -> list[tuple[Item, ...]]:
+    """The pages of a section's shown items: a battery section longer than
+    :data:`BATTERY_PAGE` statements in near-equal groups, anything else one page."""
+    if len(items) <= BATTERY_PAGE or any(item.type is not ItemType.battery for item in items):
+        return [tuple(items)]
+    count = math.ceil(len(items) / BATTERY_PAGE)
+    size, extra = divmod(len(items), count)
+    groups: list[tuple[Item, ...]] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        groups.append(tuple(items[start:end]))
+        start = end
+    return groups
+
+
+def _section_parts(
+    instrument: Instrument,
+    section: Section,
+    answers: Mapping[str, Any],
+    lite: frozenset[str] | None,
+) -> list[tuple[Item, ...]]:
+    return split_items(shown_items(instrument, section, answers, lite))
+
+
+def _pages_of(
+    instrument: Instrument,
+    sections: Sequence[Section],
+    answers: Mapping[str, Any],
+    lite: frozenset[str] | None,
+) -> list[tuple[Section, int]]:
+    return [
+        (section, part)
+        for section in sections
+        for part in range(len(_section_parts(instrument, section, answers, lite)))
+    ]
+
+
+def _order(instrument: Instrument, section: Section, part: int) -> tuple[int, int]:
+    return instrument.sections.index(section), part
+
+
 def _sections_shown(
     instrument: Instrument, answers: Mapping[str, Any], lite: frozenset[str] | None
 ) -> list[Section]:
@@ -338,6 +419,36 @@ def _condition_notes(shown: Sequence[Item], locale: str) -> dict[str, str]:
             notes[item.id] = _condition_note(item, index, shown, position, locale)
         position[item.id] = index
     return notes
+
+
+def _client_condition(
+    condition: Condition, page: Mapping[str, str], base: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The condition as static/questionnaire.js evaluates it: leaves on this page's items
+    name their form field; leaves on other pages are already decided (``{"op": "const"}``)."""
+    if condition.op in ("all", "any"):
+        return {
+            "op": condition.op,
+            "conditions": [_client_condition(c, page, base) for c in condition.conditions],
+        }
+    if condition.item is not None and condition.item in page:
+        return {"op": condition.op, "field": page[condition.item], "value": condition.value}
+    return {"op": "const", "value": evaluate(condition, base) is not False}
+
+
+def _client_conditions(
+    shown: Sequence[Item], notes: Mapping[str, str], answers: Mapping[str, Any]
+) -> dict[str, str]:
+    """JSON conditions of the items whose condition depends on an answer on their page."""
+    page = {item.id: field_name(item.id) for item in shown}
+    base = {key: value for key, value in answers.items() if key not in page}
+    return {
+        item.id: json.dumps(
+            _client_condition(item.show_if, page, base), ensure_ascii=False, sort_keys=True
+        )
+        for item in shown
+        if item.id in notes and item.show_if is not None
+    }
 
 
 def _answer_label(item: Item, value: Any, locale: str) -> str:
@@ -385,7 +496,9 @@ def _problem_item(path: str) -> str | None:
     return rest
 
 
-def _message(problem: Problem, item: Item | None, section: Section) -> str:
+def _message(
+    problem: Problem, item: Item | None, section: Section, given: float | None = None
+) -> str:
     code = str(problem.code)
     if code == "ANS003":
         return _("Please answer this question.")
@@ -408,6 +521,12 @@ def _message(problem: Problem, item: Item | None, section: Section) -> str:
     if code == "ANS012":
         return _("Either rate the columns or tick “Not applicable”, not both.")
     if code == "ANS014":
+        if given is not None:
+            return _(
+                "The numbers on this page add up to %(given)s; they must add up to %(total)s.",
+                given=_plain(given),
+                total=_plain(section.sum_to or 0),
+            )
         return _(
             "The numbers on this page must add up to %(total)s.", total=_plain(section.sum_to or 0)
         )
@@ -424,6 +543,16 @@ def _message(problem: Problem, item: Item | None, section: Section) -> str:
 
 def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _page_sum(section: Section, answers: Mapping[str, Any]) -> float:
+    """The sum of the page's answered numbers, as the visitor entered them."""
+    total = 0.0
+    for item in section.items:
+        value = answers.get(item.id)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            total += value
+    return total
 
 
 def _check(
@@ -450,7 +579,7 @@ def _check(
             if message not in errors.get(item_id, []):
                 errors.setdefault(item_id, []).append(message)
         elif problem.path == f"sections.{section.id}.sum_to":
-            page_errors.append(_message(problem, None, section))
+            page_errors.append(_message(problem, None, section, _page_sum(section, answers)))
     return errors, page_errors
 
 
@@ -476,25 +605,36 @@ def _render(
     *,
     errors: Mapping[str, list[str]] | None = None,
     page_errors: Sequence[str] = (),
+    part: int = 0,
 ) -> Page:
-    shown = shown_items(instrument, section, state.answers, state.lite_items)
+    parts = _section_parts(instrument, section, state.answers, state.lite_items)
+    part = min(max(part, 0), len(parts) - 1)
+    shown = parts[part]
+    state = replace(state, section=page_id(section, part))
     form_class = build_form(instrument, section, locale, items=[i.id for i in shown])
     data = MultiDict(state.hidden_data() + formdata_of(shown, state.answers))
     form = form_class(formdata=data)
     sections = _sections_ahead(instrument, state.answers, state.lite_items, section)
-    ids = [s.id for s in sections]
-    number = ids.index(section.id) + 1 if section.id in ids else 1
+    ids = [
+        page_id(s, p) for s, p in _pages_of(instrument, sections, state.answers, state.lite_items)
+    ]
+    here = page_id(section, part)
+    number = ids.index(here) + 1 if here in ids else 1
+    notes = _condition_notes(shown, locale)
     return Page(
         state=state,
         instrument=instrument,
         section=section,
         form=form,
-        questions=form.questions(errors, _condition_notes(shown, locale)),
+        questions=form.questions(errors, notes, _client_conditions(shown, notes, state.answers)),
         page_errors=list(page_errors),
         number=number,
         total=max(len(ids), number),
         is_first=number == 1,
         is_last=number >= len(ids),
+        part=part,
+        parts=len(parts),
+        items=tuple(shown),
     )
 
 
@@ -541,11 +681,14 @@ def advance(
     ``lang`` re-renders this page (in the language of the request).
     """
     state = SurveyState.decode(form_data, instrument)
-    section = next(s for s in instrument.sections if s.id == state.section)
-    shown = shown_items(instrument, section, state.answers, state.lite_items)
+    section, part = parse_page_id(instrument, state.section)
+    parts = _section_parts(instrument, section, state.answers, state.lite_items)
+    part = min(part, len(parts) - 1)
+    shown = parts[part]
     form = build_form(instrument, section, locale, items=[i.id for i in shown])(formdata=form_data)
     form.validate()
-    own = {item.id for item in section.items}
+    # a section on several pages: this page owns its own statements only
+    own = {item.id for item in section.items} if len(parts) == 1 else {i.id for i in shown}
     answers = {k: v for k, v in state.answers.items() if k not in own}
     answers.update(form.answers)
     # answers to same-page items that the page's own answers hide are discarded
@@ -557,45 +700,51 @@ def advance(
     state = replace(state, answers=answers, timings=timings, shown_at=now)
 
     nav = form_data.get("nav", "next")
-    sections = _sections_shown(instrument, answers, state.lite_items)
+    pages = _pages_of(
+        instrument,
+        _sections_shown(instrument, answers, state.lite_items),
+        answers,
+        state.lite_items,
+    )
+    here = _order(instrument, section, part)
     if nav == "lang":
-        return _render(instrument, state, section, locale)
+        return _render(instrument, state, section, locale, part=part)
     if nav == "back":
-        earlier = [
-            s for s in sections if instrument.sections.index(s) < instrument.sections.index(section)
-        ]
-        target = earlier[-1] if earlier else section
-        return _render(instrument, replace(state, section=target.id), target, locale)
+        earlier = [(s, p) for s, p in pages if _order(instrument, s, p) < here]
+        target, target_part = earlier[-1] if earlier else (section, part)
+        return _render(instrument, state, target, locale, part=target_part)
 
     errors, page_errors = _check(instrument, section, shown, answers, state.lite_items)
     for item_id, messages in form.item_errors.items():
         errors[item_id] = messages  # a syntax error explains more than the rule it breaks
     if errors or page_errors:
-        return _render(instrument, state, section, locale, errors=errors, page_errors=page_errors)
-    position = instrument.sections.index(section)
-    later = [s for s in sections if instrument.sections.index(s) > position]
+        return _render(
+            instrument, state, section, locale, errors=errors, page_errors=page_errors, part=part
+        )
+    later = [(s, p) for s, p in pages if _order(instrument, s, p) > here]
     if not later:
         final = visible_items(instrument, answers, lite_items=state.lite_items)
         done = replace(state, answers={k: v for k, v in answers.items() if k in final})
         return Page(state=done, instrument=instrument, section=section, complete=True)
-    return _render(instrument, replace(state, section=later[0].id), later[0], locale)
+    return _render(instrument, state, later[0][0], locale, part=later[0][1])
 
 
 def reachable(instrument: Instrument, state: SurveyState) -> list[str]:
     """Ids of the sections a visitor may open: those shown, up to the current one."""
-    position = {s.id: index for index, s in enumerate(instrument.sections)}
-    current = position[state.section]
+    section, part = parse_page_id(instrument, state.section)
+    current = _order(instrument, section, part)
+    shown = _sections_shown(instrument, state.answers, state.lite_items)
     return [
-        s.id
-        for s in _sections_shown(instrument, state.answers, state.lite_items)
-        if position[s.id] <= current
+        page_id(s, p)
+        for s, p in _pages_of(instrument, shown, state.answers, state.lite_items)
+        if _order(instrument, s, p) <= current
     ] or [state.section]
 
 
 def show(instrument: Instrument, state: SurveyState, section_id: str, *, locale: str) -> Page:
-    """Return the page of ``section_id`` with the answers given so far (no checks)."""
-    section = next(s for s in instrument.sections if s.id == section_id)
-    return _render(instrument, replace(state, section=section.id), section, locale)
+    """Return the page ``section_id`` (a page id) with the answers given so far (no checks)."""
+    section, part = parse_page_id(instrument, section_id)
+    return _render(instrument, state, section, locale, part=part)
 
 
 def posted_page(
@@ -633,15 +782,19 @@ def reopen(
     for section in instrument.sections:
         if section.id not in hit:
             continue
-        shown = shown_items(instrument, section, state.answers, state.lite_items)
-        errors, page_errors = _check(instrument, section, shown, state.answers, state.lite_items)
-        if errors or page_errors:
-            return _render(
-                instrument,
-                replace(state, section=section.id),
-                section,
-                locale,
-                errors=errors,
-                page_errors=page_errors,
+        parts = _section_parts(instrument, section, state.answers, state.lite_items)
+        for part, shown in enumerate(parts):
+            errors, page_errors = _check(
+                instrument, section, shown, state.answers, state.lite_items
             )
+            if errors or page_errors:
+                return _render(
+                    instrument,
+                    state,
+                    section,
+                    locale,
+                    errors=errors,
+                    page_errors=page_errors,
+                    part=part,
+                )
     return None

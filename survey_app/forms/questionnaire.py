@@ -355,6 +355,15 @@ class Question:
     anchors: Mapping[int, str]
     #: the column fields of a battery: (field name, column label)
     columns: tuple[tuple[str, str], ...] = ()
+    #: JSON of the same-page condition for static/questionnaire.js ("" = always shown)
+    show_if: str = ""
+    #: one of the numbers of a page whose numbers must add up (never labelled "optional")
+    sum_part: bool = False
+
+    @property
+    def optional(self) -> bool:
+        """Whether the label says "optional" (not for the parts of an enforced sum)."""
+        return not self.item.required and not self.sum_part
 
     @property
     def kind(self) -> str:
@@ -462,10 +471,14 @@ class QuestionnaireForm(FlaskForm):
         self,
         errors: Mapping[str, Iterable[str]] | None = None,
         conditions: Mapping[str, str] | None = None,
+        show_if: Mapping[str, str] | None = None,
     ) -> list[Question]:
-        """Return the view of each item on this page, with its errors and conditional note."""
+        """Return the view of each item on this page, with its errors and conditional note
+        (and, for a condition on this same page, its JSON for the browser)."""
         errors = errors or {}
         conditions = conditions or {}
+        show_if = show_if or {}
+        in_sum = self.page.sum_to is not None
         return [
             Question(
                 item=item,
@@ -477,6 +490,8 @@ class QuestionnaireForm(FlaskForm):
                 columns=tuple(
                     (field_name(item.id, c.id), text_of(c.label, self.locale)) for c in item.columns
                 ),
+                show_if=show_if.get(item.id, ""),
+                sum_part=in_sum and item.type is ItemType.number,
             )
             for item in self.page_items
         ]

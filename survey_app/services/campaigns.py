@@ -52,6 +52,7 @@ __all__ = [
     "FormOptions",
     "LibraryCounts",
     "LibraryChoice",
+    "chosen_libraries",
     "close_campaign",
     "create_campaign",
     "form_options",
@@ -266,18 +267,57 @@ def _spec_issues(
                     issues.append(Issue("CMP012", "library_types", N_("Unknown library type.")))
         if choice is LibraryChoice.libraries and not spec.library_ids:
             issues.append(Issue("CMP012", "library_ids", N_("Choose at least one library.")))
+        issues.extend(_unused_picks(spec, choice))
     return issues, version
 
 
-def create_campaign(session: Session, spec: CampaignSpec, *, actor: User | None = None) -> Campaign:
-    """Create a draft campaign.
+#: the list each way of choosing reads, and the message when it is filled but not the way chosen
+_PICKS = (
+    (
+        LibraryChoice.systems,
+        "system_ids",
+        N_("Library systems are ticked, but another way of choosing the libraries is selected."),
+    ),
+    (
+        LibraryChoice.types,
+        "library_types",
+        N_("Library types are ticked, but another way of choosing the libraries is selected."),
+    ),
+    (
+        LibraryChoice.libraries,
+        "library_ids",
+        N_("Libraries are ticked, but another way of choosing the libraries is selected."),
+    ),
+)
+
+
+def _unused_picks(spec: CampaignSpec, choice: LibraryChoice) -> list[Issue]:
+    """Ticks in a list the chosen way ignores: refused, never silently overridden."""
+    return [
+        Issue("CMP014", name, message)
+        for way, name, message in _PICKS
+        if way is not choice and getattr(spec, name)
+    ]
+
+
+def chosen_libraries(
+    session: Session, spec: CampaignSpec, *, actor: User | None = None
+) -> list[Library]:
+    """Return the libraries a new campaign would include, checking the whole specification.
+
+    The creation form shows them back for confirmation before :func:`create_campaign`.
 
     Raises
     ------
     Invalid
-        With every problem of the specification (including a choice that designates no
-        active library in the caller's scope).
+        As :func:`create_campaign`.
     """
+    return _checked(session, spec, actor)[0]
+
+
+def _checked(
+    session: Session, spec: CampaignSpec, actor: User | None
+) -> tuple[list[Library], InstrumentVersion]:
     _allowed(actor, Action.manage_campaigns)
     issues, version = _spec_issues(session, spec)
     libraries: list[Library] = []
@@ -304,6 +344,19 @@ def create_campaign(session: Session, spec: CampaignSpec, *, actor: User | None 
                 )
     if issues or version is None:
         raise Invalid("The campaign cannot be created.", issues)
+    return libraries, version
+
+
+def create_campaign(session: Session, spec: CampaignSpec, *, actor: User | None = None) -> Campaign:
+    """Create a draft campaign.
+
+    Raises
+    ------
+    Invalid
+        With every problem of the specification (including a choice that designates no
+        active library in the caller's scope, and ticks in a list the chosen way ignores).
+    """
+    libraries, version = _checked(session, spec, actor)
     campaign = Campaign(
         code=spec.code.strip(),
         title=spec.title.strip(),

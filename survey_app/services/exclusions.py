@@ -26,7 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments import Instrument
+from survey_app.models import Answer
 from survey_app.models import Campaign
+from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
 from survey_app.models import Role
@@ -57,12 +59,14 @@ __all__ = [
     "CampaignTotal",
     "LibraryResults",
     "LibraryTally",
+    "ResponseAnswers",
     "ResponseRow",
     "ScopedExport",
     "campaign_results",
     "campaigns_with_results",
     "exclude_response",
     "library_results",
+    "response_answers",
     "restore_response",
     "scoped_export",
 ]
@@ -147,6 +151,56 @@ def restore_response(
     session.flush()
     _audit(session, actor, "response.restore", response, text, excluded_reason=previous)
     return response
+
+
+@dataclass(frozen=True)
+class ResponseAnswers:
+    """A response's stored answers, as shown before it is excluded.
+
+    ``answers`` are ``(item id, column, number, text)`` in questionnaire order; a battery
+    statement answered "not applicable" has the column ``na``.
+    """
+
+    response: Response
+    instrument: Instrument
+    answers: tuple[tuple[str, str, float | None, str | None], ...]
+    excluded: bool
+
+
+def response_answers(
+    session: Session,
+    actor: User,
+    response_uuid: uuid.UUID | str,
+    *,
+    campaign_ref: Campaign | int | str | None = None,
+    library_ref: Library | int | str | None = None,
+) -> ResponseAnswers:
+    """Return a response's answers for the person about to exclude it.
+
+    Raises
+    ------
+    Forbidden, NotFound
+        As :func:`exclude_response`.
+    """
+    response = _response_in_scope(session, actor, response_uuid, campaign_ref, library_ref)
+    version = session.scalars(
+        select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == response.instrument_id,
+            InstrumentVersion.version == response.instrument_version,
+        )
+    ).one()
+    instrument = instrument_of(version)
+    order = {item.id: n for n, item in enumerate(instrument.items)}
+    rows = session.execute(
+        select(Answer.item_id, Answer.column, Answer.value_num, Answer.value_text)
+        .where(Answer.response_id == response.id)
+        .order_by(Answer.id)
+    ).all()
+    answers = sorted(
+        ((r.item_id, r.column, r.value_num, r.value_text) for r in rows),
+        key=lambda row: order.get(row[0], len(order)),
+    )
+    return ResponseAnswers(response, instrument, tuple(answers), response.excluded_at is not None)
 
 
 def _response_in_scope(

@@ -45,6 +45,7 @@ from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.scope import Action
 from survey_app.services.scope import require
+from survey_app.services.scope import scoped_libraries_query
 
 __all__ = [
     "IMPORT_COLUMNS",
@@ -951,3 +952,54 @@ def import_libraries(
         unchanged=len(unchanged),
     )
     return ImportReport(tuple(created), tuple(updated), tuple(unchanged))
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    """One page of a searched list of libraries, with the systems to narrow it by."""
+
+    libraries: tuple[Library, ...]
+    systems: tuple[LibrarySystem, ...]
+    found: int
+    page: int
+    pages: int
+
+
+def _fold(text: str) -> str:
+    """Case- and ё-insensitive form of a text (SQLite's lower() knows ASCII only)."""
+    return text.casefold().replace("ё", "е")
+
+
+def find_libraries(
+    session: Session,
+    user: object,
+    *,
+    query: str = "",
+    system_code: str = "",
+    page: int = 1,
+    per_page: int = 50,
+) -> LibraryPage:
+    """Return a page of the libraries in the user's scope whose name, code or address holds
+    ``query`` (any case), in the system ``system_code`` when given.
+
+    A page past the last is an empty page (the view answers 404).
+    """
+    every = session.scalars(scoped_libraries_query(session, user)).all()
+    systems = {library.system.id: library.system for library in every}
+    rows = list(every)
+    if system_code:
+        rows = [library for library in rows if library.system.code == system_code]
+    wanted = _fold(query.strip())
+    if wanted:
+        rows = [
+            library
+            for library in rows
+            if any(
+                wanted in _fold(text or "")
+                for text in (library.name, library.code, library.address)
+            )
+        ]
+    pages = max(1, -(-len(rows) // per_page))
+    shown = rows[(page - 1) * per_page : page * per_page]
+    ordered = sorted(systems.values(), key=lambda system: (system.name, system.id))
+    return LibraryPage(tuple(shown), tuple(ordered), len(rows), page, pages)

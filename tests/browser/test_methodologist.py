@@ -118,6 +118,10 @@ def test_methodologist__xlsform_to_published_instrument_to_campaign_posters(
 
     page.goto(f"{live_server}/admin/instruments/visit/1")
     page.locator("form[action$='/visit/1/publish'] button").click()
+    # publishing asks first, saying that the version is frozen for good (issue 9 §6)
+    expect(page.locator("main")).to_contain_text("изменить или удалить её потом нельзя")
+    violations += serious_violations(page)
+    page.get_by_role("button", name="Да, опубликовать версию 1").click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator("form[action$='/publish']")).to_have_count(0)
     page.goto(f"{live_server}/admin/instruments/")
@@ -132,8 +136,14 @@ def test_methodologist__xlsform_to_published_instrument_to_campaign_posters(
     page.fill("input[name=starts_on]", "2026-03-01")
     page.fill("input[name=ends_on]", "2026-05-31")
     page.locator("form[action$='/admin/campaigns/new'] button[type=submit]").click()
+    # the chosen libraries are shown back before the campaign is created
+    expect(page.locator("#chosen-summary")).to_have_text(
+        "В кампанию войдут 2 библиотеки в 1 системе"
+    )
+    page.get_by_role("button", name="Создать кампанию: 2 библиотеки в 1 системе").click()
     expect(page).to_have_url(f"{live_server}/admin/campaigns/spring-2026")
     page.locator("form[action$='/spring-2026/open'] button").click()
+    page.get_by_role("button", name="Да, открыть кампанию").click()
     expect(page.locator("form[action$='/spring-2026/close']")).to_have_count(1)
     violations += serious_violations(page)
 

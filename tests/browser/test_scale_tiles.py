@@ -65,7 +65,11 @@ FILL_JS = """() => {
     '#survey input[type=radio]')).map(i => i.name));
   for (const name of groups) {
     const all = document.querySelectorAll(`input[type=radio][name="${name}"]`);
-    if (!Array.from(all).some(i => i.checked)) all[0].checked = true;
+    if (!Array.from(all).some(i => i.checked)) {
+      all[0].checked = true;
+      // as a tap does: static/questionnaire.js shows a question the answer makes apply
+      all[0].dispatchEvent(new Event('change', {bubbles: true}));
+    }
   }
   for (const s of document.querySelectorAll('#survey select'))
     if (!s.value) s.value = s.options[s.options.length - 1].value;

@@ -773,9 +773,18 @@ def test_full_campaign__shows_every_battery_item(
     client: FlaskClient, session: Session, make_campaign: Callable[..., Campaign]
 ) -> None:
     campaign = make_campaign(LITE, lite_share=0.0)
-    html = open_link(client, survey_url(campaign)).get_data(as_text=True)
+    url = survey_url(campaign)
+    html = open_link(client, url).get_data(as_text=True)
     assert the_draft(session).state["s-lite"] == ""
-    assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3", "B1", "B2"}
+    # five statements are two pages of the section: 3 + 2 (issue 9 §3)
+    assert {name.split("-")[0] for name in item_names(html)} == {"A1", "A2", "A3"}
+    assert "(часть 1 из 2)" in html and "Страница 1 из 2" in html
+    second = post_page(client, url, html, {f"{i}-na": "y" for i in ("A1", "A2", "A3")})
+    page = second.get_data(as_text=True)
+    assert second.request.path.endswith("/p/gap~2")
+    assert {name.split("-")[0] for name in item_names(page)} == {"B1", "B2"}
+    assert "(часть 2 из 2)" in page and "Страница 2 из 2" in page
+    assert draft_answers(session) == {i: {"na": True} for i in ("A1", "A2", "A3")}
 
 
 # --- QR codes ------------------------------------------------------------------------------
@@ -886,7 +895,14 @@ def test_points_page__must_add_up_to_its_total(
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert section_of(page) == "weights"
-    assert "Сумма чисел на этой странице должна быть равна 100." in page
+    # the message states the current sum (issue 9 §4), and the summary takes the focus
+    assert "Сумма чисел на этой странице — 90, а должна быть 100." in page
+    assert (
+        'id="error-summary" aria-labelledby="error-summary-title" tabindex="-1" autofocus' in page
+    )
+    assert "data-first-error" not in page
+    # the points are parts of the sum, not "optional" questions
+    assert "необязательно" not in page
     # the same split adding up to 100 passes the page check (the earlier pages are unanswered,
     # so the final check sends the visitor back to the first of them)
     good = post_page(client, url, html, {**points, "w_empathy": "20"})

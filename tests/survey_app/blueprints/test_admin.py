@@ -394,3 +394,50 @@ def test_audit_page__links_keep_only_the_filters(world, login):
         .get_data(as_text=True)
     )
     assert 'href="/admin/audit?page=1&amp;action=user" rel="prev"' in page
+
+
+def test_libraries_list__searched_narrowed_by_system_and_paged(
+    session, make_library, make_user, login
+):
+    """Issue 9 §6: a region of 120 libraries is listed 50 a page, found by name or address, and
+    same-named libraries are told apart by system and address, not only by a Latin code."""
+    region = Region(code="kem", name="Кемеровская область")
+    west = LibrarySystem(region=region, code="WEST", name="ЦБС Западная")
+    east = LibrarySystem(region=region, code="EAST", name="ЦБС Восточная")
+    session.add_all([west, east])
+    libraries = [make_library(f"L{n:03d}", system=(west, east)[n % 2]) for n in range(120)]
+    for library, town in ((libraries[0], "с. Ёлкино"), (libraries[1], "пгт Зеленогорский")):
+        library.name = "Сельская библиотека"
+        library.address = town
+    admin = make_user("admin", email="chief@example.org")
+    session.commit()
+    client = login(admin)
+
+    first = client.get("/admin/libraries").get_data(as_text=True)
+    assert "120 библиотек · страница 1 из 3" in first
+    assert first.count('href="/admin/libraries/L') == 50
+    assert (
+        client.get("/admin/libraries?page=3")
+        .get_data(as_text=True)
+        .count('href="/admin/libraries/L')
+        == 20
+    )
+    assert client.get("/admin/libraries?page=4").status_code == 404
+
+    same = client.get("/admin/libraries?q=сельская").get_data(as_text=True)
+    assert "2 библиотеки" in same
+    assert "<td>ЦБС Западная</td>\n    <td>с. Ёлкино</td>" in same
+    assert "<td>ЦБС Восточная</td>\n    <td>пгт Зеленогорский</td>" in same
+    assert "1 библиотека" in client.get("/admin/libraries?q=ЕЛКИНО").get_data(as_text=True)
+    eastern = client.get("/admin/libraries?system=EAST").get_data(as_text=True)
+    assert "60 библиотек" in eastern and "ЦБС Западная</td>" not in eastern
+
+
+def test_labels__say_what_they_mean(world, login):
+    """Issue 9 §6: a person's name is not "Название"; the import is "Импорт библиотек"; the
+    "(обязательно)" marker sits inside each label."""
+    page = login(world.admin).get("/admin/users/new").get_data(as_text=True)
+    assert '<label for="name">Имя и фамилия</label>' in page
+    assert "(обязательно)</span></label>" in page
+    assert ">Импорт библиотек</a>" in page and ">Загрузка<" not in page
+    assert "Библиотеки: ЦБС Северная" in page  # the scope list groups libraries by system

@@ -97,18 +97,72 @@ def test_create_open_close(
     signed_in("methodologist")
     page = client.get("/admin/campaigns/new").get_data(as_text=True)
     assert "nok_culture, v1" in page
-    response = client.post("/admin/campaigns/new", data=form(version.id))
+    # the first submission shows the chosen libraries back and stores nothing
+    check = client.post("/admin/campaigns/new", data=form(version.id))
+    assert check.status_code == 200
+    assert "The campaign will include 2 libraries in 1 system" in check.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
+    # "back" shows the form again with what was typed
+    back = client.post("/admin/campaigns/new", data=form(version.id, confirmed="1", edit="1"))
+    assert back.status_code == 200 and 'value="Весна 2026"' in back.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
+    response = client.post("/admin/campaigns/new", data=form(version.id, confirmed="1"))
     assert response.status_code == 302
     campaign = session.scalars(select(Campaign)).one()
     assert campaign.status == CampaignStatus.draft
     assert sorted(lib.code for lib in campaign.libraries) == ["lib-a", "lib-b"]
-    assert client.post("/admin/campaigns/spring/open").status_code == 302
+    # opening asks first, saying what visitors will get; only the confirmed POST opens it
+    ask = client.post("/admin/campaigns/spring/open")
+    assert ask.status_code == 200
+    assert "Libraries in the campaign: 2. Their survey links and QR codes accept answers" in (
+        ask.get_data(as_text=True)
+    )
+    session.refresh(campaign)
+    assert campaign.status == CampaignStatus.draft
+    assert client.post("/admin/campaigns/spring/open", data={"confirmed": "1"}).status_code == 302
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.open
     assert client.post("/admin/campaigns/spring/open").status_code == 409
-    assert client.post("/admin/campaigns/spring/close").status_code == 302
+    ask = client.post("/admin/campaigns/spring/close")
+    assert ask.status_code == 200 and "This survey has ended" in ask.get_data(as_text=True)
+    session.refresh(campaign)
+    assert campaign.status == CampaignStatus.open
+    assert client.post("/admin/campaigns/spring/close", data={"confirmed": "1"}).status_code == 302
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.closed
+
+
+@pytest.mark.parametrize(
+    ("choice", "ticked", "refused"),
+    [
+        ("all", {"library_ids": ["{a}"]}, "Libraries are ticked"),
+        ("systems", {"system_ids": ["{north}"], "library_types": ["central"]}, "types are ticked"),
+        ("libraries", {"library_ids": ["{a}"], "system_ids": ["{north}"]}, "systems are ticked"),
+    ],
+)
+def test_create__ticks_in_a_list_the_chosen_way_ignores_are_refused(
+    client: FlaskClient,
+    session: Session,
+    network: dict[str, Any],
+    instrument_version: Any,
+    signed_in: Callable[..., Any],
+    choice: str,
+    ticked: dict[str, list[str]],
+    refused: str,
+) -> None:
+    """Issue 9 §6: "All libraries" with one library ticked used to create a campaign over all."""
+    version = instrument_version("nok_culture")
+    signed_in("methodologist")
+    ids = {"a": network["a"].id, "north": network["north"].id}
+    values = {name: [v.format(**ids) for v in given] for name, given in ticked.items()}
+    for confirmed in ("", "1"):
+        response = client.post(
+            "/admin/campaigns/new",
+            data=form(version.id, choice=choice, confirmed=confirmed, **values),
+        )
+        assert response.status_code == 422
+        assert refused in response.get_data(as_text=True)
+    assert session.scalars(select(Campaign)).all() == []
 
 
 def test_create__problems_are_shown(
@@ -144,8 +198,50 @@ def test_show__live_counts_per_library_and_channel(
     signed_in("quality_manager")
     page = client.get("/admin/campaigns/spring").get_data(as_text=True)
     assert "3 responses" in page
-    row = page[page.index("(lib-a)") :].split("</tr>")[0]
+    row = page[page.index(f"{network['a'].name}</th>") :].split("</tr>")[0]
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["1", "2", "0", "0", "3"]
+
+
+def test_show__a_region_is_grouped_by_system_searched_and_paged(
+    client: FlaskClient,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Any,
+    signed_in: Callable[..., Any],
+) -> None:
+    """Issue 9 §6: 120 libraries in 3 systems never render as 120 rows at once."""
+    region = Region(code="r", name="Регион")
+    systems = [
+        LibrarySystem(region=region, code=f"s{n}", name=f"ЦБС {name}")
+        for n, name in enumerate(("Северная", "Южная", "Западная"))
+    ]
+    session.add_all(systems)
+    libraries = [make_library(f"l-{n:03d}", system=systems[n % 3]) for n in range(120)]
+    libraries[7].address = "пгт Промышленная, ул. Мира, 3"
+    make_campaign(code="spring", libraries=libraries)
+    signed_in("quality_manager")
+
+    page = client.get("/admin/campaigns/spring").get_data(as_text=True)
+    assert "120 libraries in 3 systems" in page
+    assert page.count("/admin/campaigns/spring?system=") == 3
+    assert libraries[0].name not in page and "poster.pdf" not in page
+
+    west = client.get("/admin/campaigns/spring?system=s2").get_data(as_text=True)
+    assert "40 libraries found" in west
+    assert west.count('/poster.pdf"') == 40
+    assert libraries[2].name in west and libraries[0].name + "<" not in west
+
+    found = client.get("/admin/campaigns/spring?q=ПРОМЫШЛЕННАЯ").get_data(as_text=True)
+    assert "1 library found" in found
+    assert f'{libraries[7].name} <span class="muted">— ЦБС Южная, пгт Промышленная' in found
+
+    every = client.get("/admin/campaigns/spring?q=Библиотека").get_data(as_text=True)
+    assert "120 libraries found" in every and "page 1 of 3" in every
+    assert every.count('/poster.pdf"') == 50
+    last = client.get("/admin/campaigns/spring?q=Библиотека&page=3").get_data(as_text=True)
+    assert last.count('/poster.pdf"') == 20
+    assert client.get("/admin/campaigns/spring?q=Библиотека&page=4").status_code == 404
+    assert client.get("/admin/campaigns/spring?system=nowhere").status_code == 404
 
 
 def decode_pdf(pdf: bytes) -> list[str]:

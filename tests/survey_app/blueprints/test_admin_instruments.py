@@ -104,7 +104,11 @@ def test_upload_publish__draft_then_frozen(
     assert response.headers["Location"].endswith("/admin/instruments/visit/1")
     page = client.get("/admin/instruments/visit/1").get_data(as_text=True)
     assert "Publish version 1" in page
-    response = client.post("/admin/instruments/visit/1/publish")
+    # publishing asks first, saying that it freezes the version (issue 9 §6)
+    ask = client.post("/admin/instruments/visit/1/publish")
+    assert ask.status_code == 200 and "can never be changed" in ask.get_data(as_text=True)
+    assert session.scalars(select(InstrumentVersion)).one().published_at is None
+    response = client.post("/admin/instruments/visit/1/publish", data={"confirmed": "1"})
     assert response.status_code == 302
     row = session.scalars(select(InstrumentVersion)).one()
     assert row.published_at is not None
@@ -145,7 +149,7 @@ def test_preview__as_respondents_see_it_in_each_language(
 def test_diff_page(client: FlaskClient, signed_in: Callable[[str], Any]) -> None:
     signed_in("methodologist")
     upload(client, V1.encode(), "p1.yaml")
-    client.post("/admin/instruments/pilot/1/publish")
+    client.post("/admin/instruments/pilot/1/publish", data={"confirmed": "1"})
     v2 = V1.replace("version: 1", "version: 2").replace("Придёте снова?", "Придёте ли снова?")
     assert upload(client, v2.encode(), "p2.yaml", instrument="pilot").status_code == 302
     page = client.get("/admin/instruments/pilot/diff?old=1&new=2").get_data(as_text=True)

@@ -303,7 +303,9 @@ def test_exclude__audited_reversible_and_leaves_the_export(world, login, session
     client = login(world.manager)
     target = min(world.ids["OWN-1"])
     base = f"/admin/results/SPRING/libraries/OWN-1/responses/{target}"
-    reply = client.post(f"{base}/exclude", data={"reason": "test entry by staff", "page": "1"})
+    reply = client.post(
+        f"{base}/exclude", data={"reason": "test entry by staff", "page": "1", "confirmed": "1"}
+    )
     assert reply.status_code == 302
     assert reply.headers["Location"] == "/admin/results/SPRING/libraries/OWN-1/?page=1"
     assert excluded_state(session, target) == (True, "test entry by staff")
@@ -336,12 +338,34 @@ def test_exclude__audited_reversible_and_leaves_the_export(world, login, session
     ]
 
 
+def test_exclude__shows_the_answers_first_and_changes_nothing_until_confirmed(
+    world, login, session
+):
+    """Issue 9 §6: the person excluding a response sees what it says before it goes."""
+    client = login(world.manager)
+    target = min(world.ids["OWN-1"])
+    url = f"/admin/results/SPRING/libraries/OWN-1/responses/{target}/exclude"
+    reply = client.post(url, data={"reason": "same answers twice", "page": "1"})
+    assert reply.status_code == 200
+    page = reply.get_data(as_text=True)
+    # NOK_ANSWERS as the visitor gave them: q1 yes, q4 no, q16 female, q17 34
+    assert "Your sex</th><td>Female</td>" in page
+    assert "Your age (in full years)</th><td>34</td>" in page
+    assert "<td>no</td>" in page and "<td>yes</td>" in page
+    assert 'name="reason" value="same answers twice"' in page
+    assert 'name="confirmed" value="1"' in page
+    assert excluded_state(session, target) == (False, None)
+    done = client.post(url, data={"reason": "same answers twice", "confirmed": "1"})
+    assert done.status_code == 302
+    assert excluded_state(session, target) == (True, "same answers twice")
+
+
 def test_exclude__twice__warning_and_nothing_more_recorded(world, login, session):
     client = login(world.admin)
     target = min(world.ids["SIB-2"])
     url = f"/admin/results/SPRING/libraries/SIB-2/responses/{target}/exclude"
-    assert client.post(url, data={"reason": "speeder"}).status_code == 302
-    reply = client.post(url, data={"reason": "again"}, follow_redirects=True)
+    assert client.post(url, data={"reason": "speeder", "confirmed": "1"}).status_code == 302
+    reply = client.post(url, data={"reason": "again", "confirmed": "1"}, follow_redirects=True)
     assert "This response is already excluded." in reply.get_data(as_text=True)
     assert excluded_state(session, target) == (True, "speeder")
     assert (
@@ -398,7 +422,9 @@ def test_exclude__needs_the_csrf_token(world, login, session, app):
         page = client.get("/admin/results/SPRING/libraries/OWN-1").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
         assert token is not None
-        reply = client.post(url, data={"reason": "with token", "csrf_token": token.group(1)})
+        reply = client.post(
+            url, data={"reason": "with token", "csrf_token": token.group(1), "confirmed": "1"}
+        )
         assert reply.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
@@ -462,7 +488,8 @@ def test_exclude__under_another_librarys_url__not_found_and_nothing_changes(worl
     assert excluded_state(session, sibling_response) == (False, None)
 
     right = f"/admin/results/SPRING/libraries/SIB-2/responses/{sibling_response}"
-    assert client.post(f"{right}/exclude", data={"reason": "right page"}).status_code == 302
+    done = client.post(f"{right}/exclude", data={"reason": "right page", "confirmed": "1"})
+    assert done.status_code == 302
     assert client.post(f"{wrong}/restore", data={"reason": "wrong page"}).status_code == 404
     assert excluded_state(session, sibling_response) == (True, "right page")
 

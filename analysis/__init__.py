@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from analysis.accumulator import Accumulator
     from analysis.accumulator import GroupStats
     from analysis.accumulator import accumulate_frame
+    from analysis.accumulator import cell_groups
     from analysis.accumulator import merge_groups
     from analysis.estimators import contrast_interval
     from analysis.estimators import distribution_moments
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from analysis.plan import GapSpec
     from analysis.plan import ScaleSpec
     from analysis.plan import ServqualSpec
+    from analysis.plan_tables import CELL_TABLES
     from analysis.plan_tables import default_shrink
     from analysis.plan_tables import long_indices
     from analysis.plan_tables import shrink_indicators
@@ -112,6 +114,7 @@ _EXPORTS: dict[str, str] = {
     "Accumulator": "analysis.accumulator",
     "GroupStats": "analysis.accumulator",
     "accumulate_frame": "analysis.accumulator",
+    "cell_groups": "analysis.accumulator",
     "merge_groups": "analysis.accumulator",
     "contrast_interval": "analysis.estimators",
     "distribution_moments": "analysis.estimators",
@@ -125,6 +128,7 @@ _EXPORTS: dict[str, str] = {
     "GapSpec": "analysis.plan",
     "ScaleSpec": "analysis.plan",
     "ServqualSpec": "analysis.plan",
+    "CELL_TABLES": "analysis.plan_tables",
     "default_shrink": "analysis.plan_tables",
     "long_indices": "analysis.plan_tables",
     "shrink_indicators": "analysis.plan_tables",
@@ -289,6 +293,7 @@ __all__ = [
     "Accumulator",
     "GroupStats",
     "accumulate_frame",
+    "cell_groups",
     "merge_groups",
     "contrast_interval",
     "distribution_moments",
@@ -302,6 +307,7 @@ __all__ = [
     "GapSpec",
     "ScaleSpec",
     "ServqualSpec",
+    "CELL_TABLES",
     "default_shrink",
     "long_indices",
     "shrink_indicators",

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "GroupStats",
     "Layout",
     "accumulate_frame",
+    "cell_groups",
     "merge_groups",
 ]
 
@@ -160,6 +162,10 @@ class GroupStats:
     blocks: dict[str, list[Any]] = field(default_factory=dict)
     #: NOK yes/no answers, int8 with -1 for missing
     nok_rows: list[np.ndarray] = field(default_factory=list)
+    #: cell code -> the additive statistics of the group's responses in that cell (e.g.
+    #: channel × day × service point), when the stream gives cells: ``n``, histograms, value
+    #: counts, score histograms and vector moments (no pairwise moments, no NOK rows)
+    cells: dict[int, GroupStats] = field(default_factory=dict)
 
     @property
     def key(self) -> Any:
@@ -197,6 +203,9 @@ class GroupStats:
                 else:
                     out.blocks[name] = [acc[0] + n, acc[1] + sums, acc[2] + cross]
             out.nok_rows.extend(part.nok_rows)
+            for code, cell in part.cells.items():
+                mine_cell = out.cells.get(code)
+                out.cells[code] = cell if mine_cell is None else mine_cell.merge(cell)
         if self.moments is None or other.moments is None:
             out.moments = self.moments if other.moments is None else other.moments
         else:
@@ -350,20 +359,18 @@ def _score_histograms(
     return out
 
 
-def _absorb(
-    layout: Layout,
-    library_ids: np.ndarray,
-    x: np.ndarray,
-    current: GroupStats | None,
-) -> tuple[list[GroupStats], GroupStats | None]:
-    """Fold a chunk (rows sorted by group code) into per-group statistics.
+@dataclass
+class _Parts:
+    """The additive statistics of every segment of a chunk (arrays indexed by segment)."""
 
-    Returns the groups whose rows ended inside the chunk, and the last group, which may
-    continue in the next chunk.
-    """
-    starts, seg = _segments(library_ids)
-    n_seg = len(starts)
-    ends = np.append(starts[1:], len(library_ids))
+    hist: np.ndarray | None
+    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]]
+    score_hist: dict[str, np.ndarray]
+    blocks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _parts(layout: Layout, x: np.ndarray, seg: np.ndarray, n_seg: int) -> _Parts:
+    """Histograms, value counts, score histograms and vector moments of each segment."""
     # dense answer histograms: one bincount per key over every segment of the chunk
     hist = np.zeros((n_seg, layout.n_bins), dtype=np.int64) if layout.n_bins else None
     if hist is not None:
@@ -385,12 +392,71 @@ def _absorb(
             hist[:, a : a + width] = counts.reshape(n_seg, width)
     columns = {k: x[:, layout.index[k]] for k in layout.sparse_keys}
     columns.update(_scale_scores(layout, x))
-    counted = {name: _value_counts(seg, v, n_seg) for name, v in columns.items()}
-    score_hist = _score_histograms(layout, x, seg, n_seg)
     vectors = _chunk_vectors(layout, x)
-    blocks = {
-        name: _block_sums(seg, v, layout.blocks[name].shift, n_seg) for name, v in vectors.items()
-    }
+    return _Parts(
+        hist=hist,
+        counted={name: _value_counts(seg, v, n_seg) for name, v in columns.items()},
+        score_hist=_score_histograms(layout, x, seg, n_seg),
+        blocks={
+            name: _block_sums(seg, v, layout.blocks[name].shift, n_seg)
+            for name, v in vectors.items()
+        },
+    )
+
+
+def _fold(stats_: GroupStats, parts: _Parts, k: int, rows: int) -> None:
+    """Add segment ``k`` of ``parts`` (``rows`` responses) to ``stats_``."""
+    stats_.n += rows
+    if parts.hist is not None:
+        stats_.hist = parts.hist[k].copy() if stats_.hist is None else stats_.hist + parts.hist[k]
+    for name, counted in parts.counted.items():
+        values, counts = counted[k]
+        if len(values):
+            stats_.values.setdefault(name, []).append((values, counts))
+    for name, counts in parts.score_hist.items():
+        acc_scores = stats_.scores.get(name)
+        stats_.scores[name] = counts[k].copy() if acc_scores is None else acc_scores + counts[k]
+    for name, (n, sums, cross) in parts.blocks.items():
+        acc = stats_.blocks.get(name)
+        if acc is None:
+            stats_.blocks[name] = [int(n[k]), sums[k].copy(), cross[k].copy()]
+        else:
+            acc[0] += int(n[k])
+            acc[1] += sums[k]
+            acc[2] += cross[k]
+
+
+def _absorb(
+    layout: Layout,
+    library_ids: np.ndarray,
+    x: np.ndarray,
+    current: GroupStats | None,
+    cells: np.ndarray | None = None,
+) -> tuple[list[GroupStats], GroupStats | None]:
+    """Fold a chunk (rows sorted by group code) into per-group statistics.
+
+    Returns the groups whose rows ended inside the chunk, and the last group, which may
+    continue in the next chunk. With ``cells`` (a code per row), each group also keeps the
+    additive statistics of its cells (:attr:`GroupStats.cells`).
+    """
+    starts, seg = _segments(library_ids)
+    n_seg = len(starts)
+    ends = np.append(starts[1:], len(library_ids))
+    parts = _parts(layout, x, seg, n_seg)
+    cell_parts = None
+    if cells is not None:
+        # segments of (group, cell): rows sorted by cell within each group
+        order = np.lexsort((cells, library_ids))
+        pairs = np.stack([library_ids[order], cells[order]])
+        change = np.empty(len(order), dtype=bool)
+        change[0] = True
+        change[1:] = (pairs[:, 1:] != pairs[:, :-1]).any(axis=0)
+        cell_starts = np.flatnonzero(change)
+        cell_seg = np.cumsum(change) - 1
+        cell_parts = _parts(layout, x[order], cell_seg, len(cell_starts))
+        cell_ends = np.append(cell_starts[1:], len(order))
+        cell_group = pairs[0, cell_starts]
+        cell_code = pairs[1, cell_starts]
 
     finished: list[GroupStats] = []
     for k in range(n_seg):
@@ -403,24 +469,7 @@ def _absorb(
             current = GroupStats(group=library)
         stats_ = current
         rows = x[starts[k] : ends[k]]
-        stats_.n += len(rows)
-        if hist is not None:
-            stats_.hist = hist[k].copy() if stats_.hist is None else stats_.hist + hist[k]
-        for name, parts in counted.items():
-            values, counts = parts[k]
-            if len(values):
-                stats_.values.setdefault(name, []).append((values, counts))
-        for name, counts in score_hist.items():
-            acc_scores = stats_.scores.get(name)
-            stats_.scores[name] = counts[k].copy() if acc_scores is None else acc_scores + counts[k]
-        for name, (n, sums, cross) in blocks.items():
-            acc = stats_.blocks.get(name)
-            if acc is None:
-                stats_.blocks[name] = [int(n[k]), sums[k].copy(), cross[k].copy()]
-            else:
-                acc[0] += int(n[k])
-                acc[1] += sums[k]
-                acc[2] += cross[k]
+        _fold(stats_, parts, k, len(rows))
         if len(layout.rel_items):
             if stats_.moments is None:
                 stats_.moments = PairwiseMoments(layout.rel_items)
@@ -428,6 +477,13 @@ def _absorb(
         if layout.nok_cols is not None:
             yes_no = rows[:, layout.nok_cols]
             stats_.nok_rows.append(np.where(np.isnan(yes_no), -1, yes_no).astype(np.int8))
+        if cell_parts is not None:
+            for c in np.flatnonzero(cell_group == library):
+                code = int(cell_code[c])
+                cell = stats_.cells.get(code)
+                if cell is None:
+                    cell = stats_.cells[code] = GroupStats(group=code)
+                _fold(cell, cell_parts, int(c), int(cell_ends[c] - cell_starts[c]))
     return finished, current
 
 
@@ -455,8 +511,13 @@ class Accumulator:
         self.layout = Layout(plan)
         self._current: GroupStats | None = None
 
-    def add(self, groups: np.ndarray, x: np.ndarray) -> list[GroupStats]:
+    def add(
+        self, groups: np.ndarray, x: np.ndarray, cells: np.ndarray | None = None
+    ) -> list[GroupStats]:
         """Fold one chunk; return the groups finished by it.
+
+        ``cells`` (optional, an integer code per row, in any order within a group) also
+        accumulates each group's cells, e.g. a library's channel × day × service point.
 
         Raises
         ------
@@ -475,13 +536,41 @@ class Accumulator:
             return []
         if (np.diff(groups) < 0).any():
             raise ValueError("rows must arrive ordered by group (library)")
-        finished, self._current = _absorb(self.layout, groups, x, self._current)
+        if cells is not None:
+            cells = np.asarray(cells, dtype=np.int64)
+            if cells.shape != groups.shape:
+                raise ValueError("cells must give one code per row")
+        finished, self._current = _absorb(self.layout, groups, x, self._current, cells)
         return finished
 
     def finish(self) -> list[GroupStats]:
         """Return the last group (if any) and reset for a new stream."""
         last, self._current = self._current, None
         return [] if last is None else [last]
+
+
+def cell_groups(stats: Iterable[GroupStats]) -> list[GroupStats]:
+    """Each group's cells as groups of their own, labelled (group key…, cell key…).
+
+    Cells come in code order (:func:`accumulate_frame`: sorted by their key). The cells of
+    many groups can then be finalised together
+    (:func:`analysis.tables_from_stats` with ``only=CELL_TABLES``), e.g. per library ×
+    channel × day for trends, channel comparisons and heat maps.
+
+    Examples
+    --------
+    >>> g = GroupStats(group=7, cells={0: GroupStats(group=0, label=("web",), n=2)})
+    >>> [(c.label, c.n) for c in cell_groups([g])]
+    [((7, 'web'), 2)]
+    """
+    out = []
+    for group in stats:
+        key = group.key if isinstance(group.key, tuple) else (group.key,)
+        for code in sorted(group.cells):
+            cell = group.cells[code]
+            label = cell.key if isinstance(cell.key, tuple) else (cell.key,)
+            out.append(replace(cell, label=(*key, *label)))
+    return out
 
 
 def merge_groups(stats: Iterable[GroupStats], *, group: int, label: Any = None) -> GroupStats:
@@ -504,6 +593,7 @@ def accumulate_frame(
     plan: AnalysisPlan,
     *,
     by: Sequence[str] = (),
+    cells: Sequence[str] = (),
     chunk_rows: int | None = None,
 ) -> list[GroupStats]:
     """Accumulate a wide numeric response table per group of ``by``.
@@ -518,6 +608,9 @@ def accumulate_frame(
         The analysis plan.
     by : sequence of str, default ()
         Grouping columns (e.g. ``("library", "channel", "day")``); ``()`` pools all rows.
+    cells : sequence of str, default ()
+        Columns of the cells kept inside each group (e.g. ``("channel", "day")``): each
+        group's :attr:`GroupStats.cells`, labelled with the key tuple of these columns.
     chunk_rows : int, optional
         Feed the rows this many at a time (the result does not depend on it).
 
@@ -533,7 +626,8 @@ def accumulate_frame(
         whole numbers.
     """
     by_ = list(by)
-    missing = [c for c in (*by_, *plan.keys) if c not in data.columns]
+    cells_ = list(cells)
+    missing = [c for c in (*by_, *cells_, *plan.keys) if c not in data.columns]
     if missing:
         raise ValueError(f"data has no column(s) {missing}")
     if chunk_rows is not None and chunk_rows < 1:
@@ -557,14 +651,26 @@ def accumulate_frame(
     else:
         codes = np.zeros(len(data), dtype=np.int64)
         labels = [()]
+    cell_codes: np.ndarray | None = None
+    cell_labels: list[tuple[Any, ...]] = []
+    if cells_:
+        by_cell = data.groupby(cells_, sort=True, dropna=False)
+        cell_codes = by_cell.ngroup().to_numpy().astype(np.int64)
+        keys_ = by_cell.size().index.tolist()
+        cell_labels = [k if isinstance(k, tuple) else (k,) for k in keys_]
     order = np.argsort(codes, kind="stable")
     codes, x = codes[order], x[order]
+    if cell_codes is not None:
+        cell_codes = cell_codes[order]
     acc = Accumulator(plan)
     out: list[GroupStats] = []
-    step = len(codes) if chunk_rows is None else chunk_rows
-    for start in range(0, len(codes), max(step, 1)):
-        out.extend(acc.add(codes[start : start + step], x[start : start + step]))
+    step = max(len(codes) if chunk_rows is None else chunk_rows, 1)
+    for start in range(0, len(codes), step):
+        part = None if cell_codes is None else cell_codes[start : start + step]
+        out.extend(acc.add(codes[start : start + step], x[start : start + step], part))
     out.extend(acc.finish())
     for stats_ in out:
         stats_.label = labels[stats_.group]
+        for code, cell in stats_.cells.items():
+            cell.label = cell_labels[code]
     return out

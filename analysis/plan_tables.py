@@ -16,8 +16,10 @@ empirical-Bayes estimates and rank intervals per indicator across groups.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import replace as dc_replace
 from typing import Any
 
 import numpy as np
@@ -62,6 +64,7 @@ from analysis.shrinkage import shrink_proportions
 from analysis.standards import indices_table
 
 __all__ = [
+    "CELL_TABLES",
     "RELIABILITY_COLUMNS",
     "default_shrink",
     "long_indices",
@@ -363,6 +366,9 @@ def long_indices(tables: Mapping[str, pd.DataFrame], by: Sequence[str]) -> pd.Da
 # from sufficient statistics: the same formulas on the accumulator's histograms and moments
 # ---------------------------------------------------------------------------------------------
 
+#: the tables a cell's additive statistics give (no reliability, no NOK scores)
+CELL_TABLES = frozenset({"items", "shares", "nps", "happy", "scales", "gap", "servqual"})
+
 
 def tables_from_stats(
     stats: Sequence[GroupStats],
@@ -373,6 +379,7 @@ def tables_from_stats(
     checklist: pd.DataFrame | None = None,
     nok_config: NokConfig | None = None,
     layout: Layout | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table of ``plan`` for a batch of groups, from their sufficient statistics.
 
@@ -393,6 +400,9 @@ def tables_from_stats(
         NOK weights and point rules.
     layout : Layout, optional
         The plan's layout, if already built (the accumulator's).
+    only : collection of str, optional
+        Compute only these tables (e.g. :data:`CELL_TABLES` for the cells of
+        :attr:`GroupStats.cells`, which keep no pairwise moments and no NOK answers).
 
     Returns
     -------
@@ -404,20 +414,23 @@ def tables_from_stats(
     layout = Layout(plan) if layout is None else layout
     by_ = tuple(by)
     labelled = any(s.label is not None for s in stats)
+    batch = list(stats)
+    if labelled:  # number the groups by position: cells of many libraries share codes
+        batch = [dc_replace(s, group=i) for i, s in enumerate(batch)]
     check = checklist
     if checklist is not None and labelled:
-        codes = {_label(s): s.group for s in stats}
+        codes = {_label(s): s.group for s in batch}
         keys = [tuple(row) for row in checklist.loc[:, list(by_)].itertuples(index=False)]
         check = checklist.loc[[k in codes for k in keys]].drop(columns=list(by_))
         check.insert(0, "library_id", [codes[k] for k in keys if k in codes])
     elif checklist is not None and by_ != ("library_id",):
         check = checklist.rename(columns={by_[0]: "library_id"})
     tables = _finalise_batch(
-        stats, layout, confidence=confidence, checklist=check, nok_config=nok_config
+        batch, layout, confidence=confidence, checklist=check, nok_config=nok_config, only=only
     )
     if not labelled and by_ == ("library_id",):
         return tables
-    labels = {s.group: _label(s) for s in stats}
+    labels = {s.group: _label(s) for s in batch}
     for name, table in tables.items():
         codes_ = table.pop("library_id").to_numpy()
         for j, column in enumerate(by_):
@@ -516,22 +529,27 @@ def _finalise_batch(
     confidence: float,
     checklist: pd.DataFrame | None,
     nok_config: NokConfig | None,
+    only: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every table of the plan for a batch of finished libraries (columns as the analysis
-    functions name them, ``library_id`` as the group)."""
+    """Every table of the plan (or those in ``only``) for a batch of finished libraries
+    (columns as the analysis functions name them, ``library_id`` as the group)."""
     plan = layout.plan
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     ids = np.array([s.library_id for s in batch], dtype=np.int64)
     tables: dict[str, pd.DataFrame] = {}
     dists = {k: _distribution(batch, layout, k) for k in (*layout.dense_keys, *layout.sparse_keys)}
 
-    if plan.means:
+    if plan.means and wanted("items"):
         parts = [
             _describe_rows(ids, "item", k, j, *dists[k], confidence)
             for j, k in enumerate(plan.means)
         ]
         tables["items"] = _by_library(parts)
     plain = set(plan.ratings) | set(plan.plain_yes_no)
-    if plain:
+    if plain and wanted("shares"):
         parts = []
         for j, (key, threshold) in enumerate(plan.shares.items()):
             if key not in plain:
@@ -557,7 +575,7 @@ def _finalise_batch(
                 )
             )
         tables["shares"] = _by_library(parts)
-    if plan.nok:
+    if plan.nok and wanted("shares"):
         nok_shares = _nok_share_rows(batch, confidence)
         if nok_shares is not None:
             satisfied, filters = _split_nok_shares(nok_shares)
@@ -566,15 +584,15 @@ def _finalise_batch(
                 satisfied = satisfied.sort_values("library_id", kind="stable", ignore_index=True)
             tables["shares"] = satisfied
             tables["filter_shares"] = filters
-    if plan.nps:
+    if plan.nps and wanted("nps"):
         tables["nps"] = _by_library(
             [_nps_rows(ids, k, j, *dists[k], confidence) for j, k in enumerate(plan.nps)]
         )
-    if plan.smileys:
+    if plan.smileys and wanted("happy"):
         tables["happy"] = _by_library(
             [_happy_rows(ids, k, j, *dists[k], confidence) for j, k in enumerate(plan.smileys)]
         )
-    if plan.scales:
+    if plan.scales and wanted("scales"):
         parts = [
             _describe_rows(
                 ids,
@@ -587,12 +605,13 @@ def _finalise_batch(
             for j, s in enumerate(plan.scales)
         ]
         tables["scales"] = _by_library(parts)
+    if plan.scales and wanted("reliability"):
         tables["reliability"], tables["reliability_items"] = _reliability(batch, layout, confidence)
-    if plan.gap is not None:
+    if plan.gap is not None and wanted("gap"):
         tables["gap"] = _gap_rows(batch, layout, ids, confidence)
-    if plan.servqual is not None:
+    if plan.servqual is not None and wanted("servqual"):
         tables["servqual"] = _servqual_rows(batch, layout, ids, confidence)
-    if plan.nok and checklist is not None:
+    if plan.nok and checklist is not None and wanted("nok"):
         nok = _nok_rows(batch, checklist, nok_config)
         if nok is not None:
             tables["nok"] = nok

@@ -34,6 +34,7 @@ import analysis.accumulator
 import analysis.estimators
 from analysis.accumulator import GroupStats
 from analysis.accumulator import accumulate_frame
+from analysis.accumulator import cell_groups
 from analysis.accumulator import merge_groups
 from analysis.estimators import contrast_interval
 from analysis.estimators import distribution_moments
@@ -47,6 +48,7 @@ from analysis.plan import AnalysisPlan
 from analysis.plan import GapSpec
 from analysis.plan import ScaleSpec
 from analysis.plan import ServqualSpec
+from analysis.plan_tables import CELL_TABLES
 from analysis.plan_tables import tables_from_rows
 from analysis.plan_tables import tables_from_stats
 
@@ -354,3 +356,21 @@ def test_gap_status__zones_of_tolerance() -> None:
 def test_docstring_examples__run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)  # type: ignore[arg-type]
     assert result.failed == 0
+
+
+def test_cells__inside_each_library_equal_the_library_channel_day_groups() -> None:  # AC005
+    plan, rows = _plan(), _rows()
+    cells = ["channel", "day"]
+    libraries = accumulate_frame(rows, plan, by=["library"], cells=cells, chunk_rows=13)
+    by = ["library", *cells]
+    got = tables_from_stats(cell_groups(libraries), plan, by=by, only=CELL_TABLES)
+    expected, _ = tables_from_rows(rows, plan, by)
+    assert set(got) == CELL_TABLES
+    _assert_tables_equal(got, {name: expected[name] for name in CELL_TABLES})
+    # a library's cells add up to the library (no pairwise moments are kept per cell)
+    for library in libraries:
+        whole = merge_groups(library.cells.values(), group=library.group)
+        assert whole.n == library.n
+        assert whole.hist is not None and library.hist is not None
+        np.testing.assert_array_equal(whole.hist, library.hist)
+        assert all(c.moments is None and not c.nok_rows for c in library.cells.values())

@@ -27,8 +27,10 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import field
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,10 +38,12 @@ from sqlalchemy.orm import Session
 import analysis
 from analysis.accumulator import GroupStats
 from analysis.accumulator import Layout
+from analysis.accumulator import cell_groups
 from analysis.plan import AnalysisPlan
 from analysis.plan import GapSpec
 from analysis.plan import ScaleSpec
 from analysis.plan import ServqualSpec
+from analysis.plan_tables import CELL_TABLES
 from analysis.plan_tables import RELIABILITY_COLUMNS
 from analysis.plan_tables import long_indices
 from analysis.plan_tables import shrink_indicators
@@ -52,6 +56,7 @@ from survey_app.services.analysis_plan import analysis_plan
 from survey_app.services.analysis_plan import numeric_frame
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
+from survey_app.services.response_stream import CELL_COLUMNS
 from survey_app.services.response_stream import library_moments
 from survey_app.services.response_stream import source_filter
 
@@ -174,6 +179,10 @@ class RegionalReport:
     #: ``rank, rank_low, rank_high, p_top``
     shrinkage: pd.DataFrame
     notes: tuple[str, ...] = ()
+    #: with ``cells=True``: the tables of :data:`analysis.CELL_TABLES` per library × channel ×
+    #: day × service point (``library_id, channel, day, service_point_id`` first), from the
+    #: same stream and the same formulas as ``tables``
+    cells: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
 
 
 #: libraries finalised together (vectorised formulas); bounds the memory of finished stats
@@ -195,6 +204,7 @@ def regional_analysis(
     max_rank_libraries: int = 2000,
     chunk_rows: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
+    cells: bool = False,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -206,6 +216,8 @@ def regional_analysis(
     skipped above ``max_rank_libraries`` libraries: the simulation holds ``n_sim`` draws per
     library, and a league table of thousands of libraries says nothing a funnel plot does not.
     ``progress`` is called after each library streamed with (libraries, responses) so far.
+    ``cells=True`` adds :attr:`RegionalReport.cells` (per library × channel × day × service
+    point) from the same stream.
 
     Raises
     ------
@@ -229,11 +241,34 @@ def regional_analysis(
         for name, table in future.result().items():
             collected.setdefault(name, []).append(table)
 
+    def finalise(finished: list[GroupStats]) -> dict[str, pd.DataFrame]:
+        out = tables_from_stats(
+            finished,
+            plan,
+            confidence=confidence,
+            checklist=check,
+            nok_config=nok_config,
+            layout=layout,
+        )
+        if cells:
+            by_cell = ("library_id", *CELL_COLUMNS)
+            cell_tables = tables_from_stats(
+                cell_groups(finished),
+                plan,
+                by=by_cell,
+                confidence=confidence,
+                layout=layout,
+                only=CELL_TABLES,
+            )
+            out.update({f"cell:{name}": table for name, table in cell_tables.items()})
+        return out
+
     # Finished libraries are finalised on a second thread while this one streams: the
     # stream mostly waits for the database (the GIL is released), the finalising mostly
     # computes. At most two batches are in flight, so memory stays bounded.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finalise") as pool:
-        for stats_ in library_moments(session, campaign, plan=plan, chunk_rows=chunk_rows):
+        stream = library_moments(session, campaign, plan=plan, chunk_rows=chunk_rows, cells=cells)
+        for stats_ in stream:
             counts.append((stats_.library_id, stats_.n))
             batch.append(stats_)
             streamed += stats_.n
@@ -242,33 +277,17 @@ def regional_analysis(
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())
-                pending.append(
-                    pool.submit(
-                        tables_from_stats,
-                        list(batch),
-                        plan,
-                        confidence=confidence,
-                        checklist=check,
-                        nok_config=nok_config,
-                        layout=layout,
-                    )
-                )
+                pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
         if batch:
-            pending.append(
-                pool.submit(
-                    tables_from_stats,
-                    list(batch),
-                    plan,
-                    confidence=confidence,
-                    checklist=check,
-                    nok_config=nok_config,
-                    layout=layout,
-                )
-            )
+            pending.append(pool.submit(finalise, list(batch)))
         while pending:
             collect(pending.popleft())
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in collected.items()}
+    cell_tables = {
+        name.removeprefix("cell:"): _sorted_cells(tables.pop(name))
+        for name in [n for n in tables if n.startswith("cell:")]
+    }
     if check is not None:
         unscored = sorted({i for i, _ in counts} - set(check["library_id"]))
         if unscored:
@@ -295,7 +314,23 @@ def regional_analysis(
         verdicts=verdicts,
         shrinkage=shrinkage,
         notes=tuple(notes),
+        cells=MappingProxyType(cell_tables),
     )
+
+
+def _sorted_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Cells in (library, channel, day, service point) order; within a cell the units keep
+    the plan's order (the stream numbers cells as they appear)."""
+    order = pd.DataFrame(
+        {
+            "library": table["library_id"].to_numpy(),
+            "channel": table["channel"].astype(str).to_numpy(),
+            "day": table["day"].fillna("").astype(str).to_numpy(),
+            "point": table["service_point_id"].fillna(-1).astype("int64").to_numpy(),
+            "position": np.arange(len(table)),
+        }
+    ).sort_values(["library", "channel", "day", "point", "position"], kind="stable")
+    return table.loc[order.index].reset_index(drop=True)
 
 
 def _checklist_by_id(session: Session, checklist: pd.DataFrame) -> pd.DataFrame:

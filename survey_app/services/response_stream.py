@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -28,10 +29,11 @@ from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Response
+from survey_app.models.base import UTCDateTime
 from survey_app.services.analysis_plan import analysis_plan
 from survey_app.services.instruments import instrument_of
 
-__all__ = ["PG_BLOCK", "library_moments", "source_filter"]
+__all__ = ["CELL_COLUMNS", "PG_BLOCK", "library_moments", "source_filter"]
 
 
 def source_filter(session: Session, source: Campaign | InstrumentVersion) -> tuple[Any, Instrument]:
@@ -51,12 +53,17 @@ def source_filter(session: Session, source: Campaign | InstrumentVersion) -> tup
     raise TypeError(f"source must be a Campaign or an InstrumentVersion, got {type(source)!r}")
 
 
+#: the cell of a response: (channel, day, service point id or None)
+CELL_COLUMNS = ("channel", "day", "service_point_id")
+
+
 def library_moments(
     session: Session,
     source: Campaign | InstrumentVersion,
     *,
     plan: AnalysisPlan | None = None,
     chunk_rows: int = 50_000,
+    cells: bool = False,
 ) -> Iterator[GroupStats]:
     """Stream the responses of a campaign (or of every campaign of an instrument version) and
     yield each library's sufficient statistics as soon as its rows end.
@@ -66,6 +73,12 @@ def library_moments(
     (``yield_per``), ``chunk_rows`` at a time; nothing but the current chunk and the current
     library's statistics is held. ``vector`` is decoded with the instrument's
     ``analysis_keys`` (little-endian float64, NaN = missing).
+
+    With ``cells=True`` each library's :attr:`~analysis.GroupStats.cells` also hold the
+    statistics of its responses per channel × day × service point (labelled as
+    :data:`CELL_COLUMNS`; the day is the UTC date the respondent submitted, else the day it
+    was received), in the same pass: the source of trends, channel comparisons and heat maps.
+    These rows are read one per response on every database (no binary COPY).
 
     Raises
     ------
@@ -79,10 +92,80 @@ def library_moments(
     plan = plan if plan is not None else analysis_plan(instrument)
     accumulator = Accumulator(plan)
     width = 8 * len(plan.keys)
-    for library_ids, blob in _vector_chunks(session, condition, width, chunk_rows, plan):
+    if not cells:
+        for library_ids, blob in _vector_chunks(session, condition, width, chunk_rows, plan):
+            x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
+            yield from accumulator.add(library_ids, x)
+        yield from accumulator.finish()
+        return
+    labels: dict[tuple[Any, ...], int] = {}
+    for library_ids, blob, codes in _cell_chunks(
+        session, condition, width, chunk_rows, plan, labels
+    ):
         x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
-        yield from accumulator.add(library_ids, x)
-    yield from accumulator.finish()
+        yield from _labelled(accumulator.add(library_ids, x, codes), labels)
+    yield from _labelled(accumulator.finish(), labels)
+
+
+def _labelled(
+    finished: list[GroupStats], labels: dict[tuple[Any, ...], int]
+) -> Iterator[GroupStats]:
+    by_code = {code: label for label, code in labels.items()}
+    for stats in finished:
+        for code, cell in stats.cells.items():
+            cell.label = by_code[code]
+        yield stats
+
+
+def _cell_chunks(
+    session: Session,
+    condition: Any,
+    width: int,
+    chunk_rows: int,
+    plan: AnalysisPlan,
+    labels: dict[tuple[Any, ...], int],
+) -> Iterator[tuple[np.ndarray, bytes, np.ndarray]]:
+    """Like :func:`_vector_chunks`, with each row's cell code (``labels`` maps the cell
+    (channel, ISO day, service point id) to its code, filled as cells appear)."""
+    table = Response.__table__
+    moment = func.coalesce(table.c.submitted_at, table.c.received_at, type_=UTCDateTime())
+    stmt = (
+        select(
+            table.c.library_id,
+            table.c.vector,
+            table.c.channel,
+            moment,
+            table.c.service_point_id,
+        )
+        .where(condition)
+        .order_by(table.c.library_id)
+        .execution_options(yield_per=chunk_rows)
+    )
+    result = session.connection().execute(stmt)
+    try:
+        for rows in result.partitions():
+            library_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            blob = b"".join(r[1] for r in rows)
+            if len(blob) != width * len(rows):
+                raise _wrong_length(plan, next(r[0] for r in rows if len(r[1]) != width))
+            codes = np.empty(len(rows), dtype=np.int64)
+            for k, r in enumerate(rows):
+                day = None if r[3] is None else r[3].astimezone(UTC).date().isoformat()
+                cell = (str(r[2]), day, r[4])
+                code = labels.get(cell)
+                if code is None:
+                    code = labels[cell] = len(labels)
+                codes[k] = code
+            yield library_ids, blob, codes
+    finally:
+        result.close()
+
+
+def _wrong_length(plan: AnalysisPlan, library_id: int) -> ValueError:
+    return ValueError(
+        f"a response of library {library_id} has a vector of another length than "
+        f"{plan.instrument_id} v{plan.version}'s {len(plan.keys)} keys"
+    )
 
 
 #: responses concatenated into one row by the PostgreSQL query of :func:`_vector_chunks`
@@ -102,10 +185,7 @@ def _vector_chunks(
     table = Response.__table__
 
     def wrong_length(library_id: int) -> ValueError:
-        return ValueError(
-            f"a response of library {library_id} has a vector of another length than "
-            f"{plan.instrument_id} v{plan.version}'s {len(plan.keys)} keys"
-        )
+        return _wrong_length(plan, library_id)
 
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":

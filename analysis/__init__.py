@@ -16,6 +16,19 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
+    from analysis.accumulator import Accumulator
+    from analysis.accumulator import GroupStats
+    from analysis.accumulator import accumulate_frame
+    from analysis.accumulator import cell_groups
+    from analysis.accumulator import merge_groups
+    from analysis.estimators import contrast_interval
+    from analysis.estimators import distribution_moments
+    from analysis.estimators import gap_status
+    from analysis.estimators import happy_from_faces
+    from analysis.estimators import moments_from_sums
+    from analysis.estimators import nps_from_counts
+    from analysis.estimators import proportion_interval
+    from analysis.estimators import t_interval_parts
     from analysis.funnel import FunnelResult
     from analysis.funnel import funnel_curve
     from analysis.funnel import funnel_means
@@ -38,6 +51,16 @@ if TYPE_CHECKING:
     from analysis.nok import nok_scores
     from analysis.omega import omega_total
     from analysis.omega import omega_total_from_moments
+    from analysis.plan import AnalysisPlan
+    from analysis.plan import GapSpec
+    from analysis.plan import ScaleSpec
+    from analysis.plan import ServqualSpec
+    from analysis.plan_tables import CELL_TABLES
+    from analysis.plan_tables import default_shrink
+    from analysis.plan_tables import long_indices
+    from analysis.plan_tables import shrink_indicators
+    from analysis.plan_tables import tables_from_rows
+    from analysis.plan_tables import tables_from_stats
     from analysis.reasons import Note
     from analysis.reasons import Reason
     from analysis.reasons import StatisticUnavailable
@@ -88,6 +111,29 @@ if TYPE_CHECKING:
 
 #: public name -> the module defining it
 _EXPORTS: dict[str, str] = {
+    "Accumulator": "analysis.accumulator",
+    "GroupStats": "analysis.accumulator",
+    "accumulate_frame": "analysis.accumulator",
+    "cell_groups": "analysis.accumulator",
+    "merge_groups": "analysis.accumulator",
+    "contrast_interval": "analysis.estimators",
+    "distribution_moments": "analysis.estimators",
+    "gap_status": "analysis.estimators",
+    "happy_from_faces": "analysis.estimators",
+    "moments_from_sums": "analysis.estimators",
+    "nps_from_counts": "analysis.estimators",
+    "proportion_interval": "analysis.estimators",
+    "t_interval_parts": "analysis.estimators",
+    "AnalysisPlan": "analysis.plan",
+    "GapSpec": "analysis.plan",
+    "ScaleSpec": "analysis.plan",
+    "ServqualSpec": "analysis.plan",
+    "CELL_TABLES": "analysis.plan_tables",
+    "default_shrink": "analysis.plan_tables",
+    "long_indices": "analysis.plan_tables",
+    "shrink_indicators": "analysis.plan_tables",
+    "tables_from_rows": "analysis.plan_tables",
+    "tables_from_stats": "analysis.plan_tables",
     "Note": "analysis.reasons",
     "Reason": "analysis.reasons",
     "StatisticUnavailable": "analysis.reasons",
@@ -244,4 +290,27 @@ __all__ = [
     "split_half",
     "user_satisfaction",
     "with_and_without",
+    "Accumulator",
+    "GroupStats",
+    "accumulate_frame",
+    "cell_groups",
+    "merge_groups",
+    "contrast_interval",
+    "distribution_moments",
+    "gap_status",
+    "happy_from_faces",
+    "moments_from_sums",
+    "nps_from_counts",
+    "proportion_interval",
+    "t_interval_parts",
+    "AnalysisPlan",
+    "GapSpec",
+    "ScaleSpec",
+    "ServqualSpec",
+    "CELL_TABLES",
+    "default_shrink",
+    "long_indices",
+    "shrink_indicators",
+    "tables_from_rows",
+    "tables_from_stats",
 ]

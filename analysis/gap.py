@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.estimators import gap_status
 from analysis.indices import _check_by
 from analysis.indices import _check_confidence
 from analysis.indices import _check_frame
@@ -241,9 +242,7 @@ def gap_scores(
         table.insert(len(by_), "level", level)
         parts.append(table)
     out = pd.concat(parts, ignore_index=True)
-    below = out["adequacy_gap"] < 0
-    above = out["superiority_gap"] > 0
-    status = np.where(below, "below_min", np.where(above, "above_desired", "within_zot"))
+    status = gap_status(out["adequacy_gap"].to_numpy(), out["superiority_gap"].to_numpy())
     out["status"] = pd.Series(status, index=out.index, dtype=object).where(out["n"] > 0)
     if by_:
         out = out.sort_values(list(by_), kind="stable", ignore_index=True)

@@ -25,10 +25,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis._checks import require_frame
+from analysis.estimators import HAPPY_POINTS
+from analysis.estimators import happy_from_faces
+from analysis.estimators import nps_from_counts
+from analysis.estimators import proportion_interval
+from analysis.estimators import t_interval_parts
 
 __all__ = [
     "acsi_index",
@@ -235,37 +238,9 @@ class _Grouping:
         return out
 
 
-def _t_parts(n: np.ndarray, sd: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the standard error and the t half-width for arrays of n and sd."""
-    n = np.asarray(n, dtype=float)
-    sd = np.asarray(sd, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        se = sd / np.sqrt(n)
-    df = n - 1.0
-    tcrit = np.full_like(n, np.nan)
-    ok = df >= 1
-    tcrit[ok] = stats.t.ppf(0.5 + confidence / 2.0, df[ok])
-    return se, tcrit * se
-
-
-def _proportion(
-    count: np.ndarray, n: np.ndarray, confidence: float, method: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Share, Wald standard error and the interval from ``proportion_confint``."""
-    count = np.asarray(count, dtype=float)
-    n = np.asarray(n, dtype=float)
-    share = np.full_like(n, np.nan)
-    se = np.full_like(n, np.nan)
-    low = np.full_like(n, np.nan)
-    high = np.full_like(n, np.nan)
-    ok = n > 0
-    if ok.any():
-        share[ok] = count[ok] / n[ok]
-        se[ok] = np.sqrt(share[ok] * (1.0 - share[ok]) / n[ok])
-        lo, hi = proportion_confint(count[ok], n[ok], alpha=1.0 - confidence, method=method)
-        low[ok] = np.asarray(lo, dtype=float)
-        high[ok] = np.asarray(hi, dtype=float)
-    return share, se, low, high
+#: the one definition of the t interval and of the proportion interval (analysis.estimators)
+_t_parts = t_interval_parts
+_proportion = proportion_interval
 
 
 def _hits(mask: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -721,21 +696,11 @@ def net_promoter_score(
         "item",
     )
     out["passives"] = out["n"] - out["promoters"] - out["detractors"]
-    n = out["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_p = out["promoters"].to_numpy(dtype=float) / n
-        p_d = out["detractors"].to_numpy(dtype=float) / n
-        var = (p_p + p_d - (p_p - p_d) ** 2) / n
-    var = np.clip(var, 0.0, None)
-    se = 100.0 * np.sqrt(var)
-    nps = 100.0 * (p_p - p_d)
-    z = stats.norm.ppf(0.5 + conf / 2.0)
-    out["pct_promoters"] = 100.0 * p_p
-    out["pct_detractors"] = 100.0 * p_d
-    out["nps"] = nps
-    out["se"] = se
-    out["ci_low"] = np.clip(nps - z * se, -100.0, 100.0)
-    out["ci_high"] = np.clip(nps + z * se, -100.0, 100.0)
+    scored = nps_from_counts(
+        out["n"].to_numpy(), out["promoters"].to_numpy(), out["detractors"].to_numpy(), conf
+    )
+    for column, values_ in scored.items():
+        out[column] = values_
     return out.loc[
         :,
         [
@@ -849,7 +814,7 @@ def acsi_index(
 
 
 #: Default Happy-Index points for faces 1 (very unhappy) .. 4 (very happy).
-HAPPY_WEIGHTS: Mapping[int, float] = {1: 0.0, 2: 100.0 / 3.0, 3: 200.0 / 3.0, 4: 100.0}
+HAPPY_WEIGHTS: Mapping[int, float] = {k + 1: float(p) for k, p in enumerate(HAPPY_POINTS)}
 
 _FACES = {1: "very_unhappy", 2: "unhappy", 3: "happy", 4: "very_happy"}
 
@@ -935,13 +900,11 @@ def happy_index(
     faces = {name: _hits(values == face, values) for face, name in _FACES.items()}
     out = grouping.tally(faces, "item")
     if method == "weighted":
-        pts = {float(k): float(v) for k, v in points.items()}
-        scored = values.apply(lambda col: col.map(pts))
-        summary = grouping.describe(scored, "item", conf)
-        out["index"] = summary["mean"].to_numpy()
-        out["se"] = summary["se"].to_numpy()
-        out["ci_low"] = summary["ci_low"].clip(lower=0.0).to_numpy()
-        out["ci_high"] = summary["ci_high"].clip(upper=100.0).to_numpy()
+        faces_counts = out.loc[:, list(_FACES.values())].to_numpy()
+        face_points = np.array([float(points[face]) for face in _FACES])
+        weighted = happy_from_faces(faces_counts, conf, face_points)
+        for column in ("index", "se", "ci_low", "ci_high"):
+            out[column] = weighted[column]
     else:
         hits = grouping.tally({"hits": _hits(values.isin(list(happy)), values)}, "item")
         share, se, low, high = _proportion(

@@ -25,8 +25,8 @@ from analysis._checks import check_ci
 from analysis._checks import numeric_column
 from analysis._checks import require_columns
 from analysis._checks import require_frame
-from analysis.indices import _proportion
-from analysis.indices import _t_parts
+from analysis.estimators import proportion_interval as _proportion
+from analysis.estimators import t_interval_parts as _t_parts
 
 __all__ = [
     "ChannelComparison",

@@ -18,6 +18,7 @@ Responses are made through ``record_response`` with seeded random answers. Toler
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -37,6 +38,7 @@ from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import Response
+from survey_app.models import ServicePoint
 from survey_app.services.errors import Invalid
 from survey_app.services.exports import export_rows
 from survey_app.services.instruments import instrument_of
@@ -583,3 +585,134 @@ def test_regional_analysis__failed_scale_keeps_its_name_n_and_reason(
     alpha = report.indices.loc[report.indices["indicator"].str.startswith("alpha:")]
     assert alpha["indicator"].tolist() == ["alpha:sc"] * 3
     assert alpha.set_index("library_id").loc[small, "n"] == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# one accumulation, two paths (issue 13 §1)
+# ---------------------------------------------------------------------------------------------
+
+
+def _spread_over_cells(session: Session, campaign: Campaign, library: Library) -> None:
+    """Give the campaign's responses several channels, days and (in one library) two service
+    points, so that libraries have several cells."""
+    points = ["hall", "branch"]
+    for point in points:
+        library.service_points.append(ServicePoint(code=point, name=point))
+    session.flush()
+    ids = session.scalars(
+        select(Response.id).where(Response.campaign_id == campaign.id).order_by(Response.id)
+    ).all()
+    for k, response_id in enumerate(ids):
+        values: dict[str, Any] = {
+            "channel": ("qr", "kiosk", "web")[k % 3],
+            "submitted_at": datetime(2026, 3, 1 + k % 4, 23, 30, tzinfo=UTC) if k % 5 else None,
+        }
+        session.execute(update(Response).where(Response.id == response_id).values(**values))
+    for k, point in enumerate(library.service_points):
+        session.execute(
+            update(Response)
+            .where(Response.library_id == library.id, Response.id % 2 == k)
+            .values(service_point_id=point.id)
+        )
+    session.flush()
+
+
+def rows_with_cells(session: Session, campaign: Campaign) -> pd.DataFrame:
+    """The naive rows (answers table) with each response's cell read independently."""
+    meta = pd.DataFrame(
+        session.execute(
+            select(
+                Response.id,
+                Response.channel,
+                Response.submitted_at,
+                Response.received_at,
+                Response.service_point_id,
+            ).where(Response.campaign_id == campaign.id, Response.excluded_at.is_(None))
+        ).all(),
+        columns=["response_id", "channel", "submitted_at", "received_at", "service_point_id"],
+    )
+    moment = meta["submitted_at"].where(meta["submitted_at"].notna(), meta["received_at"])
+    meta["day"] = [m.astimezone(UTC).date().isoformat() for m in moment]
+    meta["channel"] = meta["channel"].astype(str)
+    meta["service_point_id"] = meta["service_point_id"].astype(object)
+    rows = session.execute(
+        select(Response.id, Response.library_id, Answer.item_id, Answer.column, Answer.value_num)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.campaign_id == campaign.id, Response.excluded_at.is_(None))
+    ).all()
+    long = pd.DataFrame(rows, columns=["response_id", "library_id", "item", "column", "value"])
+    long = long.loc[long["column"] != "na"]
+    long["key"] = np.where(long["column"] == "", long["item"], long["item"] + ":" + long["column"])
+    wide = long.pivot_table(
+        index=["response_id", "library_id"], columns="key", values="value", aggfunc="first"
+    ).reset_index()
+    return wide.merge(meta, on="response_id")
+
+
+@pytest.mark.parametrize("instrument", [RATED_YAML, "library_gap", "servqual_library"])
+def test_regional_analysis__cells_equal_the_analysis_functions_per_library_channel_day_point(
+    session: Session,
+    make_filled: Callable[..., Campaign],
+    libraries: list[Library],
+    instrument: str,
+) -> None:
+    campaign = make_filled(instrument, sizes=(17, 6, 12))
+    _spread_over_cells(session, campaign, libraries[2])
+    report = regional_analysis(session, campaign, chunk_rows=5, cells=True)
+    plain = regional_analysis(session, campaign, chunk_rows=5)
+    # the per-library results do not change when the cells are accumulated beside them
+    for name, table in plain.tables.items():
+        pd.testing.assert_frame_equal(report.tables[name], table, obj=name)
+    rows = rows_with_cells(session, campaign)
+    for key in report.plan.keys:
+        if key not in rows:
+            rows[key] = np.nan  # a key nobody answered
+    by = ["library_id", "channel", "day", "service_point_id"]
+    with warnings.catch_warnings():
+        # the row path also computes alpha per cell (not compared: cells keep no pairwise
+        # moments), and numpy warns on cells of one response
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected, _ = analysis.tables_from_rows(rows, report.plan, by)
+    assert set(report.cells) == set(expected) & analysis.CELL_TABLES
+    assert len(report.cells["items"].drop_duplicates(by)) > 3 * 3  # several cells a library
+    for name, table in report.cells.items():
+        want = expected[name].copy()
+        want["service_point_id"] = want["service_point_id"].astype(object)
+        got = table.copy()
+        for frame in (got, want):
+            frame["service_point_id"] = frame["service_point_id"].map(
+                lambda v: -1 if v is None or v != v else int(v)
+            )
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True),
+            want.reset_index(drop=True),
+            check_dtype=False,
+            check_column_type=False,
+            check_index_type=False,
+            atol=TOL,
+            rtol=0,
+            obj=name,
+        )
+
+
+def test_library_moments__equal_the_accumulator_fed_the_exported_rows(
+    session: Session, make_filled: Callable[..., Campaign], libraries: list[Library]
+) -> None:
+    # the database stream and the file are two feeds of one accumulator: same statistics
+    campaign = make_filled("satisfaction_short", sizes=(17, 6, 12))
+    streamed = list(library_moments(session, campaign, chunk_rows=4))
+    plan = analysis_plan(instrument_of(campaign.instrument_version))
+    codes = {lib.code: lib.id for lib in libraries}
+    frame = numeric_frame(exported(session, campaign), plan)
+    frame["library_id"] = frame["library"].map(codes)
+    from_file = analysis.accumulate_frame(frame, plan, by=["library_id"])
+    assert [s.key for s in from_file] == [(s.library_id,) for s in streamed]
+    for a, b in zip(streamed, from_file, strict=True):
+        assert a.n == b.n
+        assert a.hist is not None and b.hist is not None
+        np.testing.assert_array_equal(a.hist, b.hist)
+        assert a.scores.keys() == b.scores.keys()
+        for name in a.scores:
+            np.testing.assert_array_equal(a.scores[name], b.scores[name])
+        assert a.moments is not None and b.moments is not None
+        pd.testing.assert_frame_equal(a.moments.cov(), b.moments.cov(), atol=TOL, rtol=0)

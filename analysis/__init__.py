@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from analysis.funnel import funnel_curve
     from analysis.funnel import funnel_means
     from analysis.funnel import funnel_proportions
+    from analysis.factor import MIN_EFA_RESPONDENTS
+    from analysis.factor import FactorResult
+    from analysis.factor import factor_analysis
+    from analysis.factor import factor_analysis_from_corr
     from analysis.gap import gap_scores
     from analysis.gap import importance_performance
     from analysis.gap import screen_gap_responses
@@ -97,6 +101,10 @@ _EXPORTS: dict[str, str] = {
     "funnel_curve": "analysis.funnel",
     "funnel_means": "analysis.funnel",
     "funnel_proportions": "analysis.funnel",
+    "MIN_EFA_RESPONDENTS": "analysis.factor",
+    "FactorResult": "analysis.factor",
+    "factor_analysis": "analysis.factor",
+    "factor_analysis_from_corr": "analysis.factor",
     "gap_scores": "analysis.gap",
     "importance_performance": "analysis.gap",
     "screen_gap_responses": "analysis.gap",
@@ -175,6 +183,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "MIN_EFA_RESPONDENTS",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",
@@ -185,6 +194,7 @@ __all__ = [
     "Band",
     "ChannelComparison",
     "ConfidenceInterval",
+    "FactorResult",
     "FunnelResult",
     "MeanShrinkage",
     "NokConfig",
@@ -208,6 +218,8 @@ __all__ = [
     "device_bursts",
     "dimension_scores",
     "evenodd",
+    "factor_analysis",
+    "factor_analysis_from_corr",
     "feldt_ci",
     "funnel_curve",
     "funnel_means",

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.blueprints import admin_campaigns
     from survey_app.blueprints import admin_instruments
     from survey_app.blueprints import admin_results
+    from survey_app.blueprints import admin_review
     from survey_app.blueprints import api
     from survey_app.blueprints import auth
     from survey_app.blueprints import public
@@ -19,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_campaigns.bp)
     app.register_blueprint(admin_instruments.bp)
     app.register_blueprint(admin_results.bp)
+    app.register_blueprint(admin_review.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)

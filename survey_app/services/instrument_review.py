@@ -140,6 +140,56 @@ class InstrumentReview:
     #: identifies the data the review was computed from (for caches and ETags)
     fingerprint: str = ""
 
+    @property
+    def scale_of_factor(self) -> dict[str, str]:
+        """Factor -> the intended scale matched to it."""
+        return {factor: scale for scale, factor in self.factor_of_scale.items()}
+
+    @property
+    def disagreeing(self) -> list[str]:
+        """Items whose largest loading is not on their scale's factor."""
+        if self.structure is None:
+            return []
+        return [str(i) for i in self.structure.loc[~self.structure["agrees"], "item"]]
+
+    def structure_rows(self) -> list[dict[str, Any]]:
+        """The loadings table as plain rows for the page: one per item, in instrument order.
+
+        Each row: ``item``, ``scale``, ``agrees``, ``communality`` and ``cells``, a list of
+        ``(factor, loading, is_primary, is_cross_loading)``.
+        """
+        if self.factor is None or self.structure is None:
+            return []
+        loadings = self.factor.loadings
+        rows = []
+        for record in self.structure.to_dict("records"):
+            item = record["item"]
+            rows.append(
+                {
+                    "item": item,
+                    "scale": record["scale"],
+                    "agrees": bool(record["agrees"]),
+                    "communality": float(self.factor.communality[item]),
+                    "cells": [
+                        (
+                            str(f),
+                            float(loadings.loc[item, f]),
+                            f == record["primary_factor"],
+                            f in record["cross_loadings"],
+                        )
+                        for f in loadings.columns
+                    ],
+                }
+            )
+        return rows
+
+    def phi_rows(self) -> list[tuple[str, list[float]]]:
+        """Factor correlations as (factor, [correlations]) rows."""
+        if self.factor is None:
+            return []
+        phi = self.factor.phi
+        return [(str(f), [float(v) for v in phi.loc[f]]) for f in phi.index]
+
 
 def _title(text: Any) -> str:
     return str(text.get("ru") or next(iter(text.values()), "")) if text else ""

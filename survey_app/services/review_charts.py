@@ -1,0 +1,162 @@
+"""SVG charts of the instrument review page (issue 13 §6), drawn by matplotlib (Agg).
+
+Each chart is a self-contained SVG (text kept as text, no external fonts, scripts or links),
+readable in black and white: bars are told apart by hatching and grey levels, not by colour.
+The page shows the same numbers in a table beside every chart, and the ``<img>`` carries a
+text alternative. SVGs are cached per review fingerprint, so a chart is drawn once per state
+of the responses.
+
+Another module (``charts.py``, the library page) draws its own charts; the two are meant to
+be merged into one chart module.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+
+from survey_app.services.instrument_review import InstrumentReview
+
+__all__ = ["item_distributions_svg", "loadings_svg"]
+
+_cache: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+_lock = threading.Lock()
+_CACHE_SIZE = 64
+#: grey levels and hatches of the answer categories, lowest answer first
+_GREYS = ("#ffffff", "#d9d9d9", "#bdbdbd", "#969696", "#636363", "#252525", "#000000")
+_HATCHES = ("////", "", "..", "", "\\\\\\\\", "", "xx")
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    # a bare Figure renders through the Agg/SVG backends without pyplot (no display, no state)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=72)
+    return fig
+
+
+def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "review"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _cached(key: tuple[str, ...], draw) -> bytes:  # type: ignore[no-untyped-def]
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            return found
+    body: bytes = draw()
+    with _lock:
+        _cache[key] = body
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return body
+
+
+def item_distributions_svg(review: InstrumentReview, *, title: str, missing: str) -> bytes:
+    """Stacked horizontal bars: for each item, the share of each answer and of no answer.
+
+    Parameters
+    ----------
+    review : InstrumentReview
+    title : str
+        Chart title (already translated).
+    missing : str
+        Legend label of "no answer".
+    """
+    key = ("items", review.fingerprint, title, missing)
+    return _cached(key, lambda: _draw_items(review, title, missing))
+
+
+def _draw_items(review: InstrumentReview, title: str, missing: str) -> bytes:
+    items = list(review.items)
+    fig = _figure(9.0, 1.2 + 0.32 * max(len(items), 1))
+    ax = fig.add_subplot(1, 1, 1)
+    values = sorted({v for item in items for v, _ in item.counts})
+    labels = [item.key + (" (−)" if item.reverse else "") for item in items]
+    y = list(range(len(items)))[::-1]
+    left = [0.0] * len(items)
+    for k, value in enumerate(values):
+        widths = []
+        for item in items:
+            count = dict(item.counts).get(value, 0)
+            widths.append(count / item.n_rows if item.n_rows else 0.0)
+        grey = _GREYS[k % len(_GREYS)]
+        ax.barh(
+            y,
+            widths,
+            left=left,
+            color=grey,
+            edgecolor="black",
+            linewidth=0.6,
+            hatch=_HATCHES[k % len(_HATCHES)],
+            label=f"{value:g}",
+        )
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.barh(
+        y,
+        [item.missing_share for item in items],
+        left=left,
+        color="white",
+        edgecolor="black",
+        linewidth=0.6,
+        linestyle="--",
+        label=missing,
+    )
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+    ax.set_title(title, loc="left")
+    ax.legend(
+        ncol=min(len(values) + 1, 8),
+        loc="upper left",
+        bbox_to_anchor=(0, -0.04 - 0.4 / (len(items) + 1)),
+        frameon=False,
+    )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _svg(fig)
+
+
+def loadings_svg(review: InstrumentReview, *, title: str) -> bytes:
+    """Grey-scale heat map of the rotated loadings (|λ| as darkness, the value printed)."""
+    key = ("loadings", review.fingerprint, title)
+    return _cached(key, lambda: _draw_loadings(review, title))
+
+
+def _draw_loadings(review: InstrumentReview, title: str) -> bytes:
+    result = review.factor
+    if result is None:
+        raise ValueError("no factor solution to draw")
+    loadings = result.loadings
+    fig = _figure(2.0 + 1.1 * loadings.shape[1], 1.2 + 0.32 * loadings.shape[0])
+    ax = fig.add_subplot(1, 1, 1)
+    values = loadings.to_numpy()
+    # vector cells (pcolormesh), not a raster image: crisp when printed
+    ax.pcolormesh(
+        abs(values), cmap="Greys", vmin=0, vmax=1, edgecolors="black", linewidth=0.4
+    )
+    ax.invert_yaxis()
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                f"{v:.2f}".replace("-", "−"),
+                ha="center",
+                va="center",
+                color="white" if abs(v) >= 0.5 else "black",
+                fontweight="bold" if abs(v) >= 0.3 else "normal",
+                fontsize=9,
+            )
+    ax.set_xticks([j + 0.5 for j in range(values.shape[1])], [str(c) for c in loadings.columns])
+    ax.set_yticks([i + 0.5 for i in range(values.shape[0])], [str(i) for i in loadings.index])
+    ax.xaxis.tick_top()
+    ax.set_title(title, loc="left", pad=24)
+    return _svg(fig)

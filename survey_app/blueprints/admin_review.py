@@ -16,6 +16,7 @@ from flask import abort
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -61,9 +62,14 @@ def show(instrument_id: str, version: int) -> ResponseReturnValue:
     )
 
 
+def _locale() -> str:
+    return str(get_locale() or "ru")
+
+
 def _chart(body: bytes, fingerprint: str) -> Response:
     response = Response(body, mimetype="image/svg+xml")
-    response.set_etag(fingerprint)
+    response.set_etag(f"{fingerprint}-{_locale()}")
+    response.vary.update(["Cookie", "Accept-Language"])
     response.cache_control.private = True
     response.cache_control.max_age = CHART_MAX_AGE
     return response.make_conditional(request)
@@ -77,7 +83,7 @@ def items_chart(instrument_id: str, version: int) -> Response:
     if not review.items:
         abort(404)
     body = review_charts.item_distributions_svg(
-        review, title=_("Answers to each item"), missing=_("no answer")
+        review, title=_("Answers to each item"), missing=_("no answer"), locale=_locale()
     )
     return _chart(body, f"items-{review.fingerprint}")
 
@@ -89,5 +95,7 @@ def loadings_chart(instrument_id: str, version: int) -> Response:
     review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
     if review.factor is None:
         abort(404)
-    body = review_charts.loadings_svg(review, title=_("Rotated factor loadings"))
+    body = review_charts.loadings_svg(
+        review, title=_("Rotated factor loadings"), locale=_locale()
+    )
     return _chart(body, f"loadings-{review.fingerprint}")

@@ -58,7 +58,15 @@ def _cached(key: tuple[str, ...], draw) -> bytes:  # type: ignore[no-untyped-def
     return body
 
 
-def item_distributions_svg(review: InstrumentReview, *, title: str, missing: str) -> bytes:
+def _number(value: float, pattern: str, locale: str) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, pattern, locale=locale)).replace("-", "−")
+
+
+def item_distributions_svg(
+    review: InstrumentReview, *, title: str, missing: str, locale: str = "ru"
+) -> bytes:
     """Stacked horizontal bars: for each item, the share of each answer and of no answer.
 
     Parameters
@@ -68,14 +76,16 @@ def item_distributions_svg(review: InstrumentReview, *, title: str, missing: str
         Chart title (already translated).
     missing : str
         Legend label of "no answer".
+    locale : str
+        Locale of the numbers (decimal comma in Russian).
     """
-    key = ("items", review.fingerprint, title, missing)
-    return _cached(key, lambda: _draw_items(review, title, missing))
+    key = ("items", review.fingerprint, title, missing, locale)
+    return _cached(key, lambda: _draw_items(review, title, missing, locale))
 
 
-def _draw_items(review: InstrumentReview, title: str, missing: str) -> bytes:
+def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
     items = list(review.items)
-    fig = _figure(9.0, 1.2 + 0.32 * max(len(items), 1))
+    fig = _figure(6.5, 1.2 + 0.3 * max(len(items), 1))
     ax = fig.add_subplot(1, 1, 1)
     values = sorted({v for item in items for v, _ in item.counts})
     labels = [item.key + (" (−)" if item.reverse else "") for item in items]
@@ -95,7 +105,7 @@ def _draw_items(review: InstrumentReview, title: str, missing: str) -> bytes:
             edgecolor="black",
             linewidth=0.6,
             hatch=_HATCHES[k % len(_HATCHES)],
-            label=f"{value:g}",
+            label=_number(value, "0.##", locale),
         )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.barh(
@@ -123,13 +133,13 @@ def _draw_items(review: InstrumentReview, title: str, missing: str) -> bytes:
     return _svg(fig)
 
 
-def loadings_svg(review: InstrumentReview, *, title: str) -> bytes:
+def loadings_svg(review: InstrumentReview, *, title: str, locale: str = "ru") -> bytes:
     """Grey-scale heat map of the rotated loadings (|λ| as darkness, the value printed)."""
-    key = ("loadings", review.fingerprint, title)
-    return _cached(key, lambda: _draw_loadings(review, title))
+    key = ("loadings", review.fingerprint, title, locale)
+    return _cached(key, lambda: _draw_loadings(review, title, locale))
 
 
-def _draw_loadings(review: InstrumentReview, title: str) -> bytes:
+def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
     result = review.factor
     if result is None:
         raise ValueError("no factor solution to draw")
@@ -148,7 +158,7 @@ def _draw_loadings(review: InstrumentReview, title: str) -> bytes:
             ax.text(
                 j + 0.5,
                 i + 0.5,
-                f"{v:.2f}".replace("-", "−"),
+                _number(v, "0.00", locale),
                 ha="center",
                 va="center",
                 color="white" if abs(v) >= 0.5 else "black",

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
-    from analysis.funnel import FunnelResult
-    from analysis.funnel import funnel_curve
-    from analysis.funnel import funnel_means
-    from analysis.funnel import funnel_proportions
     from analysis.factor import MIN_EFA_RESPONDENTS
     from analysis.factor import FactorResult
     from analysis.factor import factor_analysis
     from analysis.factor import factor_analysis_from_corr
+    from analysis.funnel import FunnelResult
+    from analysis.funnel import funnel_curve
+    from analysis.funnel import funnel_means
+    from analysis.funnel import funnel_proportions
     from analysis.gap import gap_scores
     from analysis.gap import importance_performance
     from analysis.gap import screen_gap_responses

@@ -105,8 +105,15 @@ class FactorResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: one row per item × factor with ``item``, ``factor``, ``loading``."""
-        long = self.loadings.rename_axis(index="item", columns="factor").stack()
-        return long.rename("loading").reset_index()
+        values = self.loadings.to_numpy()
+        items, factors = self.items, [str(f) for f in self.loadings.columns]
+        return pd.DataFrame(
+            {
+                "item": np.repeat(items, len(factors)),
+                "factor": np.tile(factors, len(items)),
+                "loading": values.reshape(-1),
+            }
+        )
 
     def primary_factor(self) -> pd.Series:
         """Item -> the factor with its largest absolute loading."""
@@ -145,15 +152,18 @@ class FactorResult:
         rows, cols = linear_sum_assignment(-weight)
         factor_of_scale = {scales[r]: factors[c] for r, c in zip(rows, cols, strict=True)}
         primary = self.primary_factor()
+        values = self.loadings.to_numpy()
+        row_of = {item: i for i, item in enumerate(self.items)}
         records = []
         for item in items:
             scale = intended[item]
             top = str(primary[item])
             own = factor_of_scale.get(scale)
+            row = values[row_of[item]]
             cross = [
                 f
-                for f in factors
-                if f != top and abs(float(self.loadings.at[item, f])) >= SALIENT_LOADING
+                for j, f in enumerate(factors)
+                if f != top and abs(float(row[j])) >= SALIENT_LOADING
             ]
             records.append(
                 {
@@ -161,7 +171,7 @@ class FactorResult:
                     "scale": scale,
                     "scale_factor": own,
                     "primary_factor": top,
-                    "loading": float(self.loadings.at[item, top]),
+                    "loading": float(row[factors.index(top)]),
                     "agrees": own == top,
                     "cross_loadings": tuple(cross),
                 }

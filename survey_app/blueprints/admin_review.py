@@ -72,7 +72,8 @@ def _chart(body: bytes, fingerprint: str) -> Response:
     response.vary.update(["Cookie", "Accept-Language"])
     response.cache_control.private = True
     response.cache_control.max_age = CHART_MAX_AGE
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/<instrument_id>/<int:version>/items.svg")
@@ -95,7 +96,5 @@ def loadings_chart(instrument_id: str, version: int) -> Response:
     review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
     if review.factor is None:
         abort(404)
-    body = review_charts.loadings_svg(
-        review, title=_("Rotated factor loadings"), locale=_locale()
-    )
+    body = review_charts.loadings_svg(review, title=_("Rotated factor loadings"), locale=_locale())
     return _chart(body, f"loadings-{review.fingerprint}")

@@ -292,7 +292,9 @@ def instrument_review(
     if row is None:
         raise NotFound("No such instrument version.")
     condition = _condition(session, actor, row)
-    count, last = session.execute(select(func.count(), func.max(Response.id)).where(condition)).one()
+    count, last = session.execute(
+        select(func.count(), func.max(Response.id)).where(condition)
+    ).one()
     if not count:
         raise NotFound("No responses to this instrument version in your scope.")
     fingerprint = f"{row.id}-{row.sha256[:12]}-{count}-{last}"
@@ -348,8 +350,7 @@ def _compute(
             idx = idx[(idx >= 0) & (idx < sizes[j])]
             histograms[j] += np.bincount(idx, minlength=sizes[j])
     campaigns = {
-        c.id: c
-        for c in session.scalars(select(Campaign).where(Campaign.id.in_(sorted(responses))))
+        c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(sorted(responses))))
     }
     ordered = sorted(responses, key=lambda i: (campaigns[i].created_at, i))
     reverse = frozenset(k for s in plan.scales for k in s.reverse)
@@ -416,7 +417,7 @@ def _item_text(instrument: Instrument, key: str) -> str:
     if column:
         for col in item.columns:
             if col.id == column:
-                return f"{text} — {_title(col.title) or column}"
+                return f"{text} — {_title(col.label) or column}"
     return text
 
 
@@ -435,24 +436,23 @@ def _reliability(
         "scale": scale.id,
         "n": moments.n_rows,
     }
-    options = {
-        "items": list(scale.items),
-        "reverse": list(scale.reverse),
-        "scale": dict(scale.ranges) or None,
-        "min_n": RELIABILITY_MIN_N,
-    }
     if len(scale.items) < 2:
         return ScaleReliability(
             **base, refused=(analysis.Reason.INVALID_DATA.value, "a scale of one item")
         )
+    items, reverse, ranges = list(scale.items), list(scale.reverse), dict(scale.ranges) or None
     try:
-        alpha = analysis.cronbach_alpha_from_moments(moments, **options)
+        alpha = analysis.cronbach_alpha_from_moments(
+            moments, items=items, reverse=reverse, scale=ranges, min_n=RELIABILITY_MIN_N
+        )
     except ValueError as error:
         return ScaleReliability(**base, refused=_refusal(error))
     omega: float | None = None
     omega_refused = None
     try:
-        omega = analysis.omega_total_from_moments(moments, **options).omega_total
+        omega = analysis.omega_total_from_moments(
+            moments, items=items, reverse=reverse, scale=ranges, min_n=RELIABILITY_MIN_N
+        ).omega_total
     except ValueError as error:
         omega_refused = _refusal(error)
     return ScaleReliability(
@@ -487,9 +487,7 @@ def _with_factors(
     from dataclasses import replace
 
     if pooled is None:
-        return replace(
-            review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses")
-        )
+        return replace(review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses"))
     keys = list(pooled.items)
     corr = pooled.corr("pairwise")
     sign = np.array([-1.0 if k in review.reverse else 1.0 for k in keys])

@@ -15,8 +15,13 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from survey_app.services.instrument_review import InstrumentReview
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["item_distributions_svg", "loadings_svg"]
 
@@ -28,7 +33,7 @@ _GREYS = ("#ffffff", "#d9d9d9", "#bdbdbd", "#969696", "#636363", "#252525", "#00
 _HATCHES = ("////", "", "..", "", "\\\\\\\\", "", "xx")
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float) -> Figure:
     # a bare Figure renders through the Agg/SVG backends without pyplot (no display, no state)
     from matplotlib.figure import Figure
 
@@ -36,7 +41,7 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     return fig
 
 
-def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _svg(fig: Figure) -> bytes:
     import matplotlib
 
     buffer = io.BytesIO()
@@ -45,7 +50,7 @@ def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
-def _cached(key: tuple[str, ...], draw) -> bytes:  # type: ignore[no-untyped-def]
+def _cached(key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
     with _lock:
         found = _cache.get(key)
         if found is not None:
@@ -148,9 +153,7 @@ def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
     ax = fig.add_subplot(1, 1, 1)
     values = loadings.to_numpy()
     # vector cells (pcolormesh), not a raster image: crisp when printed
-    ax.pcolormesh(
-        abs(values), cmap="Greys", vmin=0, vmax=1, edgecolors="black", linewidth=0.4
-    )
+    ax.pcolormesh(abs(values), cmap="Greys", vmin=0, vmax=1, edgecolors="black", linewidth=0.4)
     ax.invert_yaxis()
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):

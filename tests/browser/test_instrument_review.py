@@ -65,7 +65,9 @@ def test_methodologist__reads_the_review_wide_and_on_a_phone(
     expect(spring_a).to_contain_text("0,66 – 0,77")
     autumn_a = page.locator("tr", has_text="AUTUMN").filter(has_text="Доброжелательность")
     expect(autumn_a).to_contain_text("не показано: слишком мало ответов")
-    expect(page.get_by_text("Каждый вопрос сильнее всего нагружает фактор своей шкалы.")).to_be_visible()
+    expect(
+        page.get_by_text("Каждый вопрос сильнее всего нагружает фактор своей шкалы.")
+    ).to_be_visible()
     expect(page.get_by_text("максимального правдоподобия", exact=False)).to_be_visible()
     charts_loaded(page)
     assert serious_violations(page) == []
@@ -78,7 +80,9 @@ def test_methodologist__reads_the_review_wide_and_on_a_phone(
     small: Page = phone.new_page()
     sign_in(small, live_server, bfi_review.methodologist.email)
     small.goto(f"{live_server}{PAGE}")
-    expect(small.get_by_role("heading", name="Надёжность каждой шкалы по кампаниям")).to_be_visible()
+    expect(
+        small.get_by_role("heading", name="Надёжность каждой шкалы по кампаниям")
+    ).to_be_visible()
     charts_loaded(small)
     assert small.evaluate("document.documentElement.scrollWidth") <= 360
     assert serious_violations(small) == []

@@ -86,9 +86,7 @@ def test_unknown_version__404(bfi_review: Any, login):
     assert client.get("/admin/review/nothing/1/items.svg").status_code == 404
 
 
-def test_too_few_responses__refusal_stated_and_no_loadings_chart(
-    bfi_review: Any, login, make_user
-):
+def test_too_few_responses__refusal_stated_and_no_loadings_chart(bfi_review: Any, login, make_user):
     manager = make_user("quality_manager", system=bfi_review.libraries[2].system)
     client = login(manager)
     page = client.get(PAGE + "?lang=ru").get_data(as_text=True)

@@ -51,6 +51,9 @@ MIN_EFA_RESPONDENTS_PER_ITEM = 5
 HEYWOOD_UNIQUENESS = 0.005
 #: a loading at least this large (in absolute value) counts as "the item loads on the factor"
 SALIENT_LOADING = 0.3
+#: the ML optimiser: L-BFGS-B with tight tolerances (statsmodels' default BFGS took seconds on
+#: 25 items and stopped on "precision loss" near Heywood solutions)
+_ML_OPTIONS = {"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2_000}
 #: eigenvalues of the correlation matrix below this (relative to k) make it singular
 _SINGULAR = 1e-8
 
@@ -74,6 +77,9 @@ class FactorResult:
         of squared loadings for an orthogonal rotation) and that divided by the number of items.
     total_var : float
         Share of the items' total variance the factors account for: Σh² / k.
+    eigenvalues : tuple of float
+        Eigenvalues of the correlation matrix, largest first (how many dimensions the data
+        suggest: one dominant eigenvalue means one general factor).
     n_obs : int
         Respondents the correlations come from.
     n_factors : int
@@ -92,6 +98,7 @@ class FactorResult:
     ss_loadings: pd.Series
     proportion_var: pd.Series
     total_var: float
+    eigenvalues: tuple[float, ...]
     n_obs: int
     n_factors: int
     method: str
@@ -258,7 +265,8 @@ def factor_analysis_from_corr(
 
     * ``"ml"`` — maximum likelihood, minimising
       F = log|Σ| + tr(R Σ⁻¹) − log|R| − k over Σ = ΛΛ' + Ψ (Lawley & Maxwell 1971; R
-      ``factanal``, ``psych::fa(fm="ml")``), started from a few EM steps with a fixed seed;
+      ``factanal``, ``psych::fa(fm="ml")``), started from a few EM steps with a fixed seed and
+      optimised by L-BFGS-B;
     * ``"pa"`` — iterated principal axis from squared multiple correlations (converges to
       psych's ``fm="minres"``).
 
@@ -353,7 +361,8 @@ def factor_analysis_from_corr(
             Reason.ZERO_VARIANCE, "the diagonal of the correlation matrix is not 1", n=n_obs
         )
     r = (r + r.T) / 2.0
-    smallest = float(np.linalg.eigvalsh(r)[0])
+    eigenvalues = np.linalg.eigvalsh(r)
+    smallest = float(eigenvalues[0])
     if smallest < -_SINGULAR * k:
         raise StatisticUnavailable(
             Reason.NOT_POSITIVE_SEMIDEFINITE,
@@ -393,6 +402,7 @@ def factor_analysis_from_corr(
         ss_loadings=pd.Series(ss, index=labels, name="ss_loadings"),
         proportion_var=pd.Series(ss / k, index=labels, name="proportion_var"),
         total_var=float(communality.sum() / k),
+        eigenvalues=tuple(float(v) for v in eigenvalues[::-1]),
         n_obs=int(n_obs),
         n_factors=m,
         method=method,
@@ -410,14 +420,17 @@ def _fit(
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     model = Factor(corr=r, n_factor=m, method=method, nobs=n_obs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        warnings.filterwarnings("ignore", message="Some uniquenesses are nearly zero")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            fitted = model.fit(rng=0) if method == "ml" else model.fit(maxiter=1000)
-        except (ConvergenceWarning, np.linalg.LinAlgError, FloatingPointError) as error:
+            fitted = (
+                model.fit(rng=0, opt_method="L-BFGS-B", opt=_ML_OPTIONS)
+                if method == "ml"
+                else model.fit(maxiter=1000)
+            )
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError) as error:
             raise StatisticUnavailable(
-                Reason.FIT_FAILED, f"the factor model did not converge ({error})", n=n_obs
+                Reason.FIT_FAILED, f"the factor model could not be fitted ({error})", n=n_obs
             ) from None
     unrotated = np.asarray(fitted.loadings_no_rot, dtype=float).reshape(len(r), m)
     uniq = np.asarray(fitted.uniqueness, dtype=float)
@@ -425,6 +438,11 @@ def _fit(
         raise StatisticUnavailable(
             Reason.FIT_FAILED, "the factor model gave non-finite loadings", n=n_obs
         )
+    stalled = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # an optimiser stalled at the Heywood boundary (a uniqueness at zero) is psych's bounded
+    # solution, reported with the Heywood note; stalled anywhere else, the fit failed
+    if stalled and uniq.min() >= HEYWOOD_UNIQUENESS:
+        raise StatisticUnavailable(Reason.FIT_FAILED, "the factor model did not converge", n=n_obs)
     if rotation == "none" or m == 1:
         return unrotated, np.eye(m), uniq
     if rotation == "varimax":

@@ -489,6 +489,16 @@ def _with_factors(
     if pooled is None:
         return replace(review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses"))
     keys = list(pooled.items)
+    fewest = int(pooled.pair_counts.to_numpy().min())
+    if fewest < analysis.MIN_EFA_RESPONDENTS:
+        return replace(
+            review,
+            factor_refused=(
+                analysis.Reason.FEW_JOINT_RESPONSES.value,
+                f"an item pair was answered together by {fewest} respondents, fewer than "
+                f"{analysis.MIN_EFA_RESPONDENTS}",
+            ),
+        )
     corr = pooled.corr("pairwise")
     sign = np.array([-1.0 if k in review.reverse else 1.0 for k in keys])
     keyed = pd.DataFrame(corr.to_numpy() * np.outer(sign, sign), index=keys, columns=keys)

@@ -22,6 +22,7 @@ from analysis.factor import factor_analysis
 from analysis.factor import factor_analysis_from_corr
 from analysis.reasons import Reason
 from analysis.reasons import StatisticUnavailable
+from tests.analysis.reference import DATA_DIR
 from tests.analysis.reference import bfi
 from tests.analysis.reference import psych_fa
 
@@ -92,6 +93,30 @@ def test_from_corr__same_as_from_rows():
     rows = factor_analysis(data, 3)
     matrix = factor_analysis_from_corr(data.corr(), len(data), 3)
     pd.testing.assert_frame_equal(rows.loadings, matrix.loadings)
+
+
+def test_eigenvalues__of_the_correlation_matrix_largest_first():
+    data = bfi().iloc[:, :15]
+    result = factor_analysis(data, 3)
+    expected = np.linalg.eigvalsh(data.corr().to_numpy())[::-1]
+    np.testing.assert_allclose(result.eigenvalues, expected, rtol=1e-12)
+    assert sum(result.eigenvalues) == pytest.approx(15)
+
+
+def test_heywood_case__solution_kept_with_a_note_as_psych():
+    """One general factor and little else (the demo's synthetic library_gap answers): four ML
+    factors push one uniqueness to its bound; psych 2.2.9 fa(fm = "ml") holds it at 0.005 and
+    warns, we keep the solution with a heywood note naming the same item. The variance
+    accounted for agrees to 0.02 (psych's bound vs. statsmodels' unbounded fit)."""
+    ref = psych_fa()["demo_gap_heywood"]
+    corr = pd.read_csv(DATA_DIR / "demo_gap_corr.csv", index_col=0)
+    result = factor_analysis_from_corr(corr, 1200, 4)
+    bounded = [item for item, u in zip(ref["items"], ref["uniqueness"], strict=True) if u <= 0.005]
+    assert [n.code for n in result.notes] == [Reason.HEYWOOD]
+    assert all(item in result.notes[0].message for item in bounded) and len(bounded) == 1
+    np.testing.assert_allclose(result.ss_loadings, ref["ss_loadings"], atol=0.02)
+    # one dominant eigenvalue: the data suggest a single dimension
+    assert result.eigenvalues[0] > 16 and result.eigenvalues[1] < 1
 
 
 def test_to_frame__is_tidy():

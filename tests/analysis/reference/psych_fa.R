@@ -87,6 +87,12 @@ reliability <- lapply(names(scales), function(s) {
        omega_total = o$omega.tot)
 })
 
+# A Heywood case: the pairwise correlations of library_gap's 25 scale items in the demo's
+# synthetic answers (1,200 responses, one general factor), four ML factors.
+heywood_r <- as.matrix(read.csv(file.path(data_dir, "demo_gap_corr.csv"), row.names = 1,
+                                check.names = FALSE))
+heywood <- quiet(fa(heywood_r, nfactors = 4, fm = "ml", n.obs = 1200, rotate = "oblimin"))
+
 out <- list(
   versions = list(R = R.version.string,
                   psych = as.character(packageVersion("psych")),
@@ -96,6 +102,12 @@ out <- list(
   bfi15_ml_varimax = fa_case(b15, 3, "ml", "Varimax"),
   bfi15_minres_oblimin = fa_case(b15, 3, "minres", "oblimin"),
   bfi25_ml_oblimin = fa_case(b25, 5, "ml", "oblimin"),
+  demo_gap_heywood = list(
+    call = "psych::fa(r, nfactors = 4, fm = \"ml\", n.obs = 1200, rotate = \"oblimin\")",
+    items = colnames(heywood_r),
+    uniqueness = unname(as.numeric(heywood$uniquenesses)),
+    ss_loadings = unname(as.numeric(heywood$Vaccounted["SS loadings", ]))
+  ),
   bfi15_factanal = list(call = "stats::factanal(covmat = cor(x, use = \"pairwise\"), factors = 3, rotation = \"none\")",
                         uniqueness = unname(as.numeric(fan$uniquenesses))),
   review_subset = list(rows = "bfi rows 1-300, items A1-E5, reverse-keyed A1 C4 C5 E1 E2 as 7 - x",

@@ -490,7 +490,8 @@ def _with_factors(
         return replace(review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses"))
     keys = list(pooled.items)
     fewest = int(pooled.pair_counts.to_numpy().min())
-    if fewest < analysis.MIN_EFA_RESPONDENTS:
+    # (too few responses altogether is refused below, by the factor analysis itself)
+    if fewest < analysis.MIN_EFA_RESPONDENTS <= count:
         return replace(
             review,
             factor_refused=(

@@ -59,6 +59,8 @@ __all__ = [
 #: fewest respondents of a campaign for which α and ω are shown (the Feldt interval of α = .80
 #: at n = 50 is .71–.87; ../shared/reference/analysis.md §6.5)
 RELIABILITY_MIN_N = 50
+#: items with more answer categories than this (e.g. 0-100 points) get no distribution
+MAX_CATEGORIES = 11
 #: responses read per chunk
 CHUNK_ROWS = 20_000
 #: reviews kept in the process cache
@@ -326,7 +328,13 @@ def _compute(
     keys = list(plan.keys)
     scale_keys = list(dict.fromkeys(k for s in plan.scales for k in s.items))
     scale_columns = [keys.index(k) for k in scale_keys]
-    shown = [k for k in keys if k in plan.integer_keys and k in plan.ranges]
+    shown = [
+        k
+        for k in keys
+        if k in plan.integer_keys
+        and k in plan.ranges
+        and plan.ranges[k][1] - plan.ranges[k][0] < MAX_CATEGORIES
+    ]
     shown_columns = [keys.index(k) for k in shown]
     lows = np.array([plan.ranges[k][0] for k in shown])
     sizes = [int(plan.ranges[k][1] - plan.ranges[k][0]) + 1 for k in shown]

@@ -28,9 +28,6 @@ __all__ = ["item_distributions_svg", "loadings_svg"]
 _cache: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
 _lock = threading.Lock()
 _CACHE_SIZE = 64
-#: grey levels and hatches of the answer categories, lowest answer first
-_GREYS = ("#ffffff", "#d9d9d9", "#bdbdbd", "#969696", "#636363", "#252525", "#000000")
-_HATCHES = ("////", "", "..", "", "\\\\\\\\", "", "xx")
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -89,46 +86,65 @@ def item_distributions_svg(
 
 
 def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
+    from matplotlib.patches import Patch
+
     items = list(review.items)
     fig = _figure(6.5, 1.2 + 0.3 * max(len(items), 1))
     ax = fig.add_subplot(1, 1, 1)
-    values = sorted({v for item in items for v, _ in item.counts})
-    labels = [item.key + (" (−)" if item.reverse else "") for item in items]
+    scales = {tuple(v for v, _ in item.counts) for item in items}
     y = list(range(len(items)))[::-1]
-    left = [0.0] * len(items)
-    for k, value in enumerate(values):
-        widths = []
-        for item in items:
-            count = dict(item.counts).get(value, 0)
-            widths.append(count / item.n_rows if item.n_rows else 0.0)
-        grey = _GREYS[k % len(_GREYS)]
+    # one barh call per (category position, number of categories): few artists, fast SVG
+    segments: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
+    missing_rows: list[tuple[int, float, float]] = []
+    for row, item in zip(y, items, strict=True):
+        left = 0.0
+        n = len(item.counts)
+        for k, (_, count) in enumerate(item.counts):
+            width = count / item.n_rows if item.n_rows else 0.0
+            if width > 0:
+                segments.setdefault((k, n), []).append((row, width, left))
+            left += width
+        if item.missing_share > 0:
+            missing_rows.append((row, item.missing_share, left))
+    for (k, n), parts in sorted(segments.items()):
+        grey, hatch = _category_style(k, n)
+        rows, widths, lefts = zip(*parts, strict=True)
+        ax.barh(rows, widths, left=lefts, color=grey, edgecolor="black", linewidth=0.6, hatch=hatch)
+    if missing_rows:
+        rows, widths, lefts = zip(*missing_rows, strict=True)
         ax.barh(
-            y,
+            rows,
             widths,
-            left=left,
-            color=grey,
+            left=lefts,
+            color="white",
             edgecolor="black",
             linewidth=0.6,
-            hatch=_HATCHES[k % len(_HATCHES)],
-            label=_number(value, "0.##", locale),
+            linestyle="--",
         )
-        left = [a + b for a, b in zip(left, widths, strict=True)]
-    ax.barh(
-        y,
-        [item.missing_share for item in items],
-        left=left,
-        color="white",
-        edgecolor="black",
-        linewidth=0.6,
-        linestyle="--",
-        label=missing,
-    )
-    ax.set_yticks(y, labels)
+    if len(scales) == 1:
+        values = next(iter(scales))
+        legend = [
+            Patch(
+                facecolor=_category_style(k, len(values))[0],
+                hatch=_category_style(k, len(values))[1],
+                edgecolor="black",
+                label=_number(v, "0.##", locale),
+            )
+            for k, v in enumerate(values)
+        ]
+    else:  # items on different response scales: lowest to highest answer of each
+        legend = [
+            Patch(facecolor=_category_style(0, 2)[0], edgecolor="black", hatch="////", label="↓"),
+            Patch(facecolor=_category_style(1, 2)[0], edgecolor="black", label="↑"),
+        ]
+    legend.append(Patch(facecolor="white", edgecolor="black", linestyle="--", label=missing))
+    ax.set_yticks(y, [item.key + (" (−)" if item.reverse else "") for item in items])
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0 %", "25 %", "50 %", "75 %", "100 %"])
     ax.set_title(title, loc="left")
     ax.legend(
-        ncol=min(len(values) + 1, 8),
+        handles=legend,
+        ncol=min(len(legend), 8),
         loc="upper left",
         bbox_to_anchor=(0, -0.04 - 0.4 / (len(items) + 1)),
         frameon=False,
@@ -136,6 +152,16 @@ def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _svg(fig)
+
+
+def _category_style(k: int, n: int) -> tuple[str, str]:
+    """Grey level (white for the lowest answer to black for the highest) and hatch of the
+    k-th of n answer categories: told apart without colour."""
+    level = 1.0 - k / (n - 1) if n > 1 else 0.5
+    grey = "#" + f"{round(255 * level):02x}" * 3
+    # only the lowest answer is hatched: hatching every category made the SVG several
+    # seconds slower to draw, and the grey ramp plus the order already tell them apart
+    return grey, "////" if k == 0 else ""
 
 
 def loadings_svg(review: InstrumentReview, *, title: str, locale: str = "ru") -> bytes:

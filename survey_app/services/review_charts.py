@@ -30,8 +30,21 @@ _lock = threading.Lock()
 _CACHE_SIZE = 64
 
 
+_import_lock = threading.Lock()
+
+
+def _load_matplotlib() -> None:
+    """Import matplotlib once, under a lock: two requests importing it at the same moment in
+    two threads saw a partially initialised ``matplotlib.transforms`` (ImportError)."""
+    with _import_lock:
+        import matplotlib.backends.backend_svg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.patches  # noqa: F401
+
+
 def _figure(width: float, height: float) -> Figure:
     # a bare Figure renders through the Agg/SVG backends without pyplot (no display, no state)
+    _load_matplotlib()
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=72)
@@ -86,6 +99,7 @@ def item_distributions_svg(
 
 
 def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
+    _load_matplotlib()
     from matplotlib.patches import Patch
 
     items = list(review.items)

@@ -58,6 +58,8 @@ setup(
         "pandas>=2.2",
         "scipy>=1.12",
         "statsmodels>=0.14.2",
+        # server-rendered SVG charts (Agg, no display)
+        "matplotlib>=3.8,<4",
         "qrcode>=7.4,<9",
         "openpyxl>=3.1,<4",
         "pyxform>=2.1,<5",

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from analysis.estimators import nps_from_counts
     from analysis.estimators import proportion_interval
     from analysis.estimators import t_interval_parts
+    from analysis.factor import MIN_EFA_RESPONDENTS
+    from analysis.factor import FactorResult
+    from analysis.factor import factor_analysis
+    from analysis.factor import factor_analysis_from_corr
     from analysis.funnel import FunnelResult
     from analysis.funnel import funnel_curve
     from analysis.funnel import funnel_means
@@ -143,6 +147,10 @@ _EXPORTS: dict[str, str] = {
     "funnel_curve": "analysis.funnel",
     "funnel_means": "analysis.funnel",
     "funnel_proportions": "analysis.funnel",
+    "MIN_EFA_RESPONDENTS": "analysis.factor",
+    "FactorResult": "analysis.factor",
+    "factor_analysis": "analysis.factor",
+    "factor_analysis_from_corr": "analysis.factor",
     "gap_scores": "analysis.gap",
     "importance_performance": "analysis.gap",
     "screen_gap_responses": "analysis.gap",
@@ -221,6 +229,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "MIN_EFA_RESPONDENTS",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",
@@ -231,6 +240,7 @@ __all__ = [
     "Band",
     "ChannelComparison",
     "ConfidenceInterval",
+    "FactorResult",
     "FunnelResult",
     "MeanShrinkage",
     "NokConfig",
@@ -254,6 +264,8 @@ __all__ = [
     "device_bursts",
     "dimension_scores",
     "evenodd",
+    "factor_analysis",
+    "factor_analysis_from_corr",
     "feldt_ci",
     "funnel_curve",
     "funnel_means",

@@ -39,6 +39,8 @@ class Reason(StrEnum):
     FEW_JOINT_RESPONSES = "few_joint_responses"
     #: the pairwise covariance matrix has a negative eigenvalue
     NOT_POSITIVE_SEMIDEFINITE = "not_positive_semidefinite"
+    #: the correlation matrix is singular (an item is a linear combination of others)
+    SINGULAR_MATRIX = "singular_matrix"
     #: a one-factor loading at its bound (uniqueness 0.005): Heywood case
     HEYWOOD = "heywood"
     #: a one-factor communality above 1 (negative uniqueness): ultra-Heywood case
@@ -65,6 +67,7 @@ REASON_TITLES: dict[Reason, str] = {
     Reason.UNDEFINED_PAIR: "an item pair never answered together",
     Reason.FEW_JOINT_RESPONSES: "too few joint responses for an item pair",
     Reason.NOT_POSITIVE_SEMIDEFINITE: "pairwise covariance matrix not positive semi-definite",
+    Reason.SINGULAR_MATRIX: "singular correlation matrix",
     Reason.HEYWOOD: "Heywood case",
     Reason.ULTRA_HEYWOOD: "ultra-Heywood case",
     Reason.FIT_FAILED: "factor fit failed",
@@ -85,6 +88,7 @@ REASON_TITLES_RU: dict[Reason, str] = {
     Reason.NOT_POSITIVE_SEMIDEFINITE: (
         "попарная ковариационная матрица не является неотрицательно определённой"
     ),
+    Reason.SINGULAR_MATRIX: "вырожденная корреляционная матрица",
     Reason.HEYWOOD: "случай Хейвуда",
     Reason.ULTRA_HEYWOOD: "ультра-Хейвудов случай",
     Reason.FIT_FAILED: "факторная модель не сошлась",

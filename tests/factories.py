@@ -237,3 +237,118 @@ def make_token(session: Session) -> Callable[..., str]:
 def bearer(token: str) -> dict[str, str]:
     """The request header that presents ``token`` to the API."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def _bfi_review_yaml() -> str:
+    """An instrument of bfi's A, C and E items (1..6, optional) with psych's scoring keys."""
+    texts = {
+        "A": "Доброжелательность, вопрос",
+        "C": "Добросовестность, вопрос",
+        "E": "Экстраверсия, вопрос",
+    }
+    lines = [
+        "id: bfi_review",
+        "version: 1",
+        "locales: [ru, en]",
+        "title: {ru: 'Пятифакторный опросник (A, C, E)', en: 'Big Five inventory (A, C, E)'}",
+        "formats:",
+        "  six:",
+        "    type: likert",
+        "    min: 1",
+        "    max: 6",
+        "    required: false",
+        "    anchors:",
+        "      1: {ru: совсем неверно, en: very inaccurate}",
+        "      6: {ru: совершенно верно, en: very accurate}",
+        "sections:",
+        "  - id: items",
+        "    title: {ru: Вопросы, en: Items}",
+        "    items:",
+    ]
+    for scale in "ACE":
+        for i in range(1, 6):
+            lines += [
+                f"      - id: {scale}{i}",
+                "        format: six",
+                f"        text: {{ru: '{texts[scale]} {i}', en: 'Item {scale}{i}'}}",
+            ]
+    lines += [
+        "scales:",
+        "  - id: A",
+        "    title: {ru: Доброжелательность, en: Agreeableness}",
+        "    items: [A1, A2, A3, A4, A5]",
+        "    reverse: [A1]",
+        "  - id: C",
+        "    title: {ru: Добросовестность, en: Conscientiousness}",
+        "    items: [C1, C2, C3, C4, C5]",
+        "    reverse: [C4, C5]",
+        "  - id: E",
+        "    title: {ru: Экстраверсия, en: Extraversion}",
+        "    items: [E1, E2, E3, E4, E5]",
+        "    reverse: [E1, E2]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+#: the bfi_review instrument (YAML text, for ``instrument_version``)
+BFI_REVIEW_YAML = _bfi_review_yaml()
+
+
+@pytest.fixture
+def bfi_review(
+    session: Session,
+    make_library: Callable[..., Library],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., Any],
+) -> Any:
+    """bfi rows 1-300 answered in campaign SPRING by two libraries of system NORTH, rows
+    301-340 in campaign AUTUMN by a library of system SOUTH; a regional methodologist, a
+    quality manager of NORTH and a library's staff member. Reference numbers for rows 1-300:
+    ``tests/analysis/reference/psych_fa.json`` (``review_subset``)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from survey_app.services.responses import parse_submission
+    from survey_app.services.responses import record_response
+    from tests.analysis.reference import bfi
+
+    region = Region(code="kem-review", name="Кемеровская область")
+    north = LibrarySystem(region=region, code="NORTH", name="ЦБС Северная")
+    south = LibrarySystem(region=region, code="SOUTH", name="ЦБС Южная")
+    session.add_all([north, south])
+    session.flush()
+    libraries = [
+        make_library("N-1", system=north),
+        make_library("N-2", system=north),
+        make_library("S-1", system=south),
+    ]
+    spring = make_campaign(BFI_REVIEW_YAML, code="SPRING", libraries=libraries[:2])
+    autumn = Campaign(
+        code="AUTUMN",
+        title="Осенняя кампания",
+        instrument_version=spring.instrument_version,
+        channels=["web", "qr", "kiosk", "paper"],
+        status=CampaignStatus.open,
+        libraries=libraries[2:],
+    )
+    session.add(autumn)
+    session.flush()
+    data = bfi().iloc[:340, :15]
+    for position, (_, row) in enumerate(data.iterrows()):
+        campaign, library = (
+            (spring, libraries[position % 2].code) if position < 300 else (autumn, "S-1")
+        )
+        answers = {k: int(v) for k, v in row.items() if not np.isnan(v)}
+        body = submission(campaign, answers, library=library)
+        record_response(session, parse_submission(body))
+    world = SimpleNamespace(
+        spring=spring,
+        autumn=autumn,
+        libraries=libraries,
+        methodologist=make_user("methodologist", email="method@example.org"),
+        manager=make_user("quality_manager", email="north@example.org", system=north),
+        staff=make_user("library_staff", email="staff@example.org", library=libraries[0]),
+    )
+    session.commit()
+    return world

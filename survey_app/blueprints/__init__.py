@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.blueprints import admin_instruments
     from survey_app.blueprints import admin_kiosks
     from survey_app.blueprints import admin_results
+    from survey_app.blueprints import admin_review
     from survey_app.blueprints import admin_tokens
     from survey_app.blueprints import api
     from survey_app.blueprints import auth
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_instruments.bp)
     app.register_blueprint(admin_results.bp)
     app.register_blueprint(admin_tokens.bp)
+    app.register_blueprint(admin_review.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin_kiosks.bp)
     app.register_blueprint(auth.bp)

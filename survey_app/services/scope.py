@@ -74,6 +74,8 @@ class Action(StrEnum):
     view_campaigns = "view_campaigns"  #: see campaigns that include a library in scope
     view_results = "view_results"  #: dashboards and reports of libraries in scope
     run_reports = "run_reports"  #: start a recomputation of a campaign's report run
+    #: the instrument under review: reliability, item distributions, factor structure
+    review_instruments = "review_instruments"
     export_results = "export_results"  #: CSV/XLSX exports of libraries in scope
     exclude_responses = "exclude_responses"  #: mark responses as excluded (quality control)
     manage_posters = "manage_posters"  #: download QR posters of libraries in scope
@@ -93,6 +95,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.view_campaigns,
             Action.view_results,
             Action.run_reports,
+            Action.review_instruments,
             Action.export_results,
             Action.exclude_responses,
             Action.manage_posters,
@@ -104,6 +107,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.view_campaigns,
             Action.view_results,
             Action.run_reports,
+            Action.review_instruments,
             Action.export_results,
             Action.exclude_responses,
             Action.manage_posters,

@@ -39,6 +39,14 @@ def psych_small_samples() -> dict[str, Any]:
     return data
 
 
+@cache
+def psych_fa() -> dict[str, Any]:
+    """R psych's factor-analysis references (``psych_fa.R``)."""
+    with (REFERENCE_DIR / "psych_fa.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
 def _data_file(name: str) -> Path:
     """The path of a file in ``tests/data`` (a missing file fails the test, never skips it)."""
     return DATA_DIR / name

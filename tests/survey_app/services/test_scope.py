@@ -185,6 +185,7 @@ view_campaigns      R     R             R               R
 view_results        R     R             R               R
 export_results      R     R             R               R
 run_reports         R     R             R               .
+review_instruments  R     R             R               .
 exclude_responses   R     R             R               .
 manage_posters      R     R             R               R
 manage_kiosks       R     .             .               R

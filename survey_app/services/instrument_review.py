@@ -1,0 +1,520 @@
+"""The instrument under review (issue 13 §5): one instrument version across all libraries and
+campaigns in the caller's scope, for methodologists and quality managers.
+
+Three questions about the questionnaire itself, not about any library:
+
+* **reliability per scale per campaign** — Cronbach's α with its Feldt interval and
+  McDonald's ω (psych's ``omega.tot``) from each campaign's pairwise moments, refused below
+  :data:`RELIABILITY_MIN_N` respondents;
+* **item distributions** — how often each answer was given and the share of respondents who
+  left the item empty, over every campaign of the version;
+* **the intended dimensions** — an exploratory factor analysis (maximum likelihood, oblimin,
+  as many factors as the instrument has scales) of the pairwise correlations of all scale
+  items, with each item's largest loading set against the scale it was written for.
+
+The responses are read ``(campaign_id, vector)`` in chunks through a server-side cursor and
+accumulated into per-campaign :class:`analysis.PairwiseMoments` and answer histograms; no
+statistic is computed here, only their inputs (every formula lives in :mod:`analysis`).
+Results are cached per (version, scope, state of the responses), so the charts served beside
+the page do not read the responses again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import analysis
+from instruments import Instrument
+from survey_app.models import Campaign
+from survey_app.models import InstrumentVersion
+from survey_app.models import Response
+from survey_app.services.errors import NotFound
+from survey_app.services.instruments import instrument_of
+from survey_app.services.reporting import AnalysisPlan
+from survey_app.services.reporting import analysis_plan
+from survey_app.services.scope import Action
+from survey_app.services.scope import library_ids_in_scope
+from survey_app.services.scope import library_scope_clause
+from survey_app.services.scope import require
+
+__all__ = [
+    "RELIABILITY_MIN_N",
+    "InstrumentReview",
+    "ReviewedInstrument",
+    "instrument_review",
+    "reviewable_instruments",
+]
+
+#: fewest respondents of a campaign for which α and ω are shown (the Feldt interval of α = .80
+#: at n = 50 is .71–.87; ../shared/reference/analysis.md §6.5)
+RELIABILITY_MIN_N = 50
+#: items with more answer categories than this (e.g. 0-100 points) get no distribution
+MAX_CATEGORIES = 11
+#: responses read per chunk
+CHUNK_ROWS = 20_000
+#: reviews kept in the process cache
+_CACHE_SIZE = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedInstrument:
+    """An instrument with the versions that have responses in the caller's scope."""
+
+    instrument_id: str
+    title: str
+    #: (version, responses in scope), newest first
+    versions: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleReliability:
+    """α and ω of one scale in one campaign, or why they are not shown."""
+
+    campaign_code: str
+    campaign_title: str
+    scale: str
+    n: int
+    alpha: float | None = None
+    alpha_low: float | None = None
+    alpha_high: float | None = None
+    omega: float | None = None
+    #: why α (and ω) are refused: (reason code, message)
+    refused: tuple[str, str] | None = None
+    #: why ω alone is refused (α shown)
+    omega_refused: tuple[str, str] | None = None
+    #: notes on α (reason codes)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDistribution:
+    """Answers to one item over every campaign of the version."""
+
+    key: str
+    text: str
+    scale: str | None
+    reverse: bool
+    n_rows: int
+    n_answered: int
+    #: (value, count) for each value of the declared range, in order
+    counts: tuple[tuple[float, int], ...]
+
+    @property
+    def missing_share(self) -> float:
+        """Share of respondents without an answer (skipped, not shown, optional)."""
+        return 1.0 - self.n_answered / self.n_rows if self.n_rows else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentReview:
+    """Everything the review page shows for one instrument version."""
+
+    instrument_id: str
+    version: int
+    title: str
+    #: every version of the instrument with responses in scope: (version, responses)
+    versions: tuple[tuple[int, int], ...]
+    n_responses: int
+    campaigns: tuple[tuple[str, str, int], ...]
+    #: scale id -> title (Russian)
+    scales: dict[str, str]
+    #: scale id -> its analysis keys
+    scale_items: dict[str, tuple[str, ...]]
+    reverse: frozenset[str]
+    reliability: tuple[ScaleReliability, ...]
+    items: tuple[ItemDistribution, ...]
+    factor: analysis.FactorResult | None = None
+    #: why the factor analysis is refused: (reason code, message)
+    factor_refused: tuple[str, str] | None = None
+    structure: pd.DataFrame | None = None
+    factor_of_scale: dict[str, str] = field(default_factory=dict)
+    #: identifies the data the review was computed from (for caches and ETags)
+    fingerprint: str = ""
+
+    @property
+    def scale_of_factor(self) -> dict[str, str]:
+        """Factor -> the intended scale matched to it."""
+        return {factor: scale for scale, factor in self.factor_of_scale.items()}
+
+    @property
+    def disagreeing(self) -> list[str]:
+        """Items whose largest loading is not on their scale's factor."""
+        if self.structure is None:
+            return []
+        return [str(i) for i in self.structure.loc[~self.structure["agrees"], "item"]]
+
+    def structure_rows(self) -> list[dict[str, Any]]:
+        """The loadings table as plain rows for the page: one per item, in instrument order.
+
+        Each row: ``item``, ``scale``, ``agrees``, ``communality`` and ``cells``, a list of
+        ``(factor, loading, is_primary, is_cross_loading)``.
+        """
+        if self.factor is None or self.structure is None:
+            return []
+        loadings = self.factor.loadings
+        rows = []
+        for record in self.structure.to_dict("records"):
+            item = record["item"]
+            rows.append(
+                {
+                    "item": item,
+                    "scale": record["scale"],
+                    "agrees": bool(record["agrees"]),
+                    "communality": float(self.factor.communality[item]),
+                    "cells": [
+                        (
+                            str(f),
+                            float(loadings.loc[item, f]),
+                            f == record["primary_factor"],
+                            f in record["cross_loadings"],
+                        )
+                        for f in loadings.columns
+                    ],
+                }
+            )
+        return rows
+
+    def phi_rows(self) -> list[tuple[str, list[float]]]:
+        """Factor correlations as (factor, [correlations]) rows."""
+        if self.factor is None:
+            return []
+        phi = self.factor.phi
+        return [(str(f), [float(v) for v in phi.loc[f]]) for f in phi.index]
+
+
+def _title(text: Any) -> str:
+    return str(text.get("ru") or next(iter(text.values()), "")) if text else ""
+
+
+def reviewable_instruments(session: Session, actor: object) -> list[ReviewedInstrument]:
+    """The instruments with responses in the caller's scope, with their versions.
+
+    Raises
+    ------
+    Forbidden
+        When the caller may not review instruments.
+    """
+    require(actor, Action.review_instruments)
+    stmt = (
+        select(Response.instrument_id, Response.instrument_version, func.count())
+        .where(Response.excluded_at.is_(None))
+        .where(library_scope_clause(session, actor, Response.library_id))
+        .group_by(Response.instrument_id, Response.instrument_version)
+    )
+    versions: dict[str, list[tuple[int, int]]] = {}
+    for instrument_id, version, count in session.execute(stmt):
+        versions.setdefault(instrument_id, []).append((int(version), int(count)))
+    titles = dict(
+        session.execute(
+            select(InstrumentVersion.instrument_id, InstrumentVersion.title).order_by(
+                InstrumentVersion.version
+            )
+        ).all()
+    )
+    return [
+        ReviewedInstrument(key, titles.get(key, key), tuple(sorted(found, reverse=True)))
+        for key, found in sorted(versions.items())
+    ]
+
+
+def _condition(session: Session, actor: object, row: InstrumentVersion) -> Any:
+    return (
+        (Response.instrument_id == row.instrument_id)
+        & (Response.instrument_version == row.version)
+        & Response.excluded_at.is_(None)
+        & library_scope_clause(session, actor, Response.library_id)
+    )
+
+
+def _vectors(
+    session: Session, condition: Any, width: int, chunk_rows: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (campaign id per response, their answer vectors as a matrix), chunk by chunk."""
+    table = Response.__table__
+    stmt = (
+        select(table.c.campaign_id, table.c.vector)
+        .where(condition)
+        .execution_options(yield_per=chunk_rows)
+    )
+    result = session.connection().execute(stmt)
+    try:
+        for rows in result.partitions():
+            blob = b"".join(r[1] for r in rows)
+            if len(blob) != 8 * width * len(rows):
+                raise ValueError("a stored answer vector does not match the instrument version")
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            yield ids, np.frombuffer(blob, dtype="<f8").reshape(len(rows), width)
+    finally:
+        result.close()
+
+
+_cache: OrderedDict[tuple[Any, ...], InstrumentReview] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _scope_key(session: Session, actor: object) -> tuple[int, ...] | None:
+    ids = library_ids_in_scope(session, actor)
+    return None if ids is None else tuple(sorted(ids))
+
+
+def instrument_review(
+    session: Session,
+    actor: object,
+    instrument_id: str,
+    version: int,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> InstrumentReview:
+    """Review one instrument version over every campaign and library in the caller's scope.
+
+    Raises
+    ------
+    Forbidden
+        When the caller may not review instruments.
+    NotFound
+        When the version does not exist or has no responses in the caller's scope.
+    """
+    require(actor, Action.review_instruments)
+    row = session.scalar(
+        select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == instrument_id, InstrumentVersion.version == version
+        )
+    )
+    if row is None:
+        raise NotFound("No such instrument version.")
+    condition = _condition(session, actor, row)
+    count, last = session.execute(
+        select(func.count(), func.max(Response.id)).where(condition)
+    ).one()
+    if not count:
+        raise NotFound("No responses to this instrument version in your scope.")
+    fingerprint = f"{row.id}-{row.sha256[:12]}-{count}-{last}"
+    key = (row.id, _scope_key(session, actor), fingerprint)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    review = _compute(session, actor, row, condition, int(count), fingerprint, chunk_rows)
+    with _cache_lock:
+        _cache[key] = review
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return review
+
+
+def _compute(
+    session: Session,
+    actor: object,
+    row: InstrumentVersion,
+    condition: Any,
+    count: int,
+    fingerprint: str,
+    chunk_rows: int,
+) -> InstrumentReview:
+    instrument = instrument_of(row)
+    plan = analysis_plan(instrument)
+    keys = list(plan.keys)
+    scale_keys = list(dict.fromkeys(k for s in plan.scales for k in s.items))
+    scale_columns = [keys.index(k) for k in scale_keys]
+    shown = [
+        k
+        for k in keys
+        if k in plan.integer_keys
+        and k in plan.ranges
+        and plan.ranges[k][1] - plan.ranges[k][0] < MAX_CATEGORIES
+    ]
+    shown_columns = [keys.index(k) for k in shown]
+    lows = np.array([plan.ranges[k][0] for k in shown])
+    sizes = [int(plan.ranges[k][1] - plan.ranges[k][0]) + 1 for k in shown]
+    histograms = [np.zeros(s, dtype=np.int64) for s in sizes]
+    answered = np.zeros(len(shown), dtype=np.int64)
+    moments: dict[int, analysis.PairwiseMoments] = {}
+    responses: dict[int, int] = {}
+    for campaign_ids, x in _vectors(session, condition, len(keys), chunk_rows):
+        for campaign_id in np.unique(campaign_ids):
+            part = x[campaign_ids == campaign_id]
+            responses[int(campaign_id)] = responses.get(int(campaign_id), 0) + len(part)
+            if scale_keys:
+                acc = moments.setdefault(int(campaign_id), analysis.PairwiseMoments(scale_keys))
+                acc.add(part[:, scale_columns])
+        values = x[:, shown_columns]
+        present = ~np.isnan(values)
+        answered += present.sum(axis=0)
+        for j in range(len(shown)):
+            col = values[present[:, j], j] - lows[j]
+            idx = np.rint(col).astype(np.int64)
+            idx = idx[(idx >= 0) & (idx < sizes[j])]
+            histograms[j] += np.bincount(idx, minlength=sizes[j])
+    campaigns = {
+        c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(sorted(responses))))
+    }
+    ordered = sorted(responses, key=lambda i: (campaigns[i].created_at, i))
+    reverse = frozenset(k for s in plan.scales for k in s.reverse)
+    owner = {k: s.id for s in plan.scales for k in s.items}
+    reliability = [
+        _reliability(campaigns[cid], moments[cid], scale)
+        for cid in ordered
+        if cid in moments
+        for scale in plan.scales
+    ]
+    items = tuple(
+        ItemDistribution(
+            key=k,
+            text=_item_text(instrument, k),
+            scale=owner.get(k),
+            reverse=k in reverse,
+            n_rows=count,
+            n_answered=int(answered[j]),
+            counts=tuple(
+                (float(lows[j] + v), int(c)) for v, c in enumerate(histograms[j].tolist())
+            ),
+        )
+        for j, k in enumerate(shown)
+    )
+    review = InstrumentReview(
+        instrument_id=row.instrument_id,
+        version=row.version,
+        title=_title(instrument.title) or row.title,
+        versions=_versions(session, actor, row.instrument_id),
+        n_responses=count,
+        campaigns=tuple((campaigns[c].code, campaigns[c].title, responses[c]) for c in ordered),
+        scales={s.id: _title(s.title) for s in instrument.scales},
+        scale_items={s.id: tuple(s.items) for s in plan.scales},
+        reverse=reverse,
+        reliability=tuple(reliability),
+        items=items,
+        fingerprint=fingerprint,
+    )
+    if len(plan.scales) == 0:
+        return review
+    pooled = _pooled(list(moments.values()), scale_keys)
+    return _with_factors(review, plan, pooled, count)
+
+
+def _versions(session: Session, actor: object, instrument_id: str) -> tuple[tuple[int, int], ...]:
+    stmt = (
+        select(Response.instrument_version, func.count())
+        .where(Response.instrument_id == instrument_id)
+        .where(Response.excluded_at.is_(None))
+        .where(library_scope_clause(session, actor, Response.library_id))
+        .group_by(Response.instrument_version)
+        .order_by(Response.instrument_version.desc())
+    )
+    return tuple((int(v), int(n)) for v, n in session.execute(stmt))
+
+
+def _item_text(instrument: Instrument, key: str) -> str:
+    item_id, _, column = key.partition(":")
+    try:
+        item = instrument.item(item_id)
+    except KeyError:
+        return key
+    text = _title(item.text) or key
+    if column:
+        for col in item.columns:
+            if col.id == column:
+                return f"{text} — {_title(col.label) or column}"
+    return text
+
+
+def _refusal(error: ValueError) -> tuple[str, str]:
+    if isinstance(error, analysis.StatisticUnavailable):
+        return error.code.value, error.message
+    return analysis.Reason.INVALID_DATA.value, str(error)
+
+
+def _reliability(
+    campaign: Campaign, moments: analysis.PairwiseMoments, scale: Any
+) -> ScaleReliability:
+    base = {
+        "campaign_code": campaign.code,
+        "campaign_title": campaign.title,
+        "scale": scale.id,
+        "n": moments.n_rows,
+    }
+    if len(scale.items) < 2:
+        return ScaleReliability(
+            **base, refused=(analysis.Reason.INVALID_DATA.value, "a scale of one item")
+        )
+    items, reverse, ranges = list(scale.items), list(scale.reverse), dict(scale.ranges) or None
+    try:
+        alpha = analysis.cronbach_alpha_from_moments(
+            moments, items=items, reverse=reverse, scale=ranges, min_n=RELIABILITY_MIN_N
+        )
+    except ValueError as error:
+        return ScaleReliability(**base, refused=_refusal(error))
+    omega: float | None = None
+    omega_refused = None
+    try:
+        omega = analysis.omega_total_from_moments(
+            moments, items=items, reverse=reverse, scale=ranges, min_n=RELIABILITY_MIN_N
+        ).omega_total
+    except ValueError as error:
+        omega_refused = _refusal(error)
+    return ScaleReliability(
+        **base,
+        alpha=alpha.alpha,
+        alpha_low=alpha.ci_low,
+        alpha_high=alpha.ci_high,
+        omega=omega,
+        omega_refused=omega_refused,
+        notes=tuple(n.code.value for n in alpha.notes),
+    )
+
+
+def _pooled(
+    parts: list[analysis.PairwiseMoments], keys: list[str]
+) -> analysis.PairwiseMoments | None:
+    if not parts:
+        return None
+    total = analysis.PairwiseMoments(keys)
+    for part in parts:
+        total = total.merge(part)
+    return total
+
+
+def _with_factors(
+    review: InstrumentReview,
+    plan: AnalysisPlan,
+    pooled: analysis.PairwiseMoments | None,
+    count: int,
+) -> InstrumentReview:
+    """Add the factor analysis of all scale items (reverse-keyed items flipped) to a review."""
+    from dataclasses import replace
+
+    if pooled is None:
+        return replace(review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses"))
+    keys = list(pooled.items)
+    fewest = int(pooled.pair_counts.to_numpy().min())
+    # (too few responses altogether is refused below, by the factor analysis itself)
+    if fewest < analysis.MIN_EFA_RESPONDENTS <= count:
+        return replace(
+            review,
+            factor_refused=(
+                analysis.Reason.FEW_JOINT_RESPONSES.value,
+                f"an item pair was answered together by {fewest} respondents, fewer than "
+                f"{analysis.MIN_EFA_RESPONDENTS}",
+            ),
+        )
+    corr = pooled.corr("pairwise")
+    sign = np.array([-1.0 if k in review.reverse else 1.0 for k in keys])
+    keyed = pd.DataFrame(corr.to_numpy() * np.outer(sign, sign), index=keys, columns=keys)
+    try:
+        result = analysis.factor_analysis_from_corr(keyed, count, len(plan.scales))
+    except ValueError as error:
+        return replace(review, factor_refused=_refusal(error))
+    intended = {k: s.id for s in plan.scales for k in s.items}
+    table, factor_of_scale = result.structure(intended)
+    return replace(review, factor=result, structure=table, factor_of_scale=factor_of_scale)

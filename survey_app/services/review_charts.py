@@ -1,0 +1,215 @@
+"""SVG charts of the instrument review page (issue 13 §6), drawn by matplotlib (Agg).
+
+Each chart is a self-contained SVG (text kept as text, no external fonts, scripts or links),
+readable in black and white: bars are told apart by hatching and grey levels, not by colour.
+The page shows the same numbers in a table beside every chart, and the ``<img>`` carries a
+text alternative. SVGs are cached per review fingerprint, so a chart is drawn once per state
+of the responses.
+
+Another module (``charts.py``, the library page) draws its own charts; the two are meant to
+be merged into one chart module.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from survey_app.services.instrument_review import InstrumentReview
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["item_distributions_svg", "loadings_svg"]
+
+_cache: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+_lock = threading.Lock()
+_CACHE_SIZE = 64
+
+
+_import_lock = threading.Lock()
+
+
+def _load_matplotlib() -> None:
+    """Import matplotlib once, under a lock: two requests importing it at the same moment in
+    two threads saw a partially initialised ``matplotlib.transforms`` (ImportError)."""
+    with _import_lock:
+        import matplotlib.backends.backend_svg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.patches  # noqa: F401
+
+
+def _figure(width: float, height: float) -> Figure:
+    # a bare Figure renders through the Agg/SVG backends without pyplot (no display, no state)
+    _load_matplotlib()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=72)
+    return fig
+
+
+def _svg(fig: Figure) -> bytes:
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "review"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _cached(key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            return found
+    body: bytes = draw()
+    with _lock:
+        _cache[key] = body
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return body
+
+
+def _number(value: float, pattern: str, locale: str) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, pattern, locale=locale)).replace("-", "−")
+
+
+def item_distributions_svg(
+    review: InstrumentReview, *, title: str, missing: str, locale: str = "ru"
+) -> bytes:
+    """Stacked horizontal bars: for each item, the share of each answer and of no answer.
+
+    Parameters
+    ----------
+    review : InstrumentReview
+    title : str
+        Chart title (already translated).
+    missing : str
+        Legend label of "no answer".
+    locale : str
+        Locale of the numbers (decimal comma in Russian).
+    """
+    key = ("items", review.fingerprint, title, missing, locale)
+    return _cached(key, lambda: _draw_items(review, title, missing, locale))
+
+
+def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
+    _load_matplotlib()
+    from matplotlib.patches import Patch
+
+    items = list(review.items)
+    fig = _figure(6.5, 1.2 + 0.3 * max(len(items), 1))
+    ax = fig.add_subplot(1, 1, 1)
+    scales = {tuple(v for v, _ in item.counts) for item in items}
+    y = list(range(len(items)))[::-1]
+    # one barh call per (category position, number of categories): few artists, fast SVG
+    segments: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
+    missing_rows: list[tuple[int, float, float]] = []
+    for row, item in zip(y, items, strict=True):
+        left = 0.0
+        n = len(item.counts)
+        for k, (_, count) in enumerate(item.counts):
+            width = count / item.n_rows if item.n_rows else 0.0
+            if width > 0:
+                segments.setdefault((k, n), []).append((row, width, left))
+            left += width
+        if item.missing_share > 0:
+            missing_rows.append((row, item.missing_share, left))
+    for (k, n), parts in sorted(segments.items()):
+        grey, hatch = _category_style(k, n)
+        rows, widths, lefts = zip(*parts, strict=True)
+        ax.barh(rows, widths, left=lefts, color=grey, edgecolor="black", linewidth=0.6, hatch=hatch)
+    if missing_rows:
+        rows, widths, lefts = zip(*missing_rows, strict=True)
+        ax.barh(
+            rows,
+            widths,
+            left=lefts,
+            color="white",
+            edgecolor="black",
+            linewidth=0.6,
+            linestyle="--",
+        )
+    if len(scales) == 1:
+        values = next(iter(scales))
+        legend = [
+            Patch(
+                facecolor=_category_style(k, len(values))[0],
+                hatch=_category_style(k, len(values))[1],
+                edgecolor="black",
+                label=_number(v, "0.##", locale),
+            )
+            for k, v in enumerate(values)
+        ]
+    else:  # items on different response scales: lowest to highest answer of each
+        legend = [
+            Patch(facecolor=_category_style(0, 2)[0], edgecolor="black", hatch="////", label="↓"),
+            Patch(facecolor=_category_style(1, 2)[0], edgecolor="black", label="↑"),
+        ]
+    legend.append(Patch(facecolor="white", edgecolor="black", linestyle="--", label=missing))
+    ax.set_yticks(y, [item.key + (" (−)" if item.reverse else "") for item in items])
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+    ax.set_title(title, loc="left")
+    ax.legend(
+        handles=legend,
+        ncol=min(len(legend), 8),
+        loc="upper left",
+        bbox_to_anchor=(0, -0.04 - 0.4 / (len(items) + 1)),
+        frameon=False,
+    )
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _svg(fig)
+
+
+def _category_style(k: int, n: int) -> tuple[str, str]:
+    """Grey level (white for the lowest answer to black for the highest) and hatch of the
+    k-th of n answer categories: told apart without colour."""
+    level = 1.0 - k / (n - 1) if n > 1 else 0.5
+    grey = "#" + f"{round(255 * level):02x}" * 3
+    # only the lowest answer is hatched: hatching every category made the SVG several
+    # seconds slower to draw, and the grey ramp plus the order already tell them apart
+    return grey, "////" if k == 0 else ""
+
+
+def loadings_svg(review: InstrumentReview, *, title: str, locale: str = "ru") -> bytes:
+    """Grey-scale heat map of the rotated loadings (|λ| as darkness, the value printed)."""
+    key = ("loadings", review.fingerprint, title, locale)
+    return _cached(key, lambda: _draw_loadings(review, title, locale))
+
+
+def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
+    result = review.factor
+    if result is None:
+        raise ValueError("no factor solution to draw")
+    loadings = result.loadings
+    fig = _figure(2.0 + 1.1 * loadings.shape[1], 1.2 + 0.32 * loadings.shape[0])
+    ax = fig.add_subplot(1, 1, 1)
+    values = loadings.to_numpy()
+    # vector cells (pcolormesh), not a raster image: crisp when printed
+    ax.pcolormesh(abs(values), cmap="Greys", vmin=0, vmax=1, edgecolors="black", linewidth=0.4)
+    ax.invert_yaxis()
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                _number(v, "0.00", locale),
+                ha="center",
+                va="center",
+                color="white" if abs(v) >= 0.5 else "black",
+                fontweight="bold" if abs(v) >= 0.3 else "normal",
+                fontsize=9,
+            )
+    ax.set_xticks([j + 0.5 for j in range(values.shape[1])], [str(c) for c in loadings.columns])
+    ax.set_yticks([i + 0.5 for i in range(values.shape[0])], [str(i) for i in loadings.index])
+    ax.xaxis.tick_top()
+    ax.set_title(title, loc="left", pad=24)
+    return _svg(fig)

@@ -1,0 +1,106 @@
+"""Blueprint admin_review over HTTP (issue 13 §5, §6): the instrument under review.
+
+Methodologists and quality managers get the page and its two SVG charts; library staff get 403
+(their role lacks ``review_instruments``); a version without responses in scope is 404; the
+charts are self-contained SVG (no scripts, no external references), cached with an ETag, and
+answer 304 when it matches; the instruments admin pages link to the review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+
+from survey_app.models import User
+from tests.factories import STAFF_PASSWORD
+
+
+class StaffClient(FlaskClient):
+    """A test client that forgets Flask-Login's per-request user cache between requests."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def login(app, app_context) -> Callable[[User], StaffClient]:
+    def sign_in(user: User) -> StaffClient:
+        client = StaffClient(app, app.response_class, use_cookies=True)
+        reply = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
+        assert reply.status_code == 302, reply.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+PAGE = "/admin/review/bfi_review/1"
+
+
+def test_methodologist__page_in_russian_with_tables_and_charts(bfi_review: Any, login):
+    client = login(bfi_review.methodologist)
+    page = client.get(PAGE + "?lang=ru").get_data(as_text=True)
+    assert "Инструмент на проверке: Пятифакторный опросник (A, C, E)" in page
+    assert "Надёжность каждой шкалы по кампаниям" in page
+    # α of A in SPRING as psych gives it, 0.7186329 -> 0,72 in Russian number format
+    assert "0,72" in page
+    assert "максимального правдоподобия" in page and "облимин" in page
+    assert "n = 340" in page
+    assert 'src="/admin/review/bfi_review/1/items.svg"' in page
+    assert 'src="/admin/review/bfi_review/1/loadings.svg"' in page
+    english = client.get(PAGE + "?lang=en").get_data(as_text=True)
+    assert "Reliability of each scale, by campaign" in english
+
+
+@pytest.mark.parametrize("chart", ["items.svg", "loadings.svg"])
+def test_charts__self_contained_svg_cached_with_etag(bfi_review: Any, login, chart):
+    client = login(bfi_review.manager)
+    reply = client.get(f"{PAGE}/{chart}")
+    assert reply.status_code == 200
+    assert reply.mimetype == "image/svg+xml"
+    body = reply.get_data(as_text=True)
+    assert body.lstrip().startswith("<?xml") and "<svg" in body
+    assert "<script" not in body and "@import" not in body and "<image" not in body
+    # every reference inside the file points into the file itself
+    assert re.findall(r'href="([^"#][^"]*)"', body) == []
+    assert reply.headers["ETag"]
+    assert "private" in reply.headers["Cache-Control"]
+    again = client.get(f"{PAGE}/{chart}", headers={"If-None-Match": reply.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_library_staff__refused(bfi_review: Any, login):
+    client = login(bfi_review.staff)
+    for url in ("/admin/review/", PAGE, f"{PAGE}/items.svg", f"{PAGE}/loadings.svg"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_unknown_version__404(bfi_review: Any, login):
+    client = login(bfi_review.methodologist)
+    assert client.get("/admin/review/bfi_review/7").status_code == 404
+    assert client.get("/admin/review/nothing/1/items.svg").status_code == 404
+
+
+def test_too_few_responses__refusal_stated_and_no_loadings_chart(bfi_review: Any, login, make_user):
+    manager = make_user("quality_manager", system=bfi_review.libraries[2].system)
+    client = login(manager)
+    page = client.get(PAGE + "?lang=ru").get_data(as_text=True)
+    assert "Не рассчитано: слишком мало ответов." in page
+    assert "не показано: слишком мало ответов" in page
+    assert client.get(f"{PAGE}/loadings.svg").status_code == 404
+
+
+def test_instruments_admin__links_to_the_review(bfi_review: Any, login):
+    client = login(bfi_review.methodologist)
+    listing = client.get("/admin/instruments/").get_data(as_text=True)
+    assert 'href="/admin/review/bfi_review/1"' in listing
+    assert 'href="/admin/review/"' in listing
+    version = client.get("/admin/instruments/bfi_review/1").get_data(as_text=True)
+    assert 'href="/admin/review/bfi_review/1"' in version
+    index = client.get("/admin/review/").get_data(as_text=True)
+    assert 'href="/admin/review/bfi_review/1"' in index

@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
+    from analysis.bootstrap import BOOTSTRAP_SEED
+    from analysis.bootstrap import BootstrapInterval
+    from analysis.bootstrap import nok_bootstrap
+    from analysis.bootstrap import omega_bootstrap
+    from analysis.bootstrap import percentile_interval
+    from analysis.distributions import answer_distribution
+    from analysis.distributions import hour_weekday_table
+    from analysis.distributions import satisfied_flags
     from analysis.funnel import FunnelResult
     from analysis.funnel import funnel_curve
     from analysis.funnel import funnel_means
@@ -88,6 +96,14 @@ if TYPE_CHECKING:
 
 #: public name -> the module defining it
 _EXPORTS: dict[str, str] = {
+    "BOOTSTRAP_SEED": "analysis.bootstrap",
+    "BootstrapInterval": "analysis.bootstrap",
+    "nok_bootstrap": "analysis.bootstrap",
+    "omega_bootstrap": "analysis.bootstrap",
+    "percentile_interval": "analysis.bootstrap",
+    "answer_distribution": "analysis.distributions",
+    "hour_weekday_table": "analysis.distributions",
+    "satisfied_flags": "analysis.distributions",
     "Note": "analysis.reasons",
     "Reason": "analysis.reasons",
     "StatisticUnavailable": "analysis.reasons",
@@ -175,6 +191,14 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BOOTSTRAP_SEED",
+    "BootstrapInterval",
+    "answer_distribution",
+    "hour_weekday_table",
+    "nok_bootstrap",
+    "omega_bootstrap",
+    "percentile_interval",
+    "satisfied_flags",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",

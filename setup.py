@@ -58,6 +58,8 @@ setup(
         "statsmodels>=0.14.2",
         "qrcode>=7.4,<9",
         "openpyxl>=3.1,<4",
+        # the library page's charts: SVG drawn on the server (Agg backend, no display)
+        "matplotlib>=3.8,<4",
         "pyxform>=2.1,<5",
         "reportlab>=4.0,<6",
         "gunicorn>=22,<28",

@@ -58,8 +58,8 @@ def chart_labels() -> dict[str, str]:
     """Every word the charts show, in the request's language."""
     days = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
     labels = {
-        "likert_title": _("Answers to each question, % of those who answered"),
-        "likert_axis": _("% of answers: lower answers to the left, higher to the right"),
+        "likert_title": _("Answers to each question (percentages of those who answered)"),
+        "likert_axis": _("Percentage of answers: lower answers to the left, higher to the right"),
         "gap_title": _("Zone of tolerance and perceived service, per question"),
         "gap_zone": _("zone of tolerance (minimum to desired)"),
         "gap_perceived": _("perceived"),
@@ -72,7 +72,7 @@ def chart_labels() -> dict[str, str]:
         "K4": _("K4 friendliness and politeness of staff"),
         "K5": _("K5 satisfaction with the conditions"),
         "total": _("Total score"),
-        "channels_title": _("By channel, with 95 % intervals"),
+        "channels_title": _("By channel (intervals: 95 %)"),
         "channels_axis": _("estimate"),
         "heat_n_title": _("Responses by weekday and hour"),
         "heat_index_title": _("Indicator by weekday and hour"),

@@ -30,7 +30,7 @@ __all__ = ["HATCHES", "render"]
 #: hatch patterns and grey levels of the answer categories, from the lowest to the highest
 HATCHES = ("xxx", "///", "", "\\\\\\", "...", "++", "oo")
 GREYS = ("#5a5a5a", "#9a9a9a", "#ffffff", "#c8c8c8", "#e8e8e8", "#f4f4f4", "#ffffff")
-_RC = {
+_RC: dict[str, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "library-page",
     "font.family": "DejaVu Sans",
@@ -300,5 +300,5 @@ def render(name: str, page: Mapping[str, Any], labels: Mapping[str, str]) -> str
     chart = _CHARTS.get(name)
     if chart is None:
         return None
-    with rc_context(_RC):
+    with rc_context(_RC):  # type: ignore[arg-type]  # matplotlib types the keys as literals
         return chart(page, labels)

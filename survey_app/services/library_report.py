@@ -166,7 +166,7 @@ def _indices(
     verdicts: dict[str, dict[str, Any]] = {}
     if report.verdicts is not None:
         for row in report.verdicts.to_dict("records"):
-            verdicts[str(row["indicator"])] = row
+            verdicts[str(row["indicator"])] = {str(k): v for k, v in row.items()}
     notes: dict[str, str] = {}
     rel = report.tables.get("reliability")
     if rel is not None:
@@ -394,20 +394,20 @@ def _breakdown(
         )
         for row in report.indices.to_dict("records"):
             if row["indicator"] == indicator:
-                values[str(row[column])] = row
+                values[str(row[column])] = {str(k): v for k, v in row.items()}
     for value, n in sorted(counts.items(), key=lambda kv: str(kv[0])):
         if n < small_cell_min:
             rows.append({"value": str(value), "suppressed": True})
             continue
-        row = values.get(str(value), {})
+        found = values.get(str(value), {})
         rows.append(
             {
                 "value": str(value),
                 "suppressed": False,
                 "n": int(n),
-                "estimate": _float(row.get("value")),
-                "ci_low": _float(row.get("ci_low")),
-                "ci_high": _float(row.get("ci_high")),
+                "estimate": _float(found.get("value")),
+                "ci_low": _float(found.get("ci_low")),
+                "ci_high": _float(found.get("ci_high")),
             }
         )
     return rows

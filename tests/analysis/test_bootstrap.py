@@ -32,9 +32,7 @@ def nok_answers(n: int, seed: int = 3) -> pd.DataFrame:
     """Yes/no answers to q1..q14 with the skip filters respected (q2|q1, q4|q3, q7|q6,
     q11|q10) and some unanswered questions."""
     rng = np.random.default_rng(seed)
-    data = pd.DataFrame(
-        {f"q{k}": rng.binomial(1, 0.8, n).astype(float) for k in range(1, 15)}
-    )
+    data = pd.DataFrame({f"q{k}": rng.binomial(1, 0.8, n).astype(float) for k in range(1, 15)})
     data["q6"] = rng.binomial(1, 0.4, n).astype(float)
     for question, filt in {"q2": "q1", "q4": "q3", "q7": "q6", "q11": "q10"}.items():
         data.loc[data[filt] == 0, question] = np.nan
@@ -131,6 +129,4 @@ def test_bad_settings__are_refused() -> None:
     with pytest.raises(ValueError, match="confidence"):
         analysis.nok_bootstrap(nok_answers(10), checklist=CHECKLIST, confidence=1.5)
     with pytest.raises(ValueError, match="checklist"):
-        analysis.nok_bootstrap(
-            nok_answers(10).assign(library="M"), checklist=CHECKLIST, n_boot=10
-        )
+        analysis.nok_bootstrap(nok_answers(10).assign(library="M"), checklist=CHECKLIST, n_boot=10)

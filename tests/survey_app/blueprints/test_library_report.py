@@ -322,7 +322,8 @@ def test_charts__are_svg_with_a_title_and_cached_with_the_run(
     client = login(world.manager)
     recompute(client, "SAT")
     html = client.get("/admin/results/SAT/libraries/LIB-A/report").get_data(as_text=True)
-    names = re.findall(r'src="/admin/results/SAT/libraries/LIB-A/report/charts/([a-z-]+)\.svg"', html)
+    names = re.findall(r'src="/admin/results/SAT/libraries/LIB-A/report/charts/([a-z-]+)\.svg"',
+                       html)  # fmt: skip
     assert set(names) == {"likert", "channels", "heatmap-n", "heatmap-index"}
     for name in names:
         reply = client.get(f"/admin/results/SAT/libraries/LIB-A/report/charts/{name}.svg")
@@ -332,7 +333,8 @@ def test_charts__are_svg_with_a_title_and_cached_with_the_run(
         assert b"<script" not in reply.data
         again = client.get(f"/admin/results/SAT/libraries/LIB-A/report/charts/{name}.svg")
         assert again.data == reply.data
-    keys = set(session.scalars(select(ReportCache.key).where(ReportCache.library_id == world.lib_a.id)))
+    stored = select(ReportCache.key).where(ReportCache.library_id == world.lib_a.id)
+    keys = set(session.scalars(stored))
     assert {"page", "chart:likert:ru", "chart:heatmap-n:ru"} <= keys
     assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/gap.svg").status_code == 404
     assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/x.svg").status_code == 404

@@ -60,6 +60,8 @@ setup(
         "openpyxl>=3.1,<4",
         # the library page's charts: SVG drawn on the server (Agg backend, no display)
         "matplotlib>=3.8,<4",
+        # the omega bootstrap fits tiny matrices: BLAS runs single-threaded there
+        "threadpoolctl>=3.1,<4",
         "pyxform>=2.1,<5",
         "reportlab>=4.0,<6",
         "gunicorn>=22,<28",

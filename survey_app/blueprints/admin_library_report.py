@@ -73,7 +73,7 @@ def chart_labels() -> dict[str, str]:
         "K5": _("K5 satisfaction with the conditions"),
         "total": _("Total score"),
         "channels_title": _("By channel (intervals: 95 %)"),
-        "channels_axis": _("estimate"),
+        "channels_axis": _("value of the indicator"),
         "heat_n_title": _("Responses by weekday and hour"),
         "heat_index_title": _("Indicator by weekday and hour"),
         "hour_axis": _("hour (region time)"),

@@ -578,6 +578,13 @@ def build_page(
     page["likert"] = _likert(numeric, plan, instrument)
     page["gap"] = _gap(report, instrument, library.code)
     page["nok"] = _nok(numeric, report, checklist_row, checklist, library.code)
+    if page["nok"] and page["nok"].get("available"):
+        # the indicators table shows the NOK scores with their bootstrap intervals too
+        bounds = {f"nok:{c['name']}": c for c in page["nok"]["criteria"]}
+        for row in indices:
+            if row["indicator"] in bounds and row["ci_low"] is None:
+                row["ci_low"] = bounds[row["indicator"]]["low"]
+                row["ci_high"] = bounds[row["indicator"]]["high"]
     page["reliability"] = _reliability(numeric, plan, instrument)
     index = _index_of(indices, run.main_indicator)
     page["breakdown_indicator"] = index

@@ -54,7 +54,11 @@ def charts_loaded(page: Page) -> None:
 
 
 def test_quality_manager__reads_the_report_and_uploads_the_checklist(
-    live_server: str, world: Any, browser: Any, tmp_path: Path, session: Any  # noqa: F811
+    live_server: str,
+    world: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
+    tmp_path: Path,
+    session: Any,
 ):
     compute(session, world.sat)
     compute(session, world.nok)
@@ -106,7 +110,11 @@ def test_quality_manager__reads_the_report_and_uploads_the_checklist(
 
 
 def test_library_staff__read_their_own_report_only(
-    live_server: str, world: Any, browser: Any, tmp_path: Path, session: Any  # noqa: F811
+    live_server: str,
+    world: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
+    tmp_path: Path,
+    session: Any,
 ):
     compute(session, world.sat)
     shots = shots_dir(tmp_path)

@@ -100,8 +100,9 @@ def world(
     session.flush()
     lib_a = make_library("LIB-A", system=system)
     lib_b = make_library("LIB-B", system=system)
-    lib_a.name, lib_b.name = "Библиотека А", "Библиотека Б"
-    sat = make_campaign("satisfaction_short", code="SAT", libraries=[lib_a, lib_b])
+    lib_c = make_library("LIB-C", system=system)
+    lib_a.name, lib_b.name, lib_c.name = "Библиотека А", "Библиотека Б", "Библиотека В"
+    sat = make_campaign("satisfaction_short", code="SAT", libraries=[lib_a, lib_b, lib_c])
     nok = make_campaign("nok_culture", code="NOK", libraries=[lib_a, lib_b])
     rng = np.random.default_rng(7)
     monday = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # 11:00 in Novokuznetsk (UTC+7)
@@ -121,6 +122,9 @@ def world(
     for k in range(12):
         body = submission(sat, satisfaction_answers(rng, k + 100), library="LIB-B")
         record_response(session, parse_submission(body))
+    for k in range(3):
+        body = submission(sat, satisfaction_answers(rng, k + 200), library="LIB-C")
+        record_response(session, parse_submission(body))
     for library, count in ((lib_a, 40), (lib_b, 12)):
         for k in range(count):
             answers = {**NOK_ANSWERS, "q14": int(k % 5 != 0), "q8": int(k % 3 != 0)}
@@ -136,7 +140,7 @@ def world(
         staff_b=make_user("library_staff", email="staff-b@example.org", library=lib_b),
     )
     session.commit()
-    return SimpleNamespace(lib_a=lib_a, lib_b=lib_b, sat=sat, nok=nok, **vars(people))
+    return SimpleNamespace(lib_a=lib_a, lib_b=lib_b, lib_c=lib_c, sat=sat, nok=nok, **vars(people))
 
 
 @pytest.fixture
@@ -405,3 +409,25 @@ def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
         .order_by(ReportResult.id.desc())
     )
     assert stored == pytest.approx(group["total"], abs=1e-9)
+
+
+def test_too_few_respondents__reliability_refused_and_no_breakdown(
+    world: Any, login: Any, session: Session
+) -> None:
+    """LIB-C has 3 responses: alpha and omega are refused with the reason (not printed), no
+    channel or hour is shown; LIB-B has 12: computed, with the small-n warning."""
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-C/report?lang=en").get_data(as_text=True)
+    page = page_payload(session, world.lib_c.id)
+    (scale,) = page["reliability"]
+    assert scale["refused"]["code"] == "insufficient_data" and "alpha" not in scale
+    assert "Not computed: insufficient data: n = 3" in html
+    assert [row["suppressed"] for row in page["channels"]] == [True]
+    assert all(v in (0, -1) for row in page["heatmap"]["n"] for v in row)
+    assert "fewer than 10 responses: not shown" in html
+
+    html = client.get("/admin/results/SAT/libraries/LIB-B/report?lang=en").get_data(as_text=True)
+    (scale,) = page_payload(session, world.lib_b.id)["reliability"]
+    assert scale["n"] == 12 and scale["alpha"] is not None
+    assert "Fewer than 30 respondents: the coefficients are unstable" in html

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure  # noqa: E402
 __all__ = ["HATCHES", "render"]
 
 #: hatch patterns and grey levels of the answer categories, from the lowest to the highest
-HATCHES = ("xxx", "///", "", "\\\\\\", "...", "++", "oo")
+HATCHES = ("xxx", "///", "", "\\\\\\", "---", "|||", "+++")
 GREYS = ("#5a5a5a", "#9a9a9a", "#ffffff", "#c8c8c8", "#e8e8e8", "#f4f4f4", "#ffffff")
 _RC: dict[str, Any] = {
     "svg.fonttype": "path",
@@ -155,6 +155,9 @@ def gap(page: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
             )
     axes.set_yticks(range(len(rows)))
     axes.set_yticklabels([f"{_short(r['title'])}" for r in reversed(rows)])
+    bounds = rows[0].get("range") or []
+    if len(bounds) == 2:
+        axes.set_xlim(bounds[0] - 0.2, bounds[1] + 0.2)  # the declared scale, not the data
     axes.set_xlabel(labels["gap_axis"])
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
     axes.set_title(labels["gap_title"], loc="left", fontweight="bold")

@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 #: bumped when the cached page's layout changes (older cache rows are recomputed)
-PAGE_VERSION = 1
+PAGE_VERSION = 2
 #: the seed of the bootstrap intervals shown
 BOOTSTRAP_SEED = analysis.BOOTSTRAP_SEED
 #: bootstrap replicates of the NOK criteria and of omega
@@ -252,6 +252,7 @@ def _gap(report: reporting.IndicesReport, instrument: Instrument, code: str) -> 
                 "perceived": _float(row["mean_perceived"]),
                 "adequacy": _float(row["adequacy_gap"]),
                 "superiority": _float(row["superiority_gap"]),
+                "range": list(report.plan.ranges.get(f"{unit}:perceived", ())),
             }
         )
     return rows

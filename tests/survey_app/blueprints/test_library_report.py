@@ -431,3 +431,64 @@ def test_too_few_respondents__reliability_refused_and_no_breakdown(
     (scale,) = page_payload(session, world.lib_b.id)["reliability"]
     assert scale["n"] == 12 and scale["alpha"] is not None
     assert "Fewer than 30 respondents: the coefficients are unstable" in html
+
+
+@pytest.mark.parametrize("instrument", ["library_gap", "servqual_library"])
+def test_gap_batteries__numbers_equal_the_cli(
+    instrument: str,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., User],
+    login: Any,
+    tmp_path: Path,
+) -> None:
+    """The minimum/desired/perceived means and gaps of a battery instrument, on 45 synthetic
+    respondents (the demo's generator), equal ``survey-app indices`` on the export."""
+    import random
+
+    from instruments import load_all
+    from survey_app.services import demo
+
+    library = make_library("GAP-1")
+    campaign = make_campaign(instrument, code="GAPS", libraries=[library])
+    definition = max(
+        (v for (i, _), v in load_all().items() if i == instrument), key=lambda d: d.version
+    )
+    rng = random.Random(5)
+    for k in range(45):
+        record_response(
+            session, demo._synthetic_submission(definition, campaign, library, 0.3, rng, k)
+        )
+    manager = make_user("quality_manager", email="gap@example.org")
+    session.commit()
+    client = login(manager)
+    recompute(client, "GAPS")
+    html = client.get("/admin/results/GAPS/libraries/GAP-1/report").get_data(as_text=True)
+    page = page_payload(session, library.id)
+    export = client.get("/admin/results/GAPS/export.csv?library=GAP-1&raw=1")
+    (tmp_path / "rows.csv").write_bytes(export.data)
+    cli = run_cli("indices", str(tmp_path / "rows.csv"), "--instrument", instrument)
+    expected = cli["groups"]["GAP-1"]["indices"]
+    shown = {row["indicator"]: row for row in page["indices"]}
+    assert set(shown) == set(expected)
+    for indicator, want in expected.items():
+        for key in ("value", "ci_low", "ci_high"):
+            if want[key] is None:
+                assert shown[indicator][key] is None, indicator
+            else:
+                assert shown[indicator][key] == pytest.approx(want[key], abs=1e-12), indicator
+    if instrument == "library_gap":
+        assert page["gap"], "the gap table"
+        for row in page["gap"]:
+            for column in ("minimum", "desired", "perceived"):
+                want = expected[f"mean:{row['item']}:{column}"]["value"]
+                assert row[column] == pytest.approx(want, abs=1e-12)
+            assert row["adequacy"] == pytest.approx(
+                expected[f"adequacy_gap:{row['item']}"]["value"], abs=1e-12
+            )
+        assert 'charts/gap.svg"' in html
+        assert (
+            client.get("/admin/results/GAPS/libraries/GAP-1/report/charts/gap.svg").status_code
+            == 200
+        )

@@ -62,6 +62,8 @@ setup(
         "matplotlib>=3.8,<4",
         "qrcode>=7.4,<9",
         "openpyxl>=3.1,<4",
+        # the omega bootstrap fits tiny matrices: BLAS runs single-threaded there
+        "threadpoolctl>=3.1,<4",
         "pyxform>=2.1,<5",
         "reportlab>=4.0,<6",
         "gunicorn>=22,<28",

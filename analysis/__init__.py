@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from analysis.accumulator import accumulate_frame
     from analysis.accumulator import cell_groups
     from analysis.accumulator import merge_groups
+    from analysis.bootstrap import BOOTSTRAP_SEED
+    from analysis.bootstrap import BootstrapInterval
+    from analysis.bootstrap import nok_bootstrap
+    from analysis.bootstrap import omega_bootstrap
+    from analysis.bootstrap import percentile_interval
+    from analysis.distributions import answer_distribution
+    from analysis.distributions import hour_weekday_table
+    from analysis.distributions import satisfied_flags
     from analysis.estimators import contrast_interval
     from analysis.estimators import distribution_moments
     from analysis.estimators import gap_status
@@ -138,6 +146,14 @@ _EXPORTS: dict[str, str] = {
     "shrink_indicators": "analysis.plan_tables",
     "tables_from_rows": "analysis.plan_tables",
     "tables_from_stats": "analysis.plan_tables",
+    "BOOTSTRAP_SEED": "analysis.bootstrap",
+    "BootstrapInterval": "analysis.bootstrap",
+    "nok_bootstrap": "analysis.bootstrap",
+    "omega_bootstrap": "analysis.bootstrap",
+    "percentile_interval": "analysis.bootstrap",
+    "answer_distribution": "analysis.distributions",
+    "hour_weekday_table": "analysis.distributions",
+    "satisfied_flags": "analysis.distributions",
     "Note": "analysis.reasons",
     "Reason": "analysis.reasons",
     "StatisticUnavailable": "analysis.reasons",
@@ -230,6 +246,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "MIN_EFA_RESPONDENTS",
+    "BOOTSTRAP_SEED",
+    "BootstrapInterval",
+    "answer_distribution",
+    "hour_weekday_table",
+    "nok_bootstrap",
+    "omega_bootstrap",
+    "percentile_interval",
+    "satisfied_flags",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.blueprints import admin_campaigns
     from survey_app.blueprints import admin_instruments
     from survey_app.blueprints import admin_kiosks
+    from survey_app.blueprints import admin_library_report
     from survey_app.blueprints import admin_results
     from survey_app.blueprints import admin_review
     from survey_app.blueprints import admin_tokens
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_campaigns.bp)
     app.register_blueprint(admin_instruments.bp)
+    app.register_blueprint(admin_library_report.bp)
     app.register_blueprint(admin_results.bp)
     app.register_blueprint(admin_tokens.bp)
     app.register_blueprint(admin_review.bp)

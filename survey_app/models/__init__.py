@@ -18,6 +18,8 @@ from survey_app.models.library import LibrarySystem
 from survey_app.models.library import LibraryType
 from survey_app.models.library import Region
 from survey_app.models.library import ServicePoint
+from survey_app.models.library_report import NokChecklist
+from survey_app.models.library_report import ReportCache
 from survey_app.models.report import ReportResult
 from survey_app.models.report import ReportRun
 from survey_app.models.report import ResultLevel
@@ -44,7 +46,9 @@ __all__ = [
     "Library",
     "LibrarySystem",
     "LibraryType",
+    "NokChecklist",
     "Region",
+    "ReportCache",
     "ReportResult",
     "ReportRun",
     "ResultLevel",

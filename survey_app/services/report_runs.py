@@ -42,6 +42,7 @@ from survey_app.models import ResultLevel
 from survey_app.models import RunStatus
 from survey_app.models import User
 from survey_app.models.base import utcnow
+from survey_app.services import checklists
 from survey_app.services import reporting
 
 __all__ = [
@@ -330,7 +331,10 @@ def compute_run(
         if progress is not None and total:
             progress(0.9 * responses / total)
 
-    report = reporting.regional_analysis(session, campaign, standard=standard, progress=streamed)
+    checklist = checklists.checklist_frame(session, campaign)
+    report = reporting.regional_analysis(
+        session, campaign, standard=standard, checklist=checklist, progress=streamed
+    )
     rows = result_rows(report, run.id)
     library_ids = sorted({int(r["library_id"]) for r in rows})
     library_systems: dict[int, int] = {}

@@ -1,0 +1,494 @@
+"""The library page over HTTP (issue 13 §4, §6).
+
+* Every number on the page equals what ``survey-app indices`` and ``survey-app reliability``
+  print for the library's rows exported by the results page (the CLI is run here, through
+  its click runner, on that export).
+* Breakdowns (channel, hour × weekday, the channel beside a comment) shown for fewer than
+  SMALL_CELL_MIN responses are suppressed.
+* The staff of one library get 404 for another library's page and charts, however the URL
+  names it; they see no time beside a comment.
+* The NOK checklist: missing -> said so, with the upload form for a quality manager; a wrong
+  file is refused whole (422, nothing stored); a good one is stored, audited, and the next run
+  scores K1–K5 and the total with bootstrap intervals.
+* Charts are SVG files with a title, cached with the run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from babel.numbers import format_decimal
+from click.testing import CliRunner
+from flask import Flask
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_app.models import AuditEvent
+from survey_app.models import Campaign
+from survey_app.models import LibrarySystem
+from survey_app.models import NokChecklist
+from survey_app.models import Region
+from survey_app.models import ReportCache
+from survey_app.models import ReportResult
+from survey_app.models import User
+from survey_app.services.responses import parse_submission
+from survey_app.services.responses import record_response
+from tests.factories import NOK_ANSWERS
+from tests.factories import STAFF_PASSWORD
+from tests.factories import submission
+
+SATISFACTION = ("lending", "reading_room", "reference", "events", "online", "staff", "premises")
+#: channel -> responses of LIB-A; kiosk is below SMALL_CELL_MIN (10)
+CHANNELS = {"qr": 26, "web": 12, "kiosk": 3}
+COMMENTS = {
+    0: "Мало новых книг <script>alert(1)</script>",
+    5: "Хочется больше мероприятий для детей",
+    39: "Неудобный сайт",  # a kiosk response (index 38..40)
+}
+
+
+class StaffClient(FlaskClient):
+    """A test client that forgets Flask-Login's per-request user cache between requests."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+def satisfaction_answers(rng: np.random.Generator, k: int) -> dict[str, Any]:
+    """Correlated 1..5 ratings (a common level plus noise), an NPS and sometimes a comment."""
+    level = rng.normal(3.6, 0.9)
+    answers: dict[str, Any] = {
+        item: int(np.clip(round(level + rng.normal(0, 0.7)), 1, 5)) for item in SATISFACTION
+    }
+    if k % 7 == 3:
+        del answers["events"]  # a skipped service (pairwise missing data)
+    answers["overall"] = int(np.clip(round(level + rng.normal(0, 0.5)), 1, 5))
+    answers["nps"] = int(np.clip(round(2 * level + rng.normal(0, 1.5)), 0, 10))
+    if k in COMMENTS:
+        answers["comment"] = COMMENTS[k]
+    return answers
+
+
+@pytest.fixture
+def world(
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., User],
+) -> SimpleNamespace:
+    """SAT (satisfaction_short) over LIB-A (41 responses: qr 26, web 12, kiosk 3) and LIB-B
+    (12); NOK (nok_culture) over LIB-A (40) and LIB-B (12). Staff of LIB-B, a regional
+    quality manager."""
+    region = Region(code="kem", name="Кемерово")
+    system = LibrarySystem(region=region, code="NORTH", name="ЦБС Северная")
+    session.add(system)
+    session.flush()
+    lib_a = make_library("LIB-A", system=system)
+    lib_b = make_library("LIB-B", system=system)
+    lib_c = make_library("LIB-C", system=system)
+    lib_a.name, lib_b.name, lib_c.name = "Библиотека А", "Библиотека Б", "Библиотека В"
+    sat = make_campaign("satisfaction_short", code="SAT", libraries=[lib_a, lib_b, lib_c])
+    nok = make_campaign("nok_culture", code="NOK", libraries=[lib_a, lib_b])
+    rng = np.random.default_rng(7)
+    monday = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # 11:00 in Novokuznetsk (UTC+7)
+    channels = [c for c, n in CHANNELS.items() for _ in range(n)]
+    for k, channel in enumerate(channels):
+        # 12 responses on Monday at 11:00 local time, the others spread over the week
+        moment = monday if k < 12 else monday + timedelta(hours=5 * k + 1)
+        body = submission(
+            sat,
+            satisfaction_answers(rng, k),
+            library="LIB-A",
+            channel=channel,
+            started_at=(moment - timedelta(minutes=3)).isoformat(),
+            submitted_at=moment.isoformat(),
+        )
+        record_response(session, parse_submission(body))
+    for k in range(12):
+        body = submission(sat, satisfaction_answers(rng, k + 100), library="LIB-B")
+        record_response(session, parse_submission(body))
+    for k in range(3):
+        body = submission(sat, satisfaction_answers(rng, k + 200), library="LIB-C")
+        record_response(session, parse_submission(body))
+    for library, count in ((lib_a, 40), (lib_b, 12)):
+        for k in range(count):
+            answers = {**NOK_ANSWERS, "q14": int(k % 5 != 0), "q8": int(k % 3 != 0)}
+            if k % 4 == 0:  # a visitor with a disability, asked q7
+                answers.update(q6=1, q7=int(k % 8 == 0))
+            if k % 3 == 0:  # used the remote channels, asked q11
+                answers.update(q10=1, q11=int(k % 2 == 0))
+            record_response(
+                session, parse_submission(submission(nok, answers, library=library.code))
+            )
+    people = SimpleNamespace(
+        manager=make_user("quality_manager", email="region@example.org"),
+        staff_b=make_user("library_staff", email="staff-b@example.org", library=lib_b),
+    )
+    session.commit()
+    return SimpleNamespace(lib_a=lib_a, lib_b=lib_b, lib_c=lib_c, sat=sat, nok=nok, **vars(people))
+
+
+@pytest.fixture
+def login(app: Flask, app_context: None) -> Callable[[User], StaffClient]:
+    def sign_in(user: User) -> StaffClient:
+        client = StaffClient(app, app.response_class, use_cookies=True)
+        reply = client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
+        assert reply.status_code == 302
+        return client
+
+    return sign_in
+
+
+def recompute(client: StaffClient, campaign: str) -> None:
+    """A run of the campaign (the test queue computes it at once)."""
+    assert client.post(f"/admin/results/{campaign}/dashboard/recompute").status_code == 302
+
+
+def run_cli(*args: str) -> dict[str, Any]:
+    from survey_app.cli.analysis import indices_command
+    from survey_app.cli.analysis import reliability_command
+
+    command = {"indices": indices_command, "reliability": reliability_command}[args[0]]
+    result = CliRunner().invoke(command, [*args[1:], "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.output))
+
+
+def ru(value: float, pattern: str) -> str:
+    """A number as the Russian page writes it (Babel, as the app's ``number`` filter)."""
+    return format_decimal(value, pattern, locale="ru")
+
+
+def page_payload(session: Session, library_id: int) -> dict[str, Any]:
+    body = session.scalar(
+        select(ReportCache.body)
+        .where(ReportCache.library_id == library_id)
+        .where(ReportCache.key == "page")
+        .order_by(ReportCache.id.desc())
+    )
+    assert body is not None
+    return dict(json.loads(body))
+
+
+def test_every_number__equals_the_cli_on_the_exported_rows(
+    world: Any, login: Any, session: Session, tmp_path: Path
+) -> None:
+    client = login(world.manager)
+    recompute(client, "SAT")
+    reply = client.get("/admin/results/SAT/libraries/LIB-A/report")
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    page = page_payload(session, world.lib_a.id)
+    assert page["n"] == sum(CHANNELS.values())
+
+    export = client.get("/admin/results/SAT/export.csv?library=LIB-A&raw=1")
+    assert export.status_code == 200
+    csv_path = tmp_path / "lib-a.csv"
+    csv_path.write_bytes(export.data)
+    cli = run_cli(
+        "indices", str(csv_path), "--instrument", "satisfaction_short",
+        "--standard", "kemerovo_example",
+    )  # fmt: skip
+    expected = cli["groups"]["LIB-A"]["indices"]
+    shown = {row["indicator"]: row for row in page["indices"]}
+    assert set(shown) == set(expected)
+    for indicator, want in expected.items():
+        got = shown[indicator]
+        for key, cli_key in (("value", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            if want[cli_key] is None:
+                assert got[key] is None, indicator
+            else:
+                assert got[key] == pytest.approx(want[cli_key], rel=1e-12, abs=1e-12), indicator
+        assert got["n"] == want["n"]
+        family = indicator.partition(":")[0]
+        pattern, scale = {"share_satisfied": ("0.0", 100), "nps": ("0.0", 1)}.get(
+            family, ("0.000" if family == "alpha" else "0.00", 1)
+        )
+        row = re.search(rf'<tr data-indicator="{re.escape(indicator)}">(.*?)</tr>', html, re.S)
+        assert row is not None, indicator
+        assert ru(want["value"] * scale, pattern) in row.group(1), indicator
+        assert ru(want["ci_low"] * scale, pattern) in row.group(1), indicator
+    verdicts = cli["groups"]["LIB-A"].get("verdicts", {})
+    for indicator, want in verdicts.items():
+        assert shown[indicator]["verdict"] == want["verdict"], indicator
+
+    reliability = run_cli(
+        "reliability", str(csv_path), "--items", ",".join(SATISFACTION), "--scale", "1-5"
+    )
+    (scale,) = page["reliability"]
+    assert scale["n"] == reliability["n"] == 41
+    assert scale["alpha"] == pytest.approx(reliability["alpha"], abs=1e-12)
+    assert [scale["alpha_low"], scale["alpha_high"]] == pytest.approx(
+        reliability["alpha_ci_feldt"], abs=1e-12
+    )
+    assert [scale["duhachek_low"], scale["duhachek_high"]] == pytest.approx(
+        reliability["alpha_ci_duhachek"], abs=1e-12
+    )
+    assert scale["omega"] == pytest.approx(reliability["omega_total"], abs=1e-9)
+    assert scale["omega_low"] < scale["omega"] < scale["omega_high"]
+    assert len(scale["items"]) == len(reliability["items"]) == 7
+    for got, want in zip(scale["items"], reliability["items"], strict=True):
+        assert got["item"] == want["item"]
+        assert got["n"] == want["n"]
+        for key in ("mean", "sd", "r_drop", "alpha_if_deleted"):
+            assert got[key] == pytest.approx(want[key], abs=1e-12), (want["item"], key)
+        assert ru(want["r_drop"], "0.00") in html
+        assert ru(want["alpha_if_deleted"], "0.000") in html
+    assert ru(reliability["alpha"], "0.000") in html
+
+
+def test_small_cells__are_not_shown(world: Any, login: Any, session: Session) -> None:
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-A/report").get_data(as_text=True)
+    page = page_payload(session, world.lib_a.id)
+
+    channels = {row["value"]: row for row in page["channels"]}
+    assert channels["kiosk"] == {"value": "kiosk", "suppressed": True}
+    assert channels["qr"]["n"] == 26 and channels["web"]["n"] == 12
+    kiosk_row = re.search(r"<tr><th scope=\"row\">Kiosk tablet</th>(.*?)</tr>", html, re.S)
+    assert kiosk_row is None or "3" not in kiosk_row.group(1)
+    # the hour x weekday table: the 12 Monday-11:00 responses are shown, no other cell
+    # (each of the others has fewer than 10)
+    heat = page["heatmap"]
+    assert heat["n"][0][11] == 12
+    assert all(v in (0, -1) for d in range(7) for h in range(24) if (d, h) != (0, 11)
+               for v in [heat["n"][d][h]])  # fmt: skip
+    assert heat["suppressed"] == 41 - 12
+    # the comment of a kiosk response does not name the (small) channel
+    by_text = {c["text"]: c for c in page["comments"]}
+    assert by_text["Неудобный сайт"]["channel"] is None
+    assert by_text["Мало новых книг <script>alert(1)</script>"]["channel"] == "qr"
+    # free text is escaped
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_comments__are_searchable_and_staff_see_no_time(world: Any, login: Any) -> None:
+    recompute(login(world.manager), "SAT")
+    manager = login(world.manager)
+    html = manager.get("/admin/results/SAT/libraries/LIB-A/report?q=МЕРОПРИЯТ").get_data(
+        as_text=True
+    )
+    assert "Хочется больше мероприятий для детей" in html
+    assert "Неудобный сайт" not in html
+    assert "<time datetime=" in html.split('id="comments"')[1]
+
+    staff = login(world.staff_b)
+    html = staff.get("/admin/results/SAT/libraries/LIB-B/report").get_data(as_text=True)
+    assert staff.get("/admin/results/SAT/libraries/LIB-B/report").status_code == 200
+    assert "<time datetime=" not in html.split('id="comments"')[1]
+
+
+def test_staff_of_another_library__get_404_however_the_url_is_written(
+    world: Any, login: Any
+) -> None:
+    recompute(login(world.manager), "SAT")
+    staff = login(world.staff_b)
+    a = world.lib_a
+    for url in (
+        "/admin/results/SAT/libraries/LIB-A/report",
+        "/admin/results/SAT/libraries/lib-a/report",
+        f"/admin/results/SAT/libraries/{a.id}/report",
+        "/admin/results/sat/libraries/%20LIB-A%20/report",
+        "/admin/results/SAT/libraries/LIB-A/report/charts/likert.svg",
+        f"/admin/results/SAT/libraries/{a.id}/report/charts/heatmap-n.svg",
+    ):
+        reply = staff.get(url)
+        assert reply.status_code == 404, url
+        assert "Библиотека А" not in reply.get_data(as_text=True)
+    reply = staff.post(
+        "/admin/results/NOK/libraries/LIB-B/checklist",
+        data={"file": (io.BytesIO(b"library\n"), "c.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 403
+
+
+def test_charts__are_svg_with_a_title_and_cached_with_the_run(
+    world: Any, login: Any, session: Session
+) -> None:
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-A/report").get_data(as_text=True)
+    names = re.findall(r'src="/admin/results/SAT/libraries/LIB-A/report/charts/([a-z-]+)\.svg"',
+                       html)  # fmt: skip
+    assert set(names) == {"likert", "channels", "heatmap-n", "heatmap-index"}
+    for name in names:
+        reply = client.get(f"/admin/results/SAT/libraries/LIB-A/report/charts/{name}.svg")
+        assert reply.status_code == 200, name
+        assert reply.mimetype == "image/svg+xml"
+        assert reply.data.lstrip().startswith(b"<?xml") and b"<svg" in reply.data
+        assert b"<script" not in reply.data
+        again = client.get(f"/admin/results/SAT/libraries/LIB-A/report/charts/{name}.svg")
+        assert again.data == reply.data
+    stored = select(ReportCache.key).where(ReportCache.library_id == world.lib_a.id)
+    keys = set(session.scalars(stored))
+    assert {"page", "chart:likert:ru", "chart:heatmap-n:ru"} <= keys
+    assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/gap.svg").status_code == 404
+    assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/x.svg").status_code == 404
+
+
+CHECKLIST = (
+    "library,stand_info_present,stand_info_required,site_info_present,site_info_required,"
+    "remote_channels,comfort_conditions,premises_accessibility,service_accessibility\n"
+    "LIB-A,8,10,15,20,4,5,3,2\n"
+    "LIB-B,10,10,20,20,2,5,5,5\n"
+)
+
+
+def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
+    world: Any, login: Any, session: Session, tmp_path: Path
+) -> None:
+    client = login(world.manager)
+    recompute(client, "NOK")
+    html = client.get("/admin/results/NOK/libraries/LIB-A/report").get_data(as_text=True)
+    assert "The expert checklist of this library is missing" in html or (
+        "Экспертный чек-лист этой библиотеки не загружен" in html
+    )
+    assert 'name="file"' in html
+
+    bad = CHECKLIST.replace("LIB-B,10,10", "LIB-B,11,10")  # present > required
+    reply = client.post(
+        "/admin/results/NOK/libraries/LIB-A/checklist",
+        data={"file": (io.BytesIO(bad.encode()), "checklist.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 422
+    assert "stand_info_present" in reply.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(NokChecklist)) == 0
+
+    reply = client.post(
+        "/admin/results/NOK/libraries/LIB-A/checklist",
+        data={"file": (io.BytesIO(CHECKLIST.encode()), "checklist.csv")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 302
+    assert session.scalar(select(func.count()).select_from(NokChecklist)) == 2
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "results.checklist"))
+    assert event is not None and event.details == {"libraries": 2}
+
+    recompute(client, "NOK")
+    html = client.get("/admin/results/NOK/libraries/LIB-A/report").get_data(as_text=True)
+    page = page_payload(session, world.lib_a.id)
+    assert page["nok"]["available"]
+    export = client.get("/admin/results/NOK/export.csv?library=LIB-A&raw=1")
+    (tmp_path / "rows.csv").write_bytes(export.data)
+    (tmp_path / "checklist.csv").write_text(CHECKLIST, encoding="utf-8")
+    cli = run_cli(
+        "indices", str(tmp_path / "rows.csv"), "--instrument", "nok_culture",
+        "--checklist", str(tmp_path / "checklist.csv"),
+    )  # fmt: skip
+    group = cli["groups"]["LIB-A"]
+    for criterion in page["nok"]["criteria"]:
+        assert criterion["value"] == group[criterion["name"]], criterion["name"]
+        assert criterion["low"] <= criterion["value"] <= criterion["high"]
+        row = re.search(rf'<tr data-criterion="{criterion["name"]}">(.*?)</tr>', html, re.S)
+        assert row is not None and ru(group[criterion["name"]], "0.00") in row.group(1)
+    assert page["nok"]["checklist"]["remote_channels"] == 4
+    # the run behind the dashboard scores NOK too now that the checklist is stored
+    stored = session.scalar(
+        select(ReportResult.estimate)
+        .where(ReportResult.library_id == world.lib_a.id)
+        .where(ReportResult.indicator == "nok:total")
+        .order_by(ReportResult.id.desc())
+    )
+    assert stored == pytest.approx(group["total"], abs=1e-9)
+
+
+def test_too_few_respondents__reliability_refused_and_no_breakdown(
+    world: Any, login: Any, session: Session
+) -> None:
+    """LIB-C has 3 responses: alpha and omega are refused with the reason (not printed), no
+    channel or hour is shown; LIB-B has 12: computed, with the small-n warning."""
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-C/report?lang=en").get_data(as_text=True)
+    page = page_payload(session, world.lib_c.id)
+    (scale,) = page["reliability"]
+    assert scale["refused"]["code"] == "insufficient_data" and "alpha" not in scale
+    assert "Not computed: insufficient data: n = 3" in html
+    assert [row["suppressed"] for row in page["channels"]] == [True]
+    assert all(v in (0, -1) for row in page["heatmap"]["n"] for v in row)
+    assert "fewer than 10 responses: not shown" in html
+
+    html = client.get("/admin/results/SAT/libraries/LIB-B/report?lang=en").get_data(as_text=True)
+    (scale,) = page_payload(session, world.lib_b.id)["reliability"]
+    assert scale["n"] == 12 and scale["alpha"] is not None
+    assert "Fewer than 30 respondents: the coefficients are unstable" in html
+
+
+@pytest.mark.parametrize("instrument", ["library_gap", "servqual_library"])
+def test_gap_batteries__numbers_equal_the_cli(
+    instrument: str,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., User],
+    login: Any,
+    tmp_path: Path,
+) -> None:
+    """The minimum/desired/perceived means and gaps of a battery instrument, on 45 synthetic
+    respondents (the demo's generator), equal ``survey-app indices`` on the export."""
+    import random
+
+    from instruments import load_all
+    from survey_app.services import demo
+
+    library = make_library("GAP-1")
+    campaign = make_campaign(instrument, code="GAPS", libraries=[library])
+    definition = max(
+        (v for (i, _), v in load_all().items() if i == instrument), key=lambda d: d.version
+    )
+    rng = random.Random(5)
+    for k in range(45):
+        record_response(
+            session, demo._synthetic_submission(definition, campaign, library, 0.3, rng, k)
+        )
+    manager = make_user("quality_manager", email="gap@example.org")
+    session.commit()
+    client = login(manager)
+    recompute(client, "GAPS")
+    html = client.get("/admin/results/GAPS/libraries/GAP-1/report").get_data(as_text=True)
+    page = page_payload(session, library.id)
+    export = client.get("/admin/results/GAPS/export.csv?library=GAP-1&raw=1")
+    (tmp_path / "rows.csv").write_bytes(export.data)
+    cli = run_cli("indices", str(tmp_path / "rows.csv"), "--instrument", instrument)
+    expected = cli["groups"]["GAP-1"]["indices"]
+    shown = {row["indicator"]: row for row in page["indices"]}
+    assert set(shown) == set(expected)
+    for indicator, want in expected.items():
+        for key in ("value", "ci_low", "ci_high"):
+            if want[key] is None:
+                assert shown[indicator][key] is None, indicator
+            else:
+                assert shown[indicator][key] == pytest.approx(want[key], abs=1e-12), indicator
+    if instrument == "library_gap":
+        assert page["gap"], "the gap table"
+        for row in page["gap"]:
+            for column in ("minimum", "desired", "perceived"):
+                want = expected[f"mean:{row['item']}:{column}"]["value"]
+                assert row[column] == pytest.approx(want, abs=1e-12)
+            assert row["adequacy"] == pytest.approx(
+                expected[f"adequacy_gap:{row['item']}"]["value"], abs=1e-12
+            )
+        assert 'charts/gap.svg"' in html
+        assert (
+            client.get("/admin/results/GAPS/libraries/GAP-1/report/charts/gap.svg").status_code
+            == 200
+        )

@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
+    from analysis.combine import Combined
+    from analysis.combine import estimate_difference
+    from analysis.combine import flagged_share
+    from analysis.combine import se_from_interval
+    from analysis.combine import stratified_estimate
     from analysis.funnel import FunnelResult
     from analysis.funnel import funnel_curve
     from analysis.funnel import funnel_means
@@ -93,6 +98,11 @@ _EXPORTS: dict[str, str] = {
     "StatisticUnavailable": "analysis.reasons",
     "MIN_PAIR_RESPONDENTS": "analysis.reliability",
     "MIN_RESPONDENTS": "analysis.reliability",
+    "Combined": "analysis.combine",
+    "estimate_difference": "analysis.combine",
+    "flagged_share": "analysis.combine",
+    "se_from_interval": "analysis.combine",
+    "stratified_estimate": "analysis.combine",
     "FunnelResult": "analysis.funnel",
     "funnel_curve": "analysis.funnel",
     "funnel_means": "analysis.funnel",
@@ -175,6 +185,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Combined",
+    "estimate_difference",
+    "flagged_share",
+    "se_from_interval",
+    "stratified_estimate",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",

@@ -7,6 +7,7 @@ from survey_app.models.campaign import Campaign
 from survey_app.models.campaign import CampaignStatus
 from survey_app.models.campaign import Channel
 from survey_app.models.campaign import campaign_libraries
+from survey_app.models.checklist import NokChecklist
 from survey_app.models.draft import SurveyDraft
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.library import Library
@@ -36,6 +37,7 @@ __all__ = [
     "Library",
     "LibrarySystem",
     "LibraryType",
+    "NokChecklist",
     "Region",
     "ReportResult",
     "ReportRun",

@@ -426,12 +426,15 @@ def screening_rows(
 def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
     """The latest earlier campaign of the same instrument (any version) that has a finished
     run: the campaign a change is measured against."""
+    if campaign.starts_on is None:
+        return None
     instrument_id = campaign.instrument_version.instrument_id
     candidates = session.scalars(
         select(Campaign)
         .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
         .where(InstrumentVersion.instrument_id == instrument_id)
         .where(Campaign.id != campaign.id)
+        .where(Campaign.starts_on.is_not(None))
         .where(Campaign.starts_on < campaign.starts_on)
         .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     ).all()

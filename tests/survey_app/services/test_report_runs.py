@@ -244,20 +244,50 @@ SCREENED = ("lending", "reading_room", "reference", "events", "online", "staff",
 def test_run__careless_share_is_what_the_screening_flags_on_the_exported_rows(
     session, region, standard_file
 ):
+    """A campaign smaller than one batch is screened in one piece (the Mahalanobis distance
+    and the synonym pairs from all its responses), then counted per library."""
+    # three careless visitors of LIB-1: "1" throughout, each page in a second
+    careless: list[str] = []
+    for _ in range(3):
+        answers = {**dict.fromkeys(SCREENED, 1), "overall": 1, "nps": 0}
+        body = submission(
+            region.campaign,
+            answers,
+            library="LIB-1",
+            page_timings={"services": 1.0, "overall": 1.0},
+        )
+        record_response(session, parse_submission(body))
+        careless.append(body["id"])
+    session.flush()
     run = run_now(session, region.campaign, standard_file)
-    library = region.libraries[0]
-    rows = pd.DataFrame(export_rows(session, "SAT", library_ids=[library.id]))
+    rows = pd.DataFrame(export_rows(session, "SAT"))
     items = [*SCREENED, "overall", "nps"]
     data = rows[items].apply(pd.to_numeric, errors="coerce")
-    flagged = int(analysis.screen_responses(data, items=items)["flagged"].sum())
+    # the page timings the export leaves out: only the careless three sent any
+    timings = pd.DataFrame(
+        [
+            {"response_id": i, "page": page, "seconds": 1.0, "n_items": size}
+            for i, response_id in zip(data.index, rows["response_id"], strict=True)
+            if str(response_id) in careless
+            for page, size in (("services", 7), ("overall", 3))
+        ]
+    )
+    flags = analysis.screen_responses(data, items=items, timings=timings)["flagged"]
+    expected = flags.groupby(rows["library"]).agg(["size", "sum"])
     derived = stored(session, run, derived=True)
-    share = derived.loc[
-        (derived["indicator"] == report_runs.SCREENING_INDICATOR)
-        & (derived["library_id"] == library.id)
-    ].iloc[0]
+    screening = derived.loc[derived["indicator"] == report_runs.SCREENING_INDICATOR]
+    shares = screening.loc[screening["level"] == "library"]
+    region_row = screening.loc[screening["level"] == "region"].iloc[0]
+    codes = {library.id: library.code for library in region.libraries}
 
-    assert share["n"] == 40 and share["extra"]["flagged"] == flagged
-    assert share["estimate"] == pytest.approx(flagged / 40)
+    assert len(shares) == 3
+    for _, share in shares.iterrows():
+        size, flagged = expected.loc[codes[share["library_id"]]]
+        assert (share["n"], share["extra"]["flagged"]) == (size, flagged)
+        assert share["estimate"] == pytest.approx(flagged / size)
+    assert expected["sum"].sum() > 0  # the test data hold flagged responses
+    assert expected.loc["LIB-1", "sum"] >= 3
+    assert region_row["extra"]["flagged"] == expected["sum"].sum() and region_row["n"] == 86
 
 
 def test_run__system_and_region_rows_weight_the_libraries_by_their_responses(

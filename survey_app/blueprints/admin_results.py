@@ -133,12 +133,9 @@ def _dashboard_filters() -> dict[str, Any]:
     }
 
 
-def _funnel(campaign: str, filters: dict[str, Any]) -> charts.FunnelChart:
+def _funnel(view: dashboards.Dashboard) -> charts.FunnelChart:
     return charts.funnel_chart(
-        db.session,
-        current_staff(),
-        campaign,
-        **filters,
+        view,
         title=_("Funnel plot: the main index of each library against its number of responses"),
         reasons={
             "no_run": _("No results have been computed for this campaign yet."),
@@ -169,7 +166,7 @@ def dashboard(campaign: str) -> ResponseReturnValue:
         sort=request.args.get("sort", "name"),
         page=_page(request.args.get("page")),
     )
-    funnel = None if view.single_library else _funnel(campaign, filters)
+    funnel = None if view.single_library else _funnel(view)
     return render_template("admin/results/dashboard.html", view=view, funnel=funnel)
 
 
@@ -177,8 +174,11 @@ def dashboard(campaign: str) -> ResponseReturnValue:
 @permission_required(Action.view_results)
 def dashboard_funnel(campaign: str) -> ResponseReturnValue:
     """The dashboard's funnel plot as an SVG image (same filters as the page)."""
+    view = dashboards.region_dashboard(
+        db.session, current_staff(), campaign, **_dashboard_filters()
+    )
     # the staff of one library get no plot (one point has no funnel): 404
-    chart = _funnel(campaign, _dashboard_filters())
+    chart = _funnel(view)
     svg = charts.funnel_svg(
         chart,
         {

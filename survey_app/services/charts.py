@@ -20,11 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.orm import Session
 
 import analysis
-from survey_app.models import Campaign
-from survey_app.models import User
 from survey_app.services import dashboard as dashboards
 
 __all__ = ["FunnelChart", "FunnelPoint", "funnel_chart", "funnel_svg"]
@@ -80,60 +77,41 @@ class FunnelChart:
 
 def _frame(view: dashboards.Dashboard, proportion: bool) -> pd.DataFrame:
     rows = []
-    for group in view.groups:
-        for row in group.libraries:
-            if row.estimate is None or row.n < 1:
+    for row in view.rows:
+        if row.estimate is None or row.n < 1:
+            continue
+        record: dict[str, object] = {
+            "library_id": row.library_id,
+            "code": row.code,
+            "name": row.name,
+            "n": row.n,
+            "value": row.estimate,
+        }
+        if proportion:
+            record["successes"] = round(row.estimate * row.n)
+        else:
+            if row.ci_low is None or row.ci_high is None or row.n < 2:
                 continue
-            record: dict[str, object] = {
-                "library_id": row.library_id,
-                "code": row.code,
-                "name": row.name,
-                "n": row.n,
-                "value": row.estimate,
-            }
-            if proportion:
-                record["successes"] = round(row.estimate * row.n)
-            else:
-                if row.ci_low is None or row.ci_high is None or row.n < 2:
-                    continue
-                se = float(analysis.se_from_interval(row.ci_low, row.ci_high)[0])
-                if not math.isfinite(se):
-                    continue
-                record["mean"] = row.estimate
-                record["var"] = (se * math.sqrt(row.n)) ** 2
-            rows.append(record)
+            se = float(analysis.se_from_interval(row.ci_low, row.ci_high)[0])
+            if not math.isfinite(se):
+                continue
+            record["mean"] = row.estimate
+            record["var"] = (se * math.sqrt(row.n)) ** 2
+        rows.append(record)
     return pd.DataFrame(rows)
 
 
-def funnel_chart(
-    session: Session,
-    actor: User,
-    campaign_ref: Campaign | int | str,
-    *,
-    system: str | None = None,
-    kind: str | None = None,
-    query: str = "",
-    title: str,
-    reasons: dict[str, str],
-) -> FunnelChart:
-    """The funnel plot of a campaign's main index over the libraries the dashboard shows.
+def funnel_chart(view: dashboards.Dashboard, *, title: str, reasons: dict[str, str]) -> FunnelChart:
+    """The funnel plot of a dashboard's main index over every library its filters keep.
 
     ``reasons`` gives the translated reasons for no plot (``no_run``, ``too_few``,
     ``no_interval``). Nothing is drawn here (the page needs only the numbers):
-    :func:`funnel_svg` draws.
-
-    Raises
-    ------
-    Forbidden, NotFound
-        As :func:`survey_app.services.dashboard.region_dashboard`.
+    :func:`funnel_svg` draws. The dashboard has already applied the caller's scope.
     """
-    view = dashboards.region_dashboard(
-        session, actor, campaign_ref, system=system, kind=kind, query=query, unpaged=True
-    )
     run = view.state.shown
     if run is None or not view.indicator:
         return FunnelChart(title, reasons["no_run"], None, ())
-    key = (run.id, view.indicator, actor.id, system, kind, query, title)
+    key = (run.id, view.indicator, title, tuple(row.library_id for row in view.rows))
     with _lock:
         found = _cache.get(key)
         if found is not None:

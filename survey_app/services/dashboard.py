@@ -165,6 +165,8 @@ class Dashboard:
     periods: tuple[tuple[str, str, str], ...] = ()
     #: whether the run screened the responses (False for an instrument too short to screen)
     screened: bool = False
+    #: every library matching the filters, on every page (for the funnel plot)
+    rows: tuple[LibraryRow, ...] = ()
 
 
 def _family(indicator: str | None) -> tuple[str, str]:
@@ -460,6 +462,7 @@ def region_dashboard(
         previous=_previous(session, run, change_name),
         periods=_periods(session, actor, campaign),
         screened=run is not None and _has(session, run, report_runs.SCREENING_INDICATOR),
+        rows=tuple(row for group in all_groups for row in group.libraries),
     )
 
 

@@ -70,6 +70,8 @@ setup(
         # the background queue of report runs (SQLite storage by default, Redis in production)
         "huey==3.5.4",
         "redis>=5,<9",
+        # server-rendered charts (SVG, Agg backend; no display, no JavaScript)
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "test": [

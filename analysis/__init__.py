@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from analysis.bootstrap import nok_bootstrap
     from analysis.bootstrap import omega_bootstrap
     from analysis.bootstrap import percentile_interval
+    from analysis.combine import Combined
+    from analysis.combine import estimate_difference
+    from analysis.combine import flagged_share
+    from analysis.combine import se_from_interval
+    from analysis.combine import stratified_estimate
     from analysis.distributions import answer_distribution
     from analysis.distributions import hour_weekday_table
     from analysis.distributions import satisfied_flags
@@ -159,6 +164,11 @@ _EXPORTS: dict[str, str] = {
     "StatisticUnavailable": "analysis.reasons",
     "MIN_PAIR_RESPONDENTS": "analysis.reliability",
     "MIN_RESPONDENTS": "analysis.reliability",
+    "Combined": "analysis.combine",
+    "estimate_difference": "analysis.combine",
+    "flagged_share": "analysis.combine",
+    "se_from_interval": "analysis.combine",
+    "stratified_estimate": "analysis.combine",
     "FunnelResult": "analysis.funnel",
     "funnel_curve": "analysis.funnel",
     "funnel_means": "analysis.funnel",
@@ -254,6 +264,11 @@ __all__ = [
     "omega_bootstrap",
     "percentile_interval",
     "satisfied_flags",
+    "Combined",
+    "estimate_difference",
+    "flagged_share",
+    "se_from_interval",
+    "stratified_estimate",
     "MIN_PAIR_RESPONDENTS",
     "MIN_RESPONDENTS",
     "Note",

@@ -24,6 +24,7 @@ from flask import send_file
 from flask import stream_with_context
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -40,6 +41,7 @@ from survey_app.extensions import db
 from survey_app.queue import queue_of
 from survey_app.services import dashboard as dashboards
 from survey_app.services import exclusions
+from survey_app.services import funnel_chart
 from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.exclusions import MAX_REASON_LENGTH
@@ -124,24 +126,76 @@ def library(campaign: str, library: str) -> ResponseReturnValue:
     return _library_page(campaign, library, _page(request.args.get("page")))
 
 
+def _dashboard_filters() -> dict[str, Any]:
+    return {
+        "system": request.args.get("system", "").strip()[:100] or None,
+        "kind": request.args.get("type", "").strip()[:20] or None,
+        "query": request.args.get("q", "")[:200],
+    }
+
+
+def _funnel(view: dashboards.Dashboard) -> funnel_chart.FunnelChart:
+    return funnel_chart.funnel_chart(
+        view,
+        title=_("Funnel plot: the main index of each library against its number of responses"),
+        reasons={
+            "no_run": _("No results have been computed for this campaign yet."),
+            "too_few": _("A funnel plot needs at least three libraries with an estimate."),
+            "no_interval": _(
+                "This indicator has no sampling interval (a formula score), so it has no "
+                "control limits."
+            ),
+        },
+    )
+
+
 @bp.get("/<campaign>/dashboard")
 @permission_required(Action.view_results)
 def dashboard(campaign: str) -> ResponseReturnValue:
     """The region dashboard: the campaign's latest report run, by library system and library.
 
-    ``?system=<code>`` keeps one system, ``?q=`` searches library names and codes,
-    ``?sort=name|n|estimate|rank`` orders libraries within a system, ``?page=`` pages systems.
+    ``?system=<code>`` keeps one system, ``?type=<library type>`` one type, ``?q=`` searches
+    library names and codes, ``?sort=name|n|estimate|rank|change|flagged`` orders libraries
+    within a system, ``?page=`` pages systems.
     """
+    filters = _dashboard_filters()
     view = dashboards.region_dashboard(
         db.session,
         current_staff(),
         campaign,
-        system=request.args.get("system", "").strip() or None,
-        query=request.args.get("q", "")[:200],
+        **filters,
         sort=request.args.get("sort", "name"),
         page=_page(request.args.get("page")),
     )
-    return render_template("admin/results/dashboard.html", view=view)
+    funnel = None if view.single_library else _funnel(view)
+    return render_template("admin/results/dashboard.html", view=view, funnel=funnel)
+
+
+@bp.get("/<campaign>/dashboard/funnel.svg")
+@permission_required(Action.view_results)
+def dashboard_funnel(campaign: str) -> ResponseReturnValue:
+    """The dashboard's funnel plot as an SVG image (same filters as the page)."""
+    view = dashboards.region_dashboard(
+        db.session, current_staff(), campaign, **_dashboard_filters()
+    )
+    # the staff of one library get no plot (one point has no funnel): 404
+    chart = _funnel(view)
+    svg = funnel_chart.funnel_svg(
+        chart,
+        {
+            "x": _("Responses (n)"),
+            "y": _("Main index"),
+            "centre": _("Regional value"),
+            "limit95": _("%(level)s limits", level="95 %"),
+            "limit998": _("%(level)s limits", level=format_decimal(99.8) + " %"),
+            "inside": _("Library within the limits"),
+            "outside95": _("Outside the %(level)s limits", level="95 %"),
+            "outside998": _("Outside the %(level)s limits", level=format_decimal(99.8) + " %"),
+        },
+    )
+    if svg is None:
+        abort(404)
+    return _private(Response(svg, mimetype="image/svg+xml"))
 
 
 @bp.get("/<campaign>/dashboard/status.json")

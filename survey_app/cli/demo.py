@@ -10,6 +10,7 @@ from survey_app.db import upgrade_database
 from survey_app.extensions import db
 from survey_app.queue import compute_report_now
 from survey_app.services.campaigns import list_campaigns
+from survey_app.services.demo import DEFAULT_RESPONSES
 from survey_app.services.demo import DEMO_ACCOUNTS
 from survey_app.services.demo import DEMO_PASSWORD
 from survey_app.services.demo import DemoRefused
@@ -23,7 +24,7 @@ from survey_app.services.demo import seed_demo
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to serve on.")
 @click.option(
     "--responses",
-    default=3000,
+    default=DEFAULT_RESPONSES,
     show_default=True,
     type=int,
     help="Synthetic responses to generate across the campaigns.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -185,3 +186,39 @@ def library_checklist(
         .where(NokChecklist.campaign_id == campaign.id)
         .where(NokChecklist.library_id == library.id)
     )
+
+
+def store_checklists(
+    session: Session,
+    campaign: Campaign,
+    counts: Mapping[Library, Mapping[str, int]],
+    *,
+    entered_by: User | None = None,
+) -> int:
+    """Enter (or replace) the checklist counts of these libraries (the demo's seeding);
+    return how many rows. Uploads by staff go through :func:`store_checklist`.
+
+    Raises
+    ------
+    ValueError
+        When a library's counts miss a column of :data:`analysis.nok.CHECKLIST_COLUMNS`.
+    """
+    existing = {
+        row.library_id: row
+        for row in session.scalars(
+            select(NokChecklist).where(NokChecklist.campaign_id == campaign.id)
+        )
+    }
+    for library, values in counts.items():
+        missing = [c for c in CHECKLIST_COLUMNS if c not in values]
+        if missing:
+            raise ValueError(f"{library.code}: checklist columns missing: {', '.join(missing)}")
+        row = existing.get(library.id)
+        if row is None:
+            row = NokChecklist(campaign_id=campaign.id, library_id=library.id)
+            session.add(row)
+        for column in CHECKLIST_COLUMNS:
+            setattr(row, column, int(values[column]))
+        row.uploaded_by_id = entered_by.id if entered_by is not None else None
+    session.flush()
+    return len(counts)

@@ -25,6 +25,7 @@ from survey_app.models import Library
 from survey_app.models import LibrarySystem
 from survey_app.models import ReportResult
 from survey_app.models import ReportRun
+from survey_app.models import ResultLevel
 from survey_app.models import User
 from survey_app.services import report_runs
 from survey_app.services.instruments import instrument_of
@@ -39,6 +40,7 @@ __all__ = [
     "SYSTEMS_PER_PAGE",
     "CampaignSummary",
     "Dashboard",
+    "Estimate",
     "LibraryRow",
     "SystemGroup",
     "campaign_summaries",
@@ -50,7 +52,7 @@ __all__ = [
 #: library systems shown per page
 SYSTEMS_PER_PAGE = 10
 #: how the libraries of a system can be ordered
-SORTS = ("name", "n", "estimate", "rank")
+SORTS = ("name", "n", "estimate", "rank", "change", "flagged")
 #: verdicts of analysis.compare_to_standard, in the order a summary lists them
 VERDICTS = ("below", "indeterminate", "meets", "insufficient data")
 
@@ -75,6 +77,33 @@ class LibraryRow:
     rank_low: float | None = None
     rank_high: float | None = None
     note: str | None = None
+    #: the library's type (central, branch, rural, children, model)
+    kind: str = ""
+    #: the change of the indicator since the previous campaign, with its 95 % interval
+    change: Estimate | None = None
+    #: the share of responses flagged by the careless-response screening
+    flagged: Estimate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A stored estimate with its interval and n (a change, a share flagged, a roll-up)."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int = 0
+    #: flagged responses (the screening share), else None
+    count: int | None = None
+
+    @property
+    def significant(self) -> bool:
+        """Whether the interval excludes 0 (for a change)."""
+        return (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and (self.ci_low > 0 or self.ci_high < 0)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +116,9 @@ class SystemGroup:
     libraries: tuple[LibraryRow, ...]
     #: verdict -> how many of the system's libraries got it
     verdicts: dict[str, int] = field(default_factory=dict)
+    #: the system's indicator and share flagged, combined from all its libraries in the run
+    rollup: Estimate | None = None
+    flagged: Estimate | None = None
 
     @property
     def responses(self) -> int:
@@ -119,6 +151,22 @@ class Dashboard:
     single_library: bool
     #: verdict -> count over every library matching the filters
     verdicts: dict[str, int]
+    #: library types present in scope (for the filter) and the one chosen
+    kinds: tuple[str, ...] = ()
+    kind: str | None = None
+    #: the region's indicator and share flagged (None for a caller who sees one system or
+    #: one library: a region figure would include libraries outside their scope)
+    region: Estimate | None = None
+    region_flagged: Estimate | None = None
+    #: the campaign the change is measured against (its code and title), if any
+    previous: tuple[str, str] | None = None
+    #: the other campaigns of the same instrument in scope: (code, title, period), newest
+    #: first, for the period switch
+    periods: tuple[tuple[str, str, str], ...] = ()
+    #: whether the run screened the responses (False for an instrument too short to screen)
+    screened: bool = False
+    #: every library matching the filters, on every page (for the funnel plot)
+    rows: tuple[LibraryRow, ...] = ()
 
 
 def _family(indicator: str | None) -> tuple[str, str]:
@@ -143,9 +191,35 @@ def _subject_title(campaign: Campaign, family: str, subject: str) -> str:
     return str(item.text.get("ru") or next(iter(item.text.values()), subject))
 
 
-def _row(library: Library, result: ReportResult | None) -> LibraryRow:
+def _estimate(result: ReportResult | None) -> Estimate | None:
     if result is None:
-        return LibraryRow(library.id, library.code, library.name, 0)
+        return None
+    flagged = (result.extra or {}).get("flagged")
+    return Estimate(
+        result.estimate,
+        result.ci_low,
+        result.ci_high,
+        result.n,
+        int(flagged) if flagged is not None else None,
+    )
+
+
+def _row(
+    library: Library,
+    result: ReportResult | None,
+    change: ReportResult | None = None,
+    flagged: ReportResult | None = None,
+) -> LibraryRow:
+    kind = str(library.type.value if hasattr(library.type, "value") else library.type)
+    if result is None:
+        return LibraryRow(
+            library.id,
+            library.code,
+            library.name,
+            flagged.n if flagged is not None else 0,
+            kind=kind,
+            flagged=_estimate(flagged),
+        )
     return LibraryRow(
         library_id=library.id,
         code=library.code,
@@ -163,6 +237,9 @@ def _row(library: Library, result: ReportResult | None) -> LibraryRow:
         rank_low=result.rank_low,
         rank_high=result.rank_high,
         note=result.note,
+        kind=kind,
+        change=_estimate(change),
+        flagged=_estimate(flagged),
     )
 
 
@@ -184,9 +261,45 @@ def _sort_key(sort: str) -> Callable[[LibraryRow], tuple[object, ...]]:
             return (missing, -(row.estimate or 0.0), _natural(row.name))
         if sort == "rank":
             return (row.rank is None, row.rank or 0.0, _natural(row.name))
+        if sort == "change":
+            value = row.change.estimate if row.change is not None else None
+            return (value is None, value or 0.0, _natural(row.name))
+        if sort == "flagged":
+            value = row.flagged.estimate if row.flagged is not None else None
+            return (value is None, -(value or 0.0), _natural(row.name))
         return (_natural(row.name), row.code)
 
     return key
+
+
+def _rollups(
+    session: Session, run: ReportRun | None, indicator: str | None
+) -> dict[tuple[str, int | None], ReportResult]:
+    """The run's system and region rows of an indicator, keyed by (level, system id)."""
+    if run is None or indicator is None:
+        return {}
+    rows = session.scalars(
+        select(ReportResult)
+        .where(ReportResult.run_id == run.id)
+        .where(ReportResult.indicator == indicator)
+        .where(ReportResult.level != ResultLevel.library.value)
+    )
+    return {(str(row.level), row.system_id): row for row in rows}
+
+
+def _periods(session: Session, actor: User, campaign: Campaign) -> tuple[tuple[str, str, str], ...]:
+    instrument_id = campaign.instrument_version.instrument_id
+    return tuple(
+        (
+            other.code,
+            other.title,
+            f"{other.starts_on:%d.%m.%Y}–{other.ends_on:%d.%m.%Y}"
+            if other.starts_on and other.ends_on
+            else "",
+        )
+        for other in campaigns_in_scope(session, actor, Action.view_results)
+        if other.instrument_version.instrument_id == instrument_id
+    )
 
 
 def _results(
@@ -202,6 +315,7 @@ def _results(
             .where(ReportResult.run_id == run.id)
             .where(ReportResult.indicator == indicator)
             .where(ReportResult.library_id.in_(part))
+            .where(ReportResult.level == ResultLevel.library.value)
         )
         found.update({row.library_id: row for row in rows if row.library_id is not None})
     return found
@@ -213,14 +327,19 @@ def region_dashboard(
     campaign_ref: Campaign | int | str,
     *,
     system: str | None = None,
+    kind: str | None = None,
     query: str = "",
     sort: str = "name",
     page: int = 1,
+    unpaged: bool = False,
 ) -> Dashboard:
     """The dashboard of a campaign for the caller's scope.
 
     ``system`` (a code or id) keeps one library system; ``query`` keeps libraries whose name
-    or code contains it (case-insensitive); ``sort`` orders the libraries within a system.
+    or code contains it (case-insensitive); ``kind`` keeps one library type; ``sort`` orders
+    the libraries within a system; ``unpaged`` returns every group on one page (for the
+    charts, never for the page). Library system and region rows (roll-ups) are shown only
+    to a caller whose scope covers them whole.
 
     Raises
     ------
@@ -243,6 +362,11 @@ def region_dashboard(
     if system:
         chosen = require_system(session, actor, system, Action.view_results)
         libraries = [lib for lib in libraries if lib.system_id == chosen.id]
+    kinds = tuple(sorted({str(lib.type) for lib in libraries}))
+    if kind and kind in kinds:
+        libraries = [lib for lib in libraries if str(lib.type) == kind]
+    else:
+        kind = None
     needle = query.strip().casefold()
     if needle:
         libraries = [
@@ -250,12 +374,41 @@ def region_dashboard(
             for lib in libraries
             if needle in lib.name.casefold() or needle in lib.code.casefold()
         ]
-    results = _results(session, run, indicator, sorted(lib.id for lib in libraries))
+    ids = sorted(lib.id for lib in libraries)
+    results = _results(session, run, indicator, ids)
+    change_name = report_runs.CHANGE_PREFIX + indicator if indicator else None
+    changes = _results(session, run, change_name, ids)
+    flagged = _results(session, run, report_runs.SCREENING_INDICATOR, ids)
     rows_by_system: dict[int, list[LibraryRow]] = {}
     for library in libraries:
         rows_by_system.setdefault(library.system_id, []).append(
-            _row(library, results.get(library.id))
+            _row(library, results.get(library.id), changes.get(library.id), flagged.get(library.id))
         )
+    # roll-ups cover every library of a system (or of the region): only for a caller who
+    # sees all of them, and only when no filter narrows the libraries shown
+    whole = allowed is None
+    rollups = _rollups(session, run, indicator) if whole else {}
+    flagged_rollups = _rollups(session, run, report_runs.SCREENING_INDICATOR) if whole else {}
+    if allowed is not None and run is not None:
+        # a system is covered when every one of its libraries in the campaign is in scope
+        # (a system quality manager), never for the staff of one library of a larger system
+        covered = {
+            system_id
+            for system_id in systems_seen
+            if all(lib.id in allowed for lib in campaign.libraries if lib.system_id == system_id)
+            and sum(1 for lib in campaign.libraries if lib.system_id == system_id) > 1
+        }
+        if covered:
+            rollups = {
+                key: row
+                for key, row in _rollups(session, run, indicator).items()
+                if key[1] in covered
+            }
+            flagged_rollups = {
+                key: row
+                for key, row in _rollups(session, run, report_runs.SCREENING_INDICATOR).items()
+                if key[1] in covered
+            }
     order = _sort_key(sort if sort in SORTS else "name")
     all_groups = []
     totals: dict[str, int] = {}
@@ -273,12 +426,18 @@ def region_dashboard(
                 name=unit.name,
                 libraries=tuple(sorted(rows, key=order)),
                 verdicts=counts,
+                rollup=_estimate(rollups.get((ResultLevel.system.value, unit.id))),
+                flagged=_estimate(flagged_rollups.get((ResultLevel.system.value, unit.id))),
             )
         )
     all_groups.sort(key=lambda g: g.name.casefold())
-    pages = max(1, math.ceil(len(all_groups) / SYSTEMS_PER_PAGE))
+    pages = 1 if unpaged else max(1, math.ceil(len(all_groups) / SYSTEMS_PER_PAGE))
     page = min(max(1, page), pages)
-    shown = tuple(all_groups[(page - 1) * SYSTEMS_PER_PAGE : page * SYSTEMS_PER_PAGE])
+    shown = (
+        tuple(all_groups)
+        if unpaged
+        else tuple(all_groups[(page - 1) * SYSTEMS_PER_PAGE : page * SYSTEMS_PER_PAGE])
+    )
     return Dashboard(
         campaign=campaign,
         state=state,
@@ -296,7 +455,45 @@ def region_dashboard(
         libraries_total=len(libraries),
         single_library=allowed is not None and len(allowed) == 1,
         verdicts=totals,
+        kinds=kinds,
+        kind=kind,
+        region=_estimate(rollups.get((ResultLevel.region.value, None))),
+        region_flagged=_estimate(flagged_rollups.get((ResultLevel.region.value, None))),
+        previous=_previous(session, run, change_name),
+        periods=_periods(session, actor, campaign),
+        screened=run is not None and _has(session, run, report_runs.SCREENING_INDICATOR),
+        rows=tuple(row for group in all_groups for row in group.libraries),
     )
+
+
+def _has(session: Session, run: ReportRun, indicator: str) -> bool:
+    return (
+        session.scalar(
+            select(ReportResult.id)
+            .where(ReportResult.run_id == run.id)
+            .where(ReportResult.indicator == indicator)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _previous(
+    session: Session, run: ReportRun | None, change_name: str | None
+) -> tuple[str, str] | None:
+    if run is None or change_name is None:
+        return None
+    extra = session.scalar(
+        select(ReportResult.extra)
+        .where(ReportResult.run_id == run.id)
+        .where(ReportResult.indicator == change_name)
+        .limit(1)
+    )
+    code = (extra or {}).get("previous_campaign")
+    if not code:
+        return None
+    found = report_runs.find_campaign(session, str(code))
+    return (str(code), found.title if found is not None else str(code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import inspect
 from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import instruments
@@ -44,6 +46,7 @@ from survey_app.models import User
 from survey_app.services import audit
 from survey_app.services.accounts import create_user
 from survey_app.services.accounts import parse_scope
+from survey_app.services.checklists import store_checklists
 from survey_app.services.instruments import instrument_of
 from survey_app.services.instruments import register_bundled_instruments
 from survey_app.services.responses import Submission
@@ -169,12 +172,32 @@ NETWORK: list[tuple[str, str, list[tuple[str, str, LibraryType]]]] = [
 
 #: campaign code -> (instrument id, share of the synthetic responses, Lite share)
 CAMPAIGNS: dict[str, tuple[str, float, float]] = {
-    "nok-2026": ("nok_culture", 0.35, 0.0),
-    "gap-2026": ("library_gap", 0.2, 0.3),
-    "servqual-2026": ("servqual_library", 0.1, 0.0),
-    "sat-2026": ("satisfaction_short", 0.2, 0.0),
-    "pulse-2026": ("kiosk_pulse", 0.15, 0.0),
+    "nok-2025": ("nok_culture", 0.22, 0.0),
+    "nok-2026": ("nok_culture", 0.33, 0.0),
+    "gap-2026": ("library_gap", 0.12, 0.3),
+    "servqual-2026": ("servqual_library", 0.06, 0.0),
+    "sat-2026": ("satisfaction_short", 0.15, 0.0),
+    "pulse-2026": ("kiosk_pulse", 0.12, 0.0),
 }
+#: campaigns of an earlier year: (year in the title, first day, last day);
+#: they are seeded open and then closed. The others run through 2026.
+EARLIER: dict[str, tuple[int, date, date]] = {
+    "nok-2025": (2025, date(2025, 2, 1), date(2025, 11, 30)),
+}
+#: the 2026 campaigns' period, and the last day the synthetic responses reach (fixed, so
+#: that seeding is reproducible)
+PERIOD_2026 = (date(2026, 1, 15), date(2026, 12, 15))
+LAST_ANSWERED_2026 = date(2026, 11, 30)
+#: libraries whose visitors are clearly less satisfied (verdict "below the standard")
+WEAK_LIBRARIES = frozenset({"novokuznetsk-b12", "belovo-b4", "yaysky-r2"})
+#: libraries that collect only a handful of responses (verdict "insufficient data")
+FEW_RESPONSES = frozenset({"krapivinsky-r2", "prokopyevsky-r2", "tashtagol-r1"})
+#: libraries without an expert NOK checklist (their NOK total is not scored)
+NO_CHECKLIST = frozenset({"kemerovo-b9", "anzhero-b2", "belovsky-r2", "yurga-b1"})
+#: share of responses from careless responders (one answer throughout, pages in seconds)
+CARELESS_SHARE = 0.04
+#: the region's time zone (opening hours are local): Asia/Novokuznetsk, UTC+7
+LOCAL_OFFSET = timedelta(hours=7)
 
 
 #: the demo's staff accounts: (e-mail, role, scope spec); all share DEMO_PASSWORD
@@ -199,6 +222,10 @@ class DemoSummary:
     responses_added: int
     responses_total: int
 
+
+#: synthetic responses seeded by default: about 60 per library in the 2026 NOK campaign,
+#: enough for most libraries to get a verdict (30 responses at least)
+DEFAULT_RESPONSES = 8000
 
 #: the audit action the demo writes first: a database holding it was made by the demo
 DEMO_MARKER_ACTION = "demo.seed"
@@ -244,7 +271,9 @@ def refuse_demo_unless_safe(engine: Engine, *, production: bool, force: bool = F
         )
 
 
-def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> DemoSummary:
+def seed_demo(
+    session: Session, *, responses: int = DEFAULT_RESPONSES, seed: int = 2026
+) -> DemoSummary:
     """Create the demo region, campaigns and ``responses`` synthetic responses (idempotent).
 
     The first run marks the database as the demo's with a ``demo.seed`` audit event.
@@ -262,27 +291,107 @@ def seed_demo(session: Session, *, responses: int = 3000, seed: int = 2026) -> D
     added = 0
     # bandit B311: synthetic demo data, reproducible by design
     rng = random.Random(seed)  # nosec B311
-    effects = {library.code: rng.gauss(0.0, 0.5) for library in libraries}
+    effects = {
+        library.code: -2.3 if library.code in WEAK_LIBRARIES else rng.gauss(0.35, 0.35)
+        for library in libraries
+    }
+    # the change from 2025 to 2026: the Kemerovo system improved, the weak libraries declined
+    trends = {
+        library.code: 0.6
+        if library.code.startswith("kemerovo-")
+        else -0.5
+        if library.code in WEAK_LIBRARIES
+        else rng.gauss(0.1, 0.25)
+        for library in libraries
+    }
+    weights = [
+        0.12 if library.code in FEW_RESPONSES else rng.uniform(0.7, 1.5) for library in libraries
+    ]
     for campaign in campaigns:
         share = CAMPAIGNS[campaign.code][1]
         target = round(responses * share)
         have = session.execute(
             select(func.count()).select_from(Response).filter_by(campaign_id=campaign.id)
         ).scalar_one()
-        if have >= target:
+        if have >= target or campaign.status is not CampaignStatus.open:
             continue
         instrument = instrument_of(campaign.instrument_version)
+        year = EARLIER[campaign.code][0] if campaign.code in EARLIER else 2026
         # bandit B311: demo data
         campaign_rng = random.Random(f"{seed}:{campaign.code}")  # nosec B311
+        received: list[dict[str, Any]] = []
         for n in range(target):
-            library = campaign_rng.choice(libraries)
+            library = campaign_rng.choices(libraries, weights)[0]
+            effect = effects[library.code] - (trends[library.code] if year < 2026 else 0.0)
             submission = _synthetic_submission(
-                instrument, campaign, library, effects[library.code], campaign_rng, n
+                instrument, campaign, library, effect, campaign_rng, n
             )
             if record(session, submission, commit=False).created:
                 added += 1
+                received.append({"uuid": submission.id, "at": _received(submission, campaign_rng)})
+        _backdate(session, received)
+        if campaign.instrument_version.instrument_id == "nok_culture":
+            _seed_checklists(session, campaign, libraries, effects, rng)
+    for campaign in campaigns:
+        if campaign.code in EARLIER and campaign.status is CampaignStatus.open:
+            campaign.status = CampaignStatus.closed
+    session.flush()
     total = session.execute(select(func.count()).select_from(Response)).scalar_one()
     return DemoSummary(len(libraries), len(campaigns), added, total)
+
+
+def _received(submission: Submission, rng: random.Random) -> datetime:
+    """When the server got it: seconds after sending, or days later for paper (keyed in)."""
+    sent = submission.submitted_at or datetime(2026, 1, 20, 9, tzinfo=UTC)
+    if submission.channel is not Channel.paper:
+        return sent + timedelta(seconds=rng.uniform(0.2, 20))
+    # paper questionnaires are keyed in on a later working day, in office hours
+    day = (sent + LOCAL_OFFSET).date() + timedelta(days=rng.randint(1, 10))
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    local = datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(
+        minutes=rng.randrange(0, 8 * 60)
+    )
+    return local - LOCAL_OFFSET
+
+
+def _backdate(session: Session, received: list[dict[str, Any]]) -> None:
+    """Set ``received_at`` of just-stored synthetic responses to when they would have come."""
+    if not received:
+        return
+    table = Response.__table__
+    session.execute(
+        update(Response.__table__)  # type: ignore[arg-type]
+        .where(table.c.client_uuid == bindparam("uuid"))
+        .values(received_at=bindparam("at")),
+        received,
+    )
+
+
+def _seed_checklists(
+    session: Session,
+    campaign: Campaign,
+    libraries: list[Library],
+    effects: dict[str, float],
+    rng: random.Random,
+) -> None:
+    """Expert checklists for most libraries of a NOK campaign (weaker libraries score less)."""
+    counts: dict[Library, dict[str, int]] = {}
+    for library in libraries:
+        if library.code in NO_CHECKLIST:
+            continue
+        good = library.code not in WEAK_LIBRARIES
+        counts[library] = {
+            "stand_info_required": 10,
+            "stand_info_present": rng.randint(8, 10) if good else rng.randint(4, 7),
+            "site_info_required": 20,
+            "site_info_present": rng.randint(15, 20) if good else rng.randint(6, 12),
+            "remote_channels": rng.randint(3, 4) if good else 1,
+            "comfort_conditions": rng.randint(4, 5) if good else 2,
+            "premises_accessibility": rng.randint(2, 5) if good else 1,
+            "service_accessibility": rng.randint(2, 5) if good else 1,
+        }
+    store_checklists(session, campaign, counts)
 
 
 def _seed_network(session: Session) -> list[Library]:
@@ -328,13 +437,14 @@ def _seed_campaign(
     session: Session, code: str, version: Any, libraries: list[Library], lite_share: float
 ) -> Campaign:
     campaign = session.scalar(select(Campaign).filter_by(code=code))
+    year, starts_on, ends_on = EARLIER.get(code, (2026, *PERIOD_2026))
     if campaign is None:
         campaign = Campaign(
             code=code,
-            title=f"{version.title} — 2026",
+            title=f"{version.title} — {year}",
             instrument_version=version,
-            starts_on=date(2026, 1, 15),
-            ends_on=date(2026, 12, 15),
+            starts_on=starts_on,
+            ends_on=ends_on,
             status=CampaignStatus.open,
             lite_share=lite_share,
             libraries=list(libraries),
@@ -354,6 +464,9 @@ def _synthetic_submission(
     n: int,
 ) -> Submission:
     level = effect + rng.gauss(0.0, 1.0)
+    careless = rng.random() < CARELESS_SHARE
+    # a careless responder gives one answer throughout (the top or the bottom of each range)
+    straight = rng.choice((0.0, 1.0)) if careless else None
     reverse = {item for scale in instrument.scales for item in scale.reverse}
     lite = instruments.draw_lite_items(instrument, rng) if campaign.lite_share > 0 else None
     answers: dict[str, Any] = {}
@@ -364,7 +477,11 @@ def _synthetic_submission(
         if item.id in filters and item.type is ItemType.yes_no:  # "used the website?": behaviour
             answers[item.id] = 1 if rng.random() < 0.35 else 0
             continue
-        value = _synthetic_answer(item, level, item.id in reverse, rng)
+        value = (
+            _straight_answer(item, straight, rng)
+            if straight is not None
+            else _synthetic_answer(item, level, item.id in reverse, rng)
+        )
         if value is not None:
             answers[item.id] = value
     for section in instrument.sections:
@@ -379,10 +496,11 @@ def _synthetic_submission(
         for key in hidden:
             del answers[key]
     channel = rng.choices([Channel.qr, Channel.kiosk, Channel.web, Channel.paper], [5, 3, 1, 1])[0]
-    submitted = datetime(2026, 1, 20, 9, tzinfo=UTC) + timedelta(
-        minutes=rng.randrange(0, 300 * 24 * 60)
+    submitted = _visit_time(campaign, channel, rng)
+    # a careless responder clicks through in under a second per question
+    duration = (
+        rng.uniform(60, 600) if not careless else rng.uniform(0.5, 1.0) * len(instrument.items)
     )
-    duration = rng.uniform(60, 600)
     return Submission(
         id=uuid.uuid5(_NAMESPACE, f"{campaign.code}:{n}"),
         campaign=campaign.code,
@@ -396,6 +514,43 @@ def _synthetic_submission(
         },
         lite_items=lite,
     )
+
+
+def _visit_time(campaign: Campaign, channel: Channel, rng: random.Random) -> datetime:
+    """A moment in the campaign's period when the library is open (UTC).
+
+    Libraries open Monday to Saturday, 10:00-19:00 local time, busiest in the afternoon;
+    the web form is also answered at home, from 8:00 to 23:00, any day.
+    """
+    first: date = campaign.starts_on or PERIOD_2026[0]
+    last: date = min(campaign.ends_on or LAST_ANSWERED_2026, LAST_ANSWERED_2026)
+    span = max(0, (last - first).days)
+    while True:
+        day = first + timedelta(days=rng.randint(0, span))
+        if channel is Channel.web or day.weekday() != 6:
+            break
+    if channel is Channel.web:
+        minute = rng.randrange(8 * 60, 23 * 60)
+    else:
+        hour = rng.choices(range(10, 19), [3, 4, 5, 6, 7, 8, 8, 6, 4])[0]
+        minute = hour * 60 + rng.randrange(0, 60)
+    local = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute)
+    return local - LOCAL_OFFSET
+
+
+def _straight_answer(item: Any, end: float, rng: random.Random) -> Any:
+    """A straight-lining answer: the same end of the range for every rating."""
+    kind = item.type
+    if kind is ItemType.yes_no:
+        return int(end)
+    if kind in (ItemType.likert, ItemType.nps, ItemType.smiley):
+        low = 0 if kind is ItemType.nps else 1 if kind is ItemType.smiley else item.min
+        high = 10 if kind is ItemType.nps else 4 if kind is ItemType.smiley else item.max
+        return int(high if end else low)
+    if kind is ItemType.battery:
+        value = int(item.max if end else item.min)
+        return {c.id: value for c in item.columns}
+    return _synthetic_answer(item, 0.0, False, rng)
 
 
 def _filter_items(instrument: Instrument) -> set[str]:
@@ -448,7 +603,7 @@ def _synthetic_answer(item: Any, level: float, reverse: bool, rng: random.Random
     if not item.required and rng.random() < 0.1:
         return None
     if kind is ItemType.yes_no:
-        return 1 if rng.random() < 1.0 / (1.0 + math.exp(-(1.8 + level))) else 0
+        return 1 if rng.random() < 1.0 / (1.0 + math.exp(-(3.3 + 1.1 * level))) else 0
     if kind is ItemType.nps:
         return _scaled(level, 0, 10, rng, reverse)
     if kind is ItemType.smiley:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,6 +35,7 @@ import analysis
 from survey_app.db import SQLITE_BUSY_TIMEOUT_MS
 from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
+from survey_app.models import InstrumentVersion
 from survey_app.models import Library
 from survey_app.models import ReportResult
 from survey_app.models import ReportRun
@@ -42,11 +44,18 @@ from survey_app.models import ResultLevel
 from survey_app.models import RunStatus
 from survey_app.models import User
 from survey_app.models.base import utcnow
+from survey_app.services import careless
 from survey_app.services import checklists
 from survey_app.services import reporting
 
 __all__ = [
+    "CHANGE_PREFIX",
     "DEFAULT_STANDARD",
+    "SCREENING_INDICATOR",
+    "change_rows",
+    "previous_campaign",
+    "rollup_rows",
+    "screening_rows",
     "RunState",
     "code_version",
     "compute_run",
@@ -66,6 +75,10 @@ __all__ = [
 
 #: the packaged regional standard used when the configuration names none
 DEFAULT_STANDARD = "kemerovo_example"
+#: the indicator of the share of responses the careless-response screening flagged
+SCREENING_INDICATOR = "screening:flagged"
+#: ``change:<indicator>``: the change of an indicator since the previous campaign
+CHANGE_PREFIX = "change:"
 #: a queued or running run older than this is taken as lost (a worker that died)
 STALE_AFTER = dt.timedelta(hours=6)
 #: longest error text kept
@@ -344,6 +357,17 @@ def compute_run(
         library_systems.update({row.id: row.system_id for row in found})
     for row in rows:
         row["system_id"] = library_systems.get(row["library_id"])
+    main = main_indicator([str(r["indicator"]) for r in rows], standard)
+
+    def screened(responses: int) -> None:
+        if progress is not None and total:
+            progress(0.9 + 0.09 * responses / total)
+
+    screening = careless.screen_campaign(session, campaign, progress=screened)
+    rows += screening_rows(screening, run.id, library_systems)
+    if main is not None:
+        rows += change_rows(session, campaign, rows, main, run.id)
+    rows += rollup_rows(rows, run.id, [main, SCREENING_INDICATOR] if main else [])
     if rows:
         session.execute(insert(ReportResult), rows)
     run.standard_id = standard.id if standard is not None else None
@@ -352,7 +376,7 @@ def compute_run(
     run.exclusions_applied = int(excluded or 0)
     run.responses_counted = int(report.libraries["n"].sum()) if len(report.libraries) else 0
     run.libraries_counted = len(report.libraries)
-    run.main_indicator = main_indicator([str(r["indicator"]) for r in rows], standard)
+    run.main_indicator = main
     run.notes = list(report.notes)
     run.status = RunStatus.done
     run.progress = 1.0
@@ -362,6 +386,175 @@ def compute_run(
     # this transaction's own lock of the row)
     session.flush()
     return run
+
+
+def _se(row: Mapping[str, Any]) -> float:
+    extra = row.get("extra") or {}
+    if extra.get("se") is not None:
+        return float(extra["se"])
+    if row.get("ci_low") is not None and row.get("ci_high") is not None:
+        return float(analysis.se_from_interval(row["ci_low"], row["ci_high"])[0])
+    return math.nan
+
+
+def screening_rows(
+    screening: Sequence[careless.LibraryScreening],
+    run_id: int,
+    library_systems: Mapping[int, int],
+) -> list[dict[str, Any]]:
+    """One row per screened library: the share flagged, its Wilson interval and n."""
+    if not screening:
+        return []
+    share = analysis.flagged_share([s.flagged for s in screening], [s.screened for s in screening])
+    return [
+        {
+            "run_id": run_id,
+            "level": ResultLevel.library.value,
+            "library_id": s.library_id,
+            "system_id": library_systems.get(s.library_id),
+            "indicator": SCREENING_INDICATOR,
+            "estimate": _float(share.estimate[i]),
+            "ci_low": _float(share.ci_low[i]),
+            "ci_high": _float(share.ci_high[i]),
+            "n": s.screened,
+            "extra": {"flagged": s.flagged, "se": _float(share.se[i])},
+        }
+        for i, s in enumerate(screening)
+    ]
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    """The latest earlier campaign of the same instrument (any version) that has a finished
+    run: the campaign a change is measured against."""
+    if campaign.starts_on is None:
+        return None
+    instrument_id = campaign.instrument_version.instrument_id
+    candidates = session.scalars(
+        select(Campaign)
+        .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
+        .where(InstrumentVersion.instrument_id == instrument_id)
+        .where(Campaign.id != campaign.id)
+        .where(Campaign.starts_on.is_not(None))
+        .where(Campaign.starts_on < campaign.starts_on)
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    ).all()
+    for candidate in candidates:
+        if latest_run(session, candidate.id) is not None:
+            return candidate
+    return None
+
+
+def change_rows(
+    session: Session,
+    campaign: Campaign,
+    rows: Sequence[Mapping[str, Any]],
+    indicator: str,
+    run_id: int,
+) -> list[dict[str, Any]]:
+    """``change:<indicator>`` rows: each library's change since the previous campaign of the
+    same instrument (:func:`analysis.estimate_difference`), where both have an estimate."""
+    before = previous_campaign(session, campaign)
+    if before is None:
+        return []
+    old_run = latest_run(session, before.id)
+    assert old_run is not None  # nosec B101 - previous_campaign found a finished run
+    old = {
+        r.library_id: r
+        for r in session.scalars(
+            select(ReportResult)
+            .where(ReportResult.run_id == old_run.id)
+            .where(ReportResult.indicator == indicator)
+            .where(ReportResult.level == ResultLevel.library.value)
+        )
+    }
+    pairs = [
+        (row, old[row["library_id"]])
+        for row in rows
+        if row["indicator"] == indicator
+        and row["level"] == ResultLevel.library.value
+        and row["estimate"] is not None
+        and row["library_id"] in old
+        and old[row["library_id"]].estimate is not None
+    ]
+    if not pairs:
+        return []
+    old_se = [_se({"extra": o.extra, "ci_low": o.ci_low, "ci_high": o.ci_high}) for _, o in pairs]
+    change = analysis.estimate_difference(
+        [r["estimate"] for r, _ in pairs],
+        [_se(r) for r, _ in pairs],
+        [float(o.estimate or 0.0) for _, o in pairs],
+        old_se,
+    )
+    return [
+        {
+            "run_id": run_id,
+            "level": ResultLevel.library.value,
+            "library_id": r["library_id"],
+            "system_id": r["system_id"],
+            "indicator": CHANGE_PREFIX + indicator,
+            "estimate": _float(change.estimate[i]),
+            "ci_low": _float(change.ci_low[i]),
+            "ci_high": _float(change.ci_high[i]),
+            "n": int(r["n"]),
+            "extra": {
+                "previous_campaign": before.code,
+                "previous_run": old_run.id,
+                "previous_estimate": o.estimate,
+                "previous_n": o.n,
+                "se": _float(change.se[i]),
+            },
+        }
+        for i, (r, o) in enumerate(pairs)
+    ]
+
+
+def rollup_rows(
+    rows: Sequence[Mapping[str, Any]], run_id: int, indicators: Sequence[str]
+) -> list[dict[str, Any]]:
+    """System and region rows of these indicators: the respondent-weighted combination of
+    their libraries' estimates (:func:`analysis.stratified_estimate`)."""
+    out: list[dict[str, Any]] = []
+    for indicator in indicators:
+        parts = [
+            r
+            for r in rows
+            if r["indicator"] == indicator
+            and r["level"] == ResultLevel.library.value
+            and r["estimate"] is not None
+            and r["n"] > 0
+        ]
+        groups: dict[tuple[str, int | None], list[Mapping[str, Any]]] = {}
+        for r in parts:
+            groups.setdefault((ResultLevel.system.value, r["system_id"]), []).append(r)
+            groups.setdefault((ResultLevel.region.value, None), []).append(r)
+        for (level, system_id), members in groups.items():
+            if level == ResultLevel.system.value and system_id is None:
+                continue
+            combined = analysis.stratified_estimate(
+                [m["estimate"] for m in members],
+                [_se(m) for m in members],
+                [m["n"] for m in members],
+            )
+            extra: dict[str, Any] = {"libraries": len(members), "method": "stratified"}
+            if indicator == SCREENING_INDICATOR:
+                extra["flagged"] = sum(
+                    int((m.get("extra") or {}).get("flagged", 0)) for m in members
+                )
+            out.append(
+                {
+                    "run_id": run_id,
+                    "level": level,
+                    "library_id": None,
+                    "system_id": system_id,
+                    "indicator": indicator,
+                    "estimate": _float(combined.estimate[0]),
+                    "ci_low": _float(combined.ci_low[0]),
+                    "ci_high": _float(combined.ci_high[0]),
+                    "n": sum(int(m["n"]) for m in members),
+                    "extra": extra,
+                }
+            )
+    return out
 
 
 def latest_run(

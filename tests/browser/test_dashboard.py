@@ -1,8 +1,10 @@
 """The region dashboard in a real headless Chromium (issue 13 §3): a regional quality manager
 starts a recomputation from the page and reads the verdicts (colour and text) per system and
-library at 1366 px and 360 px, filters by system and searches; a library's staff see their
-library only, no recompute button, and a 404 for another system however the URL is written;
-axe-core finds no serious or critical violation on any of these pages.
+library at 1366 px and 360 px, the region and system roll-ups, the careless share and the
+funnel plot (an image that loads under the CSP, with its caption), filters by system and
+library type and searches; a library's staff see their library only, no roll-up, no funnel,
+no recompute button, and a 404 for another system however the URL is written; axe-core finds
+no serious or critical violation on any of these pages.
 
 Screenshots go to ``$DASHBOARD_SCREENSHOTS`` when set (else the test's temporary folder).
 """
@@ -60,6 +62,7 @@ def world(session, make_library, make_campaign, make_user) -> SimpleNamespace:
     for code, (system, _, _) in LIBRARIES.items():
         libraries[code] = make_library(code, system=systems[system])
         libraries[code].name = NAMES[code]
+    libraries["GOOD-1"].type = "central"
     campaign = make_campaign(code="SPRING", libraries=list(libraries.values()))
     for code, (_, size, satisfied) in LIBRARIES.items():
         for k in range(size):
@@ -86,6 +89,8 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
 ):
     wide = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
     page: Page = wide.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     sign_in(page, live_server, world.manager.email)
     page.goto(f"{live_server}/admin/results/SPRING/dashboard")
     expect(page.get_by_text("Результаты по этой кампании ещё не рассчитаны.")).to_be_visible()
@@ -109,8 +114,31 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
     poor = page.locator("tr", has=page.get_by_role("link", name=NAMES["POOR-2"]))
     expect(poor.locator("td").nth(0)).to_have_text("40")
     expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^50\s%"))
+    # the region: 92 of 115 satisfied; NORTH 60 of 80 (75 %), SOUTH 32 of 35 (91 %)
+    expect(page.locator("#region-heading + p")).to_contain_text("80 %")
+    expect(page.locator("#region-heading + p")).to_contain_text("115")
+    expect(page.locator("details.system", has_text="ЦБС Северная")).to_contain_text("Система: 75 %")
+    expect(page.locator("details.system", has_text="ЦБС Южная")).to_contain_text("Система: 91 %")
+    # the careless share: every response of the test data answers the same way, no timings
+    expect(poor.locator("td").nth(6)).to_contain_text("/40")
+    # the funnel plot: an image the CSP lets load, with its title and text alternative
+    funnel = page.locator(".funnel img")
+    expect(funnel).to_have_attribute("alt", re.compile("^Диаграмма-воронка"))
+    page.wait_for_function("() => document.querySelector('.funnel img').complete")
+    assert funnel.evaluate("i => i.naturalWidth") > 0  # a broken image has none
+    expect(page.locator(".funnel figcaption")).to_contain_text("4 библиотеки на диаграмме")
+    # with four libraries the between-library allowance (additive tau²) is wide: no library
+    # lies outside the limits, and the caption says so
+    expect(page.locator(".funnel figcaption")).to_contain_text("0 — за границами 99,8 %")
+    assert not [m for m in console if "Content Security Policy" in m]
     assert serious_violations(page) == []
     page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-1366.png"), full_page=True)
+
+    page.get_by_label("Тип библиотеки").select_option("central")
+    page.get_by_role("button", name="Показать").click()
+    expect(page.get_by_role("link", name=NAMES["GOOD-1"])).to_be_visible()
+    expect(page.get_by_role("link", name=NAMES["POOR-2"])).to_have_count(0)
+    page.get_by_label("Тип библиотеки").select_option("")
 
     page.get_by_label("Библиотечная система").select_option("SOUTH")
     page.get_by_role("button", name="Показать").click()
@@ -133,8 +161,10 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
         ".verdict"
     )
     expect(badge).to_be_visible()
-    # no sideways scrolling of the page at 360 px
+    # no sideways scrolling of the page at 360 px; the funnel plot shrinks to fit
     assert small.evaluate("document.documentElement.scrollWidth") <= 360
+    box = small.locator(".funnel img").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
     assert serious_violations(small) == []
     small.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-360.png"), full_page=True)
     phone.close()
@@ -159,6 +189,9 @@ def test_library_staff__see_their_library_only(
         expect(page.get_by_text(NAMES[code])).to_have_count(0)
     expect(page.get_by_role("button", name="Пересчитать результаты")).to_have_count(0)
     expect(page.get_by_label("Библиотечная система")).to_have_count(0)
+    expect(page.locator(".funnel")).to_have_count(0)
+    expect(page.locator("#region-heading")).to_have_count(0)
+    expect(page.get_by_text("Система:")).to_have_count(0)
     assert serious_violations(page) == []
     page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-staff-360.png"), full_page=True)
 

@@ -242,3 +242,59 @@ def test_sorting__numbers_in_names_in_order_and_by_responses(computed, login, se
 
     assert by_name.index("Филиал № 5") < by_name.index("Филиал № 12")
     assert by_n.index("Филиал № 12") < by_n.index("Филиал № 5")  # 4 responses before 3
+
+
+def test_rollups__the_region_for_the_regional_manager_the_system_for_its_manager_none_for_staff(
+    computed, login
+):
+    world = computed
+    # q14 = 1 for k even: OWN-1 2 of 4, SIB-2 2 of 3, OTHER-3 3 of 5 -> region 7/12, north 4/7
+    regional = login(world.regional).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    region = re.search(r'id="region-heading".*?</section>', regional, re.S)
+    assert region is not None and "<strong>58&nbsp;%</strong>" in region.group(0)
+    assert "12 responses" in region.group(0)
+    assert "System: 57&nbsp;%" in regional and "System: 60&nbsp;%" in regional
+
+    manager = login(world.manager).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    assert "region-heading" not in manager and "System: 57&nbsp;%" in manager
+
+    staff = login(world.staff).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    assert "region-heading" not in staff and "System:" not in staff
+
+
+def test_funnel__an_svg_image_with_a_text_alternative_for_managers_none_for_one_library(
+    computed, login
+):
+    world = computed
+    client = login(world.regional)
+    page = client.get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    image = client.get("/admin/results/SPRING/dashboard/funnel.svg")
+
+    assert 'src="/admin/results/SPRING/dashboard/funnel.svg"' in page
+    assert 'alt="Funnel plot: the main index of each library' in page
+    assert "3 libraries drawn;" in page  # the caption's text alternative
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml"
+    assert image.data.lstrip().startswith(b"<?xml") and b"<svg" in image.data
+    assert b"Funnel plot: the main index" in image.data  # the document's title
+
+    staff = login(world.staff)
+    assert "funnel.svg" not in staff.get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    assert staff.get("/admin/results/SPRING/dashboard/funnel.svg").status_code == 404
+    assert login(world.manager).get("/admin/results/AUTUMN/dashboard/funnel.svg").status_code == 404
+
+
+def test_filter__by_library_type(computed, login, session):
+    world = computed
+    world.own.type = "central"
+    session.commit()
+    client = login(world.regional)
+
+    everything = client.get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    central = client.get("/admin/results/SPRING/dashboard?type=central").get_data(as_text=True)
+
+    assert 'id="filter-type"' in everything
+    assert world.own.name in central
+    assert world.sibling.name not in central and world.other.name not in central
+    # an unknown type filters nothing
+    unknown = client.get("/admin/results/SPRING/dashboard?type=castle").get_data(as_text=True)
+    assert world.other.name in unknown

@@ -5,6 +5,8 @@ previous result, excluded responses are left out and counted, and asking twice q
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -85,8 +87,19 @@ def region(
     return SimpleNamespace(campaign=campaign, libraries=libraries, ids=ids)
 
 
-def stored(session: Session, run: ReportRun) -> pd.DataFrame:
-    rows = session.scalars(select(ReportResult).where(ReportResult.run_id == run.id)).all()
+def stored(session: Session, run: ReportRun, *, derived: bool = False) -> pd.DataFrame:
+    """The run's library rows of reporting's indicators (``derived``: the rows the run adds —
+    careless share, change, system and region roll-ups — instead)."""
+    rows = [
+        r
+        for r in session.scalars(select(ReportResult).where(ReportResult.run_id == run.id))
+        if derived
+        == (
+            r.level != "library"
+            or r.indicator == report_runs.SCREENING_INDICATOR
+            or r.indicator.startswith(report_runs.CHANGE_PREFIX)
+        )
+    ]
     columns = [c.name for c in ReportResult.__table__.columns]
     return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows])
 
@@ -219,5 +232,114 @@ def test_progress__is_reported_only_while_streaming(session, region):
     report_runs.compute_run(session, run, standard_name=None, progress=record)
 
     assert calls and all(0.0 < share < 1.0 for share, _ in calls)
-    assert calls[-1][0] == pytest.approx(0.9)  # every response streamed
+    # every response streamed (0.9), then screened (0.99)
+    assert [share for share, _ in calls if share <= 0.9][-1] == pytest.approx(0.9)
+    assert calls[-1][0] == pytest.approx(0.99)
     assert run.progress == 1.0
+
+
+SCREENED = ("lending", "reading_room", "reference", "events", "online", "staff", "premises")
+
+
+def test_run__careless_share_is_what_the_screening_flags_on_the_exported_rows(
+    session, region, standard_file
+):
+    """A campaign smaller than one batch is screened in one piece (the Mahalanobis distance
+    and the synonym pairs from all its responses), then counted per library."""
+    # three careless visitors of LIB-1: "1" throughout, each page in a second
+    careless: list[str] = []
+    for _ in range(3):
+        answers = {**dict.fromkeys(SCREENED, 1), "overall": 1, "nps": 0}
+        body = submission(
+            region.campaign,
+            answers,
+            library="LIB-1",
+            page_timings={"services": 1.0, "overall": 1.0},
+        )
+        record_response(session, parse_submission(body))
+        careless.append(body["id"])
+    session.flush()
+    run = run_now(session, region.campaign, standard_file)
+    rows = pd.DataFrame(export_rows(session, "SAT"))
+    items = [*SCREENED, "overall", "nps"]
+    data = rows[items].apply(pd.to_numeric, errors="coerce")
+    # the page timings the export leaves out: only the careless three sent any
+    timings = pd.DataFrame(
+        [
+            {"response_id": i, "page": page, "seconds": 1.0, "n_items": size}
+            for i, response_id in zip(data.index, rows["response_id"], strict=True)
+            if str(response_id) in careless
+            for page, size in (("services", 7), ("overall", 3))
+        ]
+    )
+    flags = analysis.screen_responses(data, items=items, timings=timings)["flagged"]
+    expected = flags.groupby(rows["library"]).agg(["size", "sum"])
+    derived = stored(session, run, derived=True)
+    screening = derived.loc[derived["indicator"] == report_runs.SCREENING_INDICATOR]
+    shares = screening.loc[screening["level"] == "library"]
+    region_row = screening.loc[screening["level"] == "region"].iloc[0]
+    codes = {library.id: library.code for library in region.libraries}
+
+    assert len(shares) == 3
+    for _, share in shares.iterrows():
+        size, flagged = expected.loc[codes[share["library_id"]]]
+        assert (share["n"], share["extra"]["flagged"]) == (size, flagged)
+        assert share["estimate"] == pytest.approx(flagged / size)
+    assert expected["sum"].sum() > 0  # the test data hold flagged responses
+    assert expected.loc["LIB-1", "sum"] >= 3
+    assert region_row["extra"]["flagged"] == expected["sum"].sum() and region_row["n"] == 86
+
+
+def test_run__system_and_region_rows_weight_the_libraries_by_their_responses(
+    session, region, standard_file
+):
+    run = run_now(session, region.campaign, standard_file)
+    libraries = stored(session, run)
+    scale = libraries.loc[libraries["indicator"] == "scale:satisfaction"]
+    derived = stored(session, run, derived=True)
+    regional = derived.loc[
+        (derived["level"] == "region") & (derived["indicator"] == "scale:satisfaction")
+    ].iloc[0]
+    weights = scale["n"] / scale["n"].sum()
+    ses = scale["extra"].map(lambda extra: extra["se"])
+
+    assert regional["n"] == scale["n"].sum() == 83
+    assert regional["estimate"] == pytest.approx(float((weights * scale["estimate"]).sum()))
+    se = math.sqrt(float((weights**2 * ses**2).sum()))
+    assert regional["ci_high"] - regional["estimate"] == pytest.approx(1.959963984540054 * se)
+    # each library is its own system here: a system's row is its one library's
+    systems = derived.loc[
+        (derived["level"] == "system") & (derived["indicator"] == "scale:satisfaction")
+    ].set_index("system_id")
+    for _, row in scale.iterrows():
+        assert systems.loc[row["system_id"], "estimate"] == pytest.approx(row["estimate"])
+
+
+def test_run__change_since_the_previous_campaign_of_the_same_instrument(
+    session, region, make_campaign, standard_file
+):
+    earlier = make_campaign("satisfaction_short", code="SAT-OLD", libraries=region.libraries)
+    earlier.starts_on = dt.date(2025, 1, 15)
+    region.campaign.starts_on = dt.date(2026, 1, 15)
+    rng = random.Random(7)
+    for _ in range(30):
+        body = submission(earlier, satisfaction_answers(rng, 3.0), library="LIB-0")
+        record_response(session, parse_submission(body))
+    session.flush()
+    before = run_now(session, earlier, standard_file)
+    after = run_now(session, region.campaign, standard_file)
+    old = stored(session, before).set_index(["library_id", "indicator"])
+    new = stored(session, after).set_index(["library_id", "indicator"])
+    derived = stored(session, after, derived=True)
+    changes = derived.loc[derived["indicator"] == "change:scale:satisfaction"]
+    library = region.libraries[0].id
+    key = (library, "scale:satisfaction")
+    se = math.hypot(new.loc[key, "extra"]["se"], old.loc[key, "extra"]["se"])
+
+    # only LIB-0 answered both campaigns
+    assert changes["library_id"].tolist() == [library]
+    change = changes.iloc[0]
+    assert change["estimate"] == pytest.approx(new.loc[key, "estimate"] - old.loc[key, "estimate"])
+    assert change["ci_low"] == pytest.approx(change["estimate"] - 1.959963984540054 * se)
+    assert change["extra"]["previous_campaign"] == "SAT-OLD"
+    assert report_runs.previous_campaign(session, earlier) is None

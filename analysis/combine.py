@@ -1,0 +1,245 @@
+"""Combining stored estimates: changes between campaigns and roll-ups along the hierarchy.
+
+A report run stores, per library and indicator, an estimate with its standard error (or
+its interval) and its number of responses. Two questions are then answered from those
+numbers alone, without the responses:
+
+* how much a library's indicator changed since the previous campaign
+  (:func:`estimate_difference`: the difference of two independent estimates);
+* what a library system's or the region's indicator is (:func:`stratified_estimate`: the
+  respondent-weighted combination of its libraries' estimates, each library a stratum).
+
+And :func:`flagged_share` gives the share of responses that the careless-response
+screening flagged, with a Wilson interval. Plain arrays in, plain arrays out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = [
+    "Combined",
+    "estimate_difference",
+    "flagged_share",
+    "se_from_interval",
+    "stratified_estimate",
+]
+
+ArrayLike = Sequence[float] | np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """An estimate with its standard error and two-sided interval (arrays of equal length)."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def _z(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be in (0, 1)")
+    return float(ndtri(0.5 + confidence / 2.0))
+
+
+def _array(values: ArrayLike | float, name: str) -> np.ndarray:
+    out = np.atleast_1d(np.asarray(values, dtype=float))
+    if out.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    return out
+
+
+def se_from_interval(
+    ci_low: ArrayLike | float, ci_high: ArrayLike | float, *, confidence: float = 0.95
+) -> np.ndarray:
+    """The standard error implied by a two-sided interval: its width over :math:`2z`.
+
+    Parameters
+    ----------
+    ci_low, ci_high : array-like
+        Interval bounds (NaN where there is none).
+    confidence : float, default 0.95
+        The interval's confidence level.
+
+    Returns
+    -------
+    ndarray
+        :math:`SE = (U - L) / (2 z_{1-(1-c)/2})`; NaN where a bound is missing or
+        :math:`U < L`.
+
+    Notes
+    -----
+    Exact for a symmetric normal (Wald) interval; for an asymmetric one (Wilson, t with few
+    degrees of freedom) it is the usual approximation, as in Altman & Bland (2011).
+
+    References
+    ----------
+    Altman, D. G., & Bland, J. M. (2011). How to obtain the confidence interval from a P
+    value. *BMJ*, 343, d2090; and (2003) Interaction revisited: the difference between two
+    estimates. *BMJ*, 326, 219.
+    """
+    low = _array(ci_low, "ci_low")
+    high = _array(ci_high, "ci_high")
+    if low.shape != high.shape:
+        raise ValueError("ci_low and ci_high must have the same length")
+    se: np.ndarray = (high - low) / (2.0 * _z(confidence))
+    se[~(se >= 0)] = np.nan
+    return se
+
+
+def estimate_difference(
+    new: ArrayLike | float,
+    se_new: ArrayLike | float,
+    old: ArrayLike | float,
+    se_old: ArrayLike | float,
+    *,
+    confidence: float = 0.95,
+) -> Combined:
+    """The change ``new − old`` between two independent estimates, with its interval.
+
+    Parameters
+    ----------
+    new, se_new : array-like
+        The later estimate and its standard error (e.g. this campaign).
+    old, se_old : array-like
+        The earlier estimate and its standard error (the previous campaign).
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    Combined
+        :math:`d = \\hat\\theta_2 - \\hat\\theta_1`,
+        :math:`SE_d = \\sqrt{SE_1^2 + SE_2^2}`, interval :math:`d \\pm z\\,SE_d`.
+        NaN wherever an input is missing.
+
+    Notes
+    -----
+    The two campaigns survey different visitors, so the estimates are independent and the
+    variance of their difference is the sum of their variances (Altman & Bland 2003). A
+    normal interval is used for every indicator; for two means with few responses a Welch
+    interval (:func:`analysis.mean_change`) is slightly wider.
+
+    References
+    ----------
+    Altman, D. G., & Bland, J. M. (2003). Interaction revisited: the difference between two
+    estimates. *BMJ*, 326(7382), 219. doi:10.1136/bmj.326.7382.219
+    """
+    a = _array(new, "new")
+    b = _array(old, "old")
+    sa = _array(se_new, "se_new")
+    sb = _array(se_old, "se_old")
+    if not (a.shape == b.shape == sa.shape == sb.shape):
+        raise ValueError("new, se_new, old and se_old must have the same length")
+    d = a - b
+    se = np.sqrt(sa**2 + sb**2)
+    z = _z(confidence)
+    return Combined(estimate=d, se=se, ci_low=d - z * se, ci_high=d + z * se)
+
+
+def stratified_estimate(
+    values: ArrayLike,
+    ses: ArrayLike,
+    n: ArrayLike,
+    *,
+    confidence: float = 0.95,
+) -> Combined:
+    """A unit's indicator from its parts' estimates: the respondent-weighted combination.
+
+    Parameters
+    ----------
+    values, ses : array-like
+        Each part's (library's) estimate and standard error. Parts with a missing value or
+        ``n < 1`` are left out; when a part kept has no standard error (e.g. the NOK score,
+        a formula without sampling interval), the combination has none either (NaN).
+    n : array-like
+        Each part's number of responses (the weights).
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    Combined
+        Arrays of length one: :math:`\\hat\\theta = \\sum_h W_h \\hat\\theta_h` with
+        :math:`W_h = n_h / \\sum n_h`, :math:`SE = \\sqrt{\\sum_h W_h^2 SE_h^2}`, interval
+        :math:`\\hat\\theta \\pm z\\,SE`. NaN when no part is usable.
+
+    Notes
+    -----
+    Each library is a stratum (Cochran 1977, §5.2–5.3, eq. 5.1 and 5.6). For a mean the
+    point estimate equals the mean over all the unit's responses; the standard error
+    treats the libraries as the unit's fixed parts (between-library variation is not
+    sampling error here), so it is smaller than that of a random sample of libraries.
+
+    References
+    ----------
+    Cochran, W. G. (1977). *Sampling Techniques* (3rd ed.), chapter 5. Wiley.
+    """
+    y = _array(values, "values")
+    s = _array(ses, "ses")
+    w = _array(n, "n")
+    if not (y.shape == s.shape == w.shape):
+        raise ValueError("values, ses and n must have the same length")
+    ok = np.isfinite(y) & np.isfinite(w) & (w >= 1)
+    if not ok.any():
+        nan = np.array([np.nan])
+        return Combined(nan, nan.copy(), nan.copy(), nan.copy())
+    weight = w[ok] / w[ok].sum()
+    estimate = float(np.sum(weight * y[ok]))
+    parts = s[ok]
+    se = float(np.sqrt(np.sum(weight**2 * parts**2))) if np.isfinite(parts).all() else math.nan
+    z = _z(confidence)
+    return Combined(
+        estimate=np.array([estimate]),
+        se=np.array([se]),
+        ci_low=np.array([estimate - z * se]),
+        ci_high=np.array([estimate + z * se]),
+    )
+
+
+def flagged_share(
+    flagged: ArrayLike | float, n: ArrayLike | float, *, confidence: float = 0.95
+) -> Combined:
+    """The share of responses flagged by the careless-response screening, Wilson interval.
+
+    Parameters
+    ----------
+    flagged, n : array-like
+        Flagged responses and responses screened (``0 <= flagged <= n``).
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    Combined
+        :math:`\\hat p = x/n`; Wilson's interval
+        :math:`\\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}`;
+        ``se`` is :math:`\\sqrt{\\hat p(1-\\hat p)/n}`. NaN where ``n`` is 0.
+
+    Raises
+    ------
+    ValueError
+        When a count is negative or ``flagged > n``.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA*, 22(158), 209-212.
+    """
+    x = _array(flagged, "flagged")
+    m = _array(n, "n")
+    if x.shape != m.shape:
+        raise ValueError("flagged and n must have the same length")
+    if (x < 0).any() or (m < 0).any() or (x > m).any():
+        raise ValueError("counts must satisfy 0 <= flagged <= n")
+    z = _z(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(m > 0, x / m, np.nan)
+        centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
+        half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
+        se = np.sqrt(p * (1 - p) / m)
+    return Combined(estimate=p, se=se, ci_low=centre - half, ci_high=centre + half)

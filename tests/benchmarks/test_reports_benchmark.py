@@ -1,0 +1,44 @@
+"""Smoke test of benchmarks/reports.py at a small size: it loads, computes a run, serves the
+pages and prints one JSON object as its last line (on the test database's kind)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_reports_benchmark__runs_small_and_ends_with_one_json_object():
+    database = os.environ.get("SURVEY_TEST_DATABASE_URL") or "sqlite://"
+    output = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "reports.py"),
+            "--database",
+            database,
+            "--responses",
+            "600",
+            "--libraries",
+            "12",
+            "--requests",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+
+    assert result["benchmark"] == "reports"
+    assert result["data"]["responses"] == 600
+    assert result["report_run"]["status"] == "done"
+    assert result["report_run"]["responses"] == result["analysis_alone"]["responses"] == 600
+    assert result["report_run"]["libraries"] == 12
+    assert {"dashboard", "funnel_svg", "library_page"} <= set(result["pages"])
+    assert result["pages"]["dashboard"]["warm_median_ms"] > 0

@@ -126,7 +126,7 @@ def _pairing_page(device: KioskDevice, code: str, status: int = 200) -> Response
             device=device,
             code=kiosks.grouped(code),
             url=url,
-            qr=Markup(svg),  # noqa: S704 - our own SVG from qrcode, no input in it but the URL
+            qr=Markup(svg),  # noqa: S704  # nosec B704 - our own SVG from qrcode: the URL only
             minutes=kiosks.PAIRING_MINUTES,
         ),
         status,

@@ -295,7 +295,10 @@ def record_response(
             if (existing := _existing(connection, submission)) is not None:
                 return existing
             raise
-        if writer is not None:
+        if writer is not None and not writer.allows(target.campaign_id, target.library_id):
+            if cached:  # a target kept from before may be stale: look again first
+                forget_target(target)
+                continue
             writer.check(target.campaign_id, target.library_id)
         try:
             answers = _validated(connection, submission, target)

@@ -246,4 +246,4 @@ def _draw(chart: FunnelChart, result: analysis.FunnelResult, labels: dict[str, s
     axes.grid(True, color="#dddddd", linewidth=0.5)
     axes.legend(fontsize=8, loc="lower right", frameon=True)
     figure.tight_layout()
-    return chart_svg.to_svg(figure, title=title, tight=False)
+    return chart_svg.to_svg(figure, title=title)

@@ -199,5 +199,7 @@ def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
     ax.set_xticks([j + 0.5 for j in range(values.shape[1])], [str(c) for c in loadings.columns])
     ax.set_yticks([i + 0.5 for i in range(values.shape[0])], [str(i) for i in loadings.index])
     ax.xaxis.tick_top()
+    for spine in ax.spines.values():  # a table: framed on every side
+        spine.set_visible(True)
     ax.set_title(title, loc="left", pad=24)
     return _svg(fig)

@@ -85,7 +85,9 @@ def _chart(body: bytes, fingerprint: str) -> Response:
 @permission_required(Action.review_instruments)
 def items_chart(instrument_id: str, version: int) -> Response:
     """Stacked bars of every item's answers and missing share (SVG)."""
-    review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
+    review = reviews.instrument_review(
+        db.session, current_staff(), instrument_id, version, intervals=False
+    )
     if not review.items:
         abort(404)
     body = review_charts.item_distributions_svg(
@@ -102,7 +104,9 @@ def items_chart(instrument_id: str, version: int) -> Response:
 @permission_required(Action.review_instruments)
 def loadings_chart(instrument_id: str, version: int) -> Response:
     """The rotated factor loadings as a grey-scale table (SVG)."""
-    review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
+    review = reviews.instrument_review(
+        db.session, current_staff(), instrument_id, version, intervals=False
+    )
     if review.factor is None:
         abort(404)
     body = review_charts.loadings_svg(

@@ -313,9 +313,13 @@ def instrument_review(
     instrument_id: str,
     version: int,
     *,
+    intervals: bool = True,
     chunk_rows: int = CHUNK_ROWS,
 ) -> InstrumentReview:
     """Review one instrument version over every campaign and library in the caller's scope.
+
+    ``intervals=False`` leaves ω's bootstrap intervals out (the charts need none of them):
+    they are the slow part and are read from, or kept in, the cache with the runs.
 
     Raises
     ------
@@ -340,15 +344,29 @@ def instrument_review(
         raise NotFound("No responses to this instrument version in your scope.")
     fingerprint = f"{row.id}-{row.sha256[:12]}-{count}-{last}"
     scope = _scope_key(session, actor)
-    key = (row.id, scope, fingerprint)
+    key: tuple[Any, ...] = (row.id, scope, fingerprint)
+    review = _kept(key)
+    if review is None:
+        review = _compute(session, actor, row, condition, int(count), fingerprint, chunk_rows)
+        review = _keep(key, replace(review, scope=scope))
+    if not intervals:
+        return review
+    found = _kept((*key, "omega"))
+    if found is not None:
+        return found
+    with_intervals = _with_omega_intervals(session, review, row, condition, chunk_rows)
+    return _keep((*key, "omega"), with_intervals)
+
+
+def _kept(key: tuple[Any, ...]) -> InstrumentReview | None:
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
-            return found
-    review = _compute(session, actor, row, condition, int(count), fingerprint, chunk_rows)
-    review = replace(review, scope=scope)
-    review = _with_omega_intervals(session, review, row, condition, chunk_rows)
+        return found
+
+
+def _keep(key: tuple[Any, ...], review: InstrumentReview) -> InstrumentReview:
     with _cache_lock:
         _cache[key] = review
         while len(_cache) > _CACHE_SIZE:

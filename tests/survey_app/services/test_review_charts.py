@@ -182,3 +182,15 @@ def test_omega_interval__kept_with_the_run_and_not_bootstrapped_again(
     assert again.reliability == first.reliability
     (row,) = rows(session, "omega:")
     assert row.instrument_version_id == bfi_review.spring.instrument_version_id
+
+
+def test_charts__need_no_bootstrap(session, bfi_review, monkeypatch):
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the charts asked for ω's bootstrap")
+
+    monkeypatch.setattr(analysis, "omega_bootstrap", refused)
+    plain = review_service.instrument_review(
+        session, bfi_review.manager, "bfi_review", 1, intervals=False
+    )
+    assert all(r.omega_low is None for r in plain.reliability)
+    assert review_charts.item_distributions_svg(session, plain, title="t", missing="m")

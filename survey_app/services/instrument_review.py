@@ -21,11 +21,12 @@ Results are cached per (version, scope, state of the responses), so the charts s
 the page do not read the responses again.
 
 The ω bootstrap refits the one-factor model :data:`OMEGA_BOOT` times per scale and campaign
-on that campaign's rows (read again, one campaign at a time): about 0.6 s per scale and
-campaign on this machine, too slow to repeat on every view of an instrument with many
-campaigns. The intervals are therefore kept in the database with the campaigns' latest
-finished report runs (:mod:`survey_app.services.review_cache`, as the charts are) and
-recomputed only when a run, the responses or the scope change.
+on that campaign's rows (read again, one campaign at a time): 0.6–1.5 s per scale and
+campaign of 300 respondents on the two-core machine (4.3 s for three scales under load), too
+slow to repeat on every view of an instrument with many campaigns. The intervals are
+therefore kept in the database with the campaigns' latest finished report runs
+(:mod:`survey_app.services.review_cache`, as the charts are) and recomputed only when a run,
+the responses or the scope change; the charts' routes ask for the review without them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ instrument version across every campaign and library in their scope — reliabil
 per campaign, item distributions, and whether the factor structure matches the intended scales.
 
 Charts are SVGs served by their own routes (``<img src>``; the CSP allows no inline style),
-cached by the review's fingerprint, with the same numbers in tables on the page.
+cached in the database with the campaigns' latest report runs and sent with an ETag of the
+review's fingerprint, with the same numbers in tables on the page.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def index() -> ResponseReturnValue:
 def show(instrument_id: str, version: int) -> ResponseReturnValue:
     """One instrument version under review."""
     review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
+    db.session.commit()  # ω's intervals computed on first view are kept with the runs
     return render_template(
         "admin/review/show.html",
         review=review,
         min_n=reviews.RELIABILITY_MIN_N,
+        omega_boot=reviews.OMEGA_BOOT,
+        seed=reviews.BOOTSTRAP_SEED,
         reliability_scales=list(review.scales),
     )
 
@@ -67,6 +71,7 @@ def _locale() -> str:
 
 
 def _chart(body: bytes, fingerprint: str) -> Response:
+    db.session.commit()  # a chart drawn on first view is kept with the runs
     response = Response(body, mimetype="image/svg+xml")
     response.set_etag(f"{fingerprint}-{_locale()}")
     response.vary.update(["Cookie", "Accept-Language"])
@@ -80,11 +85,17 @@ def _chart(body: bytes, fingerprint: str) -> Response:
 @permission_required(Action.review_instruments)
 def items_chart(instrument_id: str, version: int) -> Response:
     """Stacked bars of every item's answers and missing share (SVG)."""
-    review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
+    review = reviews.instrument_review(
+        db.session, current_staff(), instrument_id, version, intervals=False
+    )
     if not review.items:
         abort(404)
     body = review_charts.item_distributions_svg(
-        review, title=_("Answers to each item"), missing=_("no answer"), locale=_locale()
+        db.session,
+        review,
+        title=_("Answers to each item"),
+        missing=_("no answer"),
+        locale=_locale(),
     )
     return _chart(body, f"items-{review.fingerprint}")
 
@@ -93,8 +104,12 @@ def items_chart(instrument_id: str, version: int) -> Response:
 @permission_required(Action.review_instruments)
 def loadings_chart(instrument_id: str, version: int) -> Response:
     """The rotated factor loadings as a grey-scale table (SVG)."""
-    review = reviews.instrument_review(db.session, current_staff(), instrument_id, version)
+    review = reviews.instrument_review(
+        db.session, current_staff(), instrument_id, version, intervals=False
+    )
     if review.factor is None:
         abort(404)
-    body = review_charts.loadings_svg(review, title=_("Rotated factor loadings"), locale=_locale())
+    body = review_charts.loadings_svg(
+        db.session, review, title=_("Rotated factor loadings"), locale=_locale()
+    )
     return _chart(body, f"loadings-{review.fingerprint}")

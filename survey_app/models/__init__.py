@@ -26,6 +26,7 @@ from survey_app.models.report import ResultLevel
 from survey_app.models.report import RunStatus
 from survey_app.models.response import Answer
 from survey_app.models.response import Response
+from survey_app.models.review import ReviewCache
 from survey_app.models.staff import AuditEvent
 from survey_app.models.staff import Role
 from survey_app.models.staff import StaffSession
@@ -53,6 +54,7 @@ __all__ = [
     "ReportRun",
     "ResultLevel",
     "Response",
+    "ReviewCache",
     "Role",
     "RunStatus",
     "ServicePoint",

@@ -3,42 +3,31 @@
 One job: turn the already computed page data (:mod:`survey_app.services.library_report`)
 into SVG text. No statistic is computed here. Every chart carries its title and is
 readable printed in black and white: categories differ by hatching and carry their
-numbers as text, not by colour alone. Text is drawn as paths (``svg.fonttype = "path"``),
-so the SVG needs no font; ids are salted with a constant and the date is left out, so the
-same data give the same bytes. The page shows each chart with ``<img>`` next to a data
-table holding the same numbers (the text alternative).
+numbers as text, not by colour alone. The Agg backend, the shared style and the
+deterministic SVG (text as paths, so no font is needed; no date) come from
+:mod:`.chart_svg`. The page shows each chart with ``<img>`` next to a data table holding
+the same numbers (the text alternative).
 
 ``labels`` carries every word a chart shows, already translated by the caller.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import Any
 
-import matplotlib
+from survey_app.services import chart_svg
 
-matplotlib.use("Agg")
-
-from matplotlib import rc_context  # noqa: E402 - after choosing the backend
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["HATCHES", "render"]
 
 #: hatch patterns and grey levels of the answer categories, from the lowest to the highest
 HATCHES = ("xxx", "///", "", "\\\\\\", "---", "|||", "+++")
 GREYS = ("#5a5a5a", "#9a9a9a", "#ffffff", "#c8c8c8", "#e8e8e8", "#f4f4f4", "#ffffff")
-_RC: dict[str, Any] = {
-    "svg.fonttype": "path",
-    "svg.hashsalt": "library-page",
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "hatch.linewidth": 0.6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 _WRAP = 38
 
 
@@ -48,9 +37,7 @@ def _short(text: str, width: int = _WRAP) -> str:
 
 
 def _svg(figure: Figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return buffer.getvalue()
+    return chart_svg.to_svg(figure).decode("utf-8")
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -63,7 +50,7 @@ def likert(page: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
     items = [(g, item) for g in groups for item in g["items"] if item["n"]]
     if not items:
         return None
-    figure = Figure(figsize=(8.0, 0.9 + 0.42 * len(items)))
+    figure = chart_svg.figure(8.0, 0.9 + 0.42 * len(items))
     axes = figure.add_subplot()
     values = groups[0]["values"]
     k = len(values)
@@ -128,7 +115,7 @@ def gap(page: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
     rows = [r for r in page.get("gap") or [] if r["minimum"] is not None]
     if not rows:
         return None
-    figure = Figure(figsize=(8.0, 1.0 + 0.36 * len(rows)))
+    figure = chart_svg.figure(8.0, 1.0 + 0.36 * len(rows))
     axes = figure.add_subplot()
     for y, row in enumerate(reversed(rows)):
         low, high = row["minimum"], row["desired"]
@@ -171,7 +158,7 @@ def _interval_bars(
     digits: int,
     limits: tuple[float, float] | None = None,
 ) -> str:
-    figure = Figure(figsize=(7.0, 0.9 + 0.42 * len(rows)))
+    figure = chart_svg.figure(7.0, 0.9 + 0.42 * len(rows))
     axes = figure.add_subplot()
     for y, (_label, value, low, high) in enumerate(reversed(rows)):
         axes.barh(y, value, height=0.6, color="#d0d0d0", hatch="//", edgecolor="black", lw=0.5)
@@ -255,7 +242,7 @@ def _heat(page: Mapping[str, Any], labels: Mapping[str, str], which: str) -> str
         ]
         for row in values
     ]
-    figure = Figure(figsize=(9.0, 3.2))
+    figure = chart_svg.figure(9.0, 3.2)
     axes = figure.add_subplot()
     image = axes.imshow(numbers, cmap="Greys", aspect="auto", vmin=0)
     image.cmap.set_bad("white")
@@ -303,5 +290,5 @@ def render(name: str, page: Mapping[str, Any], labels: Mapping[str, str]) -> str
     chart = _CHARTS.get(name)
     if chart is None:
         return None
-    with rc_context(_RC):  # type: ignore[arg-type]  # matplotlib types the keys as literals
+    with chart_svg.drawing():
         return chart(page, labels)

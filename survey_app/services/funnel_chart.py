@@ -12,7 +12,6 @@ Charts are cached per run, scope and filter in the process (a run never changes 
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from collections import OrderedDict
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import analysis
+from survey_app.services import chart_svg
 from survey_app.services import dashboard as dashboards
 
 __all__ = ["FunnelChart", "FunnelPoint", "funnel_chart", "funnel_svg"]
@@ -183,18 +183,23 @@ def funnel_svg(chart: FunnelChart, labels: dict[str, str]) -> bytes | None:
         found = _svg_cache.get(key)
         if found is not None:
             return found
-    import matplotlib
+    with chart_svg.drawing():
+        svg = _draw(chart, result, labels)
+    with _lock:
+        _svg_cache[key] = svg
+        while len(_svg_cache) > _CACHE_SIZE:
+            _svg_cache.popitem(last=False)
+    return svg
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
 
+def _draw(chart: FunnelChart, result: analysis.FunnelResult, labels: dict[str, str]) -> bytes:
     title = chart.title
     points = chart.points
     sizes = [p.n for p in points]
     n_max = float(max(sizes))
     grid = np.linspace(max(1.0, float(min(sizes)) * 0.8), n_max * 1.05, 200)
     curve = analysis.funnel_curve(result, grid)
-    figure = Figure(figsize=(7.0, 4.4), dpi=100)
+    figure = chart_svg.figure(7.0, 4.4)
     axes = figure.add_subplot()
     axes.axhline(result.target, color="black", linewidth=1.2, label=labels["centre"])
     axes.plot(grid, curve["lower_95"], color="black", linestyle="--", linewidth=1.0)
@@ -241,11 +246,4 @@ def funnel_svg(chart: FunnelChart, labels: dict[str, str]) -> bytes | None:
     axes.grid(True, color="#dddddd", linewidth=0.5)
     axes.legend(fontsize=8, loc="lower right", frameon=True)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Title": title, "Date": None})
-    svg = buffer.getvalue()
-    with _lock:
-        _svg_cache[key] = svg
-        while len(_svg_cache) > _CACHE_SIZE:
-            _svg_cache.popitem(last=False)
-    return svg
+    return chart_svg.to_svg(figure, title=title)

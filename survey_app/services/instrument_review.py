@@ -5,7 +5,9 @@ Three questions about the questionnaire itself, not about any library:
 
 * **reliability per scale per campaign** — Cronbach's α with its Feldt interval and
   McDonald's ω (psych's ``omega.tot``) from each campaign's pairwise moments, refused below
-  :data:`RELIABILITY_MIN_N` respondents;
+  :data:`RELIABILITY_MIN_N` respondents; ω with the percentile bootstrap interval over
+  respondents that the library page shows (:func:`analysis.omega_bootstrap`, the same
+  replicates and seed);
 * **item distributions** — how often each answer was given and the share of respondents who
   left the item empty, over every campaign of the version;
 * **the intended dimensions** — an exploratory factor analysis (maximum likelihood, oblimin,
@@ -17,15 +19,25 @@ accumulated into per-campaign :class:`analysis.PairwiseMoments` and answer histo
 statistic is computed here, only their inputs (every formula lives in :mod:`analysis`).
 Results are cached per (version, scope, state of the responses), so the charts served beside
 the page do not read the responses again.
+
+The ω bootstrap refits the one-factor model :data:`OMEGA_BOOT` times per scale and campaign
+on that campaign's rows (read again, one campaign at a time): 0.6–1.5 s per scale and
+campaign of 300 respondents on the two-core machine (4.3 s for three scales under load), too
+slow to repeat on every view of an instrument with many campaigns. The intervals are
+therefore kept in the database with the campaigns' latest finished report runs
+(:mod:`survey_app.services.review_cache`, as the charts are) and recomputed only when a run,
+the responses or the scope change; the charts' routes ask for the review without them.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +51,8 @@ from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Response
+from survey_app.services import library_report
+from survey_app.services import review_cache
 from survey_app.services.errors import NotFound
 from survey_app.services.instruments import instrument_of
 from survey_app.services.reporting import AnalysisPlan
@@ -49,6 +63,8 @@ from survey_app.services.scope import library_scope_clause
 from survey_app.services.scope import require
 
 __all__ = [
+    "BOOTSTRAP_SEED",
+    "OMEGA_BOOT",
     "RELIABILITY_MIN_N",
     "InstrumentReview",
     "ReviewedInstrument",
@@ -65,6 +81,10 @@ MAX_CATEGORIES = 11
 CHUNK_ROWS = 20_000
 #: reviews kept in the process cache
 _CACHE_SIZE = 16
+#: bootstrap replicates of ω's interval: the library page's
+OMEGA_BOOT = library_report.OMEGA_BOOT
+#: the seed of those replicates
+BOOTSTRAP_SEED = library_report.BOOTSTRAP_SEED
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +109,12 @@ class ScaleReliability:
     alpha_low: float | None = None
     alpha_high: float | None = None
     omega: float | None = None
+    #: ω's percentile bootstrap interval over respondents (None: not available)
+    omega_low: float | None = None
+    omega_high: float | None = None
+    #: replicates drawn and replicates whose fit succeeded
+    omega_n_boot: int | None = None
+    omega_n_valid: int | None = None
     #: why α (and ω) are refused: (reason code, message)
     refused: tuple[str, str] | None = None
     #: why ω alone is refused (α shown)
@@ -141,6 +167,17 @@ class InstrumentReview:
     factor_of_scale: dict[str, str] = field(default_factory=dict)
     #: identifies the data the review was computed from (for caches and ETags)
     fingerprint: str = ""
+    #: the instrument version's row id, the reviewed campaigns' ids and the caller's scope
+    #: (library ids, None for all): where the review's charts are cached
+    version_id: int = 0
+    campaign_ids: tuple[int, ...] = ()
+    scope: tuple[int, ...] | None = None
+
+    def cache_state(self, session: Session) -> review_cache.ReviewState:
+        """Where this review's charts and intervals are cached (with the latest runs)."""
+        return review_cache.review_state(
+            session, self.version_id, self.campaign_ids, self.scope, self.fingerprint
+        )
 
     @property
     def scale_of_factor(self) -> dict[str, str]:
@@ -238,15 +275,18 @@ def _condition(session: Session, actor: object, row: InstrumentVersion) -> Any:
 
 
 def _vectors(
-    session: Session, condition: Any, width: int, chunk_rows: int
+    session: Session, condition: Any, width: int, chunk_rows: int, *, ordered: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (campaign id per response, their answer vectors as a matrix), chunk by chunk."""
+    """Yield (campaign id per response, their answer vectors as a matrix), chunk by chunk
+    (``ordered``: in the order the responses were stored, as the export writes them)."""
     table = Response.__table__
     stmt = (
         select(table.c.campaign_id, table.c.vector)
         .where(condition)
         .execution_options(yield_per=chunk_rows)
     )
+    if ordered:
+        stmt = stmt.order_by(table.c.id)
     result = session.connection().execute(stmt)
     try:
         for rows in result.partitions():
@@ -274,9 +314,13 @@ def instrument_review(
     instrument_id: str,
     version: int,
     *,
+    intervals: bool = True,
     chunk_rows: int = CHUNK_ROWS,
 ) -> InstrumentReview:
     """Review one instrument version over every campaign and library in the caller's scope.
+
+    ``intervals=False`` leaves ω's bootstrap intervals out (the charts need none of them):
+    they are the slow part and are read from, or kept in, the cache with the runs.
 
     Raises
     ------
@@ -300,13 +344,30 @@ def instrument_review(
     if not count:
         raise NotFound("No responses to this instrument version in your scope.")
     fingerprint = f"{row.id}-{row.sha256[:12]}-{count}-{last}"
-    key = (row.id, _scope_key(session, actor), fingerprint)
+    scope = _scope_key(session, actor)
+    key: tuple[Any, ...] = (row.id, scope, fingerprint)
+    review = _kept(key)
+    if review is None:
+        review = _compute(session, actor, row, condition, int(count), fingerprint, chunk_rows)
+        review = _keep(key, replace(review, scope=scope))
+    if not intervals:
+        return review
+    found = _kept((*key, "omega"))
+    if found is not None:
+        return found
+    with_intervals = _with_omega_intervals(session, review, row, condition, chunk_rows)
+    return _keep((*key, "omega"), with_intervals)
+
+
+def _kept(key: tuple[Any, ...]) -> InstrumentReview | None:
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
-            return found
-    review = _compute(session, actor, row, condition, int(count), fingerprint, chunk_rows)
+        return found
+
+
+def _keep(key: tuple[Any, ...], review: InstrumentReview) -> InstrumentReview:
     with _cache_lock:
         _cache[key] = review
         while len(_cache) > _CACHE_SIZE:
@@ -396,6 +457,8 @@ def _compute(
         reliability=tuple(reliability),
         items=items,
         fingerprint=fingerprint,
+        version_id=row.id,
+        campaign_ids=tuple(ordered),
     )
     if len(plan.scales) == 0:
         return review
@@ -492,8 +555,6 @@ def _with_factors(
     count: int,
 ) -> InstrumentReview:
     """Add the factor analysis of all scale items (reverse-keyed items flipped) to a review."""
-    from dataclasses import replace
-
     if pooled is None:
         return replace(review, factor_refused=(analysis.Reason.NO_RESPONSES.value, "no responses"))
     keys = list(pooled.items)
@@ -518,3 +579,98 @@ def _with_factors(
     intended = {k: s.id for s in plan.scales for k in s.items}
     table, factor_of_scale = result.structure(intended)
     return replace(review, factor=result, structure=table, factor_of_scale=factor_of_scale)
+
+
+def _omega_intervals(
+    session: Session,
+    review: InstrumentReview,
+    plan: AnalysisPlan,
+    condition: Any,
+    chunk_rows: int,
+) -> list[dict[str, Any]]:
+    """ω's bootstrap interval of every scale and campaign where ω is shown, from the
+    campaign's rows in the order they were stored (the resamples draw row positions, so the
+    order makes the interval reproducible), one campaign in memory at a time."""
+    wanted: dict[str, list[str]] = {}
+    for r in review.reliability:
+        if r.omega is not None:
+            wanted.setdefault(r.campaign_code, []).append(r.scale)
+    specs = {s.id: s for s in plan.scales}
+    keys = list(plan.keys)
+    scale_keys = list(dict.fromkeys(k for s in plan.scales for k in s.items))
+    columns = [keys.index(k) for k in scale_keys]
+    stmt = select(Campaign.code, Campaign.id).where(Campaign.id.in_(review.campaign_ids))
+    codes = {str(code): int(cid) for code, cid in session.execute(stmt)}
+    out: list[dict[str, Any]] = []
+    for code, scales in wanted.items():
+        parts = [
+            x[:, columns]
+            for _ids, x in _vectors(
+                session,
+                condition & (Response.campaign_id == codes[code]),
+                len(keys),
+                chunk_rows,
+                ordered=True,
+            )
+        ]
+        frame = pd.DataFrame(np.vstack(parts), columns=scale_keys)
+        for scale in scales:
+            spec = specs[scale]
+            try:
+                interval = analysis.omega_bootstrap(
+                    frame,
+                    items=list(spec.items),
+                    reverse=list(spec.reverse),
+                    scale=dict(spec.ranges) or None,
+                    n_boot=OMEGA_BOOT,
+                    seed=BOOTSTRAP_SEED,
+                    min_n=RELIABILITY_MIN_N,
+                )
+            except ValueError:
+                continue
+            out.append(
+                {
+                    "campaign": code,
+                    "scale": scale,
+                    "low": None if np.isnan(interval.low) else float(interval.low),
+                    "high": None if np.isnan(interval.high) else float(interval.high),
+                    "n_boot": int(interval.n_boot),
+                    "n_valid": int(interval.n_valid),
+                }
+            )
+    return out
+
+
+def _with_omega_intervals(
+    session: Session,
+    review: InstrumentReview,
+    row: InstrumentVersion,
+    condition: Any,
+    chunk_rows: int,
+) -> InstrumentReview:
+    """Add ω's bootstrap intervals to a review, read from the cache kept with the runs or
+    computed (and kept)."""
+    if not any(r.omega is not None for r in review.reliability):
+        return review
+    plan = analysis_plan(instrument_of(row))
+    body = review_cache.cached(
+        session,
+        review.cache_state(session),
+        "omega",
+        (str(OMEGA_BOOT), str(BOOTSTRAP_SEED)),
+        lambda: json.dumps(_omega_intervals(session, review, plan, condition, chunk_rows)),
+    )
+    found = {(e["campaign"], e["scale"]): e for e in json.loads(body)}
+    rows = []
+    for r in review.reliability:
+        e = found.get((r.campaign_code, r.scale))
+        if e is not None:
+            r = replace(
+                r,
+                omega_low=e["low"],
+                omega_high=e["high"],
+                omega_n_boot=e["n_boot"],
+                omega_n_valid=e["n_valid"],
+            )
+        rows.append(r)
+    return replace(review, reliability=tuple(rows))

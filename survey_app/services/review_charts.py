@@ -1,23 +1,25 @@
-"""SVG charts of the instrument review page (issue 13 §6), drawn by matplotlib (Agg).
+"""SVG charts of the instrument review page (issue 13 §6), drawn by matplotlib.
 
-Each chart is a self-contained SVG (text kept as text, no external fonts, scripts or links),
+Each chart is a self-contained SVG (text drawn as paths, no fonts, scripts or links),
 readable in black and white: bars are told apart by hatching and grey levels, not by colour.
 The page shows the same numbers in a table beside every chart, and the ``<img>`` carries a
-text alternative. SVGs are cached per review fingerprint, so a chart is drawn once per state
-of the responses.
+text alternative. The backend, style and SVG output are :mod:`.chart_svg`'s (shared with the
+library page and the dashboard).
 
-Another module (``charts.py``, the library page) draws its own charts; the two are meant to
-be merged into one chart module.
+Charts are cached in the database with the latest finished report runs of the reviewed
+campaigns (:mod:`.review_cache`): a chart is drawn once per state of the responses, scope,
+runs and locale, and a new run draws it afresh.
 """
 
 from __future__ import annotations
 
-import io
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from survey_app.services import chart_svg
+from survey_app.services import review_cache
 from survey_app.services.instrument_review import InstrumentReview
 
 if TYPE_CHECKING:
@@ -25,52 +27,29 @@ if TYPE_CHECKING:
 
 __all__ = ["item_distributions_svg", "loadings_svg"]
 
-_cache: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
-_lock = threading.Lock()
-_CACHE_SIZE = 64
-
-
-_import_lock = threading.Lock()
-
-
-def _load_matplotlib() -> None:
-    """Import matplotlib once, under a lock: two requests importing it at the same moment in
-    two threads saw a partially initialised ``matplotlib.transforms`` (ImportError)."""
-    with _import_lock:
-        import matplotlib.backends.backend_svg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-        import matplotlib.patches  # noqa: F401
-
 
 def _figure(width: float, height: float) -> Figure:
-    # a bare Figure renders through the Agg/SVG backends without pyplot (no display, no state)
-    _load_matplotlib()
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=72)
-    return fig
+    return chart_svg.figure(width, height)
 
 
 def _svg(fig: Figure) -> bytes:
-    import matplotlib
-
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "review"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    return buffer.getvalue()
+    return chart_svg.to_svg(fig)
 
 
-def _cached(key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            return found
-    body: bytes = draw()
-    with _lock:
-        _cache[key] = body
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return body
+def _cached(
+    session: Session,
+    review: InstrumentReview,
+    name: str,
+    parts: tuple[str, ...],
+    draw: Callable[[], bytes],
+) -> bytes:
+    def drawn() -> str:
+        with chart_svg.drawing():
+            return draw().decode("utf-8")
+
+    return review_cache.cached(session, review.cache_state(session), name, parts, drawn).encode(
+        "utf-8"
+    )
 
 
 def _number(value: float, pattern: str, locale: str) -> str:
@@ -80,12 +59,14 @@ def _number(value: float, pattern: str, locale: str) -> str:
 
 
 def item_distributions_svg(
-    review: InstrumentReview, *, title: str, missing: str, locale: str = "ru"
+    session: Session, review: InstrumentReview, *, title: str, missing: str, locale: str = "ru"
 ) -> bytes:
     """Stacked horizontal bars: for each item, the share of each answer and of no answer.
 
     Parameters
     ----------
+    session : Session
+        Where the chart is cached (with the runs).
     review : InstrumentReview
     title : str
         Chart title (already translated).
@@ -94,12 +75,16 @@ def item_distributions_svg(
     locale : str
         Locale of the numbers (decimal comma in Russian).
     """
-    key = ("items", review.fingerprint, title, missing, locale)
-    return _cached(key, lambda: _draw_items(review, title, missing, locale))
+    return _cached(
+        session,
+        review,
+        "items",
+        (title, missing, locale),
+        lambda: _draw_items(review, title, missing, locale),
+    )
 
 
 def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
-    _load_matplotlib()
     from matplotlib.patches import Patch
 
     items = list(review.items)
@@ -178,10 +163,13 @@ def _category_style(k: int, n: int) -> tuple[str, str]:
     return grey, "////" if k == 0 else ""
 
 
-def loadings_svg(review: InstrumentReview, *, title: str, locale: str = "ru") -> bytes:
+def loadings_svg(
+    session: Session, review: InstrumentReview, *, title: str, locale: str = "ru"
+) -> bytes:
     """Grey-scale heat map of the rotated loadings (|λ| as darkness, the value printed)."""
-    key = ("loadings", review.fingerprint, title, locale)
-    return _cached(key, lambda: _draw_loadings(review, title, locale))
+    return _cached(
+        session, review, "loadings", (title, locale), lambda: _draw_loadings(review, title, locale)
+    )
 
 
 def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
@@ -211,5 +199,7 @@ def _draw_loadings(review: InstrumentReview, title: str, locale: str) -> bytes:
     ax.set_xticks([j + 0.5 for j in range(values.shape[1])], [str(c) for c in loadings.columns])
     ax.set_yticks([i + 0.5 for i in range(values.shape[0])], [str(i) for i in loadings.index])
     ax.xaxis.tick_top()
+    for spine in ax.spines.values():  # a table: framed on every side
+        spine.set_visible(True)
     ax.set_title(title, loc="left", pad=24)
     return _svg(fig)

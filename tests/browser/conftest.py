@@ -67,6 +67,53 @@ def phone(new_context: Any) -> Any:
     return context.new_page()
 
 
+# --- staff pages -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_page(browser: Any, live_server: str) -> Iterator[Any]:
+    """Open a page signed in as a staff member: ``staff_page(user, width)`` -> Page.
+
+    The context has a Russian browser; below 400 px it is a touch-screen phone (740 px high),
+    else a 900 px high desktop window. Every context opened is closed after the test.
+    """
+    from tests.browser.test_staff_scope import sign_in
+
+    contexts: list[Any] = []
+
+    def open_page(user: Any, width: int) -> Any:
+        phone = width < 400
+        context = browser.new_context(
+            viewport={"width": width, "height": 740 if phone else 900},
+            locale="ru-RU",
+            is_mobile=phone,
+            has_touch=phone,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, live_server, user.email)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def finished_run(session: Any) -> Any:
+    """Compute a report run of a campaign now, as the worker does: ``finished_run(campaign)``."""
+    from survey_app.services import report_runs
+
+    def compute(campaign: Any) -> Any:
+        run, _ = report_runs.request_run(session, campaign)
+        report_runs.start_run(session, run)
+        done = report_runs.compute_run(session, run)
+        session.commit()
+        return done
+
+    return compute
+
+
 # --- kiosk tablets ---------------------------------------------------------------------------
 
 #: the staff PIN the kiosk fixtures set (checked on the tablet against the config's PBKDF2 hash)

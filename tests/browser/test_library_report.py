@@ -5,6 +5,8 @@ scored criteria after the recomputation; a library's staff read their own librar
 (no upload form) and get 404 for another library; axe-core finds no serious or critical
 violation on any of these pages.
 
+The signed-in pages (``staff_page``) and the report runs (``finished_run``) come from
+``tests/browser/conftest.py``; ``computed`` is the blueprint tests' world with its SAT run.
 Screenshots go to ``$LIBRARY_SCREENSHOTS`` when set (else the test's temporary folder).
 """
 
@@ -19,26 +21,25 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from survey_app.services import report_runs
 from tests.browser.test_staff_scope import serious_violations
-from tests.browser.test_staff_scope import sign_in
 from tests.survey_app.blueprints.test_library_report import CHECKLIST
 from tests.survey_app.blueprints.test_library_report import world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
 
-def shots_dir(tmp_path: Path) -> Path:
+@pytest.fixture
+def computed(world: Any, finished_run: Any) -> Any:  # noqa: F811 - the imported fixture
+    """The library page's world with a finished run of campaign SAT."""
+    finished_run(world.sat)
+    return world
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("LIBRARY_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def compute(session: Any, campaign: Any) -> None:
-    run, _ = report_runs.request_run(session, campaign)
-    report_runs.start_run(session, run)
-    report_runs.compute_run(session, run)
-    session.commit()
 
 
 def charts_loaded(page: Page) -> None:
@@ -55,23 +56,15 @@ def charts_loaded(page: Page) -> None:
 
 def test_quality_manager__reads_the_report_and_uploads_the_checklist(
     live_server: str,
-    world: Any,  # noqa: F811 - the imported fixture
-    browser: Any,
+    computed: Any,
+    staff_page: Any,
+    finished_run: Any,
+    shots: Path,
     tmp_path: Path,
-    session: Any,
 ):
-    compute(session, world.sat)
-    compute(session, world.nok)
-    shots = shots_dir(tmp_path)
-    for width, height in ((1366, 900), (360, 740)):
-        context = browser.new_context(
-            viewport={"width": width, "height": height},
-            locale="ru-RU",
-            is_mobile=width < 400,
-            has_touch=width < 400,
-        )
-        page: Page = context.new_page()
-        sign_in(page, live_server, world.manager.email)
+    finished_run(computed.nok)
+    for width in (1366, 360):
+        page: Page = staff_page(computed.manager, width)
         page.goto(f"{live_server}/admin/results/SAT/dashboard")
         page.get_by_role("link", name="Библиотека А").click()
         expect(page.get_by_role("heading", name="Отчёт библиотеки: Библиотека А")).to_be_visible()
@@ -86,11 +79,8 @@ def test_quality_manager__reads_the_report_and_uploads_the_checklist(
         page.get_by_label("Слова в комментарии").fill("сайт")
         page.get_by_role("button", name="Найти").click()
         expect(page.locator(".comments blockquote")).to_have_text(["Неудобный сайт"])
-        context.close()
 
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
-    page = context.new_page()
-    sign_in(page, live_server, world.manager.email)
+    page = staff_page(computed.manager, 1366)
     page.goto(f"{live_server}/admin/results/NOK/libraries/LIB-A/report")
     expect(page.get_by_text("Экспертный чек-лист этой библиотеки не загружен")).to_be_visible()
     checklist = tmp_path / "checklist.csv"
@@ -99,34 +89,20 @@ def test_quality_manager__reads_the_report_and_uploads_the_checklist(
     page.get_by_role("button", name="Загрузить чек-лист").click()
     expect(page.locator(".flash-success")).to_contain_text("Чек-лист сохранён для библиотек: 2")
     assert serious_violations(page) == []
-    compute(session, world.nok)
+    finished_run(computed.nok)
     page.reload()
     expect(page.get_by_role("heading", name="НОК: критерии К1–К5 и итоговый балл")).to_be_visible()
     expect(page.locator("tr[data-criterion=total] td").first).not_to_have_text("—")
     charts_loaded(page)
     assert serious_violations(page) == []
     page.screenshot(path=str(shots / "library-manager-nok-1366.png"), full_page=True)
-    context.close()
 
 
 def test_library_staff__read_their_own_report_only(
-    live_server: str,
-    world: Any,  # noqa: F811 - the imported fixture
-    browser: Any,
-    tmp_path: Path,
-    session: Any,
+    live_server: str, computed: Any, staff_page: Any, shots: Path
 ):
-    compute(session, world.sat)
-    shots = shots_dir(tmp_path)
-    for width, height in ((360, 740), (1366, 900)):
-        context = browser.new_context(
-            viewport={"width": width, "height": height},
-            locale="ru-RU",
-            is_mobile=width < 400,
-            has_touch=width < 400,
-        )
-        page: Page = context.new_page()
-        sign_in(page, live_server, world.staff_b.email)
+    for width in (360, 1366):
+        page: Page = staff_page(computed.staff_b, width)
         page.goto(f"{live_server}/admin/results/SAT/libraries/LIB-B/report")
         expect(page.get_by_role("heading", name="Отчёт библиотеки: Библиотека Б")).to_be_visible()
         expect(page.get_by_role("button", name="Загрузить чек-лист")).to_have_count(0)
@@ -138,9 +114,8 @@ def test_library_staff__read_their_own_report_only(
         for address in (
             "/admin/results/SAT/libraries/LIB-A/report",
             "/admin/results/sat/libraries/lib-a/report",
-            f"/admin/results/SAT/libraries/{world.lib_a.id}/report",
+            f"/admin/results/SAT/libraries/{computed.lib_a.id}/report",
         ):
             reply = page.goto(live_server + address)
             assert reply is not None and reply.status == 404, address
             expect(page.get_by_text("Библиотека А")).to_have_count(0)
-        context.close()

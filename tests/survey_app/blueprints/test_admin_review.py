@@ -16,7 +16,9 @@ import pytest
 from flask import g
 from flask.testing import FlaskClient
 
+import analysis
 from survey_app.models import User
+from tests.analysis.reference import bfi
 from tests.factories import STAFF_PASSWORD
 
 
@@ -51,6 +53,14 @@ def test_methodologist__page_in_russian_with_tables_and_charts(bfi_review: Any, 
     assert "0,72" in page
     assert "максимального правдоподобия" in page and "облимин" in page
     assert "n = 340" in page
+    # ω of A in SPRING with the library page's bootstrap interval, drawn here from the bfi
+    # file's rows (not the database): 0.6778 – 0.7946 -> "0,68 – 0,79"
+    interval = analysis.omega_bootstrap(
+        bfi().iloc[:300], items=["A1", "A2", "A3", "A4", "A5"], reverse=["A1"], scale=(1, 6)
+    )
+    assert (round(interval.low, 2), round(interval.high, 2)) == (0.68, 0.79)
+    assert "95-процентный интервал ω" in page and "0,68 – 0,79" in page
+    assert "200 повторов, зерно 20261204" in page
     assert 'src="/admin/review/bfi_review/1/items.svg"' in page
     assert 'src="/admin/review/bfi_review/1/loadings.svg"' in page
     english = client.get(PAGE + "?lang=en").get_data(as_text=True)

@@ -492,3 +492,38 @@ def test_gap_batteries__numbers_equal_the_cli(
             client.get("/admin/results/GAPS/libraries/GAP-1/report/charts/gap.svg").status_code
             == 200
         )
+
+
+def run_status(html: str) -> str:
+    """The run-status section of a page, its whitespace collapsed."""
+    found = re.search(r'<section class="run-status[^"]*".*?</section>', html, re.S)
+    assert found is not None
+    return " ".join(found.group(0).split())
+
+
+def test_run_status__the_dashboards_header_with_the_library_count_and_a_failure(
+    world: Any, login: Any, session: Session
+) -> None:
+    from survey_app.models import ReportRun
+    from survey_app.models import RunStatus
+    from survey_app.services import report_runs
+
+    manager = login(world.manager)
+    recompute(manager, "SAT")
+    page = manager.get("/admin/results/SAT/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
+    dashboard = manager.get("/admin/results/SAT/dashboard?lang=ru").get_data(as_text=True)
+    header = run_status(page)
+    # 41 + 12 + 3 responses in 3 libraries; LIB-A's own 41 added below the common line
+    assert "по ответам: 56, библиотек: 3." in header
+    assert "41 ответ этой библиотеки" in header
+    assert header.replace("<p>41 ответ этой библиотеки</p> ", "") == run_status(dashboard)
+    # a failed recomputation: said on both pages, the previous result still shown
+    failed, _ = report_runs.request_run(session, world.sat)
+    report_runs.start_run(session, failed)
+    report_runs.fail_run(session, failed.id, "the database went away")
+    session.commit()
+    assert session.get(ReportRun, failed.id).status == RunStatus.failed
+    page = manager.get("/admin/results/SAT/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
+    assert "run-failed" in run_status(page)
+    assert "Последний пересчёт завершился ошибкой" in run_status(page)
+    assert "41 ответ этой библиотеки" in run_status(page)

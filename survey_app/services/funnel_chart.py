@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -235,7 +236,8 @@ def funnel_svg(chart: FunnelChart, labels: dict[str, str]) -> bytes | None:
             label=label,
             zorder=3,
         )
-    axes.set_title(title, fontsize=11)
+    # a long title wraps rather than running past the figure's edges
+    axes.set_title("\n".join(textwrap.wrap(title, 72)), fontsize=11)
     axes.set_xlabel(labels["x"])
     axes.set_ylabel(labels["y"])
     axes.grid(True, color="#dddddd", linewidth=0.5)

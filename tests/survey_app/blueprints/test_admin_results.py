@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -569,6 +570,7 @@ def big_region(
     libraries[60].address = "пгт Зеленогорский, ул. Ленина, 5"
     libraries[149].address = "ул. Дальняя, 99"
     campaign = make_campaign(code="REGION", libraries=libraries)
+    campaign.starts_on, campaign.ends_on = date(2026, 3, 1), date(2026, 5, 31)
     respond(session, campaign, "b-149", 6)
     world = SimpleNamespace(
         libraries=libraries,
@@ -593,6 +595,7 @@ def test_campaign_results__a_region_is_grouped_by_system_searched_and_paged(big_
     assert len(body_rows(default)) == 3  # one line per library system
     assert "150 libraries you can see in 3 systems" in default
     assert "Библиотека-филиал" not in default
+    assert "<dd>March 1, 2026 – May 31, 2026</dd>" in default  # not 2026-03-01
     east = default[default.index(">ЦБС Восточная</a>") :].split("</tr>")[0]
     assert [cell.split(">")[-1] for cell in east.split("</td>")[:-1]] == ["50", "0", "0", "0"]
     last = default[default.index(">ЦБС Центральная</a>") :].split("</tr>")[0]

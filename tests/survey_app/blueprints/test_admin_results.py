@@ -636,6 +636,7 @@ def test_campaign_results__staff_of_one_library_see_only_theirs(big_region, logi
     assert "/admin/results/REGION/libraries/b-060" in page
     assert "?system=" not in page and "ЦБС Восточная" not in page
     assert "b-003" not in page and "Ёлкино" not in page
+    assert 'type="search"' not in page  # one library: nothing to search
     client = login(big_region.staff)
     elsewhere = client.get("/admin/results/REGION/?q=Ёлкино").get_data(as_text=True)
     assert "0 libraries found" in elsewhere and body_rows(elsewhere) == []

@@ -50,6 +50,7 @@ from survey_app.auth import permission_required
 from survey_app.auth import role_required
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
+from survey_app.blueprints.paging import library_listing
 from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import LibraryType
@@ -187,8 +188,10 @@ def index() -> ResponseReturnValue:
     libraries = db.session.scalars(
         scope_service.scoped_libraries_query(db.session, user, include_inactive=False)
     ).all()
+    # one line per library system when there are several (a region has about 600 libraries)
+    listing = library_listing(libraries, lambda library: library, args={})
     return render_template(
-        "admin/index.html", user=user, scope=describe_scope(user), libraries=libraries
+        "admin/index.html", user=user, scope=describe_scope(user), listing=listing
     )
 
 

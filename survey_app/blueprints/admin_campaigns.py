@@ -38,7 +38,9 @@ from survey_app.blueprints.admin import add_nav_item
 from survey_app.blueprints.admin import type_label
 from survey_app.blueprints.auth import ConfirmForm
 from survey_app.blueprints.auth import apply_issues
-from survey_app.blueprints.paging import page_number
+from survey_app.blueprints.paging import LibraryListing
+from survey_app.blueprints.paging import by_system
+from survey_app.blueprints.paging import library_listing
 from survey_app.extensions import db
 from survey_app.models import Channel
 from survey_app.models import LibraryType
@@ -148,14 +150,6 @@ def _version_label(options: campaigns.FormOptions, version_id: int | None) -> st
     )
 
 
-def by_system(libraries: Any) -> list[tuple[Any, list[Any]]]:
-    """Group libraries (sorted by system) as ``[(system, [library, ...]), ...]``."""
-    groups: dict[int, tuple[Any, list[Any]]] = {}
-    for library in libraries:
-        groups.setdefault(library.system.id, (library.system, []))[1].append(library)
-    return list(groups.values())
-
-
 def _spec(form: CampaignForm) -> CampaignSpec:
     return CampaignSpec(
         code=form.code.data or "",
@@ -229,10 +223,6 @@ def new() -> ResponseReturnValue:
     ), status
 
 
-#: libraries per page on a campaign page (a region has about 600)
-LIBRARIES_PER_PAGE = 50
-
-
 @dataclass(frozen=True)
 class SystemRow:
     """One library system's line in a campaign's counts: its libraries and responses."""
@@ -243,18 +233,18 @@ class SystemRow:
     total: int
 
 
-def _system_rows(counts: campaigns.CampaignCounts) -> list[SystemRow]:
-    rows: list[SystemRow] = []
-    for system, members in by_system(row.library for row in counts.rows):
-        ids = {library.id for library in members}
-        mine = [row for row in counts.rows if row.library.id in ids]
-        by_channel = {c: sum(r.by_channel.get(c, 0) for r in mine) for c in counts.channels}
-        rows.append(SystemRow(system, len(mine), by_channel, sum(r.total for r in mine)))
-    return rows
-
-
-def _fold(text: str) -> str:
-    return text.casefold().replace("ё", "е")
+def _system_rows(
+    counts: campaigns.CampaignCounts, listing: LibraryListing[campaigns.LibraryCounts]
+) -> list[SystemRow]:
+    return [
+        SystemRow(
+            group.system,
+            len(group.rows),
+            {c: sum(r.by_channel.get(c, 0) for r in group.rows) for c in counts.channels},
+            sum(r.total for r in group.rows),
+        )
+        for group in listing.groups
+    ]
 
 
 @bp.get("/<code>")
@@ -264,45 +254,19 @@ def show(code: str) -> ResponseReturnValue:
 
     With many library systems the counts are one line per system; ``?system=<code>`` lists
     that system's libraries and ``?q=`` finds libraries by name or address across systems,
-    ``LIBRARIES_PER_PAGE`` at a time (``?page=``).  Nothing lists 600 libraries at once.
+    ``LIBRARIES_PER_PAGE`` at a time (``?page=``; see
+    :func:`survey_app.blueprints.paging.library_listing`).  Nothing lists 600 libraries at once.
     """
     user = current_staff()
     campaign = campaigns.get_campaign(db.session, code, actor=user)
     counts = campaigns.response_counts(db.session, campaign, actor=user)
-    systems = _system_rows(counts)
-    query = (request.args.get("q") or "").strip()[:100]
-    system_code = (request.args.get("system") or "").strip()
-    chosen = next((row.system for row in systems if row.system.code == system_code), None)
-    if system_code and chosen is None:
-        abort(404, description=_("This library system is not in the campaign."))
-    rows = list(counts.rows)
-    if chosen is not None:
-        rows = [row for row in rows if row.library.system.id == chosen.id]
-    if query:
-        wanted = _fold(query)
-        rows = [
-            row
-            for row in rows
-            if wanted in _fold(row.library.name) or wanted in _fold(row.library.address or "")
-        ]
-    grouped = len(systems) > 1 and chosen is None and not query
-    page = page_number(request.args.get("page"))
-    pages = max(1, -(-len(rows) // LIBRARIES_PER_PAGE))
-    if page > pages:
-        abort(404, description=_("There is no such page."))
-    shown = rows[(page - 1) * LIBRARIES_PER_PAGE : page * LIBRARIES_PER_PAGE]
+    listing = library_listing(counts.rows, lambda row: row.library)
     return render_template(
         "admin/campaigns/show.html",
         campaign=campaign,
         counts=counts,
-        system_rows=systems,
-        grouped=grouped,
-        rows=[] if grouped else shown,
-        found=len(rows),
-        page=page,
-        pages=pages,
-        query=query,
-        chosen=chosen,
+        system_rows=_system_rows(counts, listing),
+        listing=listing,
         systems=campaigns.systems_of(db.session, campaign, actor=user),
         base_url=_base_url(),
     )

@@ -36,6 +36,7 @@ from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
 from survey_app.blueprints.answer_text import answer_lines
+from survey_app.blueprints.paging import library_listing
 from survey_app.blueprints.paging import page_number
 from survey_app.extensions import db
 from survey_app.queue import queue_of
@@ -96,9 +97,15 @@ def index() -> ResponseReturnValue:
 @bp.get("/<campaign>/", strict_slashes=False)
 @permission_required(Action.view_results)
 def campaign(campaign: str) -> ResponseReturnValue:
-    """Show a campaign's libraries in the caller's scope with their counts and exports."""
+    """Show a campaign's libraries in the caller's scope with their counts and exports.
+
+    With several library systems in scope the counts are one line per system; ``?system=``
+    lists a system's libraries and ``?q=`` finds libraries by name, code or address, 50 a page
+    (``?page=``; see :func:`survey_app.blueprints.paging.library_listing`).
+    """
     results = exclusions.campaign_results(db.session, current_staff(), campaign)
-    return render_template("admin/results/campaign.html", results=results)
+    listing = library_listing(results.libraries, lambda row: row.library)
+    return render_template("admin/results/campaign.html", results=results, listing=listing)
 
 
 def _library_page(

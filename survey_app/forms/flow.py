@@ -46,6 +46,7 @@ from instruments import draw_lite_items
 from instruments import evaluate
 from instruments import validate_answers
 from instruments import visible_items
+from instruments.pages import split_items
 from survey_app.forms.questionnaire import Question
 from survey_app.forms.questionnaire import QuestionnaireForm
 from survey_app.forms.questionnaire import build_form
@@ -76,10 +77,6 @@ CHANNELS = frozenset({"web", "qr"})
 MAX_PAGE_SECONDS = 86400.0
 #: most value combinations tried when deciding whether a same-page condition can hold
 _MAX_COMBINATIONS = 256
-#: battery statements per page: a longer battery section is split into pages of about this
-#: many statement cards (``service`` of library_gap, 9 statements: 3 + 3 + 3), so that a
-#: phone never scrolls through 5,000 px; the pages of a section are ``<section>~2``, ...
-BATTERY_PAGE = 3
 _PART = "~"
 
 
@@ -335,22 +332,6 @@ def parse_page_id(instrument: Instrument, value: str) -> tuple[Section, int]:
     if number and part < 1:
         raise ValueError(f"no page {value!r}")
     return section, part
-
-
-def split_items(items: Sequence[Item]) -> list[tuple[Item, ...]]:
-    """The pages of a section's shown items: a battery section longer than
-    :data:`BATTERY_PAGE` statements in near-equal groups, anything else one page."""
-    if len(items) <= BATTERY_PAGE or any(item.type is not ItemType.battery for item in items):
-        return [tuple(items)]
-    count = math.ceil(len(items) / BATTERY_PAGE)
-    size, extra = divmod(len(items), count)
-    groups: list[tuple[Item, ...]] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        groups.append(tuple(items[start:end]))
-        start = end
-    return groups
 
 
 def _section_parts(

@@ -38,7 +38,7 @@ from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
-from survey_app.services.scope import campaign_ids_in_scope
+from survey_app.services.scope import campaigns_in_scope
 from survey_app.services.scope import library_ids_in_scope
 from survey_app.services.scope import library_scope_clause
 from survey_app.services.scope import require
@@ -409,14 +409,13 @@ def get_campaign(
 
 
 def list_campaigns(session: Session, *, actor: User | None = None) -> Sequence[Campaign]:
-    """Return the campaigns that include a library in the actor's scope, newest first."""
-    stmt = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    """Return the campaigns that include a library in the actor's scope, newest first
+    (every campaign without an actor: the command line)."""
     if actor is not None:
-        require(actor, Action.view_campaigns)
-        ids = campaign_ids_in_scope(session, actor)
-        if ids is not None:
-            stmt = stmt.where(Campaign.id.in_(sorted(ids)))
-    return session.scalars(stmt).all()
+        return campaigns_in_scope(session, actor, Action.view_campaigns)
+    return session.scalars(
+        select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ).all()
 
 
 def _transition(

@@ -13,6 +13,7 @@ Charts are cached per run, scope and filter in the process (a run never changes 
 from __future__ import annotations
 
 import math
+import textwrap
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -240,7 +241,8 @@ def _draw(chart: FunnelChart, result: analysis.FunnelResult, labels: dict[str, s
             label=label,
             zorder=3,
         )
-    axes.set_title(title, fontsize=11)
+    # a long title wraps rather than running past the figure's edges
+    axes.set_title("\n".join(textwrap.wrap(title, 72)), fontsize=11)
     axes.set_xlabel(labels["x"])
     axes.set_ylabel(labels["y"])
     axes.grid(True, color="#dddddd", linewidth=0.5)

@@ -150,7 +150,7 @@ def _render(target: PosterTarget, base_url: str) -> bytes:
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
         campaign_title=campaign.title,
-        # "it takes 7–8 minutes": estimated from this campaign's instrument
+        # "it takes 8–9 minutes": estimated from this campaign's instrument
         invitation=invitation(estimated_minutes(instrument_of(campaign.instrument_version))),
     )
 

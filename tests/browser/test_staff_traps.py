@@ -7,7 +7,8 @@ libraries in 30 library systems.
   system" button and counts "Выбрано: 21 библиотека в 2 системах."; the chosen set is shown
   back for confirmation before anything is stored.
 * Opening a campaign asks first and says what visitors get.
-* The campaign page lists one row per library system, not 600 libraries; the library list
+* The campaign page and its results list one row per library system, not 600 libraries,
+  and find a library by its village; the library list
   and the results table fit a 360 px phone (the wide table scrolls inside its box).
 * Excluding a response shows its answers first.
 * Focus rings contrast at least 3:1 with the page.
@@ -219,6 +220,21 @@ def test_region_pages_at_360_px__grouped_no_sideways_scrolling_and_exclusion_sho
     expect(page.locator("main")).to_contain_text(
         "Сельская библиотека — ЦБС 01, с. Ёлкино, ул. Мира, 1"
     )
+    expect(page.locator("main")).to_contain_text(
+        "Сельская библиотека — ЦБС 02, пгт Зеленогорский, ул. Ленина, 5"
+    )
+    assert overflow(page) == 0
+    violations += serious_violations(page)
+
+    page.goto(f"{live_server}/admin/results/region-2026/")
+    expect(page.locator("#results-caption")).to_have_text(
+        "600 доступных вам библиотек в 30 системах"
+    )
+    expect(page.locator("table tbody tr")).to_have_count(30)
+    page.get_by_label("Найти библиотеку по названию, коду или адресу").fill("зеленогорский")
+    page.get_by_role("button", name="Найти", exact=True).click()
+    expect(page.locator("#results-caption")).to_have_text("Найдена 1 библиотека")
+    expect(page.locator("table tbody tr")).to_have_count(1)
     expect(page.locator("main")).to_contain_text(
         "Сельская библиотека — ЦБС 02, пгт Зеленогорский, ул. Ленина, 5"
     )

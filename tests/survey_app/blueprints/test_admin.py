@@ -433,6 +433,33 @@ def test_libraries_list__searched_narrowed_by_system_and_paged(
     assert "60 библиотек" in eastern and "ЦБС Западная</td>" not in eastern
 
 
+def test_overview__a_region_is_one_line_per_system_and_a_library_its_place(
+    session, make_library, make_user, login
+):
+    """Issue 9 §6: the overview lists no 120 libraries by Latin code; a system's quality
+    manager sees their libraries with the address that tells same-named ones apart."""
+    region = Region(code="kem", name="Кемеровская область")
+    west = LibrarySystem(region=region, code="WEST", name="ЦБС Западная")
+    east = LibrarySystem(region=region, code="EAST", name="ЦБС Восточная")
+    session.add_all([west, east])
+    libraries = [make_library(f"L{n:03d}", system=(west, east)[n % 2]) for n in range(120)]
+    libraries[0].name = "Абонемент"  # first by name
+    libraries[0].address = "с. Ёлкино"
+    admin = make_user("admin", email="chief@example.org")
+    manager = make_user("quality_manager", email="west@example.org", system=west)
+    session.commit()
+
+    page = login(admin).get("/admin/").get_data(as_text=True)
+    assert "120 действующих библиотек в 2 системах" in page
+    assert 'href="/admin/libraries/L' not in page and "(L000)" not in page
+    assert '<a href="/admin/libraries?system=WEST">ЦБС Западная</a></th><td>60</td>' in page
+    own = login(manager).get("/admin/").get_data(as_text=True)
+    assert "60 действующих библиотек" in own
+    assert own.count('href="/admin/libraries/L') == 50  # the first 50, then a link to all
+    assert 'Абонемент</a> <span class="muted">— с. Ёлкино</span>' in own
+    assert "(L000)" not in own
+
+
 def test_labels__say_what_they_mean(world, login):
     """Issue 9 §6: a person's name is not "Название"; the import is "Импорт библиотек"; the
     "(обязательно)" marker sits inside each label."""

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -189,8 +190,13 @@ def test_campaign_page__lists_the_libraries_in_scope_only(world, login):
     manager_page = login(world.manager).get("/admin/results/SPRING").get_data(as_text=True)
     assert "OWN-1" in manager_page and "SIB-2" in manager_page
     assert "OTHER-3" not in manager_page
-    admin_page = login(world.admin).get("/admin/results/SPRING").get_data(as_text=True)
-    assert all(code in admin_page for code in ("OWN-1", "SIB-2", "OTHER-3"))
+    admin = login(world.admin)
+    admin_page = admin.get("/admin/results/SPRING").get_data(as_text=True)
+    # two library systems: one line each (issue 9 §6), each leading to its libraries
+    assert "?system=NORTH" in admin_page and "?system=SOUTH" in admin_page
+    north = admin.get("/admin/results/SPRING?system=NORTH").get_data(as_text=True)
+    south = admin.get("/admin/results/SPRING?system=SOUTH").get_data(as_text=True)
+    assert "OWN-1" in north and "SIB-2" in north and "OTHER-3" in south
 
 
 def test_campaign_without_a_library_in_scope__not_found_for_pages_and_exports(world, login):
@@ -539,3 +545,101 @@ def test_library_page__shows_flags_and_counts_flagged_responses(session, world, 
     row = row[: row.index("</tr>")]
     assert "one of a burst of responses on this kiosk" in row
     assert "too soon after the previous response on this kiosk" in row
+
+
+@pytest.fixture
+def big_region(
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., User],
+) -> SimpleNamespace:
+    """150 libraries in 3 systems in one campaign; two "Сельская библиотека" in different
+    systems, told apart by their villages; one response from library 149 (the last)."""
+    region = Region(code="big", name="Большой регион")
+    systems = [
+        LibrarySystem(region=region, code=f"s{n}", name=f"ЦБС {name}")
+        for n, name in enumerate(("Восточная", "Западная", "Центральная"))
+    ]
+    session.add_all(systems)
+    libraries = [make_library(f"b-{n:03d}", system=systems[n // 50]) for n in range(150)]
+    for library in libraries:
+        library.name = f"Библиотека-филиал № {library.code[2:]}"
+    libraries[3].name = libraries[60].name = "Сельская библиотека"
+    libraries[3].address = "с. Ёлкино, ул. Мира, 1"
+    libraries[60].address = "пгт Зеленогорский, ул. Ленина, 5"
+    libraries[149].address = "ул. Дальняя, 99"
+    campaign = make_campaign(code="REGION", libraries=libraries)
+    campaign.starts_on, campaign.ends_on = date(2026, 3, 1), date(2026, 5, 31)
+    respond(session, campaign, "b-149", 6)
+    world = SimpleNamespace(
+        libraries=libraries,
+        systems=systems,
+        admin=make_user("admin", email="big-admin@example.org"),
+        staff=make_user("library_staff", email="big-staff@example.org", library=libraries[60]),
+    )
+    session.commit()
+    return world
+
+
+def body_rows(page: str) -> list[str]:
+    """The rows of the page's (first) table body."""
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    return body.split("<tr")[1:]
+
+
+def test_campaign_results__a_region_is_grouped_by_system_searched_and_paged(big_region, login):
+    """Issue 9 §6: 150 libraries never render as 150 rows at once."""
+    client = login(big_region.admin)
+    default = client.get("/admin/results/REGION/").get_data(as_text=True)
+    assert len(body_rows(default)) == 3  # one line per library system
+    assert "150 libraries you can see in 3 systems" in default
+    assert "Библиотека-филиал" not in default
+    assert "<dd>March 1, 2026 – May 31, 2026</dd>" in default  # not 2026-03-01
+    east = default[default.index(">ЦБС Восточная</a>") :].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in east.split("</td>")[:-1]] == ["50", "0", "0", "0"]
+    last = default[default.index(">ЦБС Центральная</a>") :].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in last.split("</td>")[:-1]] == ["50", "1", "0", "1"]
+
+    # a system's libraries, 50 a page; the search finds a library of another system's page
+    west = client.get("/admin/results/REGION/?system=s1").get_data(as_text=True)
+    assert "50 libraries found" in west and len(body_rows(west)) == 50
+    assert "Библиотека-филиал № 050<" in west and "Библиотека-филиал № 000<" not in west
+    found = client.get("/admin/results/REGION/?q=дальняя").get_data(as_text=True)
+    assert "1 library found" in found and len(body_rows(found)) == 1
+    assert "/admin/results/REGION/libraries/b-149" in found
+    every = client.get("/admin/results/REGION/?q=библиотека").get_data(as_text=True)
+    assert "150 libraries found" in every and "page 1 of 3" in every
+    assert len(body_rows(every)) == 50 and "b-149" not in every
+    third = client.get("/admin/results/REGION/?q=библиотека&page=3").get_data(as_text=True)
+    assert len(body_rows(third)) == 50 and "/libraries/b-149" in third
+    assert client.get("/admin/results/REGION/?q=библиотека&page=4").status_code == 404
+    assert client.get("/admin/results/REGION/?system=nowhere").status_code == 404
+    assert client.get("/admin/results/REGION/?page=x").status_code == 400
+
+    # same-named libraries: told apart by system and village, not by code
+    rural = client.get("/admin/results/REGION/?q=сельская").get_data(as_text=True)
+    assert 'Сельская библиотека</a> <span class="muted">— ЦБС Восточная, с. Ёлкино' in rural
+    assert 'Сельская библиотека</a> <span class="muted">— ЦБС Западная, пгт Зеленогорский' in (
+        rural
+    )
+    assert "(b-003)" not in rural
+
+    # the campaigns list is one line per campaign, whatever the number of libraries
+    index = client.get("/admin/results/").get_data(as_text=True)
+    assert len(body_rows(index)) == 1 and "Библиотека" not in index
+
+
+def test_campaign_results__staff_of_one_library_see_only_theirs(big_region, login):
+    page = login(big_region.staff).get("/admin/results/REGION/").get_data(as_text=True)
+    assert len(body_rows(page)) == 1
+    assert "/admin/results/REGION/libraries/b-060" in page
+    assert "?system=" not in page and "ЦБС Восточная" not in page
+    assert "b-003" not in page and "Ёлкино" not in page
+    assert 'type="search"' not in page  # one library: nothing to search
+    client = login(big_region.staff)
+    elsewhere = client.get("/admin/results/REGION/?q=Ёлкино").get_data(as_text=True)
+    assert "0 libraries found" in elsewhere and body_rows(elsewhere) == []
+    mine = client.get("/admin/results/REGION/?q=зеленогорский").get_data(as_text=True)
+    assert "1 library found" in mine and "/libraries/b-060" in mine
+    assert client.get("/admin/results/REGION/?system=s0").status_code == 404

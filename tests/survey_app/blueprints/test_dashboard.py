@@ -298,3 +298,15 @@ def test_filter__by_library_type(computed, login, session):
     # an unknown type filters nothing
     unknown = client.get("/admin/results/SPRING/dashboard?type=castle").get_data(as_text=True)
     assert world.other.name in unknown
+
+
+def test_funnel__a_long_title_stays_inside_the_image(computed, login):
+    """The demo showed the Russian title cut at both edges: a title wider than the figure
+    is wrapped. Matplotlib writes each text as a comment and glyphs placed from
+    ``translate(x y)``; a text starting left of 0 runs off the image."""
+    client = login(computed.regional)
+    svg = client.get("/admin/results/SPRING/dashboard/funnel.svg?lang=ru").get_data(as_text=True)
+    texts = re.findall(r'<g id="text_\d+">\s*<!-- (.*?) -->.*?translate\(([-\d.]+) ', svg, re.S)
+    title = [(text, float(x)) for text, x in texts if text.startswith("Диаграмма-воронка")]
+    assert len(title) == 1
+    assert title[0][1] >= 0, title

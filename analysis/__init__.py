@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from analysis.accumulator import accumulate_frame
     from analysis.accumulator import cell_groups
     from analysis.accumulator import merge_groups
+    from analysis.accumulator import regroup_cells
     from analysis.bootstrap import BOOTSTRAP_SEED
     from analysis.bootstrap import BootstrapInterval
     from analysis.bootstrap import nok_bootstrap
@@ -133,6 +134,7 @@ _EXPORTS: dict[str, str] = {
     "accumulate_frame": "analysis.accumulator",
     "cell_groups": "analysis.accumulator",
     "merge_groups": "analysis.accumulator",
+    "regroup_cells": "analysis.accumulator",
     "contrast_interval": "analysis.estimators",
     "distribution_moments": "analysis.estimators",
     "gap_status": "analysis.estimators",
@@ -346,6 +348,7 @@ __all__ = [
     "accumulate_frame",
     "cell_groups",
     "merge_groups",
+    "regroup_cells",
     "contrast_interval",
     "distribution_moments",
     "gap_status",

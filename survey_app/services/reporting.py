@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Hashable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -183,6 +185,12 @@ class RegionalReport:
     #: day × service point (``library_id, channel, day, service_point_id`` first), from the
     #: same stream and the same formulas as ``tables``
     cells: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+    #: with ``breakdowns``: name -> long table ``library_id, <name>, indicator, value, ci_low,
+    #: ci_high, n, se, test`` of each library's responses per value of the breakdown (e.g.
+    #: per channel), from the same cells and finalisers, with ``verdict`` and ``target``
+    #: columns when a standard was given (:func:`analysis.compare_to_standard`, the same
+    #: ``min_n``)
+    breakdowns: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
 
 
 #: libraries finalised together (vectorised formulas); bounds the memory of finished stats
@@ -205,6 +213,7 @@ def regional_analysis(
     chunk_rows: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
     cells: bool = False,
+    breakdowns: Mapping[str, Callable[[tuple[Any, ...]], Hashable]] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -217,7 +226,10 @@ def regional_analysis(
     library, and a league table of thousands of libraries says nothing a funnel plot does not.
     ``progress`` is called after each library streamed with (libraries, responses) so far.
     ``cells=True`` adds :attr:`RegionalReport.cells` (per library × channel × day × service
-    point) from the same stream.
+    point) from the same stream. ``breakdowns`` (name -> a key of a cell's label
+    ``(channel, ISO day, service point id)``, None to leave the cell out) adds
+    :attr:`RegionalReport.breakdowns`: each library's cells merged per key
+    (:func:`analysis.regroup_cells`) and finalised like the cells (:data:`CELL_TABLES`).
 
     Raises
     ------
@@ -226,6 +238,14 @@ def regional_analysis(
     """
     _, instrument = source_filter(session, campaign)
     plan = analysis_plan(instrument)
+    split_by = dict(breakdowns or {})
+    # without the fine cells a library keeps one cell per combination of the breakdowns'
+    # keys (e.g. channel × month): a few dozen, not one per day
+    cell_key = None if cells or not split_by else _combined_key(tuple(split_by.values()))
+    regroup_by = {
+        name: key if cell_key is None else _position(j)
+        for j, (name, key) in enumerate(split_by.items())
+    }
     layout = Layout(plan)
     notes: list[str] = []
     check = _checklist_by_id(session, checklist) if plan.nok and checklist is not None else None
@@ -250,6 +270,16 @@ def regional_analysis(
             nok_config=nok_config,
             layout=layout,
         )
+        for name, key in regroup_by.items():
+            parts = tables_from_stats(
+                analysis.regroup_cells(finished, key),
+                plan,
+                by=("library_id", name),
+                confidence=confidence,
+                layout=layout,
+                only=CELL_TABLES,
+            )
+            out.update({f"by:{name}:{table}": frame for table, frame in parts.items()})
         if cells:
             by_cell = ("library_id", *CELL_COLUMNS)
             cell_tables = tables_from_stats(
@@ -267,7 +297,14 @@ def regional_analysis(
     # stream mostly waits for the database (the GIL is released), the finalising mostly
     # computes. At most two batches are in flight, so memory stays bounded.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finalise") as pool:
-        stream = library_moments(session, campaign, plan=plan, chunk_rows=chunk_rows, cells=cells)
+        stream = library_moments(
+            session,
+            campaign,
+            plan=plan,
+            chunk_rows=chunk_rows,
+            cells=cells or bool(split_by),
+            cell_key=cell_key,
+        )
         for stats_ in stream:
             counts.append((stats_.library_id, stats_.n))
             batch.append(stats_)
@@ -288,6 +325,10 @@ def regional_analysis(
         name.removeprefix("cell:"): _sorted_cells(tables.pop(name))
         for name in [n for n in tables if n.startswith("cell:")]
     }
+    by_tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for name in [n for n in tables if n.startswith("by:")]:
+        breakdown, _, table = name.removeprefix("by:").partition(":")
+        by_tables.setdefault(breakdown, {})[table] = tables.pop(name)
     if check is not None:
         unscored = sorted({i for i, _ in counts} - set(check["library_id"]))
         if unscored:
@@ -305,6 +346,19 @@ def regional_analysis(
         tables, plan, shrink=shrink, rank=rank, n_sim=n_sim, confidence=confidence
     )
     notes.extend(shrink_notes)
+    split: dict[str, pd.DataFrame] = {}
+    for name, parts in by_tables.items():
+        long = long_indices(parts, ("library_id", name))
+        if standard is not None:
+            judged = analysis.compare_to_standard(
+                long, standard, unit=["library_id", name], min_n=min_n
+            )
+            long = long.merge(
+                judged.loc[:, ["library_id", name, "indicator", "verdict", "target"]],
+                on=["library_id", name, "indicator"],
+                how="left",
+            )
+        split[name] = long
     return RegionalReport(
         plan=plan,
         campaign_id=campaign.id if isinstance(campaign, Campaign) else None,
@@ -315,7 +369,24 @@ def regional_analysis(
         shrinkage=shrinkage,
         notes=tuple(notes),
         cells=MappingProxyType(cell_tables),
+        breakdowns=MappingProxyType(split),
     )
+
+
+def _combined_key(
+    keys: tuple[Callable[[tuple[Any, ...]], Hashable], ...],
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    def key(label: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(k(label) for k in keys)
+
+    return key
+
+
+def _position(j: int) -> Callable[[tuple[Any, ...]], Hashable]:
+    def key(label: tuple[Any, ...]) -> Hashable:
+        return label[j]
+
+    return key
 
 
 def _sorted_cells(table: pd.DataFrame) -> pd.DataFrame:

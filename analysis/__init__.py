@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from analysis.plan import ServqualSpec
     from analysis.plan_tables import CELL_TABLES
     from analysis.plan_tables import default_shrink
+    from analysis.plan_tables import indicator_table
     from analysis.plan_tables import long_indices
     from analysis.plan_tables import shrink_indicators
     from analysis.plan_tables import tables_from_rows
@@ -148,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "ScaleSpec": "analysis.plan",
     "ServqualSpec": "analysis.plan",
     "CELL_TABLES": "analysis.plan_tables",
+    "indicator_table": "analysis.plan_tables",
     "default_shrink": "analysis.plan_tables",
     "long_indices": "analysis.plan_tables",
     "shrink_indicators": "analysis.plan_tables",
@@ -362,6 +364,7 @@ __all__ = [
     "ScaleSpec",
     "ServqualSpec",
     "CELL_TABLES",
+    "indicator_table",
     "default_shrink",
     "long_indices",
     "shrink_indicators",

@@ -414,6 +414,10 @@ def compute_run(
         min_n=VERDICT_MIN_N,
         progress=streamed,
         breakdowns={"channel": _channel_key, "period": period_key(period_unit(campaign))},
+        # only the main indicator is stored per channel and period: finalise only its table
+        breakdown_indicators=lambda indices: [
+            main_indicator([str(i) for i in indices["indicator"]], standard)
+        ],
     )
     rows = result_rows(report, run.id)
     library_ids = sorted({int(r["library_id"]) for r in rows})

@@ -214,6 +214,7 @@ def regional_analysis(
     progress: Callable[[int, int], None] | None = None,
     cells: bool = False,
     breakdowns: Mapping[str, Callable[[tuple[Any, ...]], Hashable]] | None = None,
+    breakdown_indicators: Callable[[pd.DataFrame], Sequence[str | None]] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -230,6 +231,9 @@ def regional_analysis(
     ``(channel, ISO day, service point id)``, None to leave the cell out) adds
     :attr:`RegionalReport.breakdowns`: each library's cells merged per key
     (:func:`analysis.regroup_cells`) and finalised like the cells (:data:`CELL_TABLES`).
+    ``breakdown_indicators`` (given the per-library long table, the indicators wanted per
+    breakdown) finalises only the tables holding those, once every library is streamed (the
+    merged breakdown statistics are kept until then: a few dozen small groups a library).
 
     Raises
     ------
@@ -270,7 +274,7 @@ def regional_analysis(
             nok_config=nok_config,
             layout=layout,
         )
-        for name, key in regroup_by.items():
+        for name, key in regroup_by.items() if breakdown_indicators is None else ():
             parts = tables_from_stats(
                 analysis.regroup_cells(finished, key),
                 plan,
@@ -293,6 +297,13 @@ def regional_analysis(
             out.update({f"cell:{name}": table for name, table in cell_tables.items()})
         return out
 
+    kept: dict[str, list[GroupStats]] = {name: [] for name in regroup_by}
+
+    def keep(finished: list[GroupStats]) -> None:
+        if breakdown_indicators is not None:
+            for name, key in regroup_by.items():
+                kept[name].extend(analysis.regroup_cells(finished, key))
+
     # Finished libraries are finalised on a second thread while this one streams: the
     # stream mostly waits for the database (the GIL is released), the finalising mostly
     # computes. At most two batches are in flight, so memory stays bounded.
@@ -314,9 +325,11 @@ def regional_analysis(
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())
+                keep(batch)
                 pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
         if batch:
+            keep(batch)
             pending.append(pool.submit(finalise, list(batch)))
         while pending:
             collect(pending.popleft())
@@ -339,6 +352,25 @@ def regional_analysis(
     verdicts = None
     if standard is not None:
         verdicts = analysis.compare_to_standard(indices, standard, unit="library_id", min_n=min_n)
+    if breakdown_indicators is not None:
+        wanted = {analysis.indicator_table(i) for i in breakdown_indicators(indices) if i}
+        only = {"shares" if t == "filter_shares" else t for t in wanted if t} & CELL_TABLES
+        for name, groups in kept.items():
+            for start in range(0, len(groups) if only else 0, 16 * FINALISE_BATCH):
+                parts = tables_from_stats(
+                    groups[start : start + 16 * FINALISE_BATCH],
+                    plan,
+                    by=("library_id", name),
+                    confidence=confidence,
+                    layout=layout,
+                    only=only,
+                )
+                for table, frame in parts.items():
+                    found = by_tables.setdefault(name, {}).get(table)
+                    by_tables[name][table] = (
+                        frame if found is None else pd.concat([found, frame], ignore_index=True)
+                    )
+        kept.clear()
     if len(counts) > max_rank_libraries:
         rank = ()
         notes.append(f"ranks: skipped for {len(counts)} libraries (> {max_rank_libraries})")

@@ -12,6 +12,7 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from statsmodels.stats.proportion import proportion_confint
@@ -21,6 +22,7 @@ from survey_app.models import Region
 from survey_app.models import ReportResult
 from survey_app.services import dashboard
 from survey_app.services import report_runs
+from survey_app.services import reporting
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
 from tests.factories import NOK_ANSWERS
@@ -202,3 +204,21 @@ def test_period__month_or_iso_week_for_a_short_campaign(session, world):
     assert week(("qr", "2026-03-01", None)) == "2026-W09"  # a Sunday: ISO week 9
     assert week(("qr", "2026-03-02", None)) == "2026-W10"
     assert report_runs.period_key("month")(("qr", "2026-03-31", None)) == "2026-03"
+
+
+def test_breakdowns__finalising_only_the_main_table_changes_no_number(session, world):
+    keys = {"channel": lambda label: label[0], "period": report_runs.period_key("month")}
+    every = reporting.regional_analysis(session, world.campaign, breakdowns=keys)
+    main_only = reporting.regional_analysis(
+        session, world.campaign, breakdowns=keys, breakdown_indicators=lambda _: [MAIN]
+    )
+    for name in keys:
+        ours = main_only.breakdowns[name]
+        theirs = every.breakdowns[name]
+        # only the shares table (which holds the main indicator) was finalised
+        assert {i.partition(":")[0] for i in ours["indicator"]} == {"share_satisfied", "share_yes"}
+        assert {i.partition(":")[0] for i in theirs["indicator"]} > {"share_satisfied", "mean"}
+        ours = ours.loc[ours["indicator"] == MAIN].reset_index(drop=True)
+        theirs = theirs.loc[theirs["indicator"] == MAIN].reset_index(drop=True)
+        assert len(ours) > 0
+        pd.testing.assert_frame_equal(ours, theirs, check_column_type=False)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from analysis.accumulator import accumulate_frame
     from analysis.accumulator import cell_groups
     from analysis.accumulator import merge_groups
+    from analysis.accumulator import regroup_cells
     from analysis.bootstrap import BOOTSTRAP_SEED
     from analysis.bootstrap import BootstrapInterval
     from analysis.bootstrap import nok_bootstrap
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from analysis.plan import ServqualSpec
     from analysis.plan_tables import CELL_TABLES
     from analysis.plan_tables import default_shrink
+    from analysis.plan_tables import indicator_table
     from analysis.plan_tables import long_indices
     from analysis.plan_tables import shrink_indicators
     from analysis.plan_tables import tables_from_rows
@@ -133,6 +135,7 @@ _EXPORTS: dict[str, str] = {
     "accumulate_frame": "analysis.accumulator",
     "cell_groups": "analysis.accumulator",
     "merge_groups": "analysis.accumulator",
+    "regroup_cells": "analysis.accumulator",
     "contrast_interval": "analysis.estimators",
     "distribution_moments": "analysis.estimators",
     "gap_status": "analysis.estimators",
@@ -146,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "ScaleSpec": "analysis.plan",
     "ServqualSpec": "analysis.plan",
     "CELL_TABLES": "analysis.plan_tables",
+    "indicator_table": "analysis.plan_tables",
     "default_shrink": "analysis.plan_tables",
     "long_indices": "analysis.plan_tables",
     "shrink_indicators": "analysis.plan_tables",
@@ -346,6 +350,7 @@ __all__ = [
     "accumulate_frame",
     "cell_groups",
     "merge_groups",
+    "regroup_cells",
     "contrast_interval",
     "distribution_moments",
     "gap_status",
@@ -359,6 +364,7 @@ __all__ = [
     "ScaleSpec",
     "ServqualSpec",
     "CELL_TABLES",
+    "indicator_table",
     "default_shrink",
     "long_indices",
     "shrink_indicators",

@@ -22,6 +22,8 @@ formulas of :mod:`analysis.estimators`, the same the row-based functions use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Hashable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ __all__ = [
     "accumulate_frame",
     "cell_groups",
     "merge_groups",
+    "regroup_cells",
 ]
 
 
@@ -164,7 +167,7 @@ class GroupStats:
     nok_rows: list[np.ndarray] = field(default_factory=list)
     #: cell code -> the additive statistics of the group's responses in that cell (e.g.
     #: channel × day × service point), when the stream gives cells: ``n``, histograms, value
-    #: counts, score histograms and vector moments (no pairwise moments, no NOK rows)
+    #: counts, score histograms, vector moments and the NOK rows (no pairwise moments)
     cells: dict[int, GroupStats] = field(default_factory=dict)
 
     @property
@@ -483,7 +486,11 @@ def _absorb(
                 cell = stats_.cells.get(code)
                 if cell is None:
                     cell = stats_.cells[code] = GroupStats(group=code)
-                _fold(cell, cell_parts, int(c), int(cell_ends[c] - cell_starts[c]))
+                a, b = int(cell_starts[c]), int(cell_ends[c])
+                _fold(cell, cell_parts, int(c), b - a)
+                if layout.nok_cols is not None:
+                    yes_no = x[order[a:b]][:, layout.nok_cols]
+                    cell.nok_rows.append(np.where(np.isnan(yes_no), -1, yes_no).astype(np.int8))
     return finished, current
 
 
@@ -570,6 +577,43 @@ def cell_groups(stats: Iterable[GroupStats]) -> list[GroupStats]:
             cell = group.cells[code]
             label = cell.key if isinstance(cell.key, tuple) else (cell.key,)
             out.append(replace(cell, label=(*key, *label)))
+    return out
+
+
+def regroup_cells(
+    stats: Iterable[GroupStats], key: Callable[[tuple[Any, ...]], Hashable]
+) -> list[GroupStats]:
+    """Each group's cells merged by ``key`` of their label, as groups labelled (group key…, k).
+
+    E.g. a library's channel × day × service point cells merged per channel
+    (``key=lambda label: label[0]``) or per calendar month of the day: the statistics of the
+    library's responses in that channel or month, exactly as if they had been streamed as a
+    group of their own (every part of :class:`GroupStats` adds up, see :meth:`GroupStats.merge`),
+    to be finalised with :func:`analysis.tables_from_stats` (``only=CELL_TABLES``). Cells
+    whose key is None are left out. Groups come in input order, their new groups sorted by key.
+
+    Examples
+    --------
+    >>> cells = {0: GroupStats(group=0, label=("web", "2026-03-01"), n=2),
+    ...          1: GroupStats(group=1, label=("qr", "2026-03-02"), n=1),
+    ...          2: GroupStats(group=2, label=("web", "2026-04-01"), n=3)}
+    >>> [(g.label, g.n) for g in regroup_cells([GroupStats(group=7, cells=cells)], lambda c: c[0])]
+    [((7, 'qr'), 1), ((7, 'web'), 5)]
+    """
+    out = []
+    for group in stats:
+        prefix = group.key if isinstance(group.key, tuple) else (group.key,)
+        parts: dict[Any, list[GroupStats]] = {}
+        for code in sorted(group.cells):
+            cell = group.cells[code]
+            label = cell.key if isinstance(cell.key, tuple) else (cell.key,)
+            value = key(label)
+            if value is not None:
+                parts.setdefault(value, []).append(cell)
+        for value in sorted(parts, key=str):
+            merged = merge_groups(parts[value], group=group.group, label=(*prefix, value))
+            merged.cells = {}
+            out.append(merged)
     return out
 
 

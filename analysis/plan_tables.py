@@ -67,6 +67,7 @@ __all__ = [
     "CELL_TABLES",
     "RELIABILITY_COLUMNS",
     "default_shrink",
+    "indicator_table",
     "long_indices",
     "shrink_indicators",
     "tables_from_rows",
@@ -330,6 +331,24 @@ _LONG: tuple[tuple[str, tuple[str, ...], str, str | None, str | None], ...] = (
     ("servqual", ("gap",), "servqual_gap", "component", None),
     ("nok", ("K1", "K2", "K3", "K4", "K5", "total"), "nok:", None, "none"),
 )
+
+
+def indicator_table(indicator: str) -> str | None:
+    """The table of :func:`tables_from_rows` / :func:`tables_from_stats` an indicator of
+    :func:`long_indices` comes from (None for an unknown name).
+
+    Examples
+    --------
+    >>> indicator_table("share_satisfied:q14"), indicator_table("adequacy_gap:overall")
+    ('shares', 'gap')
+    >>> indicator_table("nok:total"), indicator_table("screening:flagged")
+    ('nok', None)
+    """
+    family = indicator.partition(":")[0]
+    for name, values, label, _, _ in _LONG:
+        if family == label.rstrip(":") or (label == "" and family in values):
+            return name
+    return None
 
 
 def long_indices(tables: Mapping[str, pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ something that does not exist (see :mod:`survey_app.services.scope`).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask import send_file
 from flask import stream_with_context
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -35,6 +37,7 @@ from wtforms.validators import Length
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import add_nav_item
+from survey_app.blueprints.admin_campaigns import CHANNEL_LABELS
 from survey_app.blueprints.answer_text import answer_lines
 from survey_app.blueprints.paging import library_listing
 from survey_app.blueprints.paging import page_number
@@ -138,7 +141,37 @@ def _dashboard_filters() -> dict[str, Any]:
         "system": request.args.get("system", "").strip()[:100] or None,
         "kind": request.args.get("type", "").strip()[:20] or None,
         "query": request.args.get("q", "")[:200],
+        "channel": request.args.get("channel", "").strip()[:20] or None,
+        "period": request.args.get("period", "").strip()[:20] or None,
+        "small_cell_min": int(current_app.config["SMALL_CELL_MIN"]),
     }
+
+
+def _period_label(value: str) -> str:
+    """``2026-03`` -> "март 2026"; ``2026-W05`` -> "неделя 5, 26.01–01.02.2026"."""
+    try:
+        if "-W" in value:
+            year, week = value.split("-W")
+            monday = dt.date.fromisocalendar(int(year), int(week), 1)
+            sunday = monday + dt.timedelta(days=6)
+            return _(
+                "week %(week)d, %(start)s–%(end)s",
+                week=int(week),
+                start=format_date(monday, "dd.MM"),
+                end=format_date(sunday, "dd.MM.yyyy"),
+            )
+        year, month = value.split("-")
+        return str(format_date(dt.date(int(year), int(month), 1), "LLLL yyyy"))
+    except ValueError:
+        return value
+
+
+def _slice_labels(view: dashboards.Dashboard) -> dict[str, str]:
+    """What the channel and period filters call their values."""
+    names = {str(channel.value): str(label) for channel, label in CHANNEL_LABELS.items()}
+    labels = {c: names.get(c, c) for c in view.channels}
+    labels.update({p: _period_label(p) for p in view.slice_periods})
+    return labels
 
 
 def _funnel(view: dashboards.Dashboard) -> funnel_chart.FunnelChart:
@@ -163,7 +196,8 @@ def dashboard(campaign: str) -> ResponseReturnValue:
 
     ``?system=<code>`` keeps one system, ``?type=<library type>`` one type, ``?q=`` searches
     library names and codes, ``?sort=name|n|estimate|rank|change|flagged`` orders libraries
-    within a system, ``?page=`` pages systems.
+    within a system, ``?page=`` pages systems; ``?channel=`` or ``?period=`` (``2026-03``,
+    ``2026-W05``) shows the main index on that channel's or period's responses only.
     """
     filters = _dashboard_filters()
     view = dashboards.region_dashboard(
@@ -175,7 +209,9 @@ def dashboard(campaign: str) -> ResponseReturnValue:
         page=_page(request.args.get("page")),
     )
     funnel = None if view.single_library else _funnel(view)
-    return render_template("admin/results/dashboard.html", view=view, funnel=funnel)
+    return render_template(
+        "admin/results/dashboard.html", view=view, funnel=funnel, slice_labels=_slice_labels(view)
+    )
 
 
 @bp.get("/<campaign>/dashboard/funnel.svg")

@@ -7,6 +7,13 @@ empirical-Bayes estimate with its rank interval where the run has them. Librarie
 grouped by library system; groups are paged so that a region of 600 libraries is never one
 flat list. Scope comes from :mod:`survey_app.services.scope`: a library outside it is never
 read, whatever the URL asks for.
+
+**Channel and period.** A run also stores the main indicator of every library (and its
+system and region roll-ups) on the responses of each channel and of each period (calendar
+month; ISO week for a campaign of at most eight weeks): ``channel=`` or ``period=`` shows
+those instead of the whole campaign. Such a breakdown with fewer than ``small_cell_min``
+responses (``SMALL_CELL_MIN``) is shown as "too few responses", never as a number. The change
+since the previous campaign is computed when read (:func:`report_runs.change_rows`).
 """
 
 from __future__ import annotations
@@ -83,6 +90,9 @@ class LibraryRow:
     change: Estimate | None = None
     #: the share of responses flagged by the careless-response screening
     flagged: Estimate | None = None
+    #: a channel or period breakdown with fewer responses than the small-cell minimum: its
+    #: number is not shown (``estimate`` and the interval are None)
+    suppressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,10 @@ class Estimate:
     n: int = 0
     #: flagged responses (the screening share), else None
     count: int | None = None
+    #: the verdict against the regional standard (roll-ups), None without a target
+    verdict: str | None = None
+    #: fewer responses than the small-cell minimum: the number is withheld
+    suppressed: bool = False
 
     @property
     def significant(self) -> bool:
@@ -167,6 +181,25 @@ class Dashboard:
     screened: bool = False
     #: every library matching the filters, on every page (for the funnel plot)
     rows: tuple[LibraryRow, ...] = ()
+    #: the channels and periods the run has breakdowns for (for the filters), the ones
+    #: chosen, and the period's unit (``month`` or ``week``)
+    channels: tuple[str, ...] = ()
+    channel: str | None = None
+    slice_periods: tuple[str, ...] = ()
+    period: str | None = None
+    period_unit: str = "month"
+    #: both a channel and a period were asked for: the run stores each alone, so the
+    #: channel is shown and the period left out
+    period_ignored: bool = False
+    #: the stored indicator shown: the main one, or its channel or period breakdown
+    shown_indicator: str | None = None
+    #: the small-cell minimum applied to the breakdowns
+    small_cell_min: int = 10
+
+    @property
+    def sliced(self) -> bool:
+        """Whether a channel or period breakdown is shown instead of the whole campaign."""
+        return self.channel is not None or self.period is not None
 
 
 def _family(indicator: str | None) -> tuple[str, str]:
@@ -191,9 +224,11 @@ def _subject_title(campaign: Campaign, family: str, subject: str) -> str:
     return str(item.text.get("ru") or next(iter(item.text.values()), subject))
 
 
-def _estimate(result: ReportResult | None) -> Estimate | None:
+def _estimate(result: ReportResult | None, small_cell_min: int = 0) -> Estimate | None:
     if result is None:
         return None
+    if result.n < small_cell_min:
+        return Estimate(None, None, None, result.n, suppressed=True)
     flagged = (result.extra or {}).get("flagged")
     return Estimate(
         result.estimate,
@@ -201,14 +236,22 @@ def _estimate(result: ReportResult | None) -> Estimate | None:
         result.ci_high,
         result.n,
         int(flagged) if flagged is not None else None,
+        verdict=result.verdict,
     )
+
+
+def _change(change: report_runs.Change | None) -> Estimate | None:
+    if change is None:
+        return None
+    return Estimate(change.estimate, change.ci_low, change.ci_high, change.n)
 
 
 def _row(
     library: Library,
     result: ReportResult | None,
-    change: ReportResult | None = None,
+    change: report_runs.Change | None = None,
     flagged: ReportResult | None = None,
+    small_cell_min: int = 0,
 ) -> LibraryRow:
     kind = str(library.type.value if hasattr(library.type, "value") else library.type)
     if result is None:
@@ -219,6 +262,10 @@ def _row(
             flagged.n if flagged is not None else 0,
             kind=kind,
             flagged=_estimate(flagged),
+        )
+    if result.n < small_cell_min:
+        return LibraryRow(
+            library.id, library.code, library.name, result.n, kind=kind, suppressed=True
         )
     return LibraryRow(
         library_id=library.id,
@@ -238,7 +285,7 @@ def _row(
         rank_high=result.rank_high,
         note=result.note,
         kind=kind,
-        change=_estimate(change),
+        change=_change(change),
         flagged=_estimate(flagged),
     )
 
@@ -302,6 +349,31 @@ def _periods(session: Session, actor: User, campaign: Campaign) -> tuple[tuple[s
     )
 
 
+def _slices(session: Session, run: ReportRun | None, indicator: str | None) -> dict[str, list[str]]:
+    """The channels and periods the run has breakdowns of ``indicator`` for."""
+    found: dict[str, list[str]] = {"channel": [], "period": []}
+    if run is None or indicator is None:
+        return found
+    names = session.scalars(
+        select(ReportResult.indicator)
+        .where(ReportResult.run_id == run.id)
+        .where(ReportResult.level == ResultLevel.region.value)
+        .where(
+            ReportResult.indicator.startswith(report_runs.CHANNEL_PREFIX, autoescape=True)
+            | ReportResult.indicator.startswith(report_runs.PERIOD_PREFIX, autoescape=True)
+        )
+    )
+    for name in names:
+        if report_runs.base_indicator(name) != indicator:
+            continue
+        kind, _, rest = name.partition(":")
+        found[kind].append(rest.partition(":")[0])
+    channel_order = {c: k for k, c in enumerate(("kiosk", "qr", "web", "paper"))}
+    found["channel"].sort(key=lambda c: (channel_order.get(c, 99), c))
+    found["period"].sort()
+    return found
+
+
 def _results(
     session: Session, run: ReportRun | None, indicator: str | None, ids: list[int]
 ) -> dict[int, ReportResult]:
@@ -332,6 +404,9 @@ def region_dashboard(
     sort: str = "name",
     page: int = 1,
     unpaged: bool = False,
+    channel: str | None = None,
+    period: str | None = None,
+    small_cell_min: int = 10,
 ) -> Dashboard:
     """The dashboard of a campaign for the caller's scope.
 
@@ -339,7 +414,10 @@ def region_dashboard(
     or code contains it (case-insensitive); ``kind`` keeps one library type; ``sort`` orders
     the libraries within a system; ``unpaged`` returns every group on one page (for the
     charts, never for the page). Library system and region rows (roll-ups) are shown only
-    to a caller whose scope covers them whole.
+    to a caller whose scope covers them whole. ``channel`` or ``period`` (a value the run
+    has a breakdown for; others are ignored) shows the main indicator on those responses
+    only, with breakdowns under ``small_cell_min`` responses withheld; a channel wins over a
+    period (the run stores each alone).
 
     Raises
     ------
@@ -375,20 +453,44 @@ def region_dashboard(
             if needle in lib.name.casefold() or needle in lib.code.casefold()
         ]
     ids = sorted(lib.id for lib in libraries)
-    results = _results(session, run, indicator, ids)
-    change_name = report_runs.CHANGE_PREFIX + indicator if indicator else None
-    changes = _results(session, run, change_name, ids)
-    flagged = _results(session, run, report_runs.SCREENING_INDICATOR, ids)
+    slices = _slices(session, run, indicator)
+    channel = channel if channel in slices["channel"] else None
+    period_ignored = bool(channel and period in slices["period"])
+    period = period if period in slices["period"] and not channel else None
+    shown_indicator = indicator
+    cell_min = 0
+    if indicator and (channel or period):
+        shown_indicator = (
+            report_runs.slice_indicator(report_runs.CHANNEL_PREFIX, channel, indicator)
+            if channel
+            else report_runs.slice_indicator(report_runs.PERIOD_PREFIX, str(period), indicator)
+        )
+        cell_min = small_cell_min
+    sliced = cell_min > 0
+    results = _results(session, run, shown_indicator, ids)
+    previous, changes = (
+        report_runs.change_rows(session, campaign, run, indicator, ids)
+        if run is not None and indicator and not sliced
+        else (None, {})
+    )
+    flagged = {} if sliced else _results(session, run, report_runs.SCREENING_INDICATOR, ids)
     rows_by_system: dict[int, list[LibraryRow]] = {}
     for library in libraries:
         rows_by_system.setdefault(library.system_id, []).append(
-            _row(library, results.get(library.id), changes.get(library.id), flagged.get(library.id))
+            _row(
+                library,
+                results.get(library.id),
+                changes.get(library.id),
+                flagged.get(library.id),
+                cell_min,
+            )
         )
     # roll-ups cover every library of a system (or of the region): only for a caller who
     # sees all of them, and only when no filter narrows the libraries shown
     whole = allowed is None
-    rollups = _rollups(session, run, indicator) if whole else {}
-    flagged_rollups = _rollups(session, run, report_runs.SCREENING_INDICATOR) if whole else {}
+    screening = None if sliced else report_runs.SCREENING_INDICATOR
+    rollups = _rollups(session, run, shown_indicator) if whole else {}
+    flagged_rollups = _rollups(session, run, screening) if whole else {}
     if allowed is not None and run is not None:
         # a system is covered when every one of its libraries in the campaign is in scope
         # (a system quality manager), never for the staff of one library of a larger system
@@ -401,12 +503,12 @@ def region_dashboard(
         if covered:
             rollups = {
                 key: row
-                for key, row in _rollups(session, run, indicator).items()
+                for key, row in _rollups(session, run, shown_indicator).items()
                 if key[1] in covered
             }
             flagged_rollups = {
                 key: row
-                for key, row in _rollups(session, run, report_runs.SCREENING_INDICATOR).items()
+                for key, row in _rollups(session, run, screening).items()
                 if key[1] in covered
             }
     order = _sort_key(sort if sort in SORTS else "name")
@@ -426,7 +528,7 @@ def region_dashboard(
                 name=unit.name,
                 libraries=tuple(sorted(rows, key=order)),
                 verdicts=counts,
-                rollup=_estimate(rollups.get((ResultLevel.system.value, unit.id))),
+                rollup=_estimate(rollups.get((ResultLevel.system.value, unit.id)), cell_min),
                 flagged=_estimate(flagged_rollups.get((ResultLevel.system.value, unit.id))),
             )
         )
@@ -457,12 +559,20 @@ def region_dashboard(
         verdicts=totals,
         kinds=kinds,
         kind=kind,
-        region=_estimate(rollups.get((ResultLevel.region.value, None))),
+        region=_estimate(rollups.get((ResultLevel.region.value, None)), cell_min),
         region_flagged=_estimate(flagged_rollups.get((ResultLevel.region.value, None))),
-        previous=_previous(session, run, change_name),
+        previous=(previous.code, previous.title) if previous is not None else None,
         periods=_periods(session, actor, campaign),
         screened=run is not None and _has(session, run, report_runs.SCREENING_INDICATOR),
         rows=tuple(row for group in all_groups for row in group.libraries),
+        channels=tuple(slices["channel"]),
+        channel=channel,
+        slice_periods=tuple(slices["period"]),
+        period=period,
+        period_unit=report_runs.period_unit(campaign),
+        period_ignored=period_ignored,
+        shown_indicator=shown_indicator,
+        small_cell_min=small_cell_min,
     )
 
 
@@ -476,24 +586,6 @@ def _has(session: Session, run: ReportRun, indicator: str) -> bool:
         )
         is not None
     )
-
-
-def _previous(
-    session: Session, run: ReportRun | None, change_name: str | None
-) -> tuple[str, str] | None:
-    if run is None or change_name is None:
-        return None
-    extra = session.scalar(
-        select(ReportResult.extra)
-        .where(ReportResult.run_id == run.id)
-        .where(ReportResult.indicator == change_name)
-        .limit(1)
-    )
-    code = (extra or {}).get("previous_campaign")
-    if not code:
-        return None
-    found = report_runs.find_campaign(session, str(code))
-    return (str(code), found.title if found is not None else str(code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,7 +112,7 @@ def funnel_chart(view: dashboards.Dashboard, *, title: str, reasons: dict[str, s
     run = view.state.shown
     if run is None or not view.indicator:
         return FunnelChart(title, reasons["no_run"], None, ())
-    key = (run.id, view.indicator, title, tuple(row.library_id for row in view.rows))
+    key = (run.id, view.shown_indicator, title, tuple(row.library_id for row in view.rows))
     with _lock:
         found = _cache.get(key)
         if found is not None:

@@ -50,9 +50,18 @@ from survey_app.services import reporting
 
 __all__ = [
     "CHANGE_PREFIX",
+    "CHANNEL_PREFIX",
     "DEFAULT_STANDARD",
+    "PERIOD_PREFIX",
     "SCREENING_INDICATOR",
+    "VERDICT_MIN_N",
+    "WEEKLY_UP_TO",
+    "base_indicator",
+    "breakdown_rows",
     "change_rows",
+    "period_key",
+    "period_unit",
+    "slice_indicator",
     "previous_campaign",
     "rollup_rows",
     "screening_rows",
@@ -77,8 +86,19 @@ __all__ = [
 DEFAULT_STANDARD = "kemerovo_example"
 #: the indicator of the share of responses the careless-response screening flagged
 SCREENING_INDICATOR = "screening:flagged"
-#: ``change:<indicator>``: the change of an indicator since the previous campaign
+#: ``change:<indicator>``: the change of an indicator since the previous campaign (computed
+#: when read, from the two campaigns' latest runs: see :func:`change_rows`)
 CHANGE_PREFIX = "change:"
+#: ``channel:<channel>:<indicator>``: a library's (system's, the region's) indicator on the
+#: responses of one channel
+CHANNEL_PREFIX = "channel:"
+#: ``period:<period>:<indicator>``: the same on the responses of one period of the campaign
+#: (a calendar month ``2026-03``, or an ISO week ``2026-W05`` in a short campaign)
+PERIOD_PREFIX = "period:"
+#: campaigns lasting at most this many days are split by ISO week, longer ones by month
+WEEKLY_UP_TO = 56
+#: responses below which a verdict is "insufficient data" (libraries, slices and roll-ups)
+VERDICT_MIN_N = 30
 #: a queued or running run older than this is taken as lost (a worker that died)
 STALE_AFTER = dt.timedelta(hours=6)
 #: longest error text kept
@@ -127,6 +147,47 @@ def main_indicator(indicators: Sequence[str], standard: analysis.Standard | None
             if name == family or (family.endswith(":") and name.startswith(family)):
                 return name
     return present[0] if present else None
+
+
+def period_unit(campaign: Campaign) -> str:
+    """``week`` for a campaign of at most :data:`WEEKLY_UP_TO` days, else ``month``."""
+    starts, ends = campaign.starts_on, campaign.ends_on
+    if starts is not None and ends is not None and (ends - starts).days < WEEKLY_UP_TO:
+        return "week"
+    return "month"
+
+
+def period_key(unit: str) -> Callable[[tuple[Any, ...]], str | None]:
+    """The period of a response cell ``(channel, ISO day, service point)``: ``2026-03`` by
+    month, ``2026-W05`` by ISO week (the day is the UTC date of the response)."""
+
+    def key(label: tuple[Any, ...]) -> str | None:
+        day = label[1] if len(label) > 1 else None
+        if not day:
+            return None
+        if unit == "week":
+            year, week, _ = dt.date.fromisoformat(str(day)).isocalendar()
+            return f"{year}-W{week:02d}"
+        return str(day)[:7]
+
+    return key
+
+
+def _channel_key(label: tuple[Any, ...]) -> str | None:
+    return str(label[0]) if label and label[0] is not None else None
+
+
+def slice_indicator(prefix: str, value: str, indicator: str) -> str:
+    """``channel:web:<indicator>``, ``period:2026-03:<indicator>``."""
+    return f"{prefix}{value}:{indicator}"
+
+
+def base_indicator(name: str) -> str:
+    """The indicator a stored row measures: ``channel:web:scale:s`` -> ``scale:s``."""
+    for prefix in (CHANNEL_PREFIX, PERIOD_PREFIX):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix).partition(":")[2]
+    return name
 
 
 def _pending(session: Session, campaign_id: int) -> ReportRun | None:
@@ -346,7 +407,17 @@ def compute_run(
 
     checklist = checklists.checklist_frame(session, campaign)
     report = reporting.regional_analysis(
-        session, campaign, standard=standard, checklist=checklist, progress=streamed
+        session,
+        campaign,
+        standard=standard,
+        checklist=checklist,
+        min_n=VERDICT_MIN_N,
+        progress=streamed,
+        breakdowns={"channel": _channel_key, "period": period_key(period_unit(campaign))},
+        # only the main indicator is stored per channel and period: finalise only its table
+        breakdown_indicators=lambda indices: [
+            main_indicator([str(i) for i in indices["indicator"]], standard)
+        ],
     )
     rows = result_rows(report, run.id)
     library_ids = sorted({int(r["library_id"]) for r in rows})
@@ -365,9 +436,12 @@ def compute_run(
 
     screening = careless.screen_campaign(session, campaign, progress=screened)
     rows += screening_rows(screening, run.id, library_systems)
+    rolled = [main, SCREENING_INDICATOR] if main else []
     if main is not None:
-        rows += change_rows(session, campaign, rows, main, run.id)
-    rows += rollup_rows(rows, run.id, [main, SCREENING_INDICATOR] if main else [])
+        sliced = breakdown_rows(report, main, run.id, library_systems)
+        rows += sliced
+        rolled += list(dict.fromkeys(str(r["indicator"]) for r in sliced))
+    rows += rollup_rows(rows, run.id, rolled, standard=standard)
     if rows:
         session.execute(insert(ReportResult), rows)
     run.standard_id = standard.id if standard is not None else None
@@ -444,87 +518,155 @@ def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
     return None
 
 
+def breakdown_rows(
+    report: reporting.RegionalReport,
+    indicator: str,
+    run_id: int,
+    library_systems: Mapping[int, int],
+) -> list[dict[str, Any]]:
+    """``channel:<c>:<indicator>`` and ``period:<p>:<indicator>`` rows: the main indicator of
+    each library on the responses of one channel or one period, as reporting computed it from
+    the merged cells (estimate, interval, n, verdict and target; no shrinkage, no rank).
+
+    Only the main indicator is kept: about 15 rows a library (four channels, a dozen months)."""
+    prefixes = {"channel": CHANNEL_PREFIX, "period": PERIOD_PREFIX}
+    rows: list[dict[str, Any]] = []
+    for name, prefix in prefixes.items():
+        table = report.breakdowns.get(name)
+        if table is None or table.empty:
+            continue
+        for record in table.loc[table["indicator"] == indicator].to_dict("records"):
+            library_id = int(record["library_id"])
+            se = _float(record.get("se"))
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "level": ResultLevel.library.value,
+                    "library_id": library_id,
+                    "system_id": library_systems.get(library_id),
+                    "indicator": slice_indicator(prefix, str(record[name]), indicator),
+                    "estimate": _float(record.get("value")),
+                    "ci_low": _float(record.get("ci_low")),
+                    "ci_high": _float(record.get("ci_high")),
+                    "n": int(_float(record.get("n")) or 0),
+                    "verdict": _text(record.get("verdict")),
+                    "target": _float(record.get("target")),
+                    "extra": {"se": se} if se is not None else None,
+                }
+            )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A library's change of an indicator since the previous campaign."""
+
+    library_id: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    previous_estimate: float | None
+    previous_n: int
+
+
 def change_rows(
     session: Session,
     campaign: Campaign,
-    rows: Sequence[Mapping[str, Any]],
+    run: ReportRun,
     indicator: str,
-    run_id: int,
-) -> list[dict[str, Any]]:
-    """``change:<indicator>`` rows: each library's change since the previous campaign of the
-    same instrument (:func:`analysis.estimate_difference`), where both have an estimate."""
+    library_ids: Sequence[int] | None = None,
+) -> tuple[Campaign | None, dict[int, Change]]:
+    """Each library's change of ``indicator`` since the previous campaign of the same
+    instrument (:func:`analysis.estimate_difference`), where both have an estimate.
+
+    Computed when read, from ``run`` and the *latest* finished run of the previous campaign,
+    so a later recomputation of either shows at once (a stored change would keep the
+    previous campaign's old figures). Returns the previous campaign (None when there is
+    none) and the changes by library id.
+    """
     before = previous_campaign(session, campaign)
     if before is None:
-        return []
+        return None, {}
     old_run = latest_run(session, before.id)
     assert old_run is not None  # nosec B101 - previous_campaign found a finished run
-    old = {
-        r.library_id: r
-        for r in session.scalars(
+
+    def library_rows(run_id: int) -> dict[int, ReportResult]:
+        query = (
             select(ReportResult)
-            .where(ReportResult.run_id == old_run.id)
+            .where(ReportResult.run_id == run_id)
             .where(ReportResult.indicator == indicator)
             .where(ReportResult.level == ResultLevel.library.value)
         )
-    }
+        found: dict[int, ReportResult] = {}
+        if library_ids is None:
+            found.update({r.library_id: r for r in session.scalars(query) if r.library_id})
+            return found
+        ids = list(library_ids)
+        for start in range(0, len(ids), 5000):
+            part = ids[start : start + 5000]
+            rows = session.scalars(query.where(ReportResult.library_id.in_(part)))
+            found.update({r.library_id: r for r in rows if r.library_id is not None})
+        return found
+
+    new, old = library_rows(run.id), library_rows(old_run.id)
     pairs = [
-        (row, old[row["library_id"]])
-        for row in rows
-        if row["indicator"] == indicator
-        and row["level"] == ResultLevel.library.value
-        and row["estimate"] is not None
-        and row["library_id"] in old
-        and old[row["library_id"]].estimate is not None
+        (new[i], old[i])
+        for i in sorted(new)
+        if i in old and new[i].estimate is not None and old[i].estimate is not None
     ]
     if not pairs:
-        return []
-    old_se = [_se({"extra": o.extra, "ci_low": o.ci_low, "ci_high": o.ci_high}) for _, o in pairs]
+        return before, {}
+
+    def se(row: ReportResult) -> float:
+        return _se({"extra": row.extra, "ci_low": row.ci_low, "ci_high": row.ci_high})
+
     change = analysis.estimate_difference(
-        [r["estimate"] for r, _ in pairs],
-        [_se(r) for r, _ in pairs],
+        [float(r.estimate or 0.0) for r, _ in pairs],
+        [se(r) for r, _ in pairs],
         [float(o.estimate or 0.0) for _, o in pairs],
-        old_se,
+        [se(o) for _, o in pairs],
     )
-    return [
-        {
-            "run_id": run_id,
-            "level": ResultLevel.library.value,
-            "library_id": r["library_id"],
-            "system_id": r["system_id"],
-            "indicator": CHANGE_PREFIX + indicator,
-            "estimate": _float(change.estimate[i]),
-            "ci_low": _float(change.ci_low[i]),
-            "ci_high": _float(change.ci_high[i]),
-            "n": int(r["n"]),
-            "extra": {
-                "previous_campaign": before.code,
-                "previous_run": old_run.id,
-                "previous_estimate": o.estimate,
-                "previous_n": o.n,
-                "se": _float(change.se[i]),
-            },
-        }
+    return before, {
+        int(r.library_id or 0): Change(
+            library_id=int(r.library_id or 0),
+            estimate=_float(change.estimate[i]),
+            ci_low=_float(change.ci_low[i]),
+            ci_high=_float(change.ci_high[i]),
+            n=r.n,
+            previous_estimate=o.estimate,
+            previous_n=o.n,
+        )
         for i, (r, o) in enumerate(pairs)
-    ]
+    }
 
 
 def rollup_rows(
-    rows: Sequence[Mapping[str, Any]], run_id: int, indicators: Sequence[str]
+    rows: Sequence[Mapping[str, Any]],
+    run_id: int,
+    indicators: Sequence[str],
+    *,
+    standard: analysis.Standard | None = None,
+    min_n: int = VERDICT_MIN_N,
 ) -> list[dict[str, Any]]:
     """System and region rows of these indicators: the respondent-weighted combination of
-    their libraries' estimates (:func:`analysis.stratified_estimate`)."""
-    out: list[dict[str, Any]] = []
-    for indicator in indicators:
-        parts = [
-            r
-            for r in rows
-            if r["indicator"] == indicator
+    their libraries' estimates (:func:`analysis.stratified_estimate`), each held against the
+    standard like a library (:func:`analysis.compare_to_standard`, the same ``min_n``; the
+    combined interval is a normal one, so its test is ``z``)."""
+    wanted = set(indicators)
+    by_indicator: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        if (
+            r["indicator"] in wanted
             and r["level"] == ResultLevel.library.value
             and r["estimate"] is not None
             and r["n"] > 0
-        ]
+        ):
+            by_indicator.setdefault(str(r["indicator"]), []).append(r)
+    out: list[dict[str, Any]] = []
+    for indicator in dict.fromkeys(indicators):
         groups: dict[tuple[str, int | None], list[Mapping[str, Any]]] = {}
-        for r in parts:
+        for r in by_indicator.get(indicator, []):
             groups.setdefault((ResultLevel.system.value, r["system_id"]), []).append(r)
             groups.setdefault((ResultLevel.region.value, None), []).append(r)
         for (level, system_id), members in groups.items():
@@ -535,7 +677,11 @@ def rollup_rows(
                 [_se(m) for m in members],
                 [m["n"] for m in members],
             )
-            extra: dict[str, Any] = {"libraries": len(members), "method": "stratified"}
+            extra: dict[str, Any] = {
+                "libraries": len(members),
+                "method": "stratified",
+                "se": _float(combined.se[0]),
+            }
             if indicator == SCREENING_INDICATOR:
                 extra["flagged"] = sum(
                     int((m.get("extra") or {}).get("flagged", 0)) for m in members
@@ -551,9 +697,29 @@ def rollup_rows(
                     "ci_low": _float(combined.ci_low[0]),
                     "ci_high": _float(combined.ci_high[0]),
                     "n": sum(int(m["n"]) for m in members),
+                    "verdict": None,
+                    "target": None,
                     "extra": extra,
                 }
             )
+    if standard is not None and out:
+        frame = pd.DataFrame(
+            {
+                "row": range(len(out)),
+                "indicator": [base_indicator(str(r["indicator"])) for r in out],
+                "value": [r["estimate"] for r in out],
+                "ci_low": [r["ci_low"] for r in out],
+                "ci_high": [r["ci_high"] for r in out],
+                "n": [r["n"] for r in out],
+                "se": [r["extra"]["se"] for r in out],
+                "test": "z",
+            }
+        ).astype({"value": float, "ci_low": float, "ci_high": float, "se": float})
+        judged = analysis.compare_to_standard(frame, standard, unit="row", min_n=min_n)
+        for record in judged.to_dict("records"):
+            row = out[int(record["row"])]
+            row["verdict"] = _text(record["verdict"])
+            row["target"] = _float(record["target"])
     return out
 
 

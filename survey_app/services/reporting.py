@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Hashable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -183,6 +185,12 @@ class RegionalReport:
     #: day × service point (``library_id, channel, day, service_point_id`` first), from the
     #: same stream and the same formulas as ``tables``
     cells: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+    #: with ``breakdowns``: name -> long table ``library_id, <name>, indicator, value, ci_low,
+    #: ci_high, n, se, test`` of each library's responses per value of the breakdown (e.g.
+    #: per channel), from the same cells and finalisers, with ``verdict`` and ``target``
+    #: columns when a standard was given (:func:`analysis.compare_to_standard`, the same
+    #: ``min_n``)
+    breakdowns: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
 
 
 #: libraries finalised together (vectorised formulas); bounds the memory of finished stats
@@ -205,6 +213,8 @@ def regional_analysis(
     chunk_rows: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
     cells: bool = False,
+    breakdowns: Mapping[str, Callable[[tuple[Any, ...]], Hashable]] | None = None,
+    breakdown_indicators: Callable[[pd.DataFrame], Sequence[str | None]] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -217,7 +227,13 @@ def regional_analysis(
     library, and a league table of thousands of libraries says nothing a funnel plot does not.
     ``progress`` is called after each library streamed with (libraries, responses) so far.
     ``cells=True`` adds :attr:`RegionalReport.cells` (per library × channel × day × service
-    point) from the same stream.
+    point) from the same stream. ``breakdowns`` (name -> a key of a cell's label
+    ``(channel, ISO day, service point id)``, None to leave the cell out) adds
+    :attr:`RegionalReport.breakdowns`: each library's cells merged per key
+    (:func:`analysis.regroup_cells`) and finalised like the cells (:data:`CELL_TABLES`).
+    ``breakdown_indicators`` (given the per-library long table, the indicators wanted per
+    breakdown) finalises only the tables holding those, once every library is streamed (the
+    merged breakdown statistics are kept until then: a few dozen small groups a library).
 
     Raises
     ------
@@ -226,6 +242,14 @@ def regional_analysis(
     """
     _, instrument = source_filter(session, campaign)
     plan = analysis_plan(instrument)
+    split_by = dict(breakdowns or {})
+    # without the fine cells a library keeps one cell per combination of the breakdowns'
+    # keys (e.g. channel × month): a few dozen, not one per day
+    cell_key = None if cells or not split_by else _combined_key(tuple(split_by.values()))
+    regroup_by = {
+        name: key if cell_key is None else _position(j)
+        for j, (name, key) in enumerate(split_by.items())
+    }
     layout = Layout(plan)
     notes: list[str] = []
     check = _checklist_by_id(session, checklist) if plan.nok and checklist is not None else None
@@ -250,6 +274,16 @@ def regional_analysis(
             nok_config=nok_config,
             layout=layout,
         )
+        for name, key in regroup_by.items() if breakdown_indicators is None else ():
+            parts = tables_from_stats(
+                analysis.regroup_cells(finished, key),
+                plan,
+                by=("library_id", name),
+                confidence=confidence,
+                layout=layout,
+                only=CELL_TABLES,
+            )
+            out.update({f"by:{name}:{table}": frame for table, frame in parts.items()})
         if cells:
             by_cell = ("library_id", *CELL_COLUMNS)
             cell_tables = tables_from_stats(
@@ -263,11 +297,25 @@ def regional_analysis(
             out.update({f"cell:{name}": table for name, table in cell_tables.items()})
         return out
 
+    kept: dict[str, list[GroupStats]] = {name: [] for name in regroup_by}
+
+    def keep(finished: list[GroupStats]) -> None:
+        if breakdown_indicators is not None:
+            for name, key in regroup_by.items():
+                kept[name].extend(analysis.regroup_cells(finished, key))
+
     # Finished libraries are finalised on a second thread while this one streams: the
     # stream mostly waits for the database (the GIL is released), the finalising mostly
     # computes. At most two batches are in flight, so memory stays bounded.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finalise") as pool:
-        stream = library_moments(session, campaign, plan=plan, chunk_rows=chunk_rows, cells=cells)
+        stream = library_moments(
+            session,
+            campaign,
+            plan=plan,
+            chunk_rows=chunk_rows,
+            cells=cells or bool(split_by),
+            cell_key=cell_key,
+        )
         for stats_ in stream:
             counts.append((stats_.library_id, stats_.n))
             batch.append(stats_)
@@ -277,9 +325,11 @@ def regional_analysis(
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())
+                keep(batch)
                 pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
         if batch:
+            keep(batch)
             pending.append(pool.submit(finalise, list(batch)))
         while pending:
             collect(pending.popleft())
@@ -288,6 +338,10 @@ def regional_analysis(
         name.removeprefix("cell:"): _sorted_cells(tables.pop(name))
         for name in [n for n in tables if n.startswith("cell:")]
     }
+    by_tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for name in [n for n in tables if n.startswith("by:")]:
+        breakdown, _, table = name.removeprefix("by:").partition(":")
+        by_tables.setdefault(breakdown, {})[table] = tables.pop(name)
     if check is not None:
         unscored = sorted({i for i, _ in counts} - set(check["library_id"]))
         if unscored:
@@ -298,6 +352,25 @@ def regional_analysis(
     verdicts = None
     if standard is not None:
         verdicts = analysis.compare_to_standard(indices, standard, unit="library_id", min_n=min_n)
+    if breakdown_indicators is not None:
+        wanted = {analysis.indicator_table(i) for i in breakdown_indicators(indices) if i}
+        only = {"shares" if t == "filter_shares" else t for t in wanted if t} & CELL_TABLES
+        for name, groups in kept.items():
+            for start in range(0, len(groups) if only else 0, 16 * FINALISE_BATCH):
+                parts = tables_from_stats(
+                    groups[start : start + 16 * FINALISE_BATCH],
+                    plan,
+                    by=("library_id", name),
+                    confidence=confidence,
+                    layout=layout,
+                    only=only,
+                )
+                for table, frame in parts.items():
+                    found = by_tables.setdefault(name, {}).get(table)
+                    by_tables[name][table] = (
+                        frame if found is None else pd.concat([found, frame], ignore_index=True)
+                    )
+        kept.clear()
     if len(counts) > max_rank_libraries:
         rank = ()
         notes.append(f"ranks: skipped for {len(counts)} libraries (> {max_rank_libraries})")
@@ -305,6 +378,19 @@ def regional_analysis(
         tables, plan, shrink=shrink, rank=rank, n_sim=n_sim, confidence=confidence
     )
     notes.extend(shrink_notes)
+    split: dict[str, pd.DataFrame] = {}
+    for name, parts in by_tables.items():
+        long = long_indices(parts, ("library_id", name))
+        if standard is not None:
+            judged = analysis.compare_to_standard(
+                long, standard, unit=["library_id", name], min_n=min_n
+            )
+            long = long.merge(
+                judged.loc[:, ["library_id", name, "indicator", "verdict", "target"]],
+                on=["library_id", name, "indicator"],
+                how="left",
+            )
+        split[name] = long
     return RegionalReport(
         plan=plan,
         campaign_id=campaign.id if isinstance(campaign, Campaign) else None,
@@ -315,7 +401,24 @@ def regional_analysis(
         shrinkage=shrinkage,
         notes=tuple(notes),
         cells=MappingProxyType(cell_tables),
+        breakdowns=MappingProxyType(split),
     )
+
+
+def _combined_key(
+    keys: tuple[Callable[[tuple[Any, ...]], Hashable], ...],
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    def key(label: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(k(label) for k in keys)
+
+    return key
+
+
+def _position(j: int) -> Callable[[tuple[Any, ...]], Hashable]:
+    def key(label: tuple[Any, ...]) -> Hashable:
+        return label[j]
+
+    return key
 
 
 def _sorted_cells(table: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,6 @@ from instruments import Instrument
 from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Response
-from survey_app.models.base import UTCDateTime
 from survey_app.services.analysis_plan import analysis_plan
 from survey_app.services.instruments import instrument_of
 
@@ -64,6 +62,7 @@ def library_moments(
     plan: AnalysisPlan | None = None,
     chunk_rows: int = 50_000,
     cells: bool = False,
+    cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
 ) -> Iterator[GroupStats]:
     """Stream the responses of a campaign (or of every campaign of an instrument version) and
     yield each library's sufficient statistics as soon as its rows end.
@@ -78,7 +77,9 @@ def library_moments(
     statistics of its responses per channel × day × service point (labelled as
     :data:`CELL_COLUMNS`; the day is the UTC date the respondent submitted, else the day it
     was received), in the same pass: the source of trends, channel comparisons and heat maps.
-    These rows are read one per response on every database (no binary COPY).
+    These rows are read one per response on every database (no binary COPY). ``cell_key``
+    maps that label to a coarser one (e.g. channel × month) so that a library keeps a few
+    cells instead of one per day; it is called once per distinct label.
 
     Raises
     ------
@@ -100,7 +101,7 @@ def library_moments(
         return
     labels: dict[tuple[Any, ...], int] = {}
     for library_ids, blob, codes in _cell_chunks(
-        session, condition, width, chunk_rows, plan, labels
+        session, condition, width, chunk_rows, plan, labels, cell_key
     ):
         x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
         yield from _labelled(accumulator.add(library_ids, x, codes), labels)
@@ -117,6 +118,15 @@ def _labelled(
         yield stats
 
 
+def _utc_day(session: Session, moment: Any) -> Any:
+    """The UTC date of a stored moment as ISO text, computed by the database: converting a
+    timestamp per row in Python costs more than the rest of reading the row."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD")
+    # SQLite keeps UTCDateTime as naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]"
+    return func.substr(moment, 1, 10)
+
+
 def _cell_chunks(
     session: Session,
     condition: Any,
@@ -124,17 +134,19 @@ def _cell_chunks(
     chunk_rows: int,
     plan: AnalysisPlan,
     labels: dict[tuple[Any, ...], int],
+    cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
 ) -> Iterator[tuple[np.ndarray, bytes, np.ndarray]]:
     """Like :func:`_vector_chunks`, with each row's cell code (``labels`` maps the cell
-    (channel, ISO day, service point id) to its code, filled as cells appear)."""
+    (channel, ISO day, service point id), or ``cell_key`` of it, to its code, filled as cells
+    appear)."""
+    seen: dict[tuple[Any, ...], int] = {}
     table = Response.__table__
-    moment = func.coalesce(table.c.submitted_at, table.c.received_at, type_=UTCDateTime())
     stmt = (
         select(
             table.c.library_id,
             table.c.vector,
             table.c.channel,
-            moment,
+            _utc_day(session, func.coalesce(table.c.submitted_at, table.c.received_at)),
             table.c.service_point_id,
         )
         .where(condition)
@@ -150,11 +162,15 @@ def _cell_chunks(
                 raise _wrong_length(plan, next(r[0] for r in rows if len(r[1]) != width))
             codes = np.empty(len(rows), dtype=np.int64)
             for k, r in enumerate(rows):
-                day = None if r[3] is None else r[3].astimezone(UTC).date().isoformat()
+                day = r[3]
                 cell = (str(r[2]), day, r[4])
-                code = labels.get(cell)
+                code = seen.get(cell)
                 if code is None:
-                    code = labels[cell] = len(labels)
+                    label = cell if cell_key is None else cell_key(cell)
+                    code = labels.get(label)
+                    if code is None:
+                        code = labels[label] = len(labels)
+                    seen[cell] = code
                 codes[k] = code
             yield library_ids, blob, codes
     finally:

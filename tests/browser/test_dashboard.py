@@ -3,14 +3,16 @@ starts a recomputation from the page and reads the verdicts (colour and text) pe
 library at 1366 px and 360 px, the region and system roll-ups, the careless share and the
 funnel plot (an image that loads under the CSP, with its caption), filters by system and
 library type and searches; a library's staff see their library only, no roll-up, no funnel,
-no recompute button, and a 404 for another system however the URL is written; axe-core finds
-no serious or critical violation on any of these pages.
+no recompute button, and a 404 for another system however the URL is written; both filter
+by channel and by month (a breakdown under ten responses says "too few responses") and the
+roll-ups carry verdicts; axe-core finds no serious or critical violation on any of these pages.
 
 Screenshots go to ``$DASHBOARD_SCREENSHOTS`` when set (else the test's temporary folder).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -49,6 +51,17 @@ NAMES = {
 }
 
 
+def arrival(k: int, size: int) -> dict[str, str]:
+    """The k-th response of a library: odd ones on the web, even ones by QR code; the first
+    half in March, the second in April."""
+    moment = dt.datetime(2026, 3 if k < size // 2 else 4, 10, 9, 0, tzinfo=dt.UTC)
+    return {
+        "channel": "web" if k % 2 else "qr",
+        "started_at": moment.isoformat(),
+        "submitted_at": (moment + dt.timedelta(minutes=4)).isoformat(),
+    }
+
+
 @pytest.fixture
 def world(session, make_library, make_campaign, make_user) -> SimpleNamespace:
     region = Region(code="kem", name="Кемеровская область")
@@ -67,7 +80,8 @@ def world(session, make_library, make_campaign, make_user) -> SimpleNamespace:
     for code, (_, size, satisfied) in LIBRARIES.items():
         for k in range(size):
             answers = {**NOK_ANSWERS, "q14": int(k < satisfied)}
-            record_response(session, parse_submission(submission(campaign, answers, library=code)))
+            body = submission(campaign, answers, library=code, **arrival(k, size))
+            record_response(session, parse_submission(body))
     world = SimpleNamespace(
         campaign=campaign,
         libraries=libraries,
@@ -119,6 +133,12 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
     expect(page.locator("#region-heading + p")).to_contain_text("115")
     expect(page.locator("details.system", has_text="ЦБС Северная")).to_contain_text("Система: 75 %")
     expect(page.locator("details.system", has_text="ЦБС Южная")).to_contain_text("Система: 91 %")
+    # roll-ups get verdicts like libraries: NORTH 60 of 80 (75 %) has an interval well under
+    # the 90 % target (75 % + 1.96 × √(0.75 × 0.25 / 80) = 84.5 %): below the standard
+    north = page.locator("details.system", has_text="ЦБС Северная").locator(".rollup-line .verdict")
+    expect(north).to_have_text("✗ ниже стандарта")
+    assert north.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(251, 228, 228)"
+    expect(page.locator("#region-heading + p .verdict")).to_have_count(1)
     # the careless share: every response of the test data answers the same way, no timings
     expect(poor.locator("td").nth(6)).to_contain_text("/40")
     # the funnel plot: an image the CSP lets load, with its title and text alternative
@@ -204,3 +224,106 @@ def test_library_staff__see_their_library_only(
         assert reply is not None and reply.status == 404, address
         expect(page.get_by_text(NAMES["MID-3"])).to_have_count(0)
     phone.close()
+
+
+def test_quality_manager__filters_by_channel_and_by_month(
+    live_server: str, world: Any, browser: Any, tmp_path: Path, session
+):
+    run, _ = report_runs.request_run(session, world.campaign)
+    report_runs.start_run(session, run)
+    report_runs.compute_run(session, run)
+    session.commit()
+    for width, height in ((1366, 900), (360, 740)):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="ru-RU", is_mobile=width < 400
+        )
+        page: Page = context.new_page()
+        sign_in(page, live_server, world.manager.email)
+        page.goto(f"{live_server}/admin/results/SPRING/dashboard")
+
+        page.get_by_label("Канал", exact=True).select_option("web")
+        page.get_by_role("button", name="Показать").click()
+        expect(
+            page.get_by_text("Только ответы, полученные через канал «Веб-ссылка».")
+        ).to_be_visible()
+        # POOR-2 on the web: the odd ones of 40, satisfied the odd ones of the first 20: 10 of 20
+        poor = page.locator("tr", has=page.get_by_role("link", name=NAMES["POOR-2"]))
+        expect(poor.locator("td").nth(0)).to_have_text("20")
+        expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^50\s%"))
+        expect(poor.locator(".verdict")).to_have_text("… недостаточно данных")  # 20 < 30
+        # TINY-4: 2 of its 5 responses came by the web: fewer than 10, no number
+        tiny = page.locator("tr", has=page.get_by_role("link", name=NAMES["TINY-4"]))
+        expect(tiny.locator("td").nth(0)).to_have_text("2")
+        expect(tiny.locator("td").nth(1)).to_have_text("слишком мало ответов")
+        # the columns of the whole campaign are gone; the funnel plot follows the filter
+        expect(page.locator("th", has_text="Изменение")).to_have_count(0)
+        funnel = page.locator(".funnel img")
+        expect(funnel).to_have_attribute("src", re.compile("channel=web"))
+        page.wait_for_function("() => document.querySelector('.funnel img').complete")
+        assert funnel.evaluate("i => i.naturalWidth") > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert serious_violations(page) == []
+        page.screenshot(
+            path=str(shots_dir(tmp_path) / f"dashboard-channel-{width}.png"), full_page=True
+        )
+
+        page.get_by_label("Канал", exact=True).select_option("")
+        page.get_by_label("Месяц").select_option("2026-04")
+        page.get_by_role("button", name="Показать").click()
+        expect(page.get_by_text("Только ответы за период: апрель 2026.")).to_be_visible()
+        # POOR-2 in April: the second 20 responses, none satisfied
+        poor = page.locator("tr", has=page.get_by_role("link", name=NAMES["POOR-2"]))
+        expect(poor.locator("td").nth(0)).to_have_text("20")
+        expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^0\s%"))
+        # NORTH in April: GOOD-1's 20 all satisfied, POOR-2's 20 none: 50 %, below
+        north = page.locator("details.system", has_text="ЦБС Северная")
+        expect(north.locator(".rollup-line")).to_contain_text("Система: 50 %")
+        expect(north.locator(".rollup-line .verdict")).to_have_text("✗ ниже стандарта")
+        assert serious_violations(page) == []
+        page.screenshot(
+            path=str(shots_dir(tmp_path) / f"dashboard-month-{width}.png"), full_page=True
+        )
+        context.close()
+
+
+def test_library_staff__filter_their_library_by_channel_and_month(
+    live_server: str, world: Any, browser: Any, tmp_path: Path, session
+):
+    run, _ = report_runs.request_run(session, world.campaign)
+    report_runs.start_run(session, run)
+    report_runs.compute_run(session, run)
+    session.commit()
+    for width, height in ((1366, 900), (360, 740)):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="ru-RU", is_mobile=width < 400
+        )
+        page: Page = context.new_page()
+        sign_in(page, live_server, world.staff.email)
+        page.goto(f"{live_server}/admin/results/SPRING/dashboard")
+        expect(page.get_by_label("Библиотечная система")).to_have_count(0)
+
+        page.get_by_label("Канал", exact=True).select_option("qr")
+        page.get_by_role("button", name="Показать").click()
+        poor = page.locator("tr", has=page.get_by_role("link", name=NAMES["POOR-2"]))
+        # the even ones of 40; satisfied the even ones of the first 20: 10 of 20
+        expect(poor.locator("td").nth(0)).to_have_text("20")
+        expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^50\s%"))
+        for code in ("GOOD-1", "MID-3", "TINY-4"):
+            expect(page.get_by_text(NAMES[code])).to_have_count(0)
+        expect(page.locator(".funnel")).to_have_count(0)
+        expect(page.locator("#region-heading")).to_have_count(0)
+        assert serious_violations(page) == []
+
+        page.get_by_label("Канал", exact=True).select_option("")
+        page.get_by_label("Месяц").select_option("2026-03")
+        page.get_by_role("button", name="Показать").click()
+        expect(poor.locator("td").nth(1)).to_contain_text(re.compile(r"^100\s%"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert serious_violations(page) == []
+        page.screenshot(
+            path=str(shots_dir(tmp_path) / f"dashboard-staff-month-{width}.png"), full_page=True
+        )
+        # another library's figures stay out of reach whatever the URL says
+        reply = page.goto(f"{live_server}/admin/results/SPRING/dashboard?channel=qr&system=SOUTH")
+        assert reply is not None and reply.status == 404
+        context.close()

@@ -25,6 +25,7 @@ from survey_app.models import Campaign
 from survey_app.models import ReportResult
 from survey_app.models import ReportRun
 from survey_app.models import RunStatus
+from survey_app.services import dashboard
 from survey_app.services import report_runs
 from survey_app.services import reporting
 from survey_app.services.exclusions import exclude_response
@@ -89,7 +90,7 @@ def region(
 
 def stored(session: Session, run: ReportRun, *, derived: bool = False) -> pd.DataFrame:
     """The run's library rows of reporting's indicators (``derived``: the rows the run adds —
-    careless share, change, system and region roll-ups — instead)."""
+    careless share, channel and period breakdowns, system and region roll-ups — instead)."""
     rows = [
         r
         for r in session.scalars(select(ReportResult).where(ReportResult.run_id == run.id))
@@ -98,6 +99,8 @@ def stored(session: Session, run: ReportRun, *, derived: bool = False) -> pd.Dat
             r.level != "library"
             or r.indicator == report_runs.SCREENING_INDICATOR
             or r.indicator.startswith(report_runs.CHANGE_PREFIX)
+            or r.indicator.startswith(report_runs.CHANNEL_PREFIX)
+            or r.indicator.startswith(report_runs.PERIOD_PREFIX)
         )
     ]
     columns = [c.name for c in ReportResult.__table__.columns]
@@ -315,9 +318,17 @@ def test_run__system_and_region_rows_weight_the_libraries_by_their_responses(
         assert systems.loc[row["system_id"], "estimate"] == pytest.approx(row["estimate"])
 
 
-def test_run__change_since_the_previous_campaign_of_the_same_instrument(
-    session, region, make_campaign, standard_file
-):
+def scale_by_hand(session: Session, code: str, library: Any) -> tuple[float, float, int]:
+    """The satisfaction scale of a library by hand: each respondent's mean of the answered
+    services, then their mean, its standard error and n."""
+    rows = pd.DataFrame(export_rows(session, code, library_ids=[library.id]))
+    scores = rows.loc[:, list(SERVICES)].apply(pd.to_numeric).mean(axis=1).dropna()
+    return float(scores.mean()), float(scores.std(ddof=1) / math.sqrt(len(scores))), len(scores)
+
+
+@pytest.fixture
+def two_campaigns(session, region, make_campaign, standard_file) -> SimpleNamespace:
+    """SAT-OLD (2025, 30 responses of LIB-0 around 3.0) before SAT (2026), both computed."""
     earlier = make_campaign("satisfaction_short", code="SAT-OLD", libraries=region.libraries)
     earlier.starts_on = dt.date(2025, 1, 15)
     region.campaign.starts_on = dt.date(2026, 1, 15)
@@ -326,20 +337,51 @@ def test_run__change_since_the_previous_campaign_of_the_same_instrument(
         body = submission(earlier, satisfaction_answers(rng, 3.0), library="LIB-0")
         record_response(session, parse_submission(body))
     session.flush()
-    before = run_now(session, earlier, standard_file)
-    after = run_now(session, region.campaign, standard_file)
-    old = stored(session, before).set_index(["library_id", "indicator"])
-    new = stored(session, after).set_index(["library_id", "indicator"])
-    derived = stored(session, after, derived=True)
-    changes = derived.loc[derived["indicator"] == "change:scale:satisfaction"]
-    library = region.libraries[0].id
-    key = (library, "scale:satisfaction")
-    se = math.hypot(new.loc[key, "extra"]["se"], old.loc[key, "extra"]["se"])
+    run_now(session, earlier, standard_file)
+    run_now(session, region.campaign, standard_file)
+    return SimpleNamespace(earlier=earlier, later=region.campaign, rng=rng)
+
+
+def change_by_hand(session: Session, library: Any) -> tuple[float, float, float]:
+    new, new_se, _ = scale_by_hand(session, "SAT", library)
+    old, old_se, _ = scale_by_hand(session, "SAT-OLD", library)
+    half = stats.norm.ppf(0.975) * math.hypot(new_se, old_se)
+    return new - old, new - old - half, new - old + half
+
+
+def test_change__since_the_previous_campaign_of_the_same_instrument(session, region, two_campaigns):
+    library = region.libraries[0]
+    run = report_runs.latest_run(session, region.campaign.id)
+    assert run is not None
+    previous, changes = report_runs.change_rows(session, region.campaign, run, run.main_indicator)
+    estimate, low, high = change_by_hand(session, library)
 
     # only LIB-0 answered both campaigns
-    assert changes["library_id"].tolist() == [library]
-    change = changes.iloc[0]
-    assert change["estimate"] == pytest.approx(new.loc[key, "estimate"] - old.loc[key, "estimate"])
-    assert change["ci_low"] == pytest.approx(change["estimate"] - 1.959963984540054 * se)
-    assert change["extra"]["previous_campaign"] == "SAT-OLD"
-    assert report_runs.previous_campaign(session, earlier) is None
+    assert previous is not None and previous.code == "SAT-OLD"
+    assert list(changes) == [library.id]
+    change = changes[library.id]
+    assert change.estimate == pytest.approx(estimate, rel=1e-9)
+    assert (change.ci_low, change.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert report_runs.previous_campaign(session, two_campaigns.earlier) is None
+
+
+def test_change__follows_a_later_recomputation_of_the_previous_campaign(
+    session, region, two_campaigns, standard_file, make_user
+):
+    """The previous campaign is recomputed after this one (late paper questionnaires were
+    typed in): the dashboard's change is measured against its new figures, not the old."""
+    library = region.libraries[0]
+    for _ in range(30):  # late answers, much happier than the first 30
+        answers = satisfaction_answers(two_campaigns.rng, 4.8)
+        body = submission(two_campaigns.earlier, answers, library="LIB-0")
+        record_response(session, parse_submission(body))
+    session.flush()
+    run_now(session, two_campaigns.earlier, standard_file)
+    view = dashboard.region_dashboard(session, make_user("admin"), "SAT")
+    row = next(r for g in view.groups for r in g.libraries if r.library_id == library.id)
+    estimate, low, high = change_by_hand(session, library)
+
+    assert view.previous == ("SAT-OLD", two_campaigns.earlier.title)
+    assert row.change is not None
+    assert row.change.estimate == pytest.approx(estimate, rel=1e-9)
+    assert (row.change.ci_low, row.change.ci_high) == (pytest.approx(low), pytest.approx(high))

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from analysis.bootstrap import nok_bootstrap
     from analysis.bootstrap import omega_bootstrap
     from analysis.bootstrap import percentile_interval
+    from analysis.combine import INDICATOR_BOUNDS
     from analysis.combine import Combined
     from analysis.combine import estimate_difference
     from analysis.combine import flagged_share
+    from analysis.combine import indicator_bounds
     from analysis.combine import se_from_interval
     from analysis.combine import stratified_estimate
     from analysis.distributions import answer_distribution
@@ -168,9 +170,11 @@ _EXPORTS: dict[str, str] = {
     "StatisticUnavailable": "analysis.reasons",
     "MIN_PAIR_RESPONDENTS": "analysis.reliability",
     "MIN_RESPONDENTS": "analysis.reliability",
+    "INDICATOR_BOUNDS": "analysis.combine",
     "Combined": "analysis.combine",
     "estimate_difference": "analysis.combine",
     "flagged_share": "analysis.combine",
+    "indicator_bounds": "analysis.combine",
     "se_from_interval": "analysis.combine",
     "stratified_estimate": "analysis.combine",
     "FunnelResult": "analysis.funnel",
@@ -268,9 +272,11 @@ __all__ = [
     "omega_bootstrap",
     "percentile_interval",
     "satisfied_flags",
+    "INDICATOR_BOUNDS",
     "Combined",
     "estimate_difference",
     "flagged_share",
+    "indicator_bounds",
     "se_from_interval",
     "stratified_estimate",
     "MIN_PAIR_RESPONDENTS",

@@ -23,14 +23,37 @@ import numpy as np
 from scipy.special import ndtri
 
 __all__ = [
+    "INDICATOR_BOUNDS",
     "Combined",
     "estimate_difference",
+    "indicator_bounds",
     "flagged_share",
     "se_from_interval",
     "stratified_estimate",
 ]
 
 ArrayLike = Sequence[float] | np.ndarray
+
+#: the values an indicator family can take, by the family (the part of an indicator's name
+#: before the first ``:``): shares are proportions, NPS runs from −100 to 100, the NOK score
+#: and the happy index from 0 to 100. Families not listed (scale means, gaps) take the range
+#: of their items, which the name does not carry.
+INDICATOR_BOUNDS: dict[str, tuple[float, float]] = {
+    "share_satisfied": (0.0, 1.0),
+    "screening": (0.0, 1.0),
+    "nps": (-100.0, 100.0),
+    "nok": (0.0, 100.0),
+    "happy_index": (0.0, 100.0),
+}
+
+
+def indicator_bounds(indicator: str) -> tuple[float, float] | None:
+    """The range an indicator's values can take (:data:`INDICATOR_BOUNDS`), or ``None``.
+
+    ``indicator`` is a stored indicator name such as ``share_satisfied:q14``; breakdown
+    prefixes (``channel:<c>:``, ``period:<p>:``, ``change:``) are the caller's to remove.
+    """
+    return INDICATOR_BOUNDS.get(indicator.partition(":")[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +172,7 @@ def stratified_estimate(
     n: ArrayLike,
     *,
     confidence: float = 0.95,
+    bounds: tuple[float, float] | None = None,
 ) -> Combined:
     """A unit's indicator from its parts' estimates: the respondent-weighted combination.
 
@@ -161,13 +185,16 @@ def stratified_estimate(
     n : array-like
         Each part's number of responses (the weights).
     confidence : float, default 0.95
+    bounds : (low, high), optional
+        The values the indicator can take (:func:`indicator_bounds`): the normal interval
+        is cut to them, so a share near 100 % does not get an upper limit above 100 %.
 
     Returns
     -------
     Combined
         Arrays of length one: :math:`\\hat\\theta = \\sum_h W_h \\hat\\theta_h` with
         :math:`W_h = n_h / \\sum n_h`, :math:`SE = \\sqrt{\\sum_h W_h^2 SE_h^2}`, interval
-        :math:`\\hat\\theta \\pm z\\,SE`. NaN when no part is usable.
+        :math:`\\hat\\theta \\pm z\\,SE` (cut to ``bounds``). NaN when no part is usable.
 
     Notes
     -----
@@ -194,11 +221,14 @@ def stratified_estimate(
     parts = s[ok]
     se = float(np.sqrt(np.sum(weight**2 * parts**2))) if np.isfinite(parts).all() else math.nan
     z = _z(confidence)
+    low, high = estimate - z * se, estimate + z * se
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
     return Combined(
         estimate=np.array([estimate]),
         se=np.array([se]),
-        ci_low=np.array([estimate - z * se]),
-        ci_high=np.array([estimate + z * se]),
+        ci_low=np.array([low]),
+        ci_high=np.array([high]),
     )
 
 

@@ -676,6 +676,7 @@ def rollup_rows(
                 [m["estimate"] for m in members],
                 [_se(m) for m in members],
                 [m["n"] for m in members],
+                bounds=analysis.indicator_bounds(base_indicator(indicator)),
             )
             extra: dict[str, Any] = {
                 "libraries": len(members),

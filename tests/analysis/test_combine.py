@@ -63,6 +63,29 @@ def test_stratified__a_part_without_se_gives_no_interval_and_empty_parts_are_lef
     assert math.isnan(nothing.estimate[0])
 
 
+def test_stratified__a_share_interval_stops_at_100_percent():
+    # two libraries of 10: 0.98 (SE 0.08) and 0.90 (SE 0.09); W = 1/2 each
+    # estimate 0.94, SE = sqrt(0.25·0.0064 + 0.25·0.0081) = 0.0602080; 0.94 + 1.96·SE = 1.058
+    combined = analysis.stratified_estimate(
+        [0.98, 0.90],
+        [0.08, 0.09],
+        [10, 10],
+        bounds=analysis.indicator_bounds("share_satisfied:q14"),
+    )
+
+    se = math.sqrt(0.25 * 0.0064 + 0.25 * 0.0081)
+    assert combined.estimate[0] == pytest.approx(0.94)
+    assert combined.se[0] == pytest.approx(se)
+    assert combined.ci_low[0] == pytest.approx(0.94 - Z95 * se)
+    assert combined.ci_high[0] == 1.0
+
+
+def test_indicator_bounds__known_families_only():
+    assert analysis.indicator_bounds("nps:q1") == (-100.0, 100.0)
+    assert analysis.indicator_bounds("nok:total") == (0.0, 100.0)
+    assert analysis.indicator_bounds("scale:reading_room") is None
+
+
 @pytest.mark.parametrize(("flagged", "n"), [(0, 12), (3, 10), (7, 250), (40, 40)])
 def test_flagged_share__wilson_interval_as_statsmodels(flagged, n):
     share = analysis.flagged_share([flagged], [n])

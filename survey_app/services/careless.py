@@ -1,10 +1,13 @@
 """The careless-response screening of a campaign, from the database, counted per library.
 
-Streams a campaign's responses (not excluded) ordered by library — answer vector and page
-timings — and hands them to :func:`analysis.screen_responses` with its default policy (a
-response is flagged when at least two indices flag it) in *batches of whole libraries* of at
-least ``batch_rows`` responses (the last batch may be smaller). Only the current batch is
-held. The statistic lives in :mod:`analysis.screening`; this module reads rows and counts.
+Streams a campaign's responses (not excluded) ordered by library — answer vector and the
+seconds spent on each page, which the database extracts from the page timings
+(:func:`~survey_app.services.response_stream.screening_chunks`: binary COPY in blocks on
+PostgreSQL, no Python object per response) — and hands them to
+:func:`analysis.screen_responses` with its default policy (a response is flagged when at
+least two indices flag it) in *batches of whole libraries* of at least ``batch_rows``
+responses (the last batch may be smaller). Only the current batch and one chunk are held.
+The statistic lives in :mod:`analysis.screening`; this module reads rows and counts.
 
 Why batches, not one library at a time: two indices compare a response with the others —
 the Mahalanobis distance (the item covariance) and the psychometric synonyms (the item pairs

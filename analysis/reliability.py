@@ -724,6 +724,10 @@ def kr20(
 # ---------------------------------------------------------------------------------------------
 
 
+#: relative size (to Σ y²) below which a pairwise sum of squares Q - S²/N is rounding noise
+_ZERO_SS = 1e-12
+
+
 class PairwiseMoments:
     """Streaming accumulator of pairwise-complete moments of k items.
 
@@ -1037,8 +1041,13 @@ class PairwiseMoments:
         with np.errstate(invalid="ignore", divide="ignore"):
             cross = self._p - self._s * self._s.T / n
             ss = self._q - self._s**2 / n
+            # an item constant over the rows the pair shares has a sum of squares of exactly
+            # 0, which Q - S²/N only approximates (rounding noise, even of the wrong sign, and
+            # a correlation of ±inf): below that noise level it is 0 and r is undefined (NaN,
+            # as pandas and R give)
+            ss[ss <= _ZERO_SS * self._q] = 0.0
             r = cross / np.sqrt(ss * ss.T)
-            r[n < 2] = np.nan
+            r[(n < 2) | (ss == 0.0) | (ss.T == 0.0)] = np.nan
         np.fill_diagonal(r, np.where(np.diag(n) >= 2, 1.0, np.nan))
         return pd.DataFrame(r, index=self.items, columns=self.items)
 

@@ -33,6 +33,7 @@ from scipy import stats
 
 from analysis._checks import require_columns
 from analysis._checks import require_frame
+from analysis.reliability import PairwiseMoments
 
 __all__ = [
     "ScreeningPolicy",
@@ -101,12 +102,34 @@ def _reverse(
     return out
 
 
+def _pairwise(x: np.ndarray) -> PairwiseMoments:
+    """Pairwise-complete moments of the columns of ``x``: ``.cov()`` / ``.corr()`` are
+    pandas' ``DataFrame.cov()`` / ``.corr()`` (R ``use = "pairwise"``) from a few matrix
+    products instead of a loop over the pairs."""
+    return PairwiseMoments([str(j) for j in range(x.shape[1])]).add(x)
+
+
+#: rows of the item matrix per step of the within-person correlations (bounds the memory of
+#: the n × pairs temporaries; each row's value does not depend on the others)
+_ROW_BLOCK = 8192
+
+
 def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson r per row over the positions where both ``a`` and ``b`` are present.
 
     Returns ``(r, n_complete)``; ``r`` is NaN when fewer than two complete pairs exist or
     either side has zero variance (as R's ``cor`` returns NA).
     """
+    if a.shape[0] <= _ROW_BLOCK:
+        return _rowwise_pearson_block(a, b)
+    parts = [
+        _rowwise_pearson_block(a[i : i + _ROW_BLOCK], b[i : i + _ROW_BLOCK])
+        for i in range(0, a.shape[0], _ROW_BLOCK)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _rowwise_pearson_block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mask = ~(np.isnan(a) | np.isnan(b))
     n = mask.sum(axis=1)
     a0 = np.where(mask, a, 0.0)
@@ -319,7 +342,7 @@ def mahalanobis(
         raise ValueError("confidence must be in (0, 1)")
     cols, x = _item_matrix(data, items)
     empty = np.isnan(x).all(axis=1)
-    cov = pd.DataFrame(x[~empty]).cov().to_numpy()
+    cov = _pairwise(x[~empty]).cov().to_numpy()
     if not np.all(np.isfinite(cov)):
         raise ValueError("the pairwise covariance matrix has undefined entries")
     # as R's solve(): refuse when the reciprocal 1-norm condition number is below eps
@@ -328,7 +351,7 @@ def mahalanobis(
     inv = np.linalg.inv(cov)
     with np.errstate(invalid="ignore"):
         centred = np.nan_to_num(x - np.nanmean(x[~empty], axis=0), nan=0.0)
-    d2 = np.einsum("ij,jk,ik->i", centred, inv, centred)
+    d2 = np.einsum("ij,ij->i", centred @ inv, centred)
     d2 = np.where(empty, np.nan, d2)
     cut = stats.chi2.ppf(confidence, len(cols))
     return pd.DataFrame(
@@ -362,7 +385,7 @@ def psychsyn_critval(
     *Psychological Methods*, 17(3), 437-455.
     """
     cols, x = _item_matrix(data, items)
-    r = pd.DataFrame(x, columns=cols).corr().to_numpy()
+    r = _pairwise(x).corr().to_numpy()
     ii, jj = np.tril_indices(len(cols), k=-1)
     out = pd.DataFrame(
         {"item1": [cols[i] for i in ii], "item2": [cols[j] for j in jj], "r": r[ii, jj]}
@@ -421,7 +444,7 @@ def psychsyn(
         raise ValueError("critval must be in [0, 1) in absolute value")
     cols, x = _item_matrix(data, items)
     c = abs(critval)
-    r = pd.DataFrame(x, columns=cols).corr().to_numpy()
+    r = _pairwise(x).corr().to_numpy()
     ii, jj = np.tril_indices(len(cols), k=-1)
     vals = r[ii, jj]
     keep = vals < -c if anto else vals > c

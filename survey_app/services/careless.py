@@ -1,10 +1,13 @@
 """The careless-response screening of a campaign, from the database, counted per library.
 
-Streams a campaign's responses (not excluded) ordered by library — answer vector and page
-timings — and hands them to :func:`analysis.screen_responses` with its default policy (a
-response is flagged when at least two indices flag it) in *batches of whole libraries* of at
-least ``batch_rows`` responses (the last batch may be smaller). Only the current batch is
-held. The statistic lives in :mod:`analysis.screening`; this module reads rows and counts.
+Streams a campaign's responses (not excluded) ordered by library — answer vector and the
+seconds spent on each page, which the database extracts from the page timings
+(:func:`~survey_app.services.response_stream.screening_chunks`: binary COPY in blocks on
+PostgreSQL, no Python object per response) — and hands them to
+:func:`analysis.screen_responses` with its default policy (a response is flagged when at
+least two indices flag it) in *batches of whole libraries* of at least ``batch_rows``
+responses (the last batch may be smaller). Only the current batch and one chunk are held.
+The statistic lives in :mod:`analysis.screening`; this module reads rows and counts.
 
 Why batches, not one library at a time: two indices compare a response with the others —
 the Mahalanobis distance (the item covariance) and the psychometric synonyms (the item pairs
@@ -21,19 +24,17 @@ import warnings
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import analysis
 from survey_app.models import Campaign
-from survey_app.models import Response
 from survey_app.services.instruments import instrument_of
 from survey_app.services.reporting import AnalysisPlan
 from survey_app.services.reporting import analysis_plan
+from survey_app.services.response_stream import screening_chunks
 
 __all__ = [
     "BATCH_ROWS",
@@ -67,58 +68,35 @@ def screening_items(plan: AnalysisPlan) -> list[str]:
 
 
 def _batches(
-    session: Session, campaign: Campaign, chunk_rows: int, batch_rows: int
-) -> Iterator[tuple[list[int], list[bytes], list[dict[str, float] | None], list[int]]]:
-    """Whole libraries' rows, at least ``batch_rows`` of them a batch: (library id of each
-    response, vectors, page timings, response ids)."""
-    owners: list[int] = []
-    vectors: list[bytes] = []
-    timings: list[dict[str, float] | None] = []
-    ids: list[int] = []
-    for library_id, lib_vectors, lib_timings, lib_ids in _library_rows(
-        session, campaign, chunk_rows
-    ):
-        owners.extend([library_id] * len(lib_ids))
-        vectors.extend(lib_vectors)
-        timings.extend(lib_timings)
-        ids.extend(lib_ids)
-        if len(ids) >= batch_rows:
-            yield owners, vectors, timings, ids
-            owners, vectors, timings, ids = [], [], [], []
-    if ids:
-        yield owners, vectors, timings, ids
+    chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]], batch_rows: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Regroup the stream's chunks (ordered by library; a library may go on in the next
+    chunk) into batches of whole libraries: a batch ends where the first library ending at
+    or after ``batch_rows`` responses ends; the last batch holds the rest."""
+    held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    rows = 0
 
+    def cut(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        nonlocal held, rows
+        owners, x, secs = (np.concatenate(parts) for parts in zip(*held, strict=True))
+        # rows of the libraries that have ended (unless final, the last one may go on)
+        ended = len(owners) if final else int(np.searchsorted(owners, owners[-1], "left"))
+        while ended >= batch_rows:
+            end = int(np.searchsorted(owners, owners[batch_rows - 1], "right"))
+            yield owners[:end], x[:end], secs[:end]
+            owners, x, secs = owners[end:], x[end:], secs[end:]
+            ended -= end
+        held, rows = [(owners, x, secs)], len(owners)
 
-def _library_rows(
-    session: Session, campaign: Campaign, chunk_rows: int
-) -> Iterator[tuple[int, list[bytes], list[dict[str, float] | None], list[int]]]:
-    table = Response.__table__
-    stmt = (
-        select(table.c.id, table.c.library_id, table.c.vector, table.c.page_timings)
-        .where(table.c.campaign_id == campaign.id)
-        .where(table.c.excluded_at.is_(None))
-        .order_by(table.c.library_id, table.c.id)
-        .execution_options(yield_per=chunk_rows)
-    )
-    current: int | None = None
-    ids: list[int] = []
-    vectors: list[bytes] = []
-    timings: list[dict[str, float] | None] = []
-    result = session.connection().execute(stmt)
-    try:
-        for rows in result.partitions():
-            for response_id, library_id, vector, timing in rows:
-                if library_id != current:
-                    if current is not None:
-                        yield current, vectors, timings, ids
-                    current, ids, vectors, timings = library_id, [], [], []
-                ids.append(response_id)
-                vectors.append(vector)
-                timings.append(timing)
-    finally:
-        result.close()
-    if current is not None:
-        yield current, vectors, timings, ids
+    for chunk in chunks:
+        held.append(chunk)
+        rows += len(chunk[0])
+        if rows >= batch_rows:
+            yield from cut(final=False)
+    if rows:
+        yield from cut(final=True)
+    if rows:
+        yield held[0]
 
 
 def screen_campaign(
@@ -146,19 +124,28 @@ def screen_campaign(
     page_items = {
         section.id: max(1, len(section.items)) for section in instrument.sections if section.items
     }
-    width = len(plan.keys)
+    pages = np.array(list(page_items), dtype=object)
+    page_sizes = np.array(list(page_items.values()), dtype=float)
     out: list[LibraryScreening] = []
     done = 0
-    for owners, vectors, timings, ids in _batches(session, campaign, chunk_rows, batch_rows):
-        x = np.frombuffer(b"".join(vectors), dtype="<f8").reshape(len(vectors), width)
-        data = pd.DataFrame(x[:, positions], columns=items, index=pd.Index(ids, name="response"))
-        timing_rows: list[dict[str, Any]] = [
-            {"response_id": rid, "page": page, "seconds": float(sec), "n_items": page_items[page]}
-            for rid, timing in zip(ids, timings, strict=True)
-            if timing
-            for page, sec in timing.items()
-            if page in page_items and sec is not None
-        ]
+    chunks = screening_chunks(
+        session, campaign, pages=list(page_items), plan=plan, chunk_rows=chunk_rows
+    )
+    for owners, x, secs in _batches(chunks, batch_rows):
+        data = pd.DataFrame(x[:, positions], columns=items)
+        timed, page = np.nonzero(~np.isnan(secs))
+        timings = (
+            pd.DataFrame(
+                {
+                    "response_id": timed,
+                    "page": pages[page],
+                    "seconds": secs[timed, page],
+                    "n_items": page_sizes[page],
+                }
+            )
+            if timed.size
+            else None
+        )
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a library with one or two responses: the covariance-based indices are missing
             # (NaN never flags), numpy's warnings about it say nothing more
@@ -166,7 +153,7 @@ def screen_campaign(
             flags = analysis.screen_responses(
                 data,
                 items=items,
-                timings=pd.DataFrame(timing_rows) if timing_rows else None,
+                timings=timings,
             )
         counts = (
             pd.DataFrame({"library_id": owners, "flagged": flags["flagged"].to_numpy(bool)})
@@ -179,7 +166,7 @@ def screen_campaign(
                 counts.index, counts["size"], counts["sum"], strict=True
             )
         )
-        done += len(ids)
+        done += len(owners)
         if progress is not None:
             progress(done)
     return out

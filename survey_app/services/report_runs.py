@@ -23,6 +23,7 @@ from importlib import metadata
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import JSON
 from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -443,7 +444,7 @@ def compute_run(
         rolled += list(dict.fromkeys(str(r["indicator"]) for r in sliced))
     rows += rollup_rows(rows, run.id, rolled, standard=standard)
     if rows:
-        session.execute(insert(ReportResult), rows)
+        _store_results(session, rows)
     run.standard_id = standard.id if standard is not None else None
     run.standard_version = standard.version if standard is not None else None
     run.instrument_version_id = campaign.instrument_version_id
@@ -460,6 +461,39 @@ def compute_run(
     # this transaction's own lock of the row)
     session.flush()
     return run
+
+
+def _store_results(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the result rows: on PostgreSQL by ``COPY ... FROM STDIN`` (tens of thousands of
+    rows; an executemany INSERT is one round trip per row), elsewhere by executemany."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        session.execute(insert(ReportResult), list(rows))
+        return
+    from psycopg.types.json import Json
+
+    table = ReportResult.__table__
+    columns = [c for c in table.columns if not c.primary_key]
+    # a key a row leaves out takes the column's default, as the ORM insert does
+    defaults = [
+        c.default.arg if c.default is not None and c.default.is_scalar else None for c in columns
+    ]
+    # JSON values go as psycopg's Json (dumped with the function the dialect configured)
+    json_columns = [isinstance(c.type, JSON) for c in columns]
+    names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
+    if driver is None:
+        raise RuntimeError("the session's connection is closed")
+    copy_sql = f"COPY {ReportResult.__tablename__} ({names}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in rows:
+            values = [row.get(c.key, d) for c, d in zip(columns, defaults, strict=True)]
+            copy.write_row(
+                [
+                    Json(v) if is_json and v is not None else v
+                    for v, is_json in zip(values, json_columns, strict=True)
+                ]
+            )
 
 
 def _se(row: Mapping[str, Any]) -> float:

@@ -13,9 +13,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Float
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -31,7 +34,7 @@ from survey_app.models import Response
 from survey_app.services.analysis_plan import analysis_plan
 from survey_app.services.instruments import instrument_of
 
-__all__ = ["CELL_COLUMNS", "PG_BLOCK", "library_moments", "source_filter"]
+__all__ = ["CELL_COLUMNS", "PG_BLOCK", "library_moments", "screening_chunks", "source_filter"]
 
 
 def source_filter(session: Session, source: Campaign | InstrumentVersion) -> tuple[Any, Instrument]:
@@ -106,6 +109,77 @@ def library_moments(
         x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
         yield from _labelled(accumulator.add(library_ids, x, codes), labels)
     yield from _labelled(accumulator.finish(), labels)
+
+
+def screening_chunks(
+    session: Session,
+    source: Campaign | InstrumentVersion,
+    *,
+    pages: Sequence[str],
+    plan: AnalysisPlan | None = None,
+    chunk_rows: int = 50_000,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Stream what the careless-response screening reads, ordered by library.
+
+    Yields ``(library id of each response, vectors, page seconds)`` at most about
+    ``chunk_rows`` responses at a time (a library may continue in the next chunk):
+    ``vectors`` is the ``(n, len(plan.keys))`` float matrix of the stored vectors, ``page
+    seconds`` the ``(n, len(pages))`` seconds each response spent on each page of ``pages``
+    according to its ``page_timings`` (NaN when it sent none for that page). The database
+    extracts the seconds from the JSON; on PostgreSQL both come by binary COPY in blocks of
+    a library's responses, as :func:`library_moments` reads vectors.
+
+    Raises
+    ------
+    ValueError
+        A stored vector whose length does not match the instrument.
+    """
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be positive")
+    condition, instrument = source_filter(session, source)
+    plan = plan if plan is not None else analysis_plan(instrument)
+    table = Response.__table__
+    keys = len(plan.keys)
+    seconds = [table.c.page_timings[page].as_float() for page in pages]
+
+    def wrong_length(library_id: int) -> ValueError:
+        return _wrong_length(plan, library_id)
+
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        record: Any = table.c.vector
+        nan = cast(literal_column("'NaN'"), Float)
+        for value in seconds:
+            record = record.op("||")(func.float8send(func.coalesce(value, nan)))
+        width = 8 * (keys + len(pages))
+        for library_ids, blob in _pg_vector_chunks(
+            session, condition, width, chunk_rows, wrong_length, record
+        ):
+            raw = np.frombuffer(blob, dtype=np.uint8).reshape(len(library_ids), width)
+            x = raw[:, : 8 * keys].copy().view("<f8")
+            secs = raw[:, 8 * keys :].copy().view(">f8").astype(float)
+            yield library_ids, x, secs
+        return
+    stmt = (
+        select(table.c.library_id, table.c.vector, *seconds)
+        .where(condition)
+        .order_by(table.c.library_id)
+        .execution_options(yield_per=chunk_rows)
+    )
+    result = session.connection().execute(stmt)
+    try:
+        for rows in result.partitions():
+            library_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            blob = b"".join(r[1] for r in rows)
+            if len(blob) != 8 * keys * len(rows):
+                raise wrong_length(next(r[0] for r in rows if len(r[1]) != 8 * keys))
+            x = np.frombuffer(blob, dtype="<f8").reshape(len(rows), keys)
+            secs = np.array(
+                [[np.nan if v is None else float(v) for v in r[2:]] for r in rows], dtype=float
+            ).reshape(len(rows), len(pages))
+            yield library_ids, x, secs
+    finally:
+        result.close()
 
 
 def _labelled(
@@ -231,23 +305,28 @@ def _pg_vector_chunks(
     width: int,
     chunk_rows: int,
     wrong_length: Callable[[int], ValueError],
+    record: Any = None,
 ) -> Iterator[tuple[np.ndarray, bytes]]:
     """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` vectors.
 
     The server concatenates each library's vectors (``string_agg``) in blocks, and binary
     COPY streams them without a round trip per fetch and without the hex encoding of bytea
-    in text results: one Python object per block instead of per response.
+    in text results: one Python object per block instead of per response. ``record`` is a
+    bytea expression of ``width`` bytes per response to read instead of the vector.
     """
     table = Response.__table__
     block = max(1, min(chunk_rows, PG_BLOCK))
     part = (func.row_number().over(partition_by=table.c.library_id) - 1) // block
+    value = table.c.vector if record is None else record
     numbered = (
-        select(table.c.library_id, table.c.vector, part.label("part")).where(condition).subquery()
+        select(table.c.library_id, value.label("record"), part.label("part"))
+        .where(condition)
+        .subquery()
     )
     stmt = (
         select(
             numbered.c.library_id,
-            func.string_agg(numbered.c.vector, literal_column("''::bytea")),
+            func.string_agg(numbered.c.record, literal_column("''::bytea")),
             func.count(),
         )
         .group_by(numbered.c.library_id, numbered.c.part)

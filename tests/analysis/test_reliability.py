@@ -384,6 +384,23 @@ def test_pairwise_moments__cov_and_corr_equal_pandas_pairwise() -> None:
     assert pair.loc["A1", "A2"] == int((data["A1"].notna() & data["A2"].notna()).sum())
 
 
+def test_pairwise_moments__item_constant_on_a_pairs_rows_has_no_correlation() -> None:
+    """``a`` is 3 on every row where ``b`` is answered (but not elsewhere): the pair's r is
+    undefined (pandas and R: NaN/NA), not ±inf from the rounding of Q - S²/N."""
+    data = pd.DataFrame(
+        {
+            "a": [3.0] * 9 + [4.0, 5.0, 1.0],
+            "b": [1.0, 5.0, 5.0, 2.0, 2.0, 5.0, 3.0] + [np.nan] * 5,
+            "c": [2.0, 5.0, 2.0, 3.0, 4.0, 3.0, 1.0, 1.0, 5.0, 4.0, 5.0, 3.0],
+        }
+    )
+    got = PairwiseMoments(["a", "b", "c"]).add(data).corr()
+    assert np.isnan(got.loc["a", "b"]) and np.isnan(got.loc["b", "a"])
+    # the other pairs are untouched: pandas' own pairwise values
+    np.testing.assert_allclose(got.loc["a", "c"], data["a"].corr(data["c"]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.loc["b", "c"], data["b"].corr(data["c"]), rtol=0, atol=1e-12)
+
+
 def test_pairwise_moments__merge_with_different_shifts_equals_one_pass() -> None:
     items = [f"E{i}" for i in range(1, 6)]
     data = bfi()[items]

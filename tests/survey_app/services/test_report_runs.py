@@ -24,7 +24,9 @@ import analysis
 from survey_app.models import Campaign
 from survey_app.models import ReportResult
 from survey_app.models import ReportRun
+from survey_app.models import Response
 from survey_app.models import RunStatus
+from survey_app.services import careless
 from survey_app.services import dashboard
 from survey_app.services import report_runs
 from survey_app.services import reporting
@@ -291,6 +293,51 @@ def test_run__careless_share_is_what_the_screening_flags_on_the_exported_rows(
     assert expected["sum"].sum() > 0  # the test data hold flagged responses
     assert expected.loc["LIB-1", "sum"] >= 3
     assert region_row["extra"]["flagged"] == expected["sum"].sum() and region_row["n"] == 86
+
+
+@pytest.mark.parametrize(("batch_rows", "batches"), [(36, [[0], [1], [2]]), (50, [[0, 1], [2]])])
+def test_screening__batches_whole_libraries_across_chunks(session, region, batch_rows, batches):
+    """Libraries are screened together until a batch reaches ``batch_rows`` responses, even
+    when a library straddles the stream's chunks (7 rows here): each batch's flags are those
+    of analysis.screen_responses on exactly that batch's exported rows."""
+    for _ in range(3):  # LIB-1: 35 + 3 straight-liners, each page in a second
+        answers = {**dict.fromkeys(SCREENED, 1), "overall": 1, "nps": 0}
+        body = submission(
+            region.campaign,
+            answers,
+            library="LIB-1",
+            page_timings={"services": 1.0, "overall": 1.0},
+        )
+        record_response(session, parse_submission(body))
+    session.flush()
+    got = careless.screen_campaign(session, region.campaign, chunk_rows=7, batch_rows=batch_rows)
+    rows = pd.DataFrame(export_rows(session, "SAT"))
+    items = [*SCREENED, "overall", "nps"]
+    timed = (
+        rows["response_id"]
+        .astype(str)
+        .isin([str(r.client_uuid) for r in session.scalars(select(Response)) if r.page_timings])
+    )
+    expected: dict[str, tuple[int, int]] = {}
+    for batch in batches:
+        codes = [region.libraries[k].code for k in batch]
+        part = rows.loc[rows["library"].isin(codes)].reset_index(drop=True)
+        data = part[items].apply(pd.to_numeric, errors="coerce")
+        timings = pd.DataFrame(
+            [
+                {"response_id": i, "page": page, "seconds": 1.0, "n_items": size}
+                for i in data.index[timed.loc[rows["library"].isin(codes)].to_numpy()]
+                for page, size in (("services", 7), ("overall", 3))
+            ]
+        )
+        flags = analysis.screen_responses(
+            data, items=items, timings=timings if len(timings) else None
+        )["flagged"]
+        for code, group in flags.groupby(part["library"]):
+            expected[str(code)] = (len(group), int(group.sum()))
+    codes = {library.id: library.code for library in region.libraries}
+    assert {codes[s.library_id]: (s.screened, s.flagged) for s in got} == expected
+    assert expected["LIB-1"][1] >= 3
 
 
 def test_run__system_and_region_rows_weight_the_libraries_by_their_responses(

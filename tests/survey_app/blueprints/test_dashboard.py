@@ -310,3 +310,13 @@ def test_funnel__a_long_title_stays_inside_the_image(computed, login):
     title = [(text, float(x)) for text, x in texts if text.startswith("Диаграмма-воронка")]
     assert len(title) == 1
     assert title[0][1] >= 0, title
+
+
+def test_library_rows__told_apart_by_type_and_address_not_by_code(computed, login, session):
+    """Issue 9 §6: a dashboard row names the library's type and address, not its Latin code."""
+    computed.own.address = "с. Ёлкино, ул. Мира, 1"
+    session.commit()
+    text = login(computed.regional).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    row = text[text.index(">Своя библиотека</a>") :].split("</th>")[0]
+    assert row == '>Своя библиотека</a> <span class="muted">— branch, с. Ёлкино, ул. Мира, 1</span>'
+    assert "(OWN-1" not in text and "(SIB-2" not in text

@@ -86,6 +86,9 @@ class LibraryRow:
     note: str | None = None
     #: the library's type (central, branch, rural, children, model)
     kind: str = ""
+    #: where it is (same-named libraries are told apart by system and address)
+    system: str = ""
+    address: str = ""
     #: the change of the indicator since the previous campaign, with its 95 % interval
     change: Estimate | None = None
     #: the share of responses flagged by the careless-response screening
@@ -261,6 +264,8 @@ def _row(
             library.name,
             flagged.n if flagged is not None else 0,
             kind=kind,
+            system=library.system.name,
+            address=library.address or "",
             flagged=_estimate(flagged),
         )
     if result.n < small_cell_min:
@@ -285,6 +290,8 @@ def _row(
         rank_high=result.rank_high,
         note=result.note,
         kind=kind,
+        system=library.system.name,
+        address=library.address or "",
         change=_change(change),
         flagged=_estimate(flagged),
     )

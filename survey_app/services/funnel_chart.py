@@ -47,6 +47,8 @@ class FunnelPoint:
     upper_95: float
     lower_998: float
     upper_998: float
+    #: where the library is: its system and address (tells same-named libraries apart)
+    place: str = ""
 
     @property
     def position(self) -> str:
@@ -85,6 +87,7 @@ def _frame(view: dashboards.Dashboard, proportion: bool) -> pd.DataFrame:
             "library_id": row.library_id,
             "code": row.code,
             "name": row.name,
+            "place": ", ".join(part for part in (row.system, row.address) if part),
             "n": row.n,
             "value": row.estimate,
         }
@@ -151,10 +154,12 @@ def _fitted(title: str, frame: pd.DataFrame, result: analysis.FunnelResult) -> F
             upper_95=float(hi95),
             lower_998=float(lo998),
             upper_998=float(hi998),
+            place=str(place),
         )
-        for code, name, n, value, lo95, hi95, lo998, hi998 in zip(
+        for code, name, place, n, value, lo95, hi95, lo998, hi998 in zip(
             frame["code"],
             frame["name"],
+            frame["place"],
             frame["n"],
             table["value"],
             table["lower_95"],

@@ -55,6 +55,7 @@ from survey_app.services.exports import export_rows
 from survey_app.services.exports import format_cell
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
+from survey_app.services.scope import library_ids_in_scope
 from survey_app.services.scope import require_campaign
 from survey_app.services.scope import require_library
 
@@ -612,6 +613,8 @@ class LibraryPage:
     page: dict[str, Any] | None
     #: the campaign's instrument is NOK and the library has no checklist yet
     checklist_missing: bool
+    #: the reader sees this one library only (the run's region totals are not shown)
+    single_library: bool = False
 
 
 def _scoped(
@@ -690,7 +693,9 @@ def library_page(
     missing = bool(
         page is not None and page.get("nok") is not None and not page["nok"].get("available")
     )
-    return LibraryPage(campaign, library, state, page, missing)
+    allowed = library_ids_in_scope(session, actor)
+    single = allowed is not None and len(allowed) == 1
+    return LibraryPage(campaign, library, state, page, missing, single_library=single)
 
 
 def library_chart(

@@ -310,3 +310,23 @@ def test_funnel__a_long_title_stays_inside_the_image(computed, login):
     title = [(text, float(x)) for text, x in texts if text.startswith("Диаграмма-воронка")]
     assert len(title) == 1
     assert title[0][1] >= 0, title
+
+
+def test_library_rows__told_apart_by_type_and_address_not_by_code(computed, login, session):
+    """Issue 9 §6: a dashboard row names the library's type and address, not its Latin code."""
+    computed.own.address = "с. Ёлкино, ул. Мира, 1"
+    session.commit()
+    text = login(computed.regional).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    row = text[text.index(">Своя библиотека</a>") :].split("</th>")[0]
+    assert row == '>Своя библиотека</a> <span class="muted">— branch, с. Ёлкино, ул. Мира, 1</span>'
+    assert "(OWN-1" not in text and "(SIB-2" not in text
+
+
+def test_library_staff__see_no_region_totals_of_the_run(computed, login):
+    """The demo's librarian read "computed from 2 640 responses in 40 libraries": the
+    run's totals are the region's; library staff see when it was computed only."""
+    staff = login(computed.staff).get("/admin/results/SPRING/dashboard").get_data(as_text=True)
+    assert "responses in 3 libraries" not in staff and "12 responses" not in staff
+    assert "Computed on " in staff
+    manager = login(computed.regional).get("/admin/results/SPRING/dashboard")
+    assert "from 12 responses in 3 libraries." in manager.get_data(as_text=True)

@@ -527,3 +527,16 @@ def test_run_status__the_dashboards_header_with_the_library_count_and_a_failure(
     assert "run-failed" in run_status(page)
     assert "Последний пересчёт завершился ошибкой" in run_status(page)
     assert "41 ответ этой библиотеки" in run_status(page)
+
+
+def test_run_status__library_staff_see_no_region_totals(world: Any, login: Any) -> None:
+    """As on the dashboard: the run's totals (56 responses in 3 libraries) are the region's;
+    staff of LIB-B see when it was computed and their own library's count only."""
+    recompute(login(world.manager), "SAT")
+    staff = login(world.staff_b)
+    header = run_status(
+        staff.get("/admin/results/SAT/libraries/LIB-B/report?lang=ru").get_data(as_text=True)
+    )
+    assert "по ответам: 56" not in header and "библиотек: 3" not in header
+    assert "Рассчитано " in header
+    assert "12 ответов этой библиотеки" in header

@@ -409,6 +409,10 @@ def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
         .order_by(ReportResult.id.desc())
     )
     assert stored == pytest.approx(group["total"], abs=1e-9)
+    # the indicator table names the criteria in the page's language, not "total"
+    ru_html = client.get("/admin/results/NOK/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
+    row = re.search(r'<tr data-indicator="nok:total">\s*<th scope="row">(.*?) <span', ru_html)
+    assert row is not None and row.group(1) == "Итоговый балл"
 
 
 def test_too_few_respondents__reliability_refused_and_no_breakdown(

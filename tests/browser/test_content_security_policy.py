@@ -78,7 +78,8 @@ def test_staff_pages__styled_and_focused_under_the_policy(
     page.locator("form button[type=submit]").click()
     expect(page).to_have_url(re.compile("/admin/"))
     # admin.css, once a <style> block in the layout, is applied
-    assert page.evaluate("getComputedStyle(document.querySelector('.admin')).maxWidth") == "1152px"
+    # (to_have_css waits: the URL changes before the new page's stylesheet applies)
+    expect(page.locator(".admin")).to_have_css("max-width", "1152px")
 
     page.goto(f"{live_server}/admin/instruments/upload")
     page.locator("form button[type=submit]").last.click()  # no file chosen

@@ -271,6 +271,7 @@ def regional_analysis(
             collected.setdefault(name, []).append(table)
 
     def finalise(finished: list[GroupStats]) -> dict[str, pd.DataFrame]:
+        keep(finished)
         out = tables_from_stats(
             finished,
             plan,
@@ -305,6 +306,8 @@ def regional_analysis(
     kept: dict[str, list[GroupStats]] = {name: [] for name in regroup_by}
 
     def keep(finished: list[GroupStats]) -> None:
+        # on the finalising thread (one worker: batches in stream order); read once the
+        # pool has finished
         if breakdown_indicators is not None:
             for name, key in regroup_by.items():
                 kept[name].extend(analysis.regroup_cells(finished, key))
@@ -332,11 +335,9 @@ def regional_analysis(
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())
-                keep(batch)
                 pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
         if batch:
-            keep(batch)
             pending.append(pool.submit(finalise, list(batch)))
         while pending:
             collect(pending.popleft())

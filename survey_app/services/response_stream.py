@@ -193,7 +193,14 @@ class _CellCodes:
         (``parts``, one row each; day number = days since 1970-01-01, ``_NO_DAY`` for none)."""
         if not len(parts):
             return np.empty(0, dtype=np.int64)
-        distinct, inverse = np.unique(parts, axis=0, return_inverse=True)
+        # one integer per row from each column's rank among the chunk's values (np.unique
+        # over rows, axis=0, sorts the rows as bytes: ten times slower)
+        combined = np.zeros(len(parts), dtype=np.int64)
+        for j in range(parts.shape[1]):
+            values, rank = np.unique(parts[:, j], return_inverse=True)
+            combined = combined * len(values) + rank.reshape(-1)
+        first, inverse = np.unique(combined, return_index=True, return_inverse=True)[1:]
+        distinct = parts[first]
         table = np.fromiter(
             (
                 self.code(

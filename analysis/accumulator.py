@@ -187,33 +187,46 @@ class GroupStats:
         moments) or a concatenation (value counts, NOK rows), so merging is exact: the
         statistics of a group fed in any number of chunks equal those of one pass.
         """
-        out = GroupStats(group=self.group, label=self.label, n=self.n + other.n)
-        if self.hist is None or other.hist is None:
-            hist = self.hist if other.hist is None else other.hist
-            out.hist = None if hist is None else hist.copy()
-        else:
-            out.hist = self.hist + other.hist
-        for part in (self, other):
-            for name, counted in part.values.items():
-                out.values.setdefault(name, []).extend(counted)
-            for name, counts in part.scores.items():
-                mine = out.scores.get(name)
-                out.scores[name] = counts.copy() if mine is None else mine + counts
-            for name, (n, sums, cross) in part.blocks.items():
-                acc = out.blocks.get(name)
-                if acc is None:
-                    out.blocks[name] = [n, sums.copy(), cross.copy()]
-                else:
-                    out.blocks[name] = [acc[0] + n, acc[1] + sums, acc[2] + cross]
-            out.nok_rows.extend(part.nok_rows)
-            for code, cell in part.cells.items():
-                mine_cell = out.cells.get(code)
-                out.cells[code] = cell if mine_cell is None else mine_cell.merge(cell)
-        if self.moments is None or other.moments is None:
-            out.moments = self.moments if other.moments is None else other.moments
-        else:
-            out.moments = self.moments.merge(other.moments)
+        out = GroupStats(group=self.group, label=self.label)
+        _add_into(out, self)
+        _add_into(out, other)
         return out
+
+
+def _add_into(out: GroupStats, part: GroupStats) -> None:
+    """Add ``part``'s statistics to ``out`` in place (the one definition of the merge).
+
+    ``out`` owns its arrays (``part``'s are copied when ``out`` has none yet, then added to),
+    so ``part`` is never changed; cells and pairwise moments are merged into new objects.
+    """
+    out.n += part.n
+    if part.hist is not None:
+        if out.hist is None:
+            out.hist = part.hist.copy()
+        else:
+            out.hist += part.hist
+    for name, counted in part.values.items():
+        out.values.setdefault(name, []).extend(counted)
+    for name, counts in part.scores.items():
+        mine = out.scores.get(name)
+        if mine is None:
+            out.scores[name] = counts.copy()
+        else:
+            mine += counts
+    for name, (n, sums, cross) in part.blocks.items():
+        acc = out.blocks.get(name)
+        if acc is None:
+            out.blocks[name] = [n, sums.copy(), cross.copy()]
+        else:
+            acc[0] += n
+            acc[1] += sums
+            acc[2] += cross
+    out.nok_rows.extend(part.nok_rows)
+    for code, cell in part.cells.items():
+        mine_cell = out.cells.get(code)
+        out.cells[code] = cell if mine_cell is None else mine_cell.merge(cell)
+    if part.moments is not None:
+        out.moments = part.moments if out.moments is None else out.moments.merge(part.moments)
 
 
 def _segments(library_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -627,8 +640,7 @@ def merge_groups(stats: Iterable[GroupStats], *, group: int, label: Any = None) 
     """
     out = GroupStats(group=group, label=label)
     for part in stats:
-        out = out.merge(part)
-    out.group, out.label = group, label
+        _add_into(out, part)  # in place: no intermediate group per part
     return out
 
 

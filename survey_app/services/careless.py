@@ -38,6 +38,7 @@ from survey_app.services.response_stream import screening_chunks
 
 __all__ = [
     "BATCH_ROWS",
+    "CampaignScreening",
     "MIN_SCREENED_ITEMS",
     "LibraryScreening",
     "screen_campaign",
@@ -67,18 +68,36 @@ def screening_items(plan: AnalysisPlan) -> list[str]:
     return [k for k in plan.keys if k in plan.ranges and plan.kinds.get(k) in _SCREENED_KINDS]
 
 
-def _batches(
-    chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]], batch_rows: int
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+class _Batcher:
     """Regroup the stream's chunks (ordered by library; a library may go on in the next
     chunk) into batches of whole libraries: a batch ends where the first library ending at
     or after ``batch_rows`` responses ends; the last batch holds the rest."""
-    held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    rows = 0
 
-    def cut(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        nonlocal held, rows
-        owners, x, secs = (np.concatenate(parts) for parts in zip(*held, strict=True))
+    def __init__(self, batch_rows: int) -> None:
+        self.batch_rows = batch_rows
+        self.held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rows = 0
+
+    def push(
+        self, chunk: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The batches complete once ``chunk`` is added."""
+        self.held.append(chunk)
+        self.rows += len(chunk[0])
+        if self.rows >= self.batch_rows:
+            yield from self._cut(final=False)
+
+    def close(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The remaining batches, once the stream has ended."""
+        if self.rows:
+            yield from self._cut(final=True)
+        if self.rows:
+            yield self.held[0]
+        self.held, self.rows = [], 0
+
+    def _cut(self, final: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        batch_rows = self.batch_rows
+        owners, x, secs = (np.concatenate(parts) for parts in zip(*self.held, strict=True))
         # rows of the libraries that have ended (unless final, the last one may go on)
         ended = len(owners) if final else int(np.searchsorted(owners, owners[-1], "left"))
         while ended >= batch_rows:
@@ -86,17 +105,96 @@ def _batches(
             yield owners[:end], x[:end], secs[:end]
             owners, x, secs = owners[end:], x[end:], secs[end:]
             ended -= end
-        held, rows = [(owners, x, secs)], len(owners)
+        self.held, self.rows = [(owners, x, secs)], len(owners)
 
-    for chunk in chunks:
-        held.append(chunk)
-        rows += len(chunk[0])
-        if rows >= batch_rows:
-            yield from cut(final=False)
-    if rows:
-        yield from cut(final=True)
-    if rows:
-        yield held[0]
+
+class CampaignScreening:
+    """The screening of one campaign, fed the rows of a stream chunk by chunk.
+
+    Give :attr:`pages` and :meth:`feed` to :func:`reporting.regional_analysis` (``pages``,
+    ``on_rows``) to screen the rows of the analysis's own scan, or feed it
+    :func:`~survey_app.services.response_stream.screening_chunks`; then :meth:`finish`.
+    Batches of whole libraries of at least ``batch_rows`` responses are screened as soon as
+    they are complete (see the module docstring), so only the current batch is held.
+    ``progress`` is called with the number of responses screened so far, after each batch.
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        batch_rows: int = BATCH_ROWS,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        instrument = instrument_of(campaign.instrument_version)
+        self.plan = analysis_plan(instrument)
+        self.items = screening_items(self.plan)
+        #: False for an instrument with fewer than MIN_SCREENED_ITEMS ordinal items
+        self.active = len(self.items) >= MIN_SCREENED_ITEMS
+        self.positions = [self.plan.keys.index(k) for k in self.items]
+        page_items = {
+            section.id: max(1, len(section.items))
+            for section in instrument.sections
+            if section.items
+        }
+        #: the pages whose seconds the screening reads, in the order of the rows' columns
+        self.pages = list(page_items)
+        self._pages = np.array(self.pages, dtype=object)
+        self._page_sizes = np.array(list(page_items.values()), dtype=float)
+        self._batcher = _Batcher(batch_rows)
+        self._progress = progress
+        self._done = 0
+        self._out: list[LibraryScreening] = []
+
+    def feed(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
+        """Add a chunk of the stream: library of each response (ordered by library), vectors
+        (``plan.keys`` columns), seconds of each page of :attr:`pages`."""
+        if self.active:
+            for batch in self._batcher.push((owners, x, secs)):
+                self._screen(*batch)
+
+    def finish(self) -> list[LibraryScreening]:
+        """Screen what remains; one count per library with responses (ordered by library;
+        an empty list when the instrument is not screened)."""
+        if self.active:
+            for batch in self._batcher.close():
+                self._screen(*batch)
+        return self._out
+
+    def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
+        data = pd.DataFrame(x[:, self.positions], columns=self.items)
+        timed, page = np.nonzero(~np.isnan(secs))
+        timings = (
+            pd.DataFrame(
+                {
+                    "response_id": timed,
+                    "page": self._pages[page],
+                    "seconds": secs[timed, page],
+                    "n_items": self._page_sizes[page],
+                }
+            )
+            if timed.size
+            else None
+        )
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # a library with one or two responses: the covariance-based indices are missing
+            # (NaN never flags), numpy's warnings about it say nothing more
+            warnings.simplefilter("ignore", RuntimeWarning)
+            flags = analysis.screen_responses(data, items=self.items, timings=timings)
+        counts = (
+            pd.DataFrame({"library_id": owners, "flagged": flags["flagged"].to_numpy(bool)})
+            .groupby("library_id", sort=True)["flagged"]
+            .agg(["size", "sum"])
+        )
+        self._out.extend(
+            LibraryScreening(int(library_id), int(size), int(flagged))
+            for library_id, size, flagged in zip(
+                counts.index, counts["size"], counts["sum"], strict=True
+            )
+        )
+        self._done += len(owners)
+        if self._progress is not None:
+            self._progress(self._done)
 
 
 def screen_campaign(
@@ -107,66 +205,20 @@ def screen_campaign(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> list[LibraryScreening]:
-    """Screen a campaign's responses (in batches of whole libraries, see the module
-    docstring); one count per library with responses.
+    """Screen a campaign's responses by a scan of their own (in batches of whole libraries,
+    see the module docstring); one count per library with responses.
 
     ``progress`` is called with the number of responses screened so far, after each batch.
     An instrument with fewer than :data:`MIN_SCREENED_ITEMS` ordinal items is not screened
     (an empty list). A batch with too few responses for an index (the Mahalanobis distance
-    needs more responses than items) is screened on the indices that can be computed.
+    needs more responses than items) is screened on the indices that can be computed. A
+    report run screens the rows of its analysis's scan instead (:class:`CampaignScreening`).
     """
-    instrument = instrument_of(campaign.instrument_version)
-    plan = analysis_plan(instrument)
-    items = screening_items(plan)
-    if len(items) < MIN_SCREENED_ITEMS:
+    screening = CampaignScreening(campaign, batch_rows=batch_rows, progress=progress)
+    if not screening.active:
         return []
-    positions = [plan.keys.index(k) for k in items]
-    page_items = {
-        section.id: max(1, len(section.items)) for section in instrument.sections if section.items
-    }
-    pages = np.array(list(page_items), dtype=object)
-    page_sizes = np.array(list(page_items.values()), dtype=float)
-    out: list[LibraryScreening] = []
-    done = 0
-    chunks = screening_chunks(
-        session, campaign, pages=list(page_items), plan=plan, chunk_rows=chunk_rows
-    )
-    for owners, x, secs in _batches(chunks, batch_rows):
-        data = pd.DataFrame(x[:, positions], columns=items)
-        timed, page = np.nonzero(~np.isnan(secs))
-        timings = (
-            pd.DataFrame(
-                {
-                    "response_id": timed,
-                    "page": pages[page],
-                    "seconds": secs[timed, page],
-                    "n_items": page_sizes[page],
-                }
-            )
-            if timed.size
-            else None
-        )
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            # a library with one or two responses: the covariance-based indices are missing
-            # (NaN never flags), numpy's warnings about it say nothing more
-            warnings.simplefilter("ignore", RuntimeWarning)
-            flags = analysis.screen_responses(
-                data,
-                items=items,
-                timings=timings,
-            )
-        counts = (
-            pd.DataFrame({"library_id": owners, "flagged": flags["flagged"].to_numpy(bool)})
-            .groupby("library_id", sort=True)["flagged"]
-            .agg(["size", "sum"])
-        )
-        out.extend(
-            LibraryScreening(int(library_id), int(size), int(flagged))
-            for library_id, size, flagged in zip(
-                counts.index, counts["size"], counts["sum"], strict=True
-            )
-        )
-        done += len(owners)
-        if progress is not None:
-            progress(done)
-    return out
+    for chunk in screening_chunks(
+        session, campaign, pages=screening.pages, plan=screening.plan, chunk_rows=chunk_rows
+    ):
+        screening.feed(*chunk)
+    return screening.finish()

@@ -407,6 +407,9 @@ def compute_run(
             progress(0.9 * responses / total)
 
     checklist = checklists.checklist_frame(session, campaign)
+    # the careless-response screening reads the rows of the analysis's own scan (one ordered
+    # pass over the campaign's responses), in batches of whole libraries
+    screener = careless.CampaignScreening(campaign)
     report = reporting.regional_analysis(
         session,
         campaign,
@@ -419,7 +422,12 @@ def compute_run(
         breakdown_indicators=lambda indices: [
             main_indicator([str(i) for i in indices["indicator"]], standard)
         ],
+        pages=screener.pages,
+        on_rows=screener.feed if screener.active else None,
     )
+    screening = screener.finish()  # the last batch of libraries
+    if progress is not None and total:
+        progress(0.99)  # every response streamed and screened
     rows = result_rows(report, run.id)
     library_ids = sorted({int(r["library_id"]) for r in rows})
     library_systems: dict[int, int] = {}
@@ -431,11 +439,6 @@ def compute_run(
         row["system_id"] = library_systems.get(row["library_id"])
     main = main_indicator([str(r["indicator"]) for r in rows], standard)
 
-    def screened(responses: int) -> None:
-        if progress is not None and total:
-            progress(0.9 + 0.09 * responses / total)
-
-    screening = careless.screen_campaign(session, campaign, progress=screened)
     rows += screening_rows(screening, run.id, library_systems)
     rolled = [main, SCREENING_INDICATOR] if main else []
     if main is not None:

@@ -215,6 +215,8 @@ def regional_analysis(
     cells: bool = False,
     breakdowns: Mapping[str, Callable[[tuple[Any, ...]], Hashable]] | None = None,
     breakdown_indicators: Callable[[pd.DataFrame], Sequence[str | None]] | None = None,
+    pages: Sequence[str] = (),
+    on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -234,6 +236,9 @@ def regional_analysis(
     ``breakdown_indicators`` (given the per-library long table, the indicators wanted per
     breakdown) finalises only the tables holding those, once every library is streamed (the
     merged breakdown statistics are kept until then: a few dozen small groups a library).
+    ``on_rows`` is handed every chunk of the same scan with the seconds of each page of
+    ``pages`` (:func:`library_moments`): a report run's careless-response screening
+    (:class:`survey_app.services.careless.CampaignScreening`) reads no rows of its own.
 
     Raises
     ------
@@ -266,6 +271,7 @@ def regional_analysis(
             collected.setdefault(name, []).append(table)
 
     def finalise(finished: list[GroupStats]) -> dict[str, pd.DataFrame]:
+        keep(finished)
         out = tables_from_stats(
             finished,
             plan,
@@ -300,6 +306,8 @@ def regional_analysis(
     kept: dict[str, list[GroupStats]] = {name: [] for name in regroup_by}
 
     def keep(finished: list[GroupStats]) -> None:
+        # on the finalising thread (one worker: batches in stream order); read once the
+        # pool has finished
         if breakdown_indicators is not None:
             for name, key in regroup_by.items():
                 kept[name].extend(analysis.regroup_cells(finished, key))
@@ -315,6 +323,8 @@ def regional_analysis(
             chunk_rows=chunk_rows,
             cells=cells or bool(split_by),
             cell_key=cell_key,
+            pages=pages,
+            on_rows=on_rows,
         )
         for stats_ in stream:
             counts.append((stats_.library_id, stats_.n))
@@ -325,11 +335,9 @@ def regional_analysis(
             if len(batch) >= FINALISE_BATCH:
                 if len(pending) >= 2:
                     collect(pending.popleft())
-                keep(batch)
                 pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
         if batch:
-            keep(batch)
             pending.append(pool.submit(finalise, list(batch)))
         while pending:
             collect(pending.popleft())

@@ -10,6 +10,7 @@ knows where the rows are and how to read them fast (binary COPY on PostgreSQL).
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Date
 from sqlalchemy import Float
 from sqlalchemy import cast
 from sqlalchemy import func
@@ -66,23 +68,29 @@ def library_moments(
     chunk_rows: int = 50_000,
     cells: bool = False,
     cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+    pages: Sequence[str] = (),
+    on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> Iterator[GroupStats]:
     """Stream the responses of a campaign (or of every campaign of an instrument version) and
     yield each library's sufficient statistics as soon as its rows end.
 
     Responses excluded by quality control (``excluded_at`` set) are left out. The rows are
-    read ``(library_id, vector)`` ordered by library through a server-side cursor
-    (``yield_per``), ``chunk_rows`` at a time; nothing but the current chunk and the current
-    library's statistics is held. ``vector`` is decoded with the instrument's
-    ``analysis_keys`` (little-endian float64, NaN = missing).
+    read ``(library_id, vector)`` ordered by library, ``chunk_rows`` at a time (on
+    PostgreSQL by binary COPY of blocks of a library's responses, elsewhere through a
+    server-side cursor); nothing but the current chunk and the current library's statistics
+    is held. ``vector`` is decoded with the instrument's ``analysis_keys`` (little-endian
+    float64, NaN = missing).
 
     With ``cells=True`` each library's :attr:`~analysis.GroupStats.cells` also hold the
     statistics of its responses per channel × day × service point (labelled as
     :data:`CELL_COLUMNS`; the day is the UTC date the respondent submitted, else the day it
     was received), in the same pass: the source of trends, channel comparisons and heat maps.
-    These rows are read one per response on every database (no binary COPY). ``cell_key``
-    maps that label to a coarser one (e.g. channel × month) so that a library keeps a few
-    cells instead of one per day; it is called once per distinct label.
+    ``cell_key`` maps that label to a coarser one (e.g. channel × month) so that a library
+    keeps a few cells instead of one per day; it is called once per distinct label.
+
+    ``on_rows`` (e.g. the careless-response screening) is called with every chunk of the same
+    scan before it is accumulated: ``(library id of each response, vectors, page seconds)``
+    as :func:`screening_chunks` yields them, the seconds of each page of ``pages``.
 
     Raises
     ------
@@ -95,20 +103,17 @@ def library_moments(
     condition, instrument = source_filter(session, source)
     plan = plan if plan is not None else analysis_plan(instrument)
     accumulator = Accumulator(plan)
-    width = 8 * len(plan.keys)
-    if not cells:
-        for library_ids, blob in _vector_chunks(session, condition, width, chunk_rows, plan):
-            x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
-            yield from accumulator.add(library_ids, x)
-        yield from accumulator.finish()
-        return
     labels: dict[tuple[Any, ...], int] = {}
-    for library_ids, blob, codes in _cell_chunks(
-        session, condition, width, chunk_rows, plan, labels, cell_key
+    cells_ = _CellCodes(labels, cell_key) if cells else None
+    for library_ids, x, secs, codes in _chunks(
+        session, condition, plan, chunk_rows, pages=pages if on_rows else (), cells=cells_
     ):
-        x = np.frombuffer(blob, dtype="<f8").reshape(len(library_ids), len(plan.keys))
-        yield from _labelled(accumulator.add(library_ids, x, codes), labels)
-    yield from _labelled(accumulator.finish(), labels)
+        if on_rows is not None:
+            on_rows(library_ids, x, secs)
+        finished = accumulator.add(library_ids, x, codes)
+        yield from _labelled(finished, labels) if cells else finished
+    finished = accumulator.finish()
+    yield from _labelled(finished, labels) if cells else finished
 
 
 def screening_chunks(
@@ -127,7 +132,8 @@ def screening_chunks(
     seconds`` the ``(n, len(pages))`` seconds each response spent on each page of ``pages``
     according to its ``page_timings`` (NaN when it sent none for that page). The database
     extracts the seconds from the JSON; on PostgreSQL both come by binary COPY in blocks of
-    a library's responses, as :func:`library_moments` reads vectors.
+    a library's responses, as :func:`library_moments` reads vectors (it can hand the same
+    chunks to a screening from its own scan: ``on_rows``).
 
     Raises
     ------
@@ -138,6 +144,110 @@ def screening_chunks(
         raise ValueError("chunk_rows must be positive")
     condition, instrument = source_filter(session, source)
     plan = plan if plan is not None else analysis_plan(instrument)
+    for library_ids, x, secs, _ in _chunks(session, condition, plan, chunk_rows, pages=pages):
+        yield library_ids, x, secs
+
+
+def _labelled(
+    finished: list[GroupStats], labels: dict[tuple[Any, ...], int]
+) -> Iterator[GroupStats]:
+    by_code = {code: label for label, code in labels.items()}
+    for stats in finished:
+        for code, cell in stats.cells.items():
+            cell.label = by_code[code]
+        yield stats
+
+
+def _wrong_length(plan: AnalysisPlan, library_id: int) -> ValueError:
+    return ValueError(
+        f"a response of library {library_id} has a vector of another length than "
+        f"{plan.instrument_id} v{plan.version}'s {len(plan.keys)} keys"
+    )
+
+
+class _CellCodes:
+    """The code of each row's cell: ``labels`` maps the cell label (channel, ISO day, service
+    point id) — or ``cell_key`` of it — to its code, filled as cells appear."""
+
+    def __init__(
+        self,
+        labels: dict[tuple[Any, ...], int],
+        cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
+    ) -> None:
+        self.labels = labels
+        self.cell_key = cell_key
+        self.seen: dict[tuple[Any, ...], int] = {}
+
+    def code(self, cell: tuple[Any, ...]) -> int:
+        code = self.seen.get(cell)
+        if code is None:
+            label = cell if self.cell_key is None else self.cell_key(cell)
+            code = self.labels.get(label)
+            if code is None:
+                code = self.labels[label] = len(self.labels)
+            self.seen[cell] = code
+        return code
+
+    def codes(self, channels: Sequence[str], parts: np.ndarray) -> np.ndarray:
+        """Codes of rows given as ``(channel index, day number, service point or -1)``
+        (``parts``, one row each; day number = days since 1970-01-01, ``_NO_DAY`` for none)."""
+        if not len(parts):
+            return np.empty(0, dtype=np.int64)
+        # one integer per row from each column's rank among the chunk's values (np.unique
+        # over rows, axis=0, sorts the rows as bytes: ten times slower)
+        combined = np.zeros(len(parts), dtype=np.int64)
+        for j in range(parts.shape[1]):
+            values, rank = np.unique(parts[:, j], return_inverse=True)
+            combined = combined * len(values) + rank.reshape(-1)
+        first, inverse = np.unique(combined, return_index=True, return_inverse=True)[1:]
+        distinct = parts[first]
+        table = np.fromiter(
+            (
+                self.code(
+                    (
+                        channels[int(c)],
+                        None if d == _NO_DAY else (_EPOCH + dt.timedelta(days=int(d))).isoformat(),
+                        None if p < 0 else int(p),
+                    )
+                )
+                for c, d, p in distinct
+            ),
+            dtype=np.int64,
+            count=len(distinct),
+        )
+        return table[np.asarray(inverse).reshape(-1)]
+
+
+_EPOCH = dt.date(1970, 1, 1)
+#: the day number of a response without a date (none in practice: received_at is required)
+_NO_DAY = -(2**31)
+
+
+def _moment(table: Any) -> Any:
+    """When a response was given: submitted by the respondent, else received."""
+    return func.coalesce(table.c.submitted_at, table.c.received_at)
+
+
+def _chunks(
+    session: Session,
+    condition: Any,
+    plan: AnalysisPlan,
+    chunk_rows: int,
+    *,
+    pages: Sequence[str] = (),
+    cells: _CellCodes | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The one reader of the stream: ``(library id of each response, vectors (n × keys),
+    seconds of each page of ``pages`` (n × pages, NaN = none), cell code of each row or
+    None)``, at most about ``chunk_rows`` responses at a time, ordered by library.
+
+    On PostgreSQL (psycopg) the server concatenates per response the vector, the page
+    seconds and, with ``cells``, the UTC day number and service point as one fixed-width
+    binary record, and those of up to ``PG_BLOCK`` responses of a library (and channel) into
+    one row (``string_agg``) sent by binary COPY: one Python object per block, not per
+    response; the few distinct cells of a chunk are labelled with numpy. Elsewhere (SQLite in
+    the tests) a ``yield_per`` cursor of one row per response.
+    """
     table = Response.__table__
     keys = len(plan.keys)
     seconds = [table.c.page_timings[page].as_float() for page in pages]
@@ -152,16 +262,38 @@ def screening_chunks(
         for value in seconds:
             record = record.op("||")(func.float8send(func.coalesce(value, nan)))
         width = 8 * (keys + len(pages))
-        for library_ids, blob in _pg_vector_chunks(
-            session, condition, width, chunk_rows, wrong_length, record
+        if cells is not None:
+            day = cast(func.timezone("UTC", _moment(table)), Date) - literal_column(
+                "DATE '1970-01-01'"
+            )
+            record = record.op("||")(func.int4send(func.coalesce(day, _NO_DAY)))
+            record = record.op("||")(func.int4send(func.coalesce(table.c.service_point_id, -1)))
+            width += 8
+        channels: list[str] = []
+        for library_ids, blob, channel in _pg_chunks(
+            session,
+            condition,
+            record,
+            width,
+            chunk_rows,
+            wrong_length,
+            split=table.c.channel if cells is not None else None,
+            split_values=channels,
         ):
             raw = np.frombuffer(blob, dtype=np.uint8).reshape(len(library_ids), width)
             x = raw[:, : 8 * keys].copy().view("<f8")
-            secs = raw[:, 8 * keys :].copy().view(">f8").astype(float)
-            yield library_ids, x, secs
+            secs = raw[:, 8 * keys : 8 * (keys + len(pages))].copy().view(">f8").astype(float)
+            codes = None
+            if cells is not None and channel is not None:
+                tail = raw[:, 8 * (keys + len(pages)) :].copy().view(">i4").astype(np.int64)
+                codes = cells.codes(channels, np.column_stack([channel, tail]))
+            yield library_ids, x, secs, codes
         return
+    extra: list[Any] = []
+    if cells is not None:
+        extra = [table.c.channel, _utc_day_text(_moment(table)), table.c.service_point_id]
     stmt = (
-        select(table.c.library_id, table.c.vector, *seconds)
+        select(table.c.library_id, table.c.vector, *seconds, *extra)
         .where(condition)
         .order_by(table.c.library_id)
         .execution_options(yield_per=chunk_rows)
@@ -175,162 +307,70 @@ def screening_chunks(
                 raise wrong_length(next(r[0] for r in rows if len(r[1]) != 8 * keys))
             x = np.frombuffer(blob, dtype="<f8").reshape(len(rows), keys)
             secs = np.array(
-                [[np.nan if v is None else float(v) for v in r[2:]] for r in rows], dtype=float
+                [[np.nan if v is None else float(v) for v in r[2 : 2 + len(pages)]] for r in rows],
+                dtype=float,
             ).reshape(len(rows), len(pages))
-            yield library_ids, x, secs
+            codes = None
+            if cells is not None:
+                at = 2 + len(pages)
+                codes = np.fromiter(
+                    (cells.code((str(r[at]), r[at + 1], r[at + 2])) for r in rows),
+                    dtype=np.int64,
+                    count=len(rows),
+                )
+            yield library_ids, x, secs, codes
     finally:
         result.close()
 
 
-def _labelled(
-    finished: list[GroupStats], labels: dict[tuple[Any, ...], int]
-) -> Iterator[GroupStats]:
-    by_code = {code: label for label, code in labels.items()}
-    for stats in finished:
-        for code, cell in stats.cells.items():
-            cell.label = by_code[code]
-        yield stats
-
-
-def _utc_day(session: Session, moment: Any) -> Any:
-    """The UTC date of a stored moment as ISO text, computed by the database: converting a
-    timestamp per row in Python costs more than the rest of reading the row."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD")
-    # SQLite keeps UTCDateTime as naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]"
+def _utc_day_text(moment: Any) -> Any:
+    """SQLite: the UTC date of a stored moment as ISO text (UTCDateTime is kept as naive UTC
+    text ``YYYY-MM-DD HH:MM:SS[.ffffff]``)."""
     return func.substr(moment, 1, 10)
 
 
-def _cell_chunks(
-    session: Session,
-    condition: Any,
-    width: int,
-    chunk_rows: int,
-    plan: AnalysisPlan,
-    labels: dict[tuple[Any, ...], int],
-    cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
-) -> Iterator[tuple[np.ndarray, bytes, np.ndarray]]:
-    """Like :func:`_vector_chunks`, with each row's cell code (``labels`` maps the cell
-    (channel, ISO day, service point id), or ``cell_key`` of it, to its code, filled as cells
-    appear)."""
-    seen: dict[tuple[Any, ...], int] = {}
-    table = Response.__table__
-    stmt = (
-        select(
-            table.c.library_id,
-            table.c.vector,
-            table.c.channel,
-            _utc_day(session, func.coalesce(table.c.submitted_at, table.c.received_at)),
-            table.c.service_point_id,
-        )
-        .where(condition)
-        .order_by(table.c.library_id)
-        .execution_options(yield_per=chunk_rows)
-    )
-    result = session.connection().execute(stmt)
-    try:
-        for rows in result.partitions():
-            library_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            blob = b"".join(r[1] for r in rows)
-            if len(blob) != width * len(rows):
-                raise _wrong_length(plan, next(r[0] for r in rows if len(r[1]) != width))
-            codes = np.empty(len(rows), dtype=np.int64)
-            for k, r in enumerate(rows):
-                day = r[3]
-                cell = (str(r[2]), day, r[4])
-                code = seen.get(cell)
-                if code is None:
-                    label = cell if cell_key is None else cell_key(cell)
-                    code = labels.get(label)
-                    if code is None:
-                        code = labels[label] = len(labels)
-                    seen[cell] = code
-                codes[k] = code
-            yield library_ids, blob, codes
-    finally:
-        result.close()
-
-
-def _wrong_length(plan: AnalysisPlan, library_id: int) -> ValueError:
-    return ValueError(
-        f"a response of library {library_id} has a vector of another length than "
-        f"{plan.instrument_id} v{plan.version}'s {len(plan.keys)} keys"
-    )
-
-
-#: responses concatenated into one row by the PostgreSQL query of :func:`_vector_chunks`
+#: responses concatenated into one row by the PostgreSQL query of :func:`_chunks`
 PG_BLOCK = 1000
 
 
-def _vector_chunks(
-    session: Session, condition: Any, width: int, chunk_rows: int, plan: AnalysisPlan
-) -> Iterator[tuple[np.ndarray, bytes]]:
-    """Yield (library id of each response, their vectors concatenated), at most ``chunk_rows``
-    responses at a time, ordered by library, through a server-side cursor.
-
-    On PostgreSQL the server concatenates up to ``PG_BLOCK`` vectors of a library per row
-    (``string_agg``), which spares the client a Python object per response (about half the
-    time and a third of the memory of one row per response); elsewhere one row per response.
-    """
-    table = Response.__table__
-
-    def wrong_length(library_id: int) -> ValueError:
-        return _wrong_length(plan, library_id)
-
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        yield from _pg_vector_chunks(session, condition, width, chunk_rows, wrong_length)
-        return
-    stmt = (
-        select(table.c.library_id, table.c.vector)
-        .where(condition)
-        .order_by(table.c.library_id)
-        .execution_options(yield_per=chunk_rows)
-    )
-    result = session.connection().execute(stmt)
-    try:
-        for rows in result.partitions():
-            library_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            blob = b"".join(r[1] for r in rows)
-            if len(blob) != width * len(rows):
-                raise wrong_length(next(r[0] for r in rows if len(r[1]) != width))
-            yield library_ids, blob
-    finally:
-        result.close()
-
-
-def _pg_vector_chunks(
+def _pg_chunks(
     session: Session,
     condition: Any,
+    record: Any,
     width: int,
     chunk_rows: int,
     wrong_length: Callable[[int], ValueError],
-    record: Any = None,
-) -> Iterator[tuple[np.ndarray, bytes]]:
-    """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` vectors.
+    *,
+    split: Any = None,
+    split_values: list[str] | None = None,
+) -> Iterator[tuple[np.ndarray, bytes, np.ndarray | None]]:
+    """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` records.
 
-    The server concatenates each library's vectors (``string_agg``) in blocks, and binary
-    COPY streams them without a round trip per fetch and without the hex encoding of bytea
-    in text results: one Python object per block instead of per response. ``record`` is a
-    bytea expression of ``width`` bytes per response to read instead of the vector.
+    The server concatenates each library's ``record`` (a bytea expression of ``width`` bytes
+    per response) in blocks (``string_agg``), and binary COPY streams them without a round
+    trip per fetch and without the hex encoding of bytea in text results: one Python object
+    per block instead of per response. With ``split`` (a text column, e.g. the channel) the
+    blocks are per library and value, and each chunk also gives each response's value as an
+    index into ``split_values`` (filled as values appear). Yields (library id of each
+    response, their records concatenated, value indices or None), ordered by library.
     """
     table = Response.__table__
     block = max(1, min(chunk_rows, PG_BLOCK))
-    part = (func.row_number().over(partition_by=table.c.library_id) - 1) // block
-    value = table.c.vector if record is None else record
+    within = [table.c.library_id] if split is None else [table.c.library_id, split]
+    part = (func.row_number().over(partition_by=within) - 1) // block
+    columns = [table.c.library_id] + ([] if split is None else [split.label("split")])
     numbered = (
-        select(table.c.library_id, value.label("record"), part.label("part"))
-        .where(condition)
-        .subquery()
+        select(*columns, record.label("record"), part.label("part")).where(condition).subquery()
     )
+    grouping = [numbered.c.library_id] + ([] if split is None else [numbered.c.split])
     stmt = (
         select(
-            numbered.c.library_id,
+            *grouping,
             func.string_agg(numbered.c.record, literal_column("''::bytea")),
             func.count(),
         )
-        .group_by(numbered.c.library_id, numbered.c.part)
-        .order_by(numbered.c.library_id, numbered.c.part)
+        .group_by(*grouping, numbered.c.part)
+        .order_by(*grouping, numbered.c.part)
     )
     sql = str(
         stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
@@ -338,11 +378,22 @@ def _pg_vector_chunks(
     driver = session.connection().connection.driver_connection
     if driver is None:
         raise RuntimeError("the session's connection is closed")
+    index: dict[bytes | None, int] = {}
+    values = split_values if split_values is not None else []
     ids: list[np.ndarray] = []
     blobs: list[bytes] = []
+    splits: list[np.ndarray] = []
     pending = 0
     buffer = bytearray()
     seen_header = False
+
+    def emit() -> tuple[np.ndarray, bytes, np.ndarray | None]:
+        return (
+            np.concatenate(ids),
+            b"".join(blobs),
+            np.concatenate(splits) if split is not None else None,
+        )
+
     with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
         for data in copy:
             buffer += data
@@ -361,36 +412,49 @@ def _pg_vector_chunks(
                 row = _pg_binary_row(buffer, offset + 2, fields)
                 if row is None:
                     break
-                offset, (library_id, vectors, count) = row
+                offset, fields_ = row
+                library_id = int.from_bytes(fields_[0] or b"", "big", signed=True)
+                vectors, count_ = fields_[-2] or b"", fields_[-1] or b""
+                count = int.from_bytes(count_, "big", signed=True)
                 if len(vectors) != width * count:
                     raise wrong_length(library_id)
                 ids.append(np.full(count, library_id, dtype=np.int64))
                 blobs.append(vectors)
+                if split is not None:
+                    value = fields_[1]
+                    code = index.get(value)
+                    if code is None:
+                        code = index[value] = len(values)
+                        values.append("None" if value is None else value.decode("utf-8"))
+                    splits.append(np.full(count, code, dtype=np.int64))
                 pending += count
                 if pending >= chunk_rows:
-                    yield np.concatenate(ids), b"".join(blobs)
-                    ids, blobs, pending = [], [], 0
+                    yield emit()
+                    ids, blobs, splits, pending = [], [], [], 0
             del buffer[:offset]
     if pending:
-        yield np.concatenate(ids), b"".join(blobs)
+        yield emit()
 
 
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 
 
-def _pg_binary_row(buffer: bytearray, offset: int, fields: int) -> tuple[int, Any] | None:
-    """Parse (library_id, vectors, count) of a binary COPY tuple; None if it is incomplete."""
-    values: list[bytes] = []
+def _pg_binary_row(
+    buffer: bytearray, offset: int, fields: int
+) -> tuple[int, list[bytes | None]] | None:
+    """Parse the fields of a binary COPY tuple (None for NULL); None if it is incomplete."""
+    values: list[bytes | None] = []
     for _ in range(fields):
         if len(buffer) - offset < 4:
             return None
         (size,) = _INT32.unpack_from(buffer, offset)
         offset += 4
+        if size == -1:
+            values.append(None)
+            continue
         if len(buffer) - offset < size:
             return None
         values.append(bytes(buffer[offset : offset + size]))
         offset += size
-    library_id = int.from_bytes(values[0], "big", signed=True)
-    count = int.from_bytes(values[2], "big", signed=True)
-    return offset, (library_id, values[1], count)
+    return offset, values

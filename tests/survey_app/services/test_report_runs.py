@@ -295,11 +295,30 @@ def test_run__careless_share_is_what_the_screening_flags_on_the_exported_rows(
     assert region_row["extra"]["flagged"] == expected["sum"].sum() and region_row["n"] == 86
 
 
+def _screen_in_analysis_scan(session, campaign, batch_rows):
+    """The report run's way: the screening fed the chunks of the analysis's own scan (with
+    the channel breakdown's cells, as a run reads them)."""
+    screening = careless.CampaignScreening(campaign, batch_rows=batch_rows)
+    reporting.regional_analysis(
+        session,
+        campaign,
+        chunk_rows=7,
+        breakdowns={"channel": lambda label: label[0]},
+        pages=screening.pages,
+        on_rows=screening.feed,
+    )
+    return screening.finish()
+
+
+@pytest.mark.parametrize("scan", ["own", "analysis"])
 @pytest.mark.parametrize(("batch_rows", "batches"), [(36, [[0], [1], [2]]), (50, [[0, 1], [2]])])
-def test_screening__batches_whole_libraries_across_chunks(session, region, batch_rows, batches):
+def test_screening__batches_whole_libraries_across_chunks(
+    session, region, batch_rows, batches, scan
+):
     """Libraries are screened together until a batch reaches ``batch_rows`` responses, even
     when a library straddles the stream's chunks (7 rows here): each batch's flags are those
-    of analysis.screen_responses on exactly that batch's exported rows."""
+    of analysis.screen_responses on exactly that batch's exported rows — whether the
+    screening reads its own scan or the chunks of the analysis's scan."""
     for _ in range(3):  # LIB-1: 35 + 3 straight-liners, each page in a second
         answers = {**dict.fromkeys(SCREENED, 1), "overall": 1, "nps": 0}
         body = submission(
@@ -310,7 +329,12 @@ def test_screening__batches_whole_libraries_across_chunks(session, region, batch
         )
         record_response(session, parse_submission(body))
     session.flush()
-    got = careless.screen_campaign(session, region.campaign, chunk_rows=7, batch_rows=batch_rows)
+    if scan == "own":
+        got = careless.screen_campaign(
+            session, region.campaign, chunk_rows=7, batch_rows=batch_rows
+        )
+    else:
+        got = _screen_in_analysis_scan(session, region.campaign, batch_rows)
     rows = pd.DataFrame(export_rows(session, "SAT"))
     items = [*SCREENED, "overall", "nps"]
     timed = (

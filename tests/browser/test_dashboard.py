@@ -227,18 +227,11 @@ def test_library_staff__see_their_library_only(
 
 
 def test_quality_manager__filters_by_channel_and_by_month(
-    live_server: str, world: Any, browser: Any, tmp_path: Path, session
+    live_server: str, world: Any, staff_page: Any, finished_run: Any, tmp_path: Path
 ):
-    run, _ = report_runs.request_run(session, world.campaign)
-    report_runs.start_run(session, run)
-    report_runs.compute_run(session, run)
-    session.commit()
-    for width, height in ((1366, 900), (360, 740)):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="ru-RU", is_mobile=width < 400
-        )
-        page: Page = context.new_page()
-        sign_in(page, live_server, world.manager.email)
+    finished_run(world.campaign)
+    for width in (1366, 360):
+        page: Page = staff_page(world.manager, width)
         page.goto(f"{live_server}/admin/results/SPRING/dashboard")
 
         page.get_by_label("Канал", exact=True).select_option("web")
@@ -283,22 +276,14 @@ def test_quality_manager__filters_by_channel_and_by_month(
         page.screenshot(
             path=str(shots_dir(tmp_path) / f"dashboard-month-{width}.png"), full_page=True
         )
-        context.close()
 
 
 def test_library_staff__filter_their_library_by_channel_and_month(
-    live_server: str, world: Any, browser: Any, tmp_path: Path, session
+    live_server: str, world: Any, staff_page: Any, finished_run: Any, tmp_path: Path
 ):
-    run, _ = report_runs.request_run(session, world.campaign)
-    report_runs.start_run(session, run)
-    report_runs.compute_run(session, run)
-    session.commit()
-    for width, height in ((1366, 900), (360, 740)):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="ru-RU", is_mobile=width < 400
-        )
-        page: Page = context.new_page()
-        sign_in(page, live_server, world.staff.email)
+    finished_run(world.campaign)
+    for width in (1366, 360):
+        page: Page = staff_page(world.staff, width)
         page.goto(f"{live_server}/admin/results/SPRING/dashboard")
         expect(page.get_by_label("Библиотечная система")).to_have_count(0)
 
@@ -326,4 +311,3 @@ def test_library_staff__filter_their_library_by_channel_and_month(
         # another library's figures stay out of reach whatever the URL says
         reply = page.goto(f"{live_server}/admin/results/SPRING/dashboard?channel=qr&system=SOUTH")
         assert reply is not None and reply.status == 404
-        context.close()

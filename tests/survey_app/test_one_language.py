@@ -102,3 +102,38 @@ def test_link_claiming_the_kiosk_channel__refused_with_a_reason(
         assert reason in response.get_data(as_text=True)
     for channel in ("qr", "web"):
         assert client.get(f"/s/{campaign.code}/{library}?ch={channel}").status_code == 303
+
+
+def test_accounts_and_audit_log__scopes_by_name_not_code(
+    client: FlaskClient,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_user: Callable[..., Any],
+) -> None:
+    """Accounts and the audit log name a library (with its system) and a system, not their
+    Latin codes ("библиотека lib-7")."""
+    from survey_app.services import accounts
+    from survey_app.services import audit
+
+    library = make_library("kemerovo-central")
+    system = library.system
+    admin = make_user("admin")
+    staff = make_user("library_staff", library=library)
+    manager = make_user("quality_manager", system=system)
+    other = make_library().system
+    accounts.set_scope(session, manager, scope=accounts.Scope(system=other), actor=admin)
+    audit.record(session, admin, "library.update", library, changes={"name": ["A", "B"]})
+    session.commit()
+    in_library = f"библиотека «{library.name}» ({system.name})"
+    in_system = f"библиотечная система «{system.name}»"
+    client.post("/login", data={"email": admin.email, "password": STAFF_PASSWORD})
+    users = text_of(client.get("/admin/users?lang=ru").get_data(as_text=True))
+    assert in_library in users
+    assert "kemerovo-central" not in users and system.code not in users
+    assert staff.email in users
+    log = text_of(client.get("/admin/audit?lang=ru").get_data(as_text=True))
+    # the scope change's before and after, the library's own event, the accounts created
+    assert f"было: роль: Менеджер по качеству; область доступа: {in_system}" in log, log
+    assert f"стало: роль: Менеджер по качеству; область доступа: библиотечная система «{other.name}»" in log
+    assert in_library in log
+    assert "kemerovo-central" not in log and system.code not in log

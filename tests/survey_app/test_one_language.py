@@ -137,3 +137,24 @@ def test_accounts_and_audit_log__scopes_by_name_not_code(
     assert f"стало: роль: Менеджер по качеству; область доступа: библиотечная система «{other.name}»" in log
     assert in_library in log
     assert "kemerovo-central" not in log and system.code not in log
+
+
+def test_counts_in_sentences__grouped_as_in_the_tables(app: Any) -> None:
+    """Chart captions and other sentences said "2640 ответов" beside tables showing "2 640"."""
+    from flask import render_template_string
+
+    template = (
+        '{{ ngettext("%(num)d response", "%(num)d responses", n) }}; '
+        '{{ ngettext("%(num)d library drawn;", "%(num)d libraries drawn;", 21) }} '
+        "{{ n|number }}"
+    )
+    with app.test_request_context("/?lang=ru"):
+        # Russian groups thousands with a no-break space (CLDR), in both places alike
+        assert render_template_string(template, n=2640) == (
+            "2\u00a0640 ответов; 21 библиотека на диаграмме; 2\u00a0640"
+        )
+        assert render_template_string(template, n=1) == "1 ответ; 21 библиотека на диаграмме; 1"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string(template, n=2640) == (
+            "2,640 responses; 21 libraries drawn; 2,640"
+        )

@@ -41,8 +41,8 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from survey_app.audit_text import action_label
 from survey_app.audit_text import Names
+from survey_app.audit_text import action_label
 from survey_app.audit_text import detail_lines
 from survey_app.audit_text import place_text
 from survey_app.audit_text import target_text

@@ -257,17 +257,17 @@ def place_names(
             wanted[kind].add(code)
     names: dict[str, tuple[str, str | None]] = {}
     if wanted["library"]:
-        rows = session.execute(
+        libraries = session.execute(
             select(Library.code, Library.name, LibrarySystem.name)
             .join(LibrarySystem, Library.system_id == LibrarySystem.id)
             .where(Library.code.in_(sorted(wanted["library"])))
         )
-        names.update({f"library:{code}": (name, system) for code, name, system in rows})
+        names.update({f"library:{code}": (name, system) for code, name, system in libraries})
     if wanted["system"]:
-        rows = session.execute(
+        systems = session.execute(
             select(LibrarySystem.code, LibrarySystem.name).where(
                 LibrarySystem.code.in_(sorted(wanted["system"]))
             )
         )
-        names.update({f"system:{code}": (name, None) for code, name in rows})
+        names.update({f"system:{code}": (name, None) for code, name in systems})
     return names

@@ -134,7 +134,10 @@ def test_accounts_and_audit_log__scopes_by_name_not_code(
     log = text_of(client.get("/admin/audit?lang=ru").get_data(as_text=True))
     # the scope change's before and after, the library's own event, the accounts created
     assert f"было: роль: Менеджер по качеству; область доступа: {in_system}" in log, log
-    assert f"стало: роль: Менеджер по качеству; область доступа: библиотечная система «{other.name}»" in log
+    assert (
+        f"стало: роль: Менеджер по качеству; область доступа: библиотечная система «{other.name}»"
+        in log
+    )
     assert in_library in log
     assert "kemerovo-central" not in log and system.code not in log
 
@@ -158,3 +161,6 @@ def test_counts_in_sentences__grouped_as_in_the_tables(app: Any) -> None:
         assert render_template_string(template, n=2640) == (
             "2,640 responses; 21 libraries drawn; 2,640"
         )
+        # the other variables are still escaped
+        escaped = '{{ ngettext("%(num)d in %(x)s", "%(num)d in %(x)s", 1000, x="<b>") }}'
+        assert render_template_string(escaped) == "1,000 in &lt;b&gt;"

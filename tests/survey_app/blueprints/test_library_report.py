@@ -540,3 +540,11 @@ def test_run_status__library_staff_see_no_region_totals(world: Any, login: Any) 
     assert "по ответам: 56" not in header and "библиотек: 3" not in header
     assert "Рассчитано " in header
     assert "12 ответов этой библиотеки" in header
+
+
+def test_method_line__replicates_grouped_as_in_the_tables(world: Any, login: Any) -> None:
+    """The walk of the demo found "2000 повторов" beside tables writing "2 000"."""
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
+    assert "(2\u00a0000 повторов для НОК, 200 для омеги" in html

@@ -152,7 +152,11 @@ def _indicator_title(instrument: Instrument, indicator: str) -> tuple[str, str]:
     except KeyError:
         return family, subject
     text = _text(item.text, item_id)
-    return family, f"{text} ({column})" if column else text
+    if not column:
+        return family, text
+    # a battery's column by its label ("воспринимаемый уровень"), not its id ("perceived")
+    label = next((_text(c.label, column) for c in item.columns if c.id == column), column)
+    return family, f"{text} ({label})"
 
 
 def _standard(run: ReportRun, campaign: Campaign) -> analysis.Standard | None:

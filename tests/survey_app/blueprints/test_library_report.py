@@ -548,3 +548,5 @@ def test_method_line__replicates_grouped_as_in_the_tables(world: Any, login: Any
     recompute(client, "SAT")
     html = client.get("/admin/results/SAT/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
     assert "(2\u00a0000 повторов для НОК, 200 для омеги" in html
+    # and omega is "общая омега", not "омега (total)"
+    assert "общая омега с бутстреп-интервалом" in html and "(total)" not in html

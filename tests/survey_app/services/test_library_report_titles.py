@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
+
 import instruments
 from survey_app.services.library_report import _indicator_title
 
@@ -15,3 +19,45 @@ def test_battery_column__named_by_its_russian_label_not_its_id() -> None:
         "Наличие нужных мне печатных изданий (Уровень в этой библиотеке)",
     )
     assert _indicator_title(gap, "mean:IC2") == ("mean", "Наличие нужных мне печатных изданий")
+
+
+def test_alpha_notes__kept_as_reason_codes_and_said_in_russian(app: Any) -> None:
+    """The library page printed analysis's English notes ("the pairwise correlation matrix is
+    not positive semi-definite …") on a Russian page; it now keeps their reason codes."""
+    from flask import render_template_string
+
+    from survey_app.services.library_report import _indices
+    from survey_app.services.reporting import IndicesReport
+    from survey_app.services.reporting import analysis_plan
+
+    sat = instruments.load_all()["satisfaction_short", 1]
+    scale = sat.scales[0].id
+    reliability = pd.DataFrame(
+        [
+            {
+                "scale": scale,
+                "status": "unsound",
+                "reason": "few_joint_responses,not_positive_semidefinite",
+                "note": "the pairwise correlation matrix is not positive semi-definite",
+            }
+        ]
+    )
+    indices = pd.DataFrame(
+        [{"library": "LIB", "indicator": f"alpha:{scale}", "value": 0.5, "n": 40}]
+    )
+    report = IndicesReport(
+        plan=analysis_plan(sat),
+        by=("library",),
+        groups=pd.DataFrame([{"library": "LIB", "n": 40}]),
+        tables={"reliability": reliability},
+        indices=indices,
+    )
+    (row,) = _indices(report, sat, "LIB")
+    assert row["note_codes"] == ["few_joint_responses", "not_positive_semidefinite"]
+    with app.test_request_context("/?lang=ru"):
+        said = render_template_string(
+            '{% from "admin/_reasons.html" import reason %}'
+            "{% for code in codes %}{{ reason(code) }};{% endfor %}",
+            codes=row["note_codes"],
+        )
+    assert said == "на вопросы слишком редко отвечали вместе;несогласованные попарные корреляции;"

@@ -61,3 +61,8 @@ def test_alpha_notes__kept_as_reason_codes_and_said_in_russian(app: Any) -> None
             codes=row["note_codes"],
         )
     assert said == "на вопросы слишком редко отвечали вместе;несогласованные попарные корреляции;"
+    with app.test_request_context("/?lang=ru"):
+        clipped = render_template_string(
+            '{% from "admin/_reasons.html" import reason %}{{ reason("interval_clipped") }}'
+        )
+    assert clipped == "граница интервала вышла за допустимый предел и обрезана по нему"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 import instruments
+import survey_app
 from survey_app.services.library_report import _indicator_title
+
+ROOT = Path(survey_app.__file__).resolve().parent.parent
 
 
 def test_battery_column__named_by_its_russian_label_not_its_id() -> None:
@@ -66,3 +70,20 @@ def test_alpha_notes__kept_as_reason_codes_and_said_in_russian(app: Any) -> None
             '{% from "admin/_reasons.html" import reason %}{{ reason("interval_clipped") }}'
         )
     assert clipped == "граница интервала вышла за допустимый предел и обрезана по нему"
+
+
+def test_screening_flags__said_in_russian(app: Any) -> None:
+    """The library page's comments showed "⚑ psychsyn", "⚑ longstr" (column codes)."""
+    from flask import render_template_string
+
+    with app.test_request_context("/?lang=ru"):
+        said = render_template_string(
+            "{% for f in flags %}{{ flag_label(f) }};{% endfor %}",
+            flags=["longstr", "psychsyn", "speed"],
+        )
+    assert said == (
+        "один и тот же ответ много раз подряд;несогласованные ответы на схожие вопросы;"
+        "страницы пройдены слишком быстро;"
+    )
+    template = (ROOT / "survey_app/templates/admin/results/library_report.html").read_text()
+    assert "⚑ {{ flag_label(flag) }}" in template

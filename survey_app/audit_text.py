@@ -151,12 +151,13 @@ def place_text(ref: str, names: Names | None) -> str | None:
         return None
     name, system = found
     if ref.startswith("system:"):
-        return _("library system “%(name)s”", name=name)
-    return _("library “%(name)s” (%(system)s)", name=name, system=system or "—")
+        # names often carry their own quotes (МБУ «ЦБС г. Кемерово»): none added around them
+        return _("library system: %(name)s", name=name)
+    return _("library: %(name)s (%(system)s)", name=name, system=system or "—")
 
 
 def target_text(target: str, names: Names | None = None) -> str:
-    """``"library:LIB-1"`` as "library “Name” (System)" in the page's language, or as
+    """``"library:LIB-1"`` as "library: Name (System)" in the page's language, or as
     "library LIB-1" when ``names`` does not know the code."""
     if (text := place_text(target, names)) is not None:
         return text

@@ -124,8 +124,8 @@ def test_accounts_and_audit_log__scopes_by_name_not_code(
     accounts.set_scope(session, manager, scope=accounts.Scope(system=other), actor=admin)
     audit.record(session, admin, "library.update", library, changes={"name": ["A", "B"]})
     session.commit()
-    in_library = f"библиотека «{library.name}» ({system.name})"
-    in_system = f"библиотечная система «{system.name}»"
+    in_library = f"библиотека: {library.name} ({system.name})"
+    in_system = f"библиотечная система: {system.name}"
     client.post("/login", data={"email": admin.email, "password": STAFF_PASSWORD})
     users = text_of(client.get("/admin/users?lang=ru").get_data(as_text=True))
     assert in_library in users
@@ -135,7 +135,7 @@ def test_accounts_and_audit_log__scopes_by_name_not_code(
     # the scope change's before and after, the library's own event, the accounts created
     assert f"было: роль: Менеджер по качеству; область доступа: {in_system}" in log, log
     assert (
-        f"стало: роль: Менеджер по качеству; область доступа: библиотечная система «{other.name}»"
+        f"стало: роль: Менеджер по качеству; область доступа: библиотечная система: {other.name}"
         in log
     )
     assert in_library in log

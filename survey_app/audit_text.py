@@ -47,6 +47,8 @@ ACTION_LABELS: dict[str, Any] = {
     "response.restore": _l("Response restored to analysis"),
     "token.issue": _l("API token issued"),
     "token.revoke": _l("API token revoked"),
+    "results.export": _l("Results exported"),
+    "demo.seed": _l("Demo region seeded"),
     # the filter's groups
     "user": _l("Accounts (all)"),
     "region": _l("Regions (all)"),
@@ -58,6 +60,8 @@ ACTION_LABELS: dict[str, Any] = {
     "campaign": _l("Campaigns (all)"),
     "response": _l("Responses (all)"),
     "token": _l("API tokens (all)"),
+    "results": _l("Results (all)"),
+    "demo": _l("Demo region (all)"),
 }
 
 #: names of the detail fields
@@ -92,6 +96,8 @@ _KEYS: dict[str, Any] = {
     "filename": _l("file"),
     "hint": _l("token begins"),
     "channel": _l("channel"),
+    "responses": _l("number of responses"),
+    "include_excluded": _l("with excluded responses"),
 }
 
 #: values that are codes
@@ -156,6 +162,10 @@ def place_text(ref: str, names: Names | None) -> str | None:
     return _("library: %(name)s (%(system)s)", name=name, system=system or "—")
 
 
+#: targets stored as plain words
+_PLAIN_TARGETS: dict[str, Any] = {"demo region": _l("the demo region")}
+
+
 def target_text(target: str, names: Names | None = None) -> str:
     """``"library:LIB-1"`` as "library: Name (System)" in the page's language, or as
     "library LIB-1" when ``names`` does not know the code."""
@@ -164,6 +174,8 @@ def target_text(target: str, names: Names | None = None) -> str:
     kind, sep, code = target.partition(":")
     if sep and kind in _TARGETS:
         return f"{_TARGETS[kind]} {code}"
+    if target in _PLAIN_TARGETS:
+        return str(_PLAIN_TARGETS[target])
     return target
 
 
@@ -219,6 +231,11 @@ def detail_lines(details: Mapping[str, Any] | None, names: Names | None = None) 
                     )
                 else:
                     lines.append(f"{_key(name)}: {_value(change, names)}")
+        elif key == "library" and isinstance(value, str) and ":" not in value:
+            # a library named by its bare code (an export's library)
+            found = (names or {}).get(f"library:{value}")
+            shown = f"{found[0]} ({found[1] or '—'})" if found is not None else value
+            lines.append(f"{_key(key)}: {shown}")
         else:
             lines.append(f"{_key(key)}: {_value(value, names)}")
     return lines

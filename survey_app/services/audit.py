@@ -250,6 +250,9 @@ def place_names(
     for event in events:
         refs.add(event.target or "")
         refs.update(_refs(event.details or {}))
+        library = (event.details or {}).get("library")
+        if isinstance(library, str) and ":" not in library:
+            refs.add(f"library:{library}")  # a library named by its bare code
     wanted: dict[str, set[str]] = {"library": set(), "system": set()}
     for ref in refs:
         kind, sep, code = ref.partition(":")

@@ -164,3 +164,39 @@ def test_counts_in_sentences__grouped_as_in_the_tables(app: Any) -> None:
         # the other variables are still escaped
         escaped = '{{ ngettext("%(num)d in %(x)s", "%(num)d in %(x)s", 1000, x="<b>") }}'
         assert render_template_string(escaped) == "1,000 in &lt;b&gt;"
+
+
+def test_audit_log__demo_seed_and_exports_in_russian(
+    client: FlaskClient,
+    session: Session,
+    make_library: Callable[..., Any],
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., Any],
+) -> None:
+    """The demo walk found "demo.seed", "demo region", "responses: 8000" and an export's
+    library by its code on the Russian audit page."""
+    from survey_app.services import audit
+
+    library = make_library("kemerovo-central")
+    campaign = make_campaign("nok_culture", libraries=[library])
+    admin = make_user("admin")
+    audit.record(session, None, "demo.seed", "demo region", responses=8000)
+    audit.record(
+        session,
+        admin,
+        "results.export",
+        campaign,
+        library=library.code,
+        include_excluded=False,
+    )
+    session.commit()
+    client.post("/login", data={"email": admin.email, "password": STAFF_PASSWORD})
+    log = text_of(client.get("/admin/audit?lang=ru").get_data(as_text=True))
+    assert "Создан демонстрационный регион" in log and "демонстрационный регион" in log
+    assert "число ответов: 8000" in log
+    assert "Результаты выгружены" in log
+    assert f"библиотека: {library.name} ({library.system.name})" in log
+    assert "вместе с исключёнными анкетами: нет" in log
+    visible = log.replace("demo.seed", "").replace("results.export", "")  # the muted codes
+    assert "demo region" not in visible and "responses" not in visible
+    assert "kemerovo-central" not in visible

@@ -159,7 +159,8 @@ def _fill(form: NewKioskForm) -> None:
     points: list[tuple[str, str]] = [("", str(_("None (the whole library)")))]
     for library in libraries:
         for campaign in kiosks.kiosk_campaigns(db.session, library):
-            campaigns.setdefault(campaign.code, f"{campaign.title} ({campaign.code})")
+            # the code first: a phone cuts a long title, and two years of one survey share it
+            campaigns.setdefault(campaign.code, f"{campaign.code} — {campaign.title}")
         for point in sorted(library.service_points, key=lambda p: p.code):
             if point.active:
                 points.append((point.code, f"{library.name}: {point.name}"))

@@ -200,3 +200,41 @@ def test_audit_log__demo_seed_and_exports_in_russian(
     visible = log.replace("demo.seed", "").replace("results.export", "")  # the muted codes
     assert "demo region" not in visible and "responses" not in visible
     assert "kemerovo-central" not in visible
+
+
+def test_campaign_selects__code_first_so_a_phone_tells_years_apart(
+    client: FlaskClient,
+    session: Session,
+    make_campaign: Callable[..., Campaign],
+    make_user: Callable[..., Any],
+) -> None:
+    """A 360 px select shows about 30 characters: "Анкета для оценки качества усл…" was all
+    it showed of both nok-2025 and nok-2026. The campaign's code now comes first."""
+    title = "Анкета для оценки качества условий оказания услуг организациями культуры"
+    for code, year in (("nok-2025", 2025), ("nok-2026", 2026)):
+        campaign = make_campaign("nok_culture", code=code)
+        campaign.title = f"{title} — {year}"
+    admin = make_user("admin")
+    session.commit()
+    client.post("/login", data={"email": admin.email, "password": STAFF_PASSWORD})
+    page = client.get("/admin/tokens/?lang=ru").get_data(as_text=True)
+    assert f'<option value="nok-2025">nok-2025 — {title} — 2025</option>' in page
+    assert f'<option value="nok-2026">nok-2026 — {title} — 2026</option>' in page
+
+
+def test_instrument_structure__types_and_pages_in_words(
+    client: FlaskClient,
+    session: Session,
+    instrument_version: Callable[[str], Any],
+    make_user: Callable[..., Any],
+) -> None:
+    """The instrument page listed item types and pages by their YAML codes only."""
+    instrument_version("nok_culture")
+    user = make_user("methodologist")
+    session.commit()
+    client.post("/login", data={"email": user.email, "password": STAFF_PASSWORD})
+    page = client.get("/admin/instruments/nok_culture/1?lang=ru").get_data(as_text=True)
+    # nok_culture/1.yaml: page "information" titled "Информация об учреждении", q1 yes_no
+    assert 'Информация об учреждении <code class="muted">information</code>' in page
+    assert 'да или нет <code class="muted">yes_no</code>' in page
+    assert 'число 14–120 <code class="muted">number</code>' in page

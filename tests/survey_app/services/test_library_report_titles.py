@@ -87,3 +87,12 @@ def test_screening_flags__said_in_russian(app: Any) -> None:
     )
     template = (ROOT / "survey_app/templates/admin/results/library_report.html").read_text()
     assert "⚑ {{ flag_label(flag) }}" in template
+
+
+def test_library_page__prints_no_analysis_message() -> None:
+    """analysis's messages are English ("the correlation matrix has undefined entries …"):
+    the Russian page says a refusal or a note by its reason code instead."""
+    template = (ROOT / "survey_app/templates/admin/results/library_report.html").read_text()
+    assert ".message" not in template
+    assert "reason(scale.refused.code)" in template
+    assert "reason(scale.omega_refused.code)" in template

@@ -423,9 +423,7 @@ def test_too_few_respondents__reliability_refused_and_no_breakdown(
     (scale,) = page["reliability"]
     assert scale["refused"]["code"] == "insufficient_data" and "alpha" not in scale
     assert "Not computed: too few responses, n = 3" in html
-    russian = client.get("/admin/results/SAT/libraries/LIB-C/report?lang=ru").get_data(
-        as_text=True
-    )
+    russian = client.get("/admin/results/SAT/libraries/LIB-C/report?lang=ru").get_data(as_text=True)
     assert "Не рассчитано: слишком мало ответов, n = 3" in russian
     assert [row["suppressed"] for row in page["channels"]] == [True]
     assert all(v in (0, -1) for row in page["heatmap"]["n"] for v in row)

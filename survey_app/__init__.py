@@ -43,6 +43,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_babel import format_decimal
 
     app.jinja_env.filters["number"] = format_decimal
+    # and so are the counts in sentences ("2 640 ответов"), as in the tables
+    from survey_app.plurals import ngettext
+
+    app.jinja_env.globals["ngettext"] = ngettext
     # instrument and answer problems in the page's language (the code stays)
     from survey_app.problem_messages import problem_message
 

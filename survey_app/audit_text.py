@@ -47,6 +47,8 @@ ACTION_LABELS: dict[str, Any] = {
     "response.restore": _l("Response restored to analysis"),
     "token.issue": _l("API token issued"),
     "token.revoke": _l("API token revoked"),
+    "results.export": _l("Results exported"),
+    "demo.seed": _l("Demo region seeded"),
     # the filter's groups
     "user": _l("Accounts (all)"),
     "region": _l("Regions (all)"),
@@ -58,6 +60,8 @@ ACTION_LABELS: dict[str, Any] = {
     "campaign": _l("Campaigns (all)"),
     "response": _l("Responses (all)"),
     "token": _l("API tokens (all)"),
+    "results": _l("Results (all)"),
+    "demo": _l("Demo region (all)"),
 }
 
 #: names of the detail fields
@@ -92,6 +96,8 @@ _KEYS: dict[str, Any] = {
     "filename": _l("file"),
     "hint": _l("token begins"),
     "channel": _l("channel"),
+    "responses": _l("number of responses"),
+    "include_excluded": _l("with excluded responses"),
 }
 
 #: values that are codes
@@ -138,15 +144,42 @@ def action_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
-def target_text(target: str) -> str:
-    """``"library:LIB-1"`` as "library LIB-1" in the page's language."""
+#: reference ("library:CODE", "system:CODE") -> (name, the library's system's name or None),
+#: as :func:`survey_app.services.audit.place_names` finds them
+Names = Mapping[str, tuple[str, str | None]]
+
+
+def place_text(ref: str, names: Names | None) -> str | None:
+    """A library or library system by its name (a library with its system's name), or None
+    when ``ref`` is neither or its code is no longer known."""
+    found = (names or {}).get(ref)
+    if found is None:
+        return None
+    name, system = found
+    if ref.startswith("system:"):
+        # names often carry their own quotes (МБУ «ЦБС г. Кемерово»): none added around them
+        return _("library system: %(name)s", name=name)
+    return _("library: %(name)s (%(system)s)", name=name, system=system or "—")
+
+
+#: targets stored as plain words
+_PLAIN_TARGETS: dict[str, Any] = {"demo region": _l("the demo region")}
+
+
+def target_text(target: str, names: Names | None = None) -> str:
+    """``"library:LIB-1"`` as "library: Name (System)" in the page's language, or as
+    "library LIB-1" when ``names`` does not know the code."""
+    if (text := place_text(target, names)) is not None:
+        return text
     kind, sep, code = target.partition(":")
     if sep and kind in _TARGETS:
         return f"{_TARGETS[kind]} {code}"
+    if target in _PLAIN_TARGETS:
+        return str(_PLAIN_TARGETS[target])
     return target
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, names: Names | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -155,12 +188,12 @@ def _value(value: Any) -> str:
         if value in _VALUES:
             return str(_VALUES[value])
         if ":" in value:
-            return target_text(value)
+            return target_text(value, names)
         return value
     if isinstance(value, list | tuple):
-        return ", ".join(_value(v) for v in value)
+        return ", ".join(_value(v, names) for v in value)
     if isinstance(value, Mapping):
-        return "; ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
+        return "; ".join(f"{_key(k)}: {_value(v, names)}" for k, v in value.items())
     return str(value)
 
 
@@ -169,8 +202,9 @@ def _key(key: str) -> str:
     return str(label) if label is not None else key
 
 
-def detail_lines(details: Mapping[str, Any] | None) -> list[str]:
-    """Each detail of an event as a short phrase in the page's language."""
+def detail_lines(details: Mapping[str, Any] | None, names: Names | None = None) -> list[str]:
+    """Each detail of an event as a short phrase in the page's language (libraries and
+    systems by the names in ``names``)."""
     lines: list[str] = []
     for key, value in sorted((details or {}).items()):
         if key == "against":
@@ -191,12 +225,17 @@ def detail_lines(details: Mapping[str, Any] | None) -> list[str]:
                         _(
                             "%(field)s: “%(old)s” → “%(new)s”",
                             field=_key(name),
-                            old=_value(change[0]),
-                            new=_value(change[1]),
+                            old=_value(change[0], names),
+                            new=_value(change[1], names),
                         )
                     )
                 else:
-                    lines.append(f"{_key(name)}: {_value(change)}")
+                    lines.append(f"{_key(name)}: {_value(change, names)}")
+        elif key == "library" and isinstance(value, str) and ":" not in value:
+            # a library named by its bare code (an export's library)
+            found = (names or {}).get(f"library:{value}")
+            shown = f"{found[0]} ({found[1] or '—'})" if found is not None else value
+            lines.append(f"{_key(key)}: {shown}")
         else:
-            lines.append(f"{_key(key)}: {_value(value)}")
+            lines.append(f"{_key(key)}: {_value(value, names)}")
     return lines

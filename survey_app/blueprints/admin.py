@@ -41,8 +41,10 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from survey_app.audit_text import Names
 from survey_app.audit_text import action_label
 from survey_app.audit_text import detail_lines
+from survey_app.audit_text import place_text
 from survey_app.audit_text import target_text
 from survey_app.auth import current_staff
 from survey_app.auth import login_required
@@ -150,9 +152,15 @@ def role_label(role: Role | str) -> Any:
     return _label(ROLE_LABELS, Role, role)
 
 
-def scope_label(scope: str) -> Any:
-    """Human text for ``"region"``, ``"system:CODE"`` or ``"library:CODE"``."""
+def scope_label(scope: str, names: Names | None = None) -> Any:
+    """Human text for ``"region"``, ``"system:CODE"`` or ``"library:CODE"``: the system or
+    library by its name (a library with its system's), from ``names`` or looked up."""
     kind, _, code = scope.partition(":")
+    if kind in ("system", "library"):
+        if names is None:
+            names = audit.place_names(db.session, [scope])
+        if (text := place_text(scope, names)) is not None:
+            return text
     if kind == "system":
         return _l("library system %(code)s", code=code)
     if kind == "library":
@@ -321,7 +329,12 @@ def _conflict(error: Conflict, back: str) -> Any:
 def users() -> ResponseReturnValue:
     """List every staff account."""
     rows = accounts.list_users(db.session, actor=current_staff())
-    return render_template("admin/users.html", users=rows, describe_scope=describe_scope)
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        describe_scope=describe_scope,
+        scope_names=audit.place_names(db.session, [describe_scope(user) for user in rows]),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -739,6 +752,8 @@ def audit_log() -> ResponseReturnValue:
         action_label=action_label,
         target_text=target_text,
         detail_lines=detail_lines,
+        # libraries and systems by their names, not their codes
+        names=audit.place_names(db.session, events=rows[:AUDIT_PAGE_SIZE]),
     )
 
 

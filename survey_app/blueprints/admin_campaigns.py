@@ -133,6 +133,10 @@ def _fill_choices(form: CampaignForm) -> campaigns.FormOptions:
     form.instrument_version.choices = [
         (v.id, _version_label(options, v.id)) for v in options.versions
     ]
+    if request.method == "GET" and form.instrument_version.data is None and options.versions:
+        # radio buttons, not a select, whose long titles were cut on a phone; the first
+        # version is ticked, as the select showed it
+        form.instrument_version.data = options.versions[0].id
     form.system_ids.choices = [(s.id, s.name) for s in options.systems]
     form.library_types.choices = [(t.value, str(type_label(t))) for t in LibraryType]
     form.library_ids.choices = [(lib.id, lib.name) for lib in options.libraries]
@@ -142,7 +146,7 @@ def _fill_choices(form: CampaignForm) -> campaigns.FormOptions:
 def _version_label(options: campaigns.FormOptions, version_id: int | None) -> str:
     return next(
         (
-            f"{v.title} ({v.instrument_id}, v{v.version})"
+            f"{v.title} ({v.instrument_id}, {_('version %(n)s', n=v.version)})"
             for v in options.versions
             if v.id == version_id
         ),

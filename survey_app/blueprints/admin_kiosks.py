@@ -52,6 +52,13 @@ FLAG_LABELS = {
     "kiosk_interval": _l("too soon after the previous response on this kiosk"),
     "burst": _l("one of a burst of responses on this kiosk"),
     "partial": _l("unfinished (kept under the campaign's partial policy)"),
+    # the careless-response screening's signs (analysis.screen_responses' *_flag columns)
+    "longstr": _l("the same answer many times in a row"),
+    "irv": _l("hardly varying answers"),
+    "psychsyn": _l("inconsistent answers to similar questions"),
+    "evenodd": _l("inconsistent answers within the scales (even–odd)"),
+    "mahad": _l("an unusual answer pattern"),
+    "speed": _l("pages answered too fast"),
 }
 
 
@@ -152,7 +159,8 @@ def _fill(form: NewKioskForm) -> None:
     points: list[tuple[str, str]] = [("", str(_("None (the whole library)")))]
     for library in libraries:
         for campaign in kiosks.kiosk_campaigns(db.session, library):
-            campaigns.setdefault(campaign.code, f"{campaign.title} ({campaign.code})")
+            # the code first: a phone cuts a long title, and two years of one survey share it
+            campaigns.setdefault(campaign.code, f"{campaign.code} — {campaign.title}")
         for point in sorted(library.service_points, key=lambda p: p.code):
             if point.active:
                 points.append((point.code, f"{library.name}: {point.name}"))

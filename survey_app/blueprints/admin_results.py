@@ -230,10 +230,10 @@ def dashboard_funnel(campaign: str) -> ResponseReturnValue:
             "y": _("Main index"),
             "centre": _("Regional value"),
             "limit95": _("%(level)s limits", level="95 %"),
-            "limit998": _("%(level)s limits", level=format_decimal(99.8) + " %"),
+            "limit998": _("%(level)s limits", level=format_decimal(99.8) + "\u00a0%"),
             "inside": _("Library within the limits"),
             "outside95": _("Outside the %(level)s limits", level="95 %"),
-            "outside998": _("Outside the %(level)s limits", level=format_decimal(99.8) + " %"),
+            "outside998": _("Outside the %(level)s limits", level=format_decimal(99.8) + "\u00a0%"),
         },
     )
     if svg is None:

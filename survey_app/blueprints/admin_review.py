@@ -63,6 +63,8 @@ def show(instrument_id: str, version: int) -> ResponseReturnValue:
         omega_boot=reviews.OMEGA_BOOT,
         seed=reviews.BOOTSTRAP_SEED,
         reliability_scales=list(review.scales),
+        locale=_locale(),
+        translate=_,
     )
 
 
@@ -96,6 +98,7 @@ def items_chart(instrument_id: str, version: int) -> Response:
         title=_("Answers to each item"),
         missing=_("no answer"),
         locale=_locale(),
+        translate=_,
     )
     return _chart(body, f"items-{review.fingerprint}")
 

@@ -68,7 +68,9 @@ def _form() -> TokenForm:
     form = TokenForm()
     form.channel.choices = [(c.value, TOKEN_CHANNEL_LABELS[c]) for c in tokens.INTEGRATION_CHANNELS]
     form.campaign.choices = [("", _("Any open campaign"))] + [
-        (c.code, f"{c.title} ({c.code})") for c in campaigns.list_campaigns(db.session)
+        # the code first: a phone cuts a long title, and two years of one survey share it
+        (c.code, f"{c.code} — {c.title}")
+        for c in campaigns.list_campaigns(db.session)
     ]
     form.scope.choices = _scope_choices()
     return form

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
@@ -39,6 +40,7 @@ __all__ = [
     "describe_target",
     "events",
     "events_query",
+    "place_names",
     "record",
 ]
 
@@ -221,3 +223,54 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given; use an aware UTC datetime")
     return moment
+
+
+def _refs(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _refs(item)
+
+
+def place_names(
+    session: Session, values: Iterable[Any] = (), *, events: Iterable[AuditEvent] = ()
+) -> dict[str, tuple[str, str | None]]:
+    """The names of the libraries and library systems referred to as ``"library:CODE"`` or
+    ``"system:CODE"`` (scopes, audit targets and details), for pages that show them.
+
+    ``values`` are such references (or any text, lists and mappings holding them); the
+    targets and details of ``events`` are searched too. Returns reference -> (name, the
+    library's system's name, or None for a system); codes no longer known are left out.
+    """
+    refs: set[str] = set(_refs(list(values)))
+    for event in events:
+        refs.add(event.target or "")
+        refs.update(_refs(event.details or {}))
+        library = (event.details or {}).get("library")
+        if isinstance(library, str) and ":" not in library:
+            refs.add(f"library:{library}")  # a library named by its bare code
+    wanted: dict[str, set[str]] = {"library": set(), "system": set()}
+    for ref in refs:
+        kind, sep, code = ref.partition(":")
+        if sep and kind in wanted and code:
+            wanted[kind].add(code)
+    names: dict[str, tuple[str, str | None]] = {}
+    if wanted["library"]:
+        libraries = session.execute(
+            select(Library.code, Library.name, LibrarySystem.name)
+            .join(LibrarySystem, Library.system_id == LibrarySystem.id)
+            .where(Library.code.in_(sorted(wanted["library"])))
+        )
+        names.update({f"library:{code}": (name, system) for code, name, system in libraries})
+    if wanted["system"]:
+        systems = session.execute(
+            select(LibrarySystem.code, LibrarySystem.name).where(
+                LibrarySystem.code.in_(sorted(wanted["system"]))
+            )
+        )
+        names.update({f"system:{code}": (name, None) for code, name in systems})
+    return names

@@ -34,7 +34,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -48,6 +50,7 @@ from sqlalchemy.orm import Session
 
 import analysis
 from instruments import Instrument
+from instruments import ItemType
 from survey_app.models import Campaign
 from survey_app.models import InstrumentVersion
 from survey_app.models import Response
@@ -135,6 +138,26 @@ class ItemDistribution:
     n_answered: int
     #: (value, count) for each value of the declared range, in order
     counts: tuple[tuple[float, int], ...]
+    #: the instrument's label of each of those values: a message id to translate ("Yes",
+    #: "No" — as the questionnaire asks a yes/no item) or a locale -> text mapping (a
+    #: choice's text); None where the value has no label (a rating)
+    labels: tuple[str | Mapping[str, str] | None, ...] = ()
+
+    def answer_labels(
+        self, locale: str = "ru", translate: Callable[[str], str] = str
+    ) -> list[str | None]:
+        """The label of each value of :attr:`counts` in ``locale`` (None: show the number);
+        ``translate`` (the page's ``gettext``) translates the message ids."""
+        shown: list[str | None] = []
+        for k in range(len(self.counts)):
+            label = self.labels[k] if k < len(self.labels) else None
+            if label is None:
+                shown.append(None)
+            elif isinstance(label, str):
+                shown.append(translate(label))
+            else:
+                shown.append(str(label.get(locale) or label.get("ru") or "") or None)
+        return shown
 
     @property
     def missing_share(self) -> float:
@@ -228,6 +251,11 @@ class InstrumentReview:
             return []
         phi = self.factor.phi
         return [(str(f), [float(v) for v in phi.loc[f]]) for f in phi.index]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext_noop name extractors know
+    """Mark a message for extraction; the page translates it."""
+    return message
 
 
 def _title(text: Any) -> str:
@@ -441,6 +469,7 @@ def _compute(
             counts=tuple(
                 (float(lows[j] + v), int(c)) for v, c in enumerate(histograms[j].tolist())
             ),
+            labels=_answer_labels(instrument, k, float(lows[j]), sizes[j]),
         )
         for j, k in enumerate(shown)
     )
@@ -490,6 +519,28 @@ def _item_text(instrument: Instrument, key: str) -> str:
             if col.id == column:
                 return f"{text} — {_title(col.label) or column}"
     return text
+
+
+def _answer_labels(
+    instrument: Instrument, key: str, low: float, size: int
+) -> tuple[str | Mapping[str, str] | None, ...]:
+    """The instrument's own label of each value ``low .. low + size - 1`` of item ``key``.
+
+    A yes/no item stores 1 (yes) and 0 (no), labelled as the questionnaire labels them; a
+    single-choice item's numeric codes carry their choices' texts. Ratings keep numbers.
+    """
+    try:
+        item = instrument.item(key.partition(":")[0])
+    except KeyError:
+        return ()
+    values = [low + v for v in range(size)]
+    if item.type is ItemType.yes_no:
+        names = {0.0: N_("No"), 1.0: N_("Yes")}
+        return tuple(names.get(v) for v in values)
+    if item.type is ItemType.single:
+        texts = {float(c.code): dict(c.label) for c in item.choices if c.code is not None}
+        return tuple(texts.get(v) for v in values)
+    return ()
 
 
 def _refusal(error: ValueError) -> tuple[str, str]:

@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 #: bumped when the cached page's layout changes (older cache rows are recomputed)
-PAGE_VERSION = 2
+PAGE_VERSION = 3
 #: the seed of the bootstrap intervals shown
 BOOTSTRAP_SEED = analysis.BOOTSTRAP_SEED
 #: bootstrap replicates of the NOK criteria and of omega
@@ -152,7 +152,11 @@ def _indicator_title(instrument: Instrument, indicator: str) -> tuple[str, str]:
     except KeyError:
         return family, subject
     text = _text(item.text, item_id)
-    return family, f"{text} ({column})" if column else text
+    if not column:
+        return family, text
+    # a battery's column by its label ("воспринимаемый уровень"), not its id ("perceived")
+    label = next((_text(c.label, column) for c in item.columns if c.id == column), column)
+    return family, f"{text} ({label})"
 
 
 def _standard(run: ReportRun, campaign: Campaign) -> analysis.Standard | None:
@@ -169,11 +173,15 @@ def _indices(
         for row in report.verdicts.to_dict("records"):
             verdicts[str(row["indicator"])] = {str(k): v for k, v in row.items()}
     notes: dict[str, str] = {}
+    #: the reason codes of each note (the page says them in its language)
+    note_codes: dict[str, list[str]] = {}
     rel = report.tables.get("reliability")
     if rel is not None:
         for row in rel.to_dict("records"):
             if row.get("status") not in (None, "ok"):
                 notes[f"alpha:{row['scale']}"] = str(row.get("note") or row.get("reason") or "")
+                codes = str(row.get("reason") or "")
+                note_codes[f"alpha:{row['scale']}"] = [c for c in codes.split(",") if c]
     out = []
     for row in report.indices.to_dict("records"):
         if str(row["library"]) != code:
@@ -194,6 +202,7 @@ def _indices(
                 "verdict": verdict.get("verdict"),
                 "target": _float(verdict.get("target")),
                 "note": notes.get(indicator),
+                "note_codes": note_codes.get(indicator, []),
             }
         )
     return out

@@ -59,7 +59,13 @@ def _number(value: float, pattern: str, locale: str) -> str:
 
 
 def item_distributions_svg(
-    session: Session, review: InstrumentReview, *, title: str, missing: str, locale: str = "ru"
+    session: Session,
+    review: InstrumentReview,
+    *,
+    title: str,
+    missing: str,
+    locale: str = "ru",
+    translate: Callable[[str], str] = str,
 ) -> bytes:
     """Stacked horizontal bars: for each item, the share of each answer and of no answer.
 
@@ -73,24 +79,41 @@ def item_distributions_svg(
     missing : str
         Legend label of "no answer".
     locale : str
-        Locale of the numbers (decimal comma in Russian).
+        Locale of the numbers (decimal comma in Russian) and of the answers' labels.
+    translate : Callable
+        The page's ``gettext``, for the labels of yes/no answers.
     """
     return _cached(
         session,
         review,
         "items",
-        (title, missing, locale),
-        lambda: _draw_items(review, title, missing, locale),
+        (title, missing, locale, "labelled"),
+        lambda: _draw_items(review, title, missing, locale, translate),
     )
 
 
-def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str) -> bytes:
+def _draw_items(
+    review: InstrumentReview,
+    title: str,
+    missing: str,
+    locale: str,
+    translate: Callable[[str], str] = str,
+) -> bytes:
     from matplotlib.patches import Patch
 
     items = list(review.items)
     fig = _figure(6.5, 1.2 + 0.3 * max(len(items), 1))
     ax = fig.add_subplot(1, 1, 1)
-    scales = {tuple(v for v, _ in item.counts) for item in items}
+    # one legend when every item has the same answers: their labels, or else their values
+    scales = {
+        tuple(
+            label or _number(v, "0.##", locale)
+            for (v, _), label in zip(
+                item.counts, item.answer_labels(locale, translate), strict=True
+            )
+        )
+        for item in items
+    }
     y = list(range(len(items)))[::-1]
     # one barh call per (category position, number of categories): few artists, fast SVG
     segments: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
@@ -127,7 +150,7 @@ def _draw_items(review: InstrumentReview, title: str, missing: str, locale: str)
                 facecolor=_category_style(k, len(values))[0],
                 hatch=_category_style(k, len(values))[1],
                 edgecolor="black",
-                label=_number(v, "0.##", locale),
+                label=v,
             )
             for k, v in enumerate(values)
         ]

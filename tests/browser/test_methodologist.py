@@ -132,7 +132,7 @@ def test_methodologist__xlsform_to_published_instrument_to_campaign_posters(
     violations += serious_violations(page)
     page.fill("input[name=code]", "spring-2026")
     page.fill("input[name=title]", "Весна 2026")
-    page.select_option("select[name=instrument_version]", label="Визит в библиотеку (visit, v1)")
+    page.get_by_label("Визит в библиотеку (visit, версия 1)").check()
     page.fill("input[name=starts_on]", "2026-03-01")
     page.fill("input[name=ends_on]", "2026-05-31")
     page.locator("form[action$='/admin/campaigns/new'] button[type=submit]").click()

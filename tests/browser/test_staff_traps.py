@@ -103,7 +103,7 @@ def serious_violations(page: Page) -> list[str]:
 def fill_campaign(page: Page, code: str) -> None:
     page.fill("input[name=code]", code)
     page.fill("input[name=title]", "Весна 2026")
-    page.select_option("select[name=instrument_version]", index=0)
+    page.locator("input[name=instrument_version]").first.check()
 
 
 def overflow(page: Page) -> int:
@@ -286,6 +286,30 @@ def test_staff_lists_at_360_px__wide_tables_scroll_in_their_box_not_the_page(
         assert overflow(page) == 0, path
         violations += serious_violations(page)
     assert violations == []
+
+
+def test_campaign_form_at_360_px__instrument_versions_read_in_full(
+    live_server: str, region: SimpleNamespace, phone: Page
+) -> None:
+    """The version was a select whose text a phone cut ("Анкета для оценки качества усл…");
+    each version is now a radio button whose label wraps inside the page."""
+    page = phone
+    sign_in(page, live_server, region.methodologist.email)
+    page.goto(f"{live_server}/admin/campaigns/new")
+    # one version is ticked, as the select showed one
+    expect(page.locator("input[name=instrument_version]:checked")).to_have_count(1)
+    text = page.locator("#instrument_version label", has_text="(nok_culture, версия 1)")
+    expect(text).to_have_text(
+        "Анкета для оценки качества условий оказания услуг организациями культуры"
+        " (nok_culture, версия 1)"
+    )
+    box = text.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert box["height"] > 30  # wrapped onto several lines
+    # nothing of the text is clipped inside its box
+    assert text.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    assert overflow(page) == 0
+    assert serious_violations(page) == []
 
 
 def luminance(rgb: tuple[int, int, int]) -> float:

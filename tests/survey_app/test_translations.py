@@ -131,3 +131,27 @@ def test_extraction__finds_the_known_strings() -> None:
     found = extracted_messages()
     assert len(found) > 200
     assert "Next" in found
+
+
+#: a number or a placeholder, an ordinary space, then a percent sign ("95 %%", "%(x)s %")
+PERCENT_AFTER_SPACE = re.compile(r"(\d|%\(\w+\)[sd]) (%%|%(?![(a-z]))")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_percent_signs__never_wrap_away_from_their_number(domain: str) -> None:
+    """Issue 9 §5: "99,8 %" broke at the space; a no-break space holds the sign to the number."""
+    loose = []
+    for message in russian_catalogs()[domain]:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        loose += [text for text in strings if text and PERCENT_AFTER_SPACE.search(text)]
+    assert loose == []
+
+
+def test_templates__percent_sign_after_a_no_break_space() -> None:
+    """A number printed by a template and followed by "%" is joined to it by &nbsp;."""
+    loose = [
+        f"{path.name}: {match.group(0)}"
+        for path in (ROOT / "survey_app" / "templates").rglob("*.html")
+        for match in re.finditer(r"\}\} %[^}]", path.read_text(encoding="utf-8"))
+    ]
+    assert loose == []

@@ -379,7 +379,10 @@ def test_audit_page__speaks_russian_and_names_its_time_zone(world, login, sessio
     assert "вопросы в сравнении с прежней версией: новых: 3" in page
     assert "первая опубликованная версия: сравнивать не с чем" in page
     assert "название: «Старое» → «Новое»" in page
-    assert "анкета pilot@1" in page and "библиотека OWN-1" in page
+    assert "анкета pilot@1" in page
+    # a library by its name and its system's, not its code (OWN-1)
+    assert f"библиотека: {world.own.name} ({world.own.system.name})" in page
+    assert "OWN-1" not in page
     # no raw dicts or Python literals
     assert "None" not in page and "{&#39;" not in page and "lineage" not in page
     # the times are shown in the region's zone (Kemerovo: UTC+7), and the header says so

@@ -96,7 +96,7 @@ def test_create_open_close(
     version = instrument_version("nok_culture")
     signed_in("methodologist")
     page = client.get("/admin/campaigns/new").get_data(as_text=True)
-    assert "nok_culture, v1" in page
+    assert "nok_culture, version 1" in page
     # the first submission shows the chosen libraries back and stores nothing
     check = client.post("/admin/campaigns/new", data=form(version.id))
     assert check.status_code == 200

@@ -540,7 +540,7 @@ def test_library_page__shows_flags_and_counts_flagged_responses(session, world, 
 
     text = login(world.staff).get("/admin/results/SPRING/libraries/OWN-1/").get_data(as_text=True)
 
-    assert "<dt>Flagged</dt><dd>1 (50 %)" in text
+    assert "<dt>Flagged</dt><dd>1 (50&nbsp;%)" in text
     row = text[text.index(f'id="r-{flagged}"') :]
     row = row[: row.index("</tr>")]
     assert "one of a burst of responses on this kiosk" in row

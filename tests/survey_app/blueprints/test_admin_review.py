@@ -114,3 +114,30 @@ def test_instruments_admin__links_to_the_review(bfi_review: Any, login):
     assert 'href="/admin/review/bfi_review/1"' in version
     index = client.get("/admin/review/").get_data(as_text=True)
     assert 'href="/admin/review/bfi_review/1"' in index
+
+
+def test_yes_no_items__answers_labelled_in_russian_not_0_1(
+    session, make_campaign, make_user, login
+):
+    """A yes/no item's answers read Да/Нет (as the questionnaire asks them), not 1/0."""
+    from survey_app.services.responses import parse_submission
+    from survey_app.services.responses import record_response
+    from tests.factories import NOK_ANSWERS
+    from tests.factories import submission
+
+    campaign = make_campaign("nok_culture")
+    for used_stands in (1, 1, 1, 0):
+        answers = dict(NOK_ANSWERS, q1=used_stands)
+        if not used_stands:
+            del answers["q2"]  # asked only of those who used the stands
+        record_response(session, parse_submission(submission(campaign, answers)))
+    session.commit()
+    client = login(make_user("methodologist"))
+    page = client.get("/admin/review/nok_culture/1?lang=ru").get_data(as_text=True)
+    # q1: 3 of 4 said yes, 1 no, lowest value (no) first
+    assert "<span>Нет: 25&nbsp;%</span><span>Да: 75&nbsp;%</span>" in page
+    assert "<span>0: " not in page and "<span>1: " not in page
+    english = client.get("/admin/review/nok_culture/1?lang=en").get_data(as_text=True)
+    assert "<span>No: 25&nbsp;%</span><span>Yes: 75&nbsp;%</span>" in english
+    chart = client.get("/admin/review/nok_culture/1/items.svg?lang=ru")
+    assert chart.status_code == 200

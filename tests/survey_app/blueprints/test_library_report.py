@@ -426,7 +426,9 @@ def test_too_few_respondents__reliability_refused_and_no_breakdown(
     page = page_payload(session, world.lib_c.id)
     (scale,) = page["reliability"]
     assert scale["refused"]["code"] == "insufficient_data" and "alpha" not in scale
-    assert "Not computed: insufficient data: n = 3" in html
+    assert "Not computed: too few responses, n = 3" in html
+    russian = client.get("/admin/results/SAT/libraries/LIB-C/report?lang=ru").get_data(as_text=True)
+    assert "Не рассчитано: слишком мало ответов, n = 3" in russian
     assert [row["suppressed"] for row in page["channels"]] == [True]
     assert all(v in (0, -1) for row in page["heatmap"]["n"] for v in row)
     assert "fewer than 10 responses: not shown" in html
@@ -544,3 +546,13 @@ def test_run_status__library_staff_see_no_region_totals(world: Any, login: Any) 
     assert "по ответам: 56" not in header and "библиотек: 3" not in header
     assert "Рассчитано " in header
     assert "12 ответов этой библиотеки" in header
+
+
+def test_method_line__replicates_grouped_as_in_the_tables(world: Any, login: Any) -> None:
+    """The walk of the demo found "2000 повторов" beside tables writing "2 000"."""
+    client = login(world.manager)
+    recompute(client, "SAT")
+    html = client.get("/admin/results/SAT/libraries/LIB-A/report?lang=ru").get_data(as_text=True)
+    assert "(2\u00a0000 повторов для НОК, 200 для омеги" in html
+    # and omega is "общая омега", not "омега (total)"
+    assert "общая омега с бутстреп-интервалом" in html and "(total)" not in html

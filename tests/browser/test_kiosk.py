@@ -218,10 +218,15 @@ def test_revoked_tablet__is_refused_at_once_and_keeps_its_queue(
 ) -> None:
     device, code, staff = enrol_kiosk()
     pair_by_link(tablet, live_server, code)
+    # offline while the visitor answers, so the revocation meets the tablet at its next
+    # upload, not mid-survey (a config refresh could otherwise catch it first)
+    tablet.context.set_offline(True)
+    answer_pulse(tablet, 2)
+    assert stored_locally(tablet) == 1
     kiosks.revoke(session, device, actor=staff)
     session.commit()
 
-    answer_pulse(tablet, 2)  # stored on the tablet, then refused by the server
+    tablet.context.set_offline(False)  # online: the upload is refused with 401
     expect(tablet.get_by_role("heading", name="Подключение планшета")).to_be_visible()
     expect(tablet.get_by_text("Этот планшет отключён от системы.")).to_be_visible()
     assert stored_locally(tablet) == 1  # kept for a new pairing, not thrown away

@@ -154,7 +154,14 @@ def index() -> ResponseReturnValue:
 def _fill(form: NewKioskForm) -> None:
     actor = current_staff()
     libraries = kiosks.kiosk_libraries(db.session, actor=actor)
-    form.library.choices = [(lib.id, f"{lib.name} ({lib.code})") for lib in libraries]
+    # grouped by library system: same-named libraries are told apart by their system and
+    # address, as in the account form's scope picker, not by a Latin code
+    grouped: dict[str, list[tuple[int, str]]] = {}
+    for lib in sorted(libraries, key=lambda lib: (lib.system.name, lib.name, lib.id)):
+        label = f"{lib.name} — {lib.address}" if lib.address else lib.name
+        group = str(_("Libraries of %(system)s", system=lib.system.name))
+        grouped.setdefault(group, []).append((lib.id, label))
+    form.library.choices = grouped
     campaigns: dict[str, str] = {}
     points: list[tuple[str, str]] = [("", str(_("None (the whole library)")))]
     for library in libraries:

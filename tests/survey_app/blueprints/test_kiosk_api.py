@@ -308,3 +308,26 @@ def test_pin_and_hours__set_from_the_kiosk_page(client, session, token):
     assert config["pin"]["algorithm"] == "PBKDF2-SHA256"
     assert config["opening_hours"]["mon"] == [["09:00", "19:00"]]
     assert config["opening_hours"]["wed"] == []
+
+
+def test_new_kiosk__same_named_libraries_told_apart_by_system_and_address(
+    client, session, sign_in, make_library, make_campaign
+):
+    north = make_library()
+    south = make_library()
+    for library, address in ((north, "ул. Ленина, 1"), (south, "пр. Мира, 7")):
+        library.name = "Детская библиотека"
+        library.address = address
+    make_campaign("kiosk_pulse", libraries=[north, south], channels=["kiosk"])
+    session.commit()
+    sign_in("admin")
+
+    page = client.get("/admin/kiosks/new").get_data(as_text=True)
+
+    for library, address in ((north, "ул. Ленина, 1"), (south, "пр. Мира, 7")):
+        group = re.search(
+            rf'<optgroup label="Libraries of {library.system.name}">(.*?)</optgroup>', page, re.S
+        )
+        assert group, f"no group for {library.system.name}"
+        assert f'<option value="{library.id}">Детская библиотека — {address}</option>' in group[1]
+    assert north.code not in page and south.code not in page

@@ -114,6 +114,7 @@ def _layout_helpers() -> dict[str, Callable[..., Any]]:
         "role_label": role_label,
         "scope_label": scope_label,
         "type_label": type_label,
+        "subject_label": subject_label,
     }
 
 
@@ -137,6 +138,29 @@ def _label(labels: Mapping[Any, Any], kind: Callable[[Any], Any], value: Any) ->
 def type_label(kind: LibraryType | str) -> Any:
     """Human name of a library type."""
     return _label(TYPE_LABELS, LibraryType, kind)
+
+
+#: indicator subjects that are no scale or item of the instrument: NOK's criteria and total
+#: (``nok:K1`` … ``nok:total``), a gap battery's row over all its statements and SERVQUAL's
+#: two totals over the dimensions
+SUBJECT_LABELS = {
+    "K1": _l("K1 openness and accessibility of information"),
+    "K2": _l("K2 comfort of the conditions"),
+    "K3": _l("K3 accessibility for people with disabilities"),
+    "K4": _l("K4 friendliness and politeness of staff"),
+    "K5": _l("K5 satisfaction with the conditions"),
+    "total": _l("Total score"),
+    "overall": _l("All statements together"),
+    "unweighted": _l("All dimensions, unweighted"),
+    "weighted": _l("All dimensions, weighted by importance"),
+}
+
+
+def subject_label(indicator: str, title: str = "") -> Any:
+    """The words for an indicator's subject that the instrument does not name (see
+    :data:`SUBJECT_LABELS`); else ``title`` (the scale's title or the item's text)."""
+    subject = indicator.partition(":")[2]
+    return SUBJECT_LABELS.get(subject, title or subject)
 
 
 ROLE_LABELS = {

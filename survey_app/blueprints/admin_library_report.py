@@ -29,6 +29,7 @@ from flask_wtf.file import FileRequired
 
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
+from survey_app.blueprints.admin import SUBJECT_LABELS
 from survey_app.extensions import db
 from survey_app.services import checklists
 from survey_app.services import library_report
@@ -66,12 +67,6 @@ def chart_labels() -> dict[str, str]:
         "gap_axis": _("mean rating"),
         "nok_title": _("NOK criteria and total score with 95 % bootstrap intervals"),
         "nok_axis": _("points out of 100"),
-        "K1": _("K1 openness and accessibility of information"),
-        "K2": _("K2 comfort of the conditions"),
-        "K3": _("K3 accessibility for people with disabilities"),
-        "K4": _("K4 friendliness and politeness of staff"),
-        "K5": _("K5 satisfaction with the conditions"),
-        "total": _("Total score"),
         "channels_title": _("By channel (intervals: 95 %)"),
         "channels_axis": _("value of the indicator"),
         "heat_n_title": _("Responses by weekday and hour"),
@@ -83,6 +78,7 @@ def chart_labels() -> dict[str, str]:
         "channel:paper": _("Paper (typed in)"),
     }
     labels.update({f"day{k}": day for k, day in enumerate(days)})
+    labels.update({subject: str(label) for subject, label in SUBJECT_LABELS.items()})
     return labels
 
 

@@ -484,6 +484,33 @@ def test_gap_batteries__numbers_equal_the_cli(
                 assert shown[indicator][key] is None, indicator
             else:
                 assert shown[indicator][key] == pytest.approx(want[key], abs=1e-12), indicator
+    # the row over all statements is named in the page's language, not "overall"
+    # (SERVQUAL's two totals likewise, not "unweighted" and "weighted")
+    totals = {
+        "library_gap": {
+            "adequacy_gap:overall": ("All statements together", "Все утверждения в целом")
+        },
+        "servqual_library": {
+            "servqual_gap:unweighted": ("All dimensions, unweighted", "Все измерения, без весов"),
+            "servqual_gap:weighted": (
+                "All dimensions, weighted by importance",
+                "Все измерения, с весами важности",
+            ),
+        },
+    }[instrument]
+    for indicator, words in totals.items():
+        for lang, want in zip(("en", "ru"), words, strict=True):
+            localized = client.get(f"/admin/results/GAPS/libraries/GAP-1/report?lang={lang}")
+            row = re.search(
+                rf'<tr data-indicator="{indicator}">\s*<th scope="row">(.*?) <span',
+                localized.get_data(as_text=True),
+            )
+            assert row is not None and row.group(1) == want, (indicator, lang)
+    if instrument == "library_gap":  # the standard's target: the dashboard's main indicator
+        dashboard = client.get("/admin/results/GAPS/dashboard?lang=ru").get_data(as_text=True)
+        assert "<strong>Разрыв адекватности (восприятие − минимум) — Все утверждения в целом" in (
+            dashboard
+        )
     if instrument == "library_gap":
         assert page["gap"], "the gap table"
         for row in page["gap"]:

@@ -6,7 +6,8 @@ One batch as a report run screens it (``survey_app.services.careless``: ``--rows
 of the 30-item instrument of ``benchmarks/analysis.py``, 3 % careless — half of them
 straight-lining, half answering at random — who also spend 3 s on each six-item page):
 
-* **old** — ``analysis/screening.py`` as it is at ``--old-ref`` (default ``main``), read with
+* **old** — ``analysis/screening.py`` as it is at ``--old-ref`` (default ``main``; the modules it
+  imports, e.g. ``PairwiseMoments``, are this checkout's), read with
   ``git show`` and loaded as a module for this run only, called the way the report run
   called it there: the matrix made a DataFrame, the page seconds a long timings frame, then
   ``screen_responses``;

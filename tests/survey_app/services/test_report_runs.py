@@ -456,3 +456,51 @@ def test_change__follows_a_later_recomputation_of_the_previous_campaign(
     assert row.change is not None
     assert row.change.estimate == pytest.approx(estimate, rel=1e-9)
     assert (row.change.ci_low, row.change.ci_high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_store_results__values_read_back_as_written(session, region):
+    """The result rows as the database returns them: text with COPY's special characters,
+    floats to the last digit, NULLs, JSON and the level's default (written by hand in COPY's
+    text format on PostgreSQL, by the ORM elsewhere)."""
+    run, _ = report_runs.request_run(session, region.campaign)
+    library = region.libraries[0]
+    note = "tab\there, new\nline, back\\slash \\N, «кавычки», 'quote'\r"
+    written = [
+        {
+            "run_id": run.id,
+            "library_id": library.id,
+            "indicator": "scale:satisfaction",
+            "estimate": 1 / 3,
+            "ci_low": np.float64(0.1),
+            "ci_high": 1e-300,
+            "n": 7,
+            "verdict": "meets",
+            "target": None,
+            "note": note,
+            "extra": {"se": 0.123456789012345678, "text": "a\\b\tc", "flagged": 2},
+        },
+        {
+            "run_id": run.id,
+            "level": "region",
+            "library_id": None,
+            "indicator": "nps",
+            "estimate": -12345.678901234567,
+            "n": 0,
+            "extra": None,
+        },
+    ]
+    report_runs._store_results(session, written)
+    session.flush()
+    got = session.scalars(
+        select(ReportResult).where(ReportResult.run_id == run.id).order_by(ReportResult.id)
+    ).all()
+
+    assert [(r.level, r.library_id, r.indicator, r.n) for r in got] == [
+        ("library", library.id, "scale:satisfaction", 7),
+        ("region", None, "nps", 0),
+    ]
+    assert (got[0].estimate, got[0].ci_low, got[0].ci_high) == (1 / 3, 0.1, 1e-300)
+    assert got[0].note == note and got[0].verdict == "meets" and got[0].target is None
+    assert got[0].extra == {"se": 0.123456789012345678, "text": "a\\b\tc", "flagged": 2}
+    assert got[1].estimate == -12345.678901234567
+    assert got[1].extra is None and got[1].note is None and got[1].ci_low is None

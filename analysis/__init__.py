@@ -107,6 +107,7 @@ if TYPE_CHECKING:
     from analysis.screening import page_speed
     from analysis.screening import psychsyn
     from analysis.screening import psychsyn_critval
+    from analysis.screening import screen_matrix
     from analysis.screening import screen_responses
     from analysis.screening import with_and_without
     from analysis.shrinkage import MeanShrinkage
@@ -223,6 +224,7 @@ _EXPORTS: dict[str, str] = {
     "page_speed": "analysis.screening",
     "psychsyn": "analysis.screening",
     "psychsyn_critval": "analysis.screening",
+    "screen_matrix": "analysis.screening",
     "screen_responses": "analysis.screening",
     "with_and_without": "analysis.screening",
     "MeanShrinkage": "analysis.shrinkage",
@@ -342,6 +344,7 @@ __all__ = [
     "psychsyn_critval",
     "rank_intervals",
     "screen_gap_responses",
+    "screen_matrix",
     "screen_responses",
     "servqual_scores",
     "shrink_means",

@@ -834,7 +834,8 @@ class PairwiseMoments:
                 raise ValueError(f"chunk must be a 2-D array with {len(self.items)} columns")
             if not np.issubdtype(chunk.dtype, np.number):
                 raise TypeError("chunk must be numeric")
-            x = chunk.astype("float64")
+            # no copy of a float64 chunk: it is only read (y below is a new array)
+            x = np.asarray(chunk, dtype="float64")
         else:
             raise TypeError(f"chunk must be a DataFrame or ndarray, got {type(chunk).__name__}")
         if np.isinf(x).any():
@@ -864,12 +865,15 @@ class PairwiseMoments:
         y[~present] = 0.0
         self._n += m.T @ m
         self._s += y.T @ m
-        self._q += (y * y).T @ m
         self._p += y.T @ y
-        self._add_patterns(present, np.ones(x.shape[0], dtype=np.int64))
         yc = y[present.all(axis=1)]
         self._sc += yc.sum(axis=0)
         self._pc += yc.T @ yc
+        del yc
+        np.multiply(y, y, out=y)  # y² in place: one n × k array fewer
+        self._q += y.T @ m
+        del y, m
+        self._add_patterns(present, np.ones(x.shape[0], dtype=np.int64))
         with np.errstate(invalid="ignore"):
             self._min = np.fmin(self._min, np.fmin.reduce(x, axis=0))
             self._max = np.fmax(self._max, np.fmax.reduce(x, axis=0))

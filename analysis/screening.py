@@ -46,6 +46,7 @@ __all__ = [
     "page_speed",
     "psychsyn",
     "psychsyn_critval",
+    "screen_matrix",
     "screen_responses",
     "with_and_without",
 ]
@@ -105,8 +106,13 @@ def _reverse(
 def _pairwise(x: np.ndarray) -> PairwiseMoments:
     """Pairwise-complete moments of the columns of ``x``: ``.cov()`` / ``.corr()`` are
     pandas' ``DataFrame.cov()`` / ``.corr()`` (R ``use = "pairwise"``) from a few matrix
-    products instead of a loop over the pairs."""
-    return PairwiseMoments([str(j) for j in range(x.shape[1])]).add(x)
+    products instead of a loop over the pairs.
+
+    Always from the rows in row-major layout: the matrix products' last digits depend on
+    the layout, and this way the moments of a frame's (column-major) matrix and of a
+    selection of its rows (row-major) are the same numbers, so D² and the synonyms can
+    share one pass."""
+    return PairwiseMoments([str(j) for j in range(x.shape[1])]).add(np.ascontiguousarray(x))
 
 
 #: rows of the item matrix per step of the within-person correlations (bounds the memory of
@@ -127,6 +133,22 @@ def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
         for i in range(0, a.shape[0], _ROW_BLOCK)
     ]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _rowwise_pearson_columns(
+    x: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_rowwise_pearson` of ``x[:, left]`` and ``x[:, right]``, taking the columns
+    one block of rows at a time (the n × pairs copies never exist whole)."""
+    n = x.shape[0]
+    r = np.empty(n)
+    count = np.empty(n, dtype=np.int64)
+    for i in range(0, n, _ROW_BLOCK):
+        rows = x[i : i + _ROW_BLOCK]
+        r[i : i + _ROW_BLOCK], count[i : i + _ROW_BLOCK] = _rowwise_pearson_block(
+            rows[:, left], rows[:, right]
+        )
+    return r, count
 
 
 def _rowwise_pearson_block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -239,9 +261,15 @@ def longstring(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.
     1      1.0     1.0
     """
     _, x = _item_matrix(data, items)
-    miss = np.isnan(x)
-    # a boundary between j-1 and j unless both are present and equal
-    same = (x[:, 1:] == x[:, :-1]) & ~miss[:, 1:] & ~miss[:, :-1]
+    longest, avg = _longstring_x(x, np.isnan(x).all(axis=1))
+    return pd.DataFrame({"longstr": longest, "avgstr": avg}, index=data.index)
+
+
+def _longstring_x(x: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longest and average run per row of the item matrix ``x`` (see :func:`longstring`);
+    ``empty`` marks the rows with every cell missing."""
+    # a boundary between j-1 and j unless both are present and equal (NaN equals nothing)
+    same = x[:, 1:] == x[:, :-1]
     run = np.ones(x.shape[0])
     longest = np.ones(x.shape[0])
     for j in range(same.shape[1]):
@@ -249,10 +277,9 @@ def longstring(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.
         np.maximum(longest, run, out=longest)
     n_runs = x.shape[1] - same.sum(axis=1)
     avg = x.shape[1] / n_runs
-    empty = miss.all(axis=1)
     longest[empty] = np.nan
-    avg = np.where(empty, np.nan, avg)
-    return pd.DataFrame({"longstr": longest, "avgstr": avg}, index=data.index)
+    avg[empty] = np.nan
+    return longest, avg
 
 
 def irv(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.DataFrame:
@@ -283,15 +310,22 @@ def irv(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.DataFra
     Business and Psychology*, 33(1), 105-121. doi:10.1007/s10869-016-9479-0
     """
     _, x = _item_matrix(data, items)
-    mask = ~np.isnan(x)
-    n = mask.sum(axis=1)
-    x0 = np.where(mask, x, 0.0)
+    return pd.DataFrame({"irv": _irv_x(x)}, index=data.index)
+
+
+def _irv_x(x: np.ndarray) -> np.ndarray:
+    """IRV per row of the item matrix ``x`` (see :func:`irv`); one n × k temporary."""
+    missing = np.isnan(x)
+    n = x.shape[1] - missing.sum(axis=1)
+    d = np.where(missing, 0.0, x)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = x0.sum(axis=1) / n
-        ss = (np.where(mask, x0 - m[:, None], 0.0) ** 2).sum(axis=1)
-        sd = np.sqrt(ss / (n - 1))
-    sd = np.where(n < 2, np.nan, sd)
-    return pd.DataFrame({"irv": sd}, index=data.index)
+        m = d.sum(axis=1) / n
+        np.subtract(d, m[:, None], out=d)
+        d[missing] = 0.0
+        np.multiply(d, d, out=d)
+        sd: np.ndarray = np.sqrt(d.sum(axis=1) / (n - 1))
+    sd[n < 2] = np.nan
+    return sd
 
 
 def mahalanobis(
@@ -342,7 +376,19 @@ def mahalanobis(
         raise ValueError("confidence must be in (0, 1)")
     cols, x = _item_matrix(data, items)
     empty = np.isnan(x).all(axis=1)
-    cov = _pairwise(x[~empty]).cov().to_numpy()
+    d2 = _mahalanobis_x(x, empty, _pairwise(x[~empty] if empty.any() else x))
+    cut = stats.chi2.ppf(confidence, len(cols))
+    return pd.DataFrame(
+        {"mahad_d2": d2, "mahad_flag": np.nan_to_num(d2, nan=-np.inf) > cut},
+        index=data.index,
+    )
+
+
+def _mahalanobis_x(x: np.ndarray, empty: np.ndarray, moments: PairwiseMoments) -> np.ndarray:
+    """D² per row of the item matrix ``x`` (see :func:`mahalanobis`); ``moments`` are the
+    pairwise moments of the non-empty rows ``x[~empty]``. Raises ValueError as
+    :func:`mahalanobis` does."""
+    cov = moments.cov().to_numpy()
     if not np.all(np.isfinite(cov)):
         raise ValueError("the pairwise covariance matrix has undefined entries")
     # as R's solve(): refuse when the reciprocal 1-norm condition number is below eps
@@ -350,14 +396,11 @@ def mahalanobis(
         raise ValueError("the item covariance matrix is singular")
     inv = np.linalg.inv(cov)
     with np.errstate(invalid="ignore"):
-        centred = np.nan_to_num(x - np.nanmean(x[~empty], axis=0), nan=0.0)
-    d2 = np.einsum("ij,ij->i", centred @ inv, centred)
-    d2 = np.where(empty, np.nan, d2)
-    cut = stats.chi2.ppf(confidence, len(cols))
-    return pd.DataFrame(
-        {"mahad_d2": d2, "mahad_flag": np.nan_to_num(d2, nan=-np.inf) > cut},
-        index=data.index,
-    )
+        centred = x - np.nanmean(x[~empty] if empty.any() else x, axis=0)
+    centred[np.isnan(centred)] = 0.0
+    d2: np.ndarray = np.einsum("ij,ij->i", centred @ inv, centred)
+    d2[empty] = np.nan
+    return d2
 
 
 def psychsyn_critval(
@@ -442,22 +485,27 @@ def psychsyn(
     """
     if not 0.0 <= abs(critval) < 1.0:
         raise ValueError("critval must be in [0, 1) in absolute value")
-    cols, x = _item_matrix(data, items)
+    _, x = _item_matrix(data, items)
+    rr, n = _psychsyn_x(x, _pairwise(x), critval, anto)
+    return pd.DataFrame({"psychsyn": rr, "psychsyn_pairs": n}, index=data.index)
+
+
+def _psychsyn_x(
+    x: np.ndarray, moments: PairwiseMoments, critval: float, anto: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Psychometric synonym score and complete pairs per row of the item matrix ``x`` (see
+    :func:`psychsyn`); ``moments`` are the pairwise moments of every row of ``x`` (rows
+    with every cell missing add nothing to them)."""
     c = abs(critval)
-    r = _pairwise(x).corr().to_numpy()
-    ii, jj = np.tril_indices(len(cols), k=-1)
+    r = moments.corr().to_numpy()
+    ii, jj = np.tril_indices(x.shape[1], k=-1)
     vals = r[ii, jj]
     keep = vals < -c if anto else vals > c
     if not keep.any():
-        return pd.DataFrame(
-            {"psychsyn": np.full(len(data), np.nan), "psychsyn_pairs": np.zeros(len(data), int)},
-            index=data.index,
-        )
-    a = x[:, ii[keep]]
-    b = x[:, jj[keep]]
-    rr, n = _rowwise_pearson(a, b)
-    rr = np.where(n > 2, rr, np.nan)
-    return pd.DataFrame({"psychsyn": rr, "psychsyn_pairs": n}, index=data.index)
+        return np.full(x.shape[0], np.nan), np.zeros(x.shape[0], int)
+    rr, n = _rowwise_pearson_columns(x, ii[keep], jj[keep])
+    rr[n <= 2] = np.nan
+    return rr, n
 
 
 def evenodd(
@@ -596,32 +644,77 @@ def page_speed(
         raise ValueError("page times must be non-negative")
     if (k <= 0).any() or k.isna().any():
         raise ValueError("n_items must be a positive count on every page")
-    frame = pd.DataFrame(
-        {response: timings[response].to_numpy(), "sec": sec.to_numpy(), "k": k.to_numpy()}
-    )
-    frame["fast"] = (frame["sec"] / frame["k"] < seconds_per_item) & frame["sec"].notna()
-    g = frame.groupby(response, sort=True)
+    # one row per response (sorted, as groupby), its pages in their order in ``timings``
+    codes, responses = pd.factorize(timings[response], sort=True)
+    known = codes >= 0  # a missing response id belongs to no response
+    codes, sec_v, k_v = codes[known], sec.to_numpy()[known], k.to_numpy()[known]
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    starts = np.searchsorted(codes, codes, side="left")
+    position = np.arange(codes.size) - starts
+    width = int(position.max()) + 1 if codes.size else 0
+    sec_m = np.full((len(responses), width), np.nan)
+    k_m = np.full((len(responses), width), np.nan)
+    sec_m[codes, position] = sec_v[order]
+    k_m[codes, position] = k_v[order]
+    speed = _page_speed_x(sec_m, k_m, seconds_per_item)
     out = pd.DataFrame(
         {
-            "n_pages": g.size(),
-            "n_items": g["k"].sum(),
-            "total_seconds": g["sec"].sum(min_count=1),
-            "n_fast_pages": g["fast"].sum().astype(int),
-        }
+            "n_pages": speed["n_pages"],
+            "n_items": speed["n_items"],
+            "total_seconds": speed["total_seconds"],
+            "seconds_per_item": speed["seconds_per_item"],
+            "n_fast_pages": speed["n_fast_pages"],
+            "share_fast_pages": speed["share_fast_pages"],
+        },
+        index=pd.Index(responses, name=response),
     )
-    out["seconds_per_item"] = out["total_seconds"] / out["n_items"]
-    out["share_fast_pages"] = out["n_fast_pages"] / out["n_pages"]
-    out.index.name = response
-    return out[
-        [
-            "n_pages",
-            "n_items",
-            "total_seconds",
-            "seconds_per_item",
-            "n_fast_pages",
-            "share_fast_pages",
-        ]
-    ]
+    return out
+
+
+def _page_speed_x(
+    seconds: np.ndarray, n_items: np.ndarray, seconds_per_item: float
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`page_speed` from a response × page layout: ``seconds`` and
+    ``n_items`` of each page (``n_items`` NaN where the response has no such page row,
+    ``seconds`` NaN where the row has no time). Sums are compensated (Kahan), page by
+    page in their order."""
+    present = ~np.isnan(n_items)
+    timed = ~np.isnan(seconds)
+    n_pages = present.sum(axis=1)
+    total = _compensated_row_sums(seconds)
+    total[~timed.any(axis=1)] = np.nan  # min_count=1: no time at all is missing, not 0
+    items = _compensated_row_sums(n_items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_fast = ((seconds / n_items < seconds_per_item) & timed).sum(axis=1)
+        return {
+            "n_pages": n_pages,
+            "n_items": items,
+            "total_seconds": total,
+            "seconds_per_item": total / items,
+            "n_fast_pages": n_fast,
+            "share_fast_pages": n_fast / n_pages,
+        }
+
+
+def _compensated_row_sums(values: np.ndarray) -> np.ndarray:
+    """Row sums skipping NaN, with Kahan compensation, column by column.
+
+    (Before, ``page_speed`` summed with pandas' grouped ``sum``, which is compensated too
+    but adds a group's rows in an order of its own: the totals can differ from those in
+    the last digit, never a count or a flag.)"""
+    total = np.zeros(values.shape[0])
+    compensation = np.zeros(values.shape[0])
+    for j in range(values.shape[1]):
+        value = values[:, j]
+        ok = ~np.isnan(value)
+        y = value - compensation
+        t = total + y
+        c = (t - total) - y
+        c[np.isnan(c)] = 0.0  # an infinite value: keep the sum infinite, not NaN
+        compensation = np.where(ok, c, compensation)
+        total = np.where(ok, t, total)
+    return total
 
 
 def device_bursts(
@@ -828,44 +921,19 @@ def screen_responses(
     pol = ScreeningPolicy() if policy is None else policy
     if not isinstance(pol, ScreeningPolicy):
         raise TypeError("policy must be a ScreeningPolicy")
-    cols, _ = _item_matrix(data, items)
-    k = len(cols)
-    try:
-        maha = mahalanobis(data, items=cols)[["mahad_d2"]]
-    except ValueError:
-        # too few responses (or collinear items) for an invertible covariance matrix:
-        # report the index as missing rather than fail the whole screening
-        maha = pd.DataFrame({"mahad_d2": np.full(len(data), np.nan)}, index=data.index)
-    out = pd.concat(
-        [
-            longstring(data, items=cols),
-            irv(data, items=cols),
-            maha,
-            psychsyn(data, items=cols, critval=pol.psychsyn_critval),
-        ],
-        axis=1,
-    )
-    flags: dict[str, pd.Series] = {}
-    ls_min = math.ceil(k / 2) if pol.longstring_min is None else pol.longstring_min
-    flags["longstr_flag"] = out["longstr"] >= ls_min
-    if pol.irv_max is not None:
-        flags["irv_flag"] = out["irv"] <= pol.irv_max
-    if pol.mahad_confidence is not None:
-        flags["mahad_flag"] = out["mahad_d2"] > stats.chi2.ppf(pol.mahad_confidence, k)
-    if pol.psychsyn_max is not None:
-        flags["psychsyn_flag"] = out["psychsyn"] < pol.psychsyn_max
+    cols, x = _item_matrix(data, items)
+    values = _response_indices(x, pol)
+    out = pd.DataFrame(values, index=data.index)
     if scales is not None:
         eo = evenodd(data, scales=scales, reverse_keyed=reverse_keyed, item_range=item_range)
         out["evenodd"] = eo["evenodd"]
-        if pol.evenodd_min is not None:
-            flags["evenodd_flag"] = out["evenodd"] > pol.evenodd_min
+        values["evenodd"] = out["evenodd"].to_numpy(dtype=float)
     if timings is not None:
         sp = page_speed(timings, response=response, seconds_per_item=pol.seconds_per_item)
         sp = sp.reindex(data.index)
         out["n_fast_pages"] = sp["n_fast_pages"]
         out["seconds_per_item"] = sp["seconds_per_item"]
-        if pol.min_fast_pages is not None:
-            flags["speed_flag"] = out["n_fast_pages"] >= pol.min_fast_pages
+        values["n_fast_pages"] = out["n_fast_pages"].to_numpy(dtype=float)
     if submissions is not None:
         bursts = device_bursts(
             submissions,
@@ -874,14 +942,130 @@ def screen_responses(
             min_count=pol.burst_min_count or 2,
         ).reindex(data.index)
         out["burst_size"] = bursts["burst_size"]
-        if pol.burst_min_count is not None:
-            flags["burst_flag"] = out["burst_size"] >= pol.burst_min_count
-    for name, flag in flags.items():
-        # comparisons with NaN are False: a missing index never flags
-        out[name] = flag.fillna(False).astype(bool)
-    out["n_flags"] = out[list(flags)].sum(axis=1).astype(int) if flags else 0
-    out["flagged"] = out["n_flags"] >= pol.min_flags
+        values["burst_size"] = out["burst_size"].to_numpy(dtype=float)
+    for name, flag in _flags(values, pol, len(cols)).items():
+        out[name] = flag
     return out
+
+
+def screen_matrix(
+    x: np.ndarray,
+    *,
+    page_seconds: np.ndarray | None = None,
+    page_items: Sequence[float] | np.ndarray | None = None,
+    policy: ScreeningPolicy | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`screen_responses` on an item matrix: the same indices and flags, as arrays.
+
+    For a caller that already holds the answers as numbers (the database stream of a
+    report run): no frame is built and no column converted. The statistics are those of
+    :func:`screen_responses`, computed by the same functions.
+
+    Parameters
+    ----------
+    x : ndarray
+        n × k float matrix of raw answers (NaN = missing), items in questionnaire order.
+    page_seconds : ndarray, optional
+        n × p seconds spent on each of p pages (NaN: no time for that page); with
+        ``page_items``, the page-speed index (as :func:`page_speed` on the rows of the
+        timed pages).
+    page_items : sequence of float, optional
+        Number of items on each of the p pages (positive).
+    policy : ScreeningPolicy, optional
+        Cut-offs; defaults to ``ScreeningPolicy()``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The columns of :func:`screen_responses` without scales or submissions, in its
+        order: ``longstr``, ``avgstr``, ``irv``, ``mahad_d2``, ``psychsyn``,
+        ``psychsyn_pairs``, with page times ``n_fast_pages`` and ``seconds_per_item``
+        (float; NaN for a response without any page time), then the flags, ``n_flags``
+        and ``flagged``.
+    """
+    pol = ScreeningPolicy() if policy is None else policy
+    if not isinstance(pol, ScreeningPolicy):
+        raise TypeError("policy must be a ScreeningPolicy")
+    matrix = np.asarray(x)
+    if matrix.ndim != 2 or matrix.shape[1] < 2:
+        raise ValueError("x must be an n × k matrix with at least two items")
+    if not np.issubdtype(matrix.dtype, np.number):
+        raise TypeError("x must be numeric")
+    # the column-major layout of a frame's matrix (_item_matrix): the same arithmetic,
+    # so the same last digits, as screen_responses on the frame of these rows
+    matrix = np.asfortranarray(matrix, dtype=float)
+    values = _response_indices(matrix, pol)
+    if (page_seconds is None) != (page_items is None):
+        raise ValueError("page_seconds and page_items go together")
+    if page_seconds is not None and page_items is not None:
+        sec = np.asarray(page_seconds, dtype=float)
+        sizes = np.asarray(page_items, dtype=float).reshape(-1)
+        if sec.ndim != 2 or sec.shape != (matrix.shape[0], sizes.size):
+            raise ValueError("page_seconds must be n × (number of pages)")
+        if (sec < 0).any():
+            raise ValueError("page times must be non-negative")
+        if not (sizes > 0).all():
+            raise ValueError("page_items must be positive counts")
+        if pol.seconds_per_item <= 0:
+            raise ValueError("seconds_per_item must be positive")
+        # a page without a time has no timing row (as a response's timings are stored)
+        speed = _page_speed_x(sec, np.where(np.isnan(sec), np.nan, sizes), pol.seconds_per_item)
+        untimed = speed["n_pages"] == 0
+        fast = speed["n_fast_pages"].astype(float)
+        fast[untimed] = np.nan
+        values["n_fast_pages"] = fast
+        values["seconds_per_item"] = speed["seconds_per_item"]
+    values.update(_flags(values, pol, matrix.shape[1]))
+    return values
+
+
+def _response_indices(x: np.ndarray, pol: ScreeningPolicy) -> dict[str, np.ndarray]:
+    """Longstring, IRV, Mahalanobis D² and psychometric synonyms of every row of ``x``,
+    with one pass over the rows for the item moments both D² and the synonyms need."""
+    empty = np.isnan(x).all(axis=1)
+    longest, avg = _longstring_x(x, empty)
+    # the moments of every row; rows with every cell missing add nothing to them, but
+    # D² takes the moments of the other rows alone, as mahalanobis() does
+    moments = _pairwise(x)
+    try:
+        d2 = _mahalanobis_x(x, empty, _pairwise(x[~empty]) if empty.any() else moments)
+    except ValueError:
+        # too few responses (or collinear items) for an invertible covariance matrix:
+        # report the index as missing rather than fail the whole screening
+        d2 = np.full(x.shape[0], np.nan)
+    synonym, pairs = _psychsyn_x(x, moments, pol.psychsyn_critval, False)
+    return {
+        "longstr": longest,
+        "avgstr": avg,
+        "irv": _irv_x(x),
+        "mahad_d2": d2,
+        "psychsyn": synonym,
+        "psychsyn_pairs": pairs,
+    }
+
+
+def _flags(values: Mapping[str, np.ndarray], pol: ScreeningPolicy, k: int) -> dict[str, np.ndarray]:
+    """The per-index flags of the indices in ``values``, ``n_flags`` and ``flagged``.
+    A missing index never flags (comparisons with NaN are false)."""
+    flags: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore"):
+        ls_min = math.ceil(k / 2) if pol.longstring_min is None else pol.longstring_min
+        flags["longstr_flag"] = values["longstr"] >= ls_min
+        if pol.irv_max is not None:
+            flags["irv_flag"] = values["irv"] <= pol.irv_max
+        if pol.mahad_confidence is not None:
+            flags["mahad_flag"] = values["mahad_d2"] > stats.chi2.ppf(pol.mahad_confidence, k)
+        if pol.psychsyn_max is not None:
+            flags["psychsyn_flag"] = values["psychsyn"] < pol.psychsyn_max
+        if "evenodd" in values and pol.evenodd_min is not None:
+            flags["evenodd_flag"] = values["evenodd"] > pol.evenodd_min
+        if "n_fast_pages" in values and pol.min_fast_pages is not None:
+            flags["speed_flag"] = values["n_fast_pages"] >= pol.min_fast_pages
+        if "burst_size" in values and pol.burst_min_count is not None:
+            flags["burst_flag"] = values["burst_size"] >= pol.burst_min_count
+    n_flags = np.asarray(np.sum(list(flags.values()), axis=0, dtype=np.int64))
+    flagged: np.ndarray = n_flags >= pol.min_flags
+    return {**flags, "n_flags": n_flags, "flagged": flagged}
 
 
 def with_and_without(

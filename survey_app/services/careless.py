@@ -4,7 +4,8 @@ Streams a campaign's responses (not excluded) ordered by library — answer vect
 seconds spent on each page, which the database extracts from the page timings
 (:func:`~survey_app.services.response_stream.screening_chunks`: binary COPY in blocks on
 PostgreSQL, no Python object per response) — and hands them to
-:func:`analysis.screen_responses` with its default policy (a response is flagged when at
+:func:`analysis.screen_matrix` (the indices of :func:`analysis.screen_responses`, on the
+numbers as they come) with its default policy (a response is flagged when at
 least two indices flag it) in *batches of whole libraries* of at least ``batch_rows``
 responses (the last batch may be smaller). Only the current batch and one chunk are held.
 The statistic lives in :mod:`analysis.screening`; this module reads rows and counts.
@@ -26,7 +27,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
 import analysis
@@ -139,7 +139,6 @@ class CampaignScreening:
         }
         #: the pages whose seconds the screening reads, in the order of the rows' columns
         self.pages = list(page_items)
-        self._pages = np.array(self.pages, dtype=object)
         self._page_sizes = np.array(list(page_items.values()), dtype=float)
         self._batcher = _Batcher(batch_rows)
         self._progress = progress
@@ -162,35 +161,21 @@ class CampaignScreening:
         return self._out
 
     def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
-        data = pd.DataFrame(x[:, self.positions], columns=self.items)
-        timed, page = np.nonzero(~np.isnan(secs))
-        timings = (
-            pd.DataFrame(
-                {
-                    "response_id": timed,
-                    "page": self._pages[page],
-                    "seconds": secs[timed, page],
-                    "n_items": self._page_sizes[page],
-                }
-            )
-            if timed.size
-            else None
-        )
+        # the screened items, in the column-major layout analysis.screen_matrix works in
+        data = np.empty((len(owners), len(self.positions)), order="F")
+        np.take(x, self.positions, axis=1, out=data)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a library with one or two responses: the covariance-based indices are missing
             # (NaN never flags), numpy's warnings about it say nothing more
             warnings.simplefilter("ignore", RuntimeWarning)
-            flags = analysis.screen_responses(data, items=self.items, timings=timings)
-        counts = (
-            pd.DataFrame({"library_id": owners, "flagged": flags["flagged"].to_numpy(bool)})
-            .groupby("library_id", sort=True)["flagged"]
-            .agg(["size", "sum"])
-        )
+            screened = analysis.screen_matrix(data, page_seconds=secs, page_items=self._page_sizes)
+        flagged = screened["flagged"]
+        del data
+        libraries, inverse, sizes = np.unique(owners, return_inverse=True, return_counts=True)
+        counts = np.bincount(inverse.ravel(), weights=flagged, minlength=len(libraries))
         self._out.extend(
-            LibraryScreening(int(library_id), int(size), int(flagged))
-            for library_id, size, flagged in zip(
-                counts.index, counts["size"], counts["sum"], strict=True
-            )
+            LibraryScreening(int(library_id), int(size), int(n))
+            for library_id, size, n in zip(libraries, sizes, counts, strict=True)
         )
         self._done += len(owners)
         if self._progress is not None:

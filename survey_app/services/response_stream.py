@@ -20,10 +20,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Date
 from sqlalchemy import Float
+from sqlalchemy import case
 from sqlalchemy import cast
+from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from analysis.accumulator import Accumulator
@@ -259,6 +262,21 @@ def _chunks(
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         record: Any = table.c.vector
         nan = cast(literal_column("'NaN'"), Float)
+        source: Any = None
+        if pages and all(len(page.encode("utf-8")) <= _PG_NAME_BYTES for page in pages):
+            # the page times by one parse of each response's page_timings (json_to_record,
+            # the pages as its record's columns) instead of one per page (->> on json parses
+            # the whole document each time): the same values — a missing key, a JSON null,
+            # timings that are not an object give NULL, a repeated key its last value
+            timings = table.c.page_timings
+            parsed = (
+                func.json_to_record(case((func.json_typeof(timings) == "object", timings)))
+                .table_valued(*[column(page, Float) for page in pages])
+                .render_derived(name="page_seconds", with_types=True)
+                .lateral()
+            )
+            source = table.outerjoin(parsed, true())
+            seconds = [parsed.c[page] for page in pages]
         for value in seconds:
             record = record.op("||")(func.float8send(func.coalesce(value, nan)))
         width = 8 * (keys + len(pages))
@@ -279,6 +297,7 @@ def _chunks(
             wrong_length,
             split=table.c.channel if cells is not None else None,
             split_values=channels,
+            source=source,
         ):
             raw = np.frombuffer(blob, dtype=np.uint8).reshape(len(library_ids), width)
             x = raw[:, : 8 * keys].copy().view("<f8")
@@ -343,6 +362,7 @@ def _pg_chunks(
     *,
     split: Any = None,
     split_values: list[str] | None = None,
+    source: Any = None,
 ) -> Iterator[tuple[np.ndarray, bytes, np.ndarray | None]]:
     """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` records.
 
@@ -359,9 +379,10 @@ def _pg_chunks(
     within = [table.c.library_id] if split is None else [table.c.library_id, split]
     part = (func.row_number().over(partition_by=within) - 1) // block
     columns = [table.c.library_id] + ([] if split is None else [split.label("split")])
-    numbered = (
-        select(*columns, record.label("record"), part.label("part")).where(condition).subquery()
-    )
+    inner = select(*columns, record.label("record"), part.label("part")).where(condition)
+    if source is not None:  # e.g. the responses joined to their parsed page timings
+        inner = inner.select_from(source)
+    numbered = inner.subquery()
     grouping = [numbered.c.library_id] + ([] if split is None else [numbered.c.split])
     stmt = (
         select(
@@ -436,6 +457,8 @@ def _pg_chunks(
         yield emit()
 
 
+#: PostgreSQL's longest identifier: a longer page id cannot name json_to_record's column
+_PG_NAME_BYTES = 63
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 

@@ -25,6 +25,7 @@ from analysis.screening import mahalanobis
 from analysis.screening import page_speed
 from analysis.screening import psychsyn
 from analysis.screening import psychsyn_critval
+from analysis.screening import screen_matrix
 from analysis.screening import screen_responses
 from analysis.screening import with_and_without
 
@@ -111,6 +112,24 @@ def test_psychsyn_critval__lists_bfi_pairs_in_r_order(bfi):
     np.testing.assert_allclose(got["r"], [0.7070, 0.5564, 0.5491, 0.5195, 0.5041], atol=5e-5)
 
 
+def test_screen_matrix__matches_r_careless_on_bfi(bfi, ref):
+    # the numpy entry of a report run, on the bare matrix (row-major, as the stream has it)
+    x = np.ascontiguousarray(bfi[BFI_ITEMS].to_numpy(dtype=float))
+    got = screen_matrix(x, policy=ScreeningPolicy(psychsyn_critval=0.50))
+    for name in ("longstr", "avgstr", "irv", "mahad_d2"):
+        np.testing.assert_allclose(got[name], ref[name], rtol=0, atol=TOL, err_msg=name)
+    r_val = ref["psychsyn50"].to_numpy()
+    both = ~np.isnan(r_val) & ~np.isnan(got["psychsyn"])
+    np.testing.assert_allclose(got["psychsyn"][both], r_val[both], rtol=0, atol=TOL)
+    assert both.sum() == (~np.isnan(r_val)).sum() - 63  # the 63 R resampled at random
+    # analysis.md §3.3: chi2(.99, 25) flags 225; longstring >= 13 on the R values
+    assert int(got["mahad_flag"].sum()) == 225
+    assert int(got["longstr_flag"].sum()) == int((ref["longstr"] >= 13).sum())
+    flags = [got[c] for c in got if c.endswith("_flag")]
+    np.testing.assert_array_equal(got["n_flags"], np.sum(flags, axis=0))
+    np.testing.assert_array_equal(got["flagged"], got["n_flags"] >= 2)
+
+
 def test_evenodd__matches_r_careless_on_reverse_keyed_bfi(bfi, ref):
     got = evenodd(bfi, scales=BFI_SCALES, reverse_keyed=BFI_REVERSED, item_range=(1, 6))
     np.testing.assert_allclose(got["evenodd"], ref["evenodd"], rtol=0, atol=TOL)
@@ -186,6 +205,67 @@ def test_page_speed__two_seconds_per_item_rule():
     assert got.loc["r2", "n_fast_pages"] == 0
     assert got.loc["r1", "seconds_per_item"] == pytest.approx(40 / 20)
     assert got.loc["r1", "share_fast_pages"] == pytest.approx(0.5)
+
+
+def test_page_speed__totals_per_response_and_rows_without_a_response_left_out():
+    import math
+
+    rng = np.random.default_rng(8)
+    n = 400
+    timings = pd.DataFrame(
+        {
+            "response_id": rng.integers(0, 60, n).astype(float),
+            "page": np.arange(n),
+            "seconds": rng.uniform(0, 50, n).round(3),
+            "n_items": rng.integers(1, 9, n).astype(float) / 4,
+        }
+    )
+    timings.loc[:9, "seconds"] = np.nan
+    timings.loc[10:12, "response_id"] = np.nan  # no response: in no group
+    got = page_speed(timings)
+    kept = timings.loc[timings["response_id"].notna()]
+    assert got.index.tolist() == sorted(kept["response_id"].unique())
+    for response_id, rows in kept.groupby("response_id"):
+        seconds = rows["seconds"].dropna().tolist()
+        total = math.fsum(seconds) if seconds else np.nan  # correctly rounded sums
+        fast = int((rows["seconds"] / rows["n_items"] < 2.0).sum())
+        row = got.loc[response_id]
+        assert row["n_pages"] == len(rows) and row["n_fast_pages"] == fast
+        assert row["n_items"] == math.fsum(rows["n_items"])
+        np.testing.assert_allclose(row["total_seconds"], total, rtol=1e-15)
+        np.testing.assert_allclose(
+            row["seconds_per_item"], total / math.fsum(rows["n_items"]), rtol=1e-15
+        )
+
+
+def test_screen_matrix__page_seconds_hand_computation():
+    x = np.array([[1.0, 2, 3, 4], [2, 2, 3, 1], [4, 3, 2, 1]])
+    # pages of 2 and 3 items; response 0: 1 s/item and 4 s/item -> one fast page;
+    # response 1: only page 2 timed, 6 s/item; response 2: no time at all
+    seconds = np.array([[2.0, 12.0], [np.nan, 18.0], [np.nan, np.nan]])
+    got = screen_matrix(
+        x,
+        page_seconds=seconds,
+        page_items=[2, 3],
+        policy=ScreeningPolicy(
+            longstring_min=3, mahad_confidence=None, psychsyn_max=None, min_flags=1
+        ),
+    )
+    np.testing.assert_array_equal(got["n_fast_pages"], [1.0, 0.0, np.nan])
+    np.testing.assert_allclose(got["seconds_per_item"], [14 / 5, 6.0, np.nan])
+    assert got["speed_flag"].tolist() == [True, False, False]
+    assert got["longstr"].tolist() == [1.0, 2.0, 1.0]  # runs below 3: no longstring flag
+    assert got["flagged"].tolist() == [True, False, False]
+    assert "mahad_flag" not in got and "psychsyn_flag" not in got
+
+
+def test_screen_matrix__rejects_what_it_cannot_screen():
+    with pytest.raises(ValueError, match="two items"):
+        screen_matrix(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="together"):
+        screen_matrix(np.ones((3, 2)), page_seconds=np.ones((3, 1)))
+    with pytest.raises(ValueError, match="non-negative"):
+        screen_matrix(np.ones((3, 2)), page_seconds=-np.ones((3, 1)), page_items=[1])
 
 
 def test_page_speed__rejects_negative_times():

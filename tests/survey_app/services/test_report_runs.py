@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import analysis
@@ -30,6 +31,7 @@ from survey_app.services import careless
 from survey_app.services import dashboard
 from survey_app.services import report_runs
 from survey_app.services import reporting
+from survey_app.services import response_stream
 from survey_app.services.exclusions import exclude_response
 from survey_app.services.exports import export_rows
 from survey_app.services.responses import parse_submission
@@ -456,3 +458,88 @@ def test_change__follows_a_later_recomputation_of_the_previous_campaign(
     assert row.change is not None
     assert row.change.estimate == pytest.approx(estimate, rel=1e-9)
     assert (row.change.ci_low, row.change.ci_high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_store_results__values_read_back_as_written(session, region):
+    """The result rows as the database returns them: text with COPY's special characters,
+    floats to the last digit, NULLs, JSON and the level's default (written by hand in COPY's
+    text format on PostgreSQL, by the ORM elsewhere)."""
+    run, _ = report_runs.request_run(session, region.campaign)
+    library = region.libraries[0]
+    note = "tab\there, new\nline, back\\slash \\N, «кавычки», 'quote'\r"
+    written = [
+        {
+            "run_id": run.id,
+            "library_id": library.id,
+            "indicator": "scale:satisfaction",
+            "estimate": 1 / 3,
+            "ci_low": np.float64(0.1),
+            "ci_high": 1e-300,
+            "n": 7,
+            "verdict": "meets",
+            "target": None,
+            "note": note,
+            "extra": {"se": 0.123456789012345678, "text": "a\\b\tc", "flagged": 2},
+        },
+        {
+            "run_id": run.id,
+            "level": "region",
+            "library_id": None,
+            "indicator": "nps",
+            "estimate": -12345.678901234567,
+            "n": 0,
+            "extra": None,
+        },
+    ]
+    report_runs._store_results(session, written)
+    session.flush()
+    got = session.scalars(
+        select(ReportResult).where(ReportResult.run_id == run.id).order_by(ReportResult.id)
+    ).all()
+
+    assert [(r.level, r.library_id, r.indicator, r.n) for r in got] == [
+        ("library", library.id, "scale:satisfaction", 7),
+        ("region", None, "nps", 0),
+    ]
+    assert (got[0].estimate, got[0].ci_low, got[0].ci_high) == (1 / 3, 0.1, 1e-300)
+    assert got[0].note == note and got[0].verdict == "meets" and got[0].target is None
+    assert got[0].extra == {"se": 0.123456789012345678, "text": "a\\b\tc", "flagged": 2}
+    assert got[1].estimate == -12345.678901234567
+    assert got[1].extra is None and got[1].note is None and got[1].ci_low is None
+
+
+def test_screening_chunks__page_seconds_as_stored(session, region):
+    """The seconds of each page the stream gives the screening, for page timings of every
+    shape a row can hold (the database reads them: json_to_record on PostgreSQL)."""
+    screening = careless.CampaignScreening(region.campaign)
+    first, second = screening.pages[:2]
+    stored_timings = [
+        ({first: 12.5, second: 3}, [12.5, 3.0]),
+        ({second: 7}, [np.nan, 7.0]),
+        (None, [np.nan, np.nan]),
+        ({}, [np.nan, np.nan]),
+        ({first: None, second: "4.5"}, [np.nan, 4.5]),
+        ([1, 2], [np.nan, np.nan]),  # not an object: no page has a time
+        ({first: 1e2, "elsewhere": {"x": 1}}, [100.0, np.nan]),
+        ({first.upper(): 5}, [np.nan, np.nan]),  # keys are case-sensitive
+    ]
+    library = region.libraries[2]  # its 8 responses
+    responses = session.scalars(
+        select(Response).where(Response.library_id == library.id).order_by(Response.id)
+    ).all()
+    assert len(responses) == len(stored_timings)
+    for response, (timings, _) in zip(responses, stored_timings, strict=True):
+        session.execute(
+            update(Response).where(Response.id == response.id).values(page_timings=timings)
+        )
+    session.flush()
+    rows = [
+        seconds[owners == library.id]
+        for owners, _, seconds in response_stream.screening_chunks(
+            session, region.campaign, pages=screening.pages, plan=screening.plan, chunk_rows=7
+        )
+    ]
+    got = np.concatenate(rows)[:, :2]
+    expected = np.array([seconds for _, seconds in stored_timings])
+    order = lambda a: a[np.lexsort(np.nan_to_num(a, nan=-1.0).T)]  # noqa: E731 - any row order
+    np.testing.assert_array_equal(order(got), order(expected))

@@ -1,0 +1,40 @@
+"""Smoke test of benchmarks/screening.py at a small size: it loads the old screening from
+git, times both, and prints one JSON object as its last line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_screening_benchmark__runs_small_and_ends_with_one_json_object():
+    has_main = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "main:analysis/screening.py"],
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if has_main.returncode != 0:
+        pytest.skip("no main branch in this checkout to take the old code from")
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "screening.py"), "--rows", "3000"]
+        + ["--repeat", "1"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+
+    assert result["benchmark"] == "screening"
+    assert result["rows"] == 3000
+    assert result["flagged"] > 0
+    assert result["flags_equal"] is True
+    assert result["old"]["median_s"] > 0 and result["new"]["median_s"] > 0

@@ -1,13 +1,14 @@
 """Screening benchmark: the careless-response screening of one batch, old code against new.
 
-Run:  python benchmarks/screening.py [--rows 50000] [--repeat 5] [--old-ref main]
+Run:  python benchmarks/screening.py [--rows 50000] [--repeat 5] [--old-ref f964a2a]
 
 One batch as a report run screens it (``survey_app.services.careless``: ``--rows`` responses
 of the 30-item instrument of ``benchmarks/analysis.py``, 3 % careless — half of them
 straight-lining, half answering at random — who also spend 3 s on each six-item page):
 
-* **old** — ``analysis/screening.py`` as it is at ``--old-ref`` (default ``main``; the modules it
-  imports, e.g. ``PairwiseMoments``, are this checkout's), read with
+* **old** — ``analysis/screening.py`` as it is at ``--old-ref`` (default ``f964a2a``, the
+  last commit whose screening went through pandas frames; the modules it imports, e.g.
+  ``PairwiseMoments``, are this checkout's), read with
   ``git show`` and loaded as a module for this run only, called the way the report run
   called it there: the matrix made a DataFrame, the page seconds a long timings frame, then
   ``screen_responses``;
@@ -44,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.analysis import ITEMS  # noqa: E402
 from benchmarks.analysis import answers_block  # noqa: E402
 
+#: the last commit whose screening went through pandas frames (the baseline of 2026-12-05)
+OLD_REF = "f964a2a"
 PAGES = 5
 PAGE_ITEMS = 6.0
 CARELESS = 0.03
@@ -119,7 +122,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000, help="Responses in the batch.")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20261205)
-    parser.add_argument("--old-ref", default="main", help="Git revision of the old code.")
+    parser.add_argument(
+        "--old-ref",
+        default=OLD_REF,
+        help="Git revision of the old code (default: the last before the numpy screening).",
+    )
     args = parser.parse_args()
 
     import analysis

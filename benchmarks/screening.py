@@ -128,10 +128,17 @@ def main() -> None:
         help="Git revision of the old code (default: the last before the numpy screening).",
     )
     args = parser.parse_args()
+    if args.rows < 10 or args.repeat < 1:
+        parser.error("--rows must be at least 10 and --repeat at least 1")
 
     import analysis
 
-    old = old_module(args.old_ref)
+    try:
+        old = old_module(args.old_ref)
+    except subprocess.CalledProcessError as error:
+        parser.error(
+            f"cannot read analysis/screening.py at {args.old_ref!r}: {error.stderr.strip()}"
+        )
     x, seconds = batch(args.rows, args.seed)
     items = list(ITEMS)
 

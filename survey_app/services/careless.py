@@ -105,7 +105,8 @@ class _Batcher:
             yield owners[:end], x[:end], secs[:end]
             owners, x, secs = owners[end:], x[end:], secs[end:]
             ended -= end
-        self.held, self.rows = [(owners, x, secs)], len(owners)
+        # a copy of the rest, so the concatenated batch is freed once it has been screened
+        self.held, self.rows = [(owners.copy(), x.copy(), secs.copy())], len(owners)
 
 
 class CampaignScreening:
@@ -115,7 +116,8 @@ class CampaignScreening:
     ``on_rows``) to screen the rows of the analysis's own scan, or feed it
     :func:`~survey_app.services.response_stream.screening_chunks`; then :meth:`finish`.
     Batches of whole libraries of at least ``batch_rows`` responses are screened as soon as
-    they are complete (see the module docstring), so only the current batch is held.
+    they are complete (see the module docstring), so only the current batch is held (its
+    screened items' answers and page seconds).
     ``progress`` is called with the number of responses screened so far, after each batch.
     """
 
@@ -149,7 +151,8 @@ class CampaignScreening:
         """Add a chunk of the stream: library of each response (ordered by library), vectors
         (``plan.keys`` columns), seconds of each page of :attr:`pages`."""
         if self.active:
-            for batch in self._batcher.push((owners, x, secs)):
+            # only the screened items' answers are held until their batch is complete
+            for batch in self._batcher.push((owners, x[:, self.positions], secs)):
                 self._screen(*batch)
 
     def finish(self) -> list[LibraryScreening]:
@@ -162,8 +165,7 @@ class CampaignScreening:
 
     def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
         # the screened items, in the column-major layout analysis.screen_matrix works in
-        data = np.empty((len(owners), len(self.positions)), order="F")
-        np.take(x, self.positions, axis=1, out=data)
+        data = np.asfortranarray(x)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a library with one or two responses: the covariance-based indices are missing
             # (NaN never flags), numpy's warnings about it say nothing more

@@ -52,6 +52,8 @@ def _settings() -> dict[str, Any]:
     return {
         "tz": str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"),
         "small_cell_min": int(current_app.config["SMALL_CELL_MIN"]),
+        # the page's questions and scales, and the charts, in the reader's language
+        "locale": str(get_locale() or "ru"),
     }
 
 
@@ -135,7 +137,6 @@ def chart(campaign: str, library: str, name: str) -> Response:
         library,
         name,
         labels=chart_labels(),
-        locale=str(get_locale() or "ru"),
         **_settings(),
     )
     db.session.commit()

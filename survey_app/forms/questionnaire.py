@@ -46,6 +46,7 @@ from instruments.model import Instrument
 from instruments.model import Item
 from instruments.model import ItemType
 from instruments.model import Section
+from survey_app.services.instruments import text_of
 
 __all__ = [
     "FIELD_BUILDERS",
@@ -64,13 +65,6 @@ DEFAULT_TEXT_LIMIT = 2000
 NA = "na"
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
-
-
-def text_of(text: Mapping[str, str] | None, locale: str) -> str:
-    """Return the text in ``locale``, falling back to Russian (every instrument text has it)."""
-    if not text:
-        return ""
-    return text.get(locale) or text.get("ru") or next(iter(text.values()), "")
 
 
 def field_name(item_id: str, column: str | None = None) -> str:

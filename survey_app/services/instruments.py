@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from sqlalchemy import Connection
@@ -12,6 +13,14 @@ import instruments
 from instruments import Instrument
 from survey_app.models import InstrumentVersion
 from survey_app.models.base import utcnow
+
+
+def text_of(text: Mapping[str, str] | None, locale: str) -> str:
+    """Return an instrument text in ``locale``, falling back to Russian (every instrument text
+    has it), else to any language it has."""
+    if not text:
+        return ""
+    return text.get(locale) or text.get("ru") or next(iter(text.values()), "")
 
 
 @lru_cache(maxsize=256)

@@ -2,8 +2,9 @@
 
 The page belongs to the campaign's latest finished report run (what the dashboard shows):
 it is computed once per run and library from the library's responses as the wide export
-writes them, and cached with the run (table ``report_cache``, key ``page``; the charts
-under ``chart:<name>``), so a later view reads it back and a new run computes it afresh.
+writes them, and cached with the run (table ``report_cache``, key ``page:<locale>``: the
+questions and scales are named in the reader's language; the charts under
+``chart:<name>:<locale>``), so a later view reads it back and a new run computes it afresh.
 Responses that arrived after the run started are left out, so the page and the run
 describe the same data.
 
@@ -54,6 +55,7 @@ from survey_app.services.errors import NotFound
 from survey_app.services.exports import export_rows
 from survey_app.services.exports import format_cell
 from survey_app.services.instruments import instrument_of
+from survey_app.services.instruments import text_of
 from survey_app.services.scope import Action
 from survey_app.services.scope import library_ids_in_scope
 from survey_app.services.scope import require_campaign
@@ -102,10 +104,9 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
-def _text(value: Mapping[str, str] | None, fallback: str) -> str:
-    if not value:
-        return fallback
-    return str(value.get("ru") or next(iter(value.values()), fallback))
+def _text(value: Mapping[str, str] | None, fallback: str, locale: str) -> str:
+    """An instrument text in ``locale``, else in Russian, else ``fallback``."""
+    return text_of(value, locale) or fallback
 
 
 # --- the rows ---------------------------------------------------------------------------------
@@ -139,23 +140,23 @@ def page_rows(
 # --- building the page ----------------------------------------------------------------------
 
 
-def _indicator_title(instrument: Instrument, indicator: str) -> tuple[str, str]:
+def _indicator_title(instrument: Instrument, indicator: str, locale: str) -> tuple[str, str]:
     family, _, subject = indicator.partition(":")
     scales = {s.id: s for s in instrument.scales}
     if family in ("scale", "alpha") or subject in scales:
         scale = scales.get(subject)
         if scale is not None:
-            return family, _text(scale.title, subject)
+            return family, _text(scale.title, subject, locale)
     item_id, _, column = subject.partition(":")
     try:
         item = instrument.item(item_id)
     except KeyError:
         return family, subject
-    text = _text(item.text, item_id)
+    text = _text(item.text, item_id, locale)
     if not column:
         return family, text
     # a battery's column by its label ("воспринимаемый уровень"), not its id ("perceived")
-    label = next((_text(c.label, column) for c in item.columns if c.id == column), column)
+    label = next((_text(c.label, column, locale) for c in item.columns if c.id == column), column)
     return family, f"{text} ({label})"
 
 
@@ -166,7 +167,7 @@ def _standard(run: ReportRun, campaign: Campaign) -> analysis.Standard | None:
 
 
 def _indices(
-    report: reporting.IndicesReport, instrument: Instrument, code: str
+    report: reporting.IndicesReport, instrument: Instrument, code: str, locale: str
 ) -> list[dict[str, Any]]:
     verdicts: dict[str, dict[str, Any]] = {}
     if report.verdicts is not None:
@@ -187,7 +188,7 @@ def _indices(
         if str(row["library"]) != code:
             continue
         indicator = str(row["indicator"])
-        family, title = _indicator_title(instrument, indicator)
+        family, title = _indicator_title(instrument, indicator, locale)
         verdict = verdicts.get(indicator, {})
         n = _float(row.get("n"))
         out.append(
@@ -208,7 +209,9 @@ def _indices(
     return out
 
 
-def _likert(frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instrument) -> Any:
+def _likert(
+    frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instrument, locale: str
+) -> Any:
     groups: dict[tuple[float, float], list[str]] = {}
     for key, kind in plan.kinds.items():
         if kind == ItemType.likert.value and key in plan.ranges:
@@ -220,14 +223,14 @@ def _likert(frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instr
         anchors: dict[int, str] = {}
         first = instrument.item(items[0])
         for value, text in first.anchors.items():
-            anchors[int(value)] = _text(text, str(value))
+            anchors[int(value)] = _text(text, str(value), locale)
         rows = []
         for item in items:
             part = table.loc[table["item"] == item]
             rows.append(
                 {
                     "item": item,
-                    "title": _text(instrument.item(item).text, item),
+                    "title": _text(instrument.item(item).text, item, locale),
                     "n": int(part["n"].iloc[0]),
                     "counts": [int(c) for c in part["count"]],
                     "shares": [_float(s) for s in part["share"]],
@@ -243,7 +246,7 @@ def _likert(frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instr
     return out
 
 
-def _gap(report: reporting.IndicesReport, instrument: Instrument, code: str) -> Any:
+def _gap(report: reporting.IndicesReport, instrument: Instrument, code: str, locale: str) -> Any:
     table = report.tables.get("gap")
     if table is None:
         return None
@@ -255,7 +258,7 @@ def _gap(report: reporting.IndicesReport, instrument: Instrument, code: str) -> 
         rows.append(
             {
                 "item": unit,
-                "title": _text(instrument.item(unit).text, unit),
+                "title": _text(instrument.item(unit).text, unit, locale),
                 "n": int(row["n"]),
                 "minimum": _float(row["mean_minimum"]),
                 "desired": _float(row["mean_desired"]),
@@ -314,10 +317,12 @@ def _nok(
     }
 
 
-def _reliability(frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instrument) -> Any:
+def _reliability(
+    frame: pd.DataFrame, plan: reporting.AnalysisPlan, instrument: Instrument, locale: str
+) -> Any:
     """Alpha and omega of every scale as ``survey-app reliability`` computes them (pairwise,
     the analysis package's minimum n), with omega's bootstrap interval."""
-    titles = {s.id: _text(s.title, s.id) for s in instrument.scales}
+    titles = {s.id: _text(s.title, s.id, locale) for s in instrument.scales}
     out = []
     for spec in plan.scales:
         items = list(spec.items)
@@ -510,6 +515,7 @@ def _comments(
     instrument: Instrument,
     flags: Mapping[str, list[str]],
     small_cell_min: int,
+    locale: str,
 ) -> list[dict[str, Any]]:
     """Every free-text answer with its question, channel (left out when fewer than
     ``small_cell_min`` responses share it) and the screening flags of its response."""
@@ -527,7 +533,7 @@ def _comments(
             out.append(
                 {
                     "item": item.id,
-                    "question": _text(item.text, item.id),
+                    "question": _text(item.text, item.id, locale),
                     "text": text,
                     "channel": row.get("channel")
                     if sizes.get(row.get("channel"), 0) >= small_cell_min
@@ -547,8 +553,10 @@ def build_page(
     *,
     tz: str,
     small_cell_min: int,
+    locale: str = "ru",
 ) -> dict[str, Any]:
-    """Compute the library page of a run (plain JSON data; see the module docstring)."""
+    """Compute the library page of a run (plain JSON data; see the module docstring), its
+    questions, scales and answer labels in ``locale`` (else Russian)."""
     instrument = instrument_of(campaign.instrument_version)
     plan = reporting.analysis_plan(instrument)
     frame, raw = page_rows(session, campaign, library, run.started_at)
@@ -560,6 +568,7 @@ def build_page(
         "instrument": {"id": instrument.id, "version": instrument.version},
         "small_cell_min": small_cell_min,
         "tz": tz,
+        "locale": locale,
         "standard": None,
         "notes": [],
     }
@@ -583,11 +592,11 @@ def build_page(
         frame, plan, by=("library",), checklist=checklist, standard=standard, min_n=VERDICT_MIN_N
     )
     numeric = reporting.numeric_frame(frame, plan)
-    indices = _indices(report, instrument, library.code)
+    indices = _indices(report, instrument, library.code, locale)
     page["indices"] = indices
     page["notes"] = list(report.notes)
-    page["likert"] = _likert(numeric, plan, instrument)
-    page["gap"] = _gap(report, instrument, library.code)
+    page["likert"] = _likert(numeric, plan, instrument, locale)
+    page["gap"] = _gap(report, instrument, library.code, locale)
     page["nok"] = _nok(numeric, report, checklist_row, checklist, library.code)
     if page["nok"] and page["nok"].get("available"):
         # the indicators table shows the NOK scores with their bootstrap intervals too
@@ -596,15 +605,15 @@ def build_page(
             if row["indicator"] in bounds and row["ci_low"] is None:
                 row["ci_low"] = bounds[row["indicator"]]["low"]
                 row["ci_high"] = bounds[row["indicator"]]["high"]
-    page["reliability"] = _reliability(numeric, plan, instrument)
+    page["reliability"] = _reliability(numeric, plan, instrument, locale)
     index = _index_of(indices, run.main_indicator)
     page["breakdown_indicator"] = index
     if index is not None:
-        page["breakdown_title"] = _indicator_title(instrument, index)[1]
+        page["breakdown_title"] = _indicator_title(instrument, index, locale)[1]
     page["channels"] = _breakdown(numeric, plan, "channel", index, small_cell_min)
     page["service_points"] = _breakdown(numeric, plan, "service_point", index, small_cell_min)
     page["heatmap"] = _heatmap(numeric, plan, index, tz, small_cell_min)
-    page["comments"] = _comments(raw, instrument, _screening(numeric, plan), small_cell_min)
+    page["comments"] = _comments(raw, instrument, _screening(numeric, plan), small_cell_min, locale)
     return page
 
 
@@ -662,14 +671,19 @@ def _page_of(
     *,
     tz: str,
     small_cell_min: int,
+    locale: str,
 ) -> dict[str, Any]:
-    body = _cached(session, run.id, library.id, "page")
+    # one page per language: its questions and scales are in the reader's language
+    key = f"page:{locale}"
+    body = _cached(session, run.id, library.id, key)
     if body is not None:
         page = json.loads(body)
         if page.get("version") == PAGE_VERSION:
             return dict(page)
-    page = build_page(session, campaign, library, run, tz=tz, small_cell_min=small_cell_min)
-    _store(session, run.id, library.id, "page", json.dumps(page, ensure_ascii=False))
+    page = build_page(
+        session, campaign, library, run, tz=tz, small_cell_min=small_cell_min, locale=locale
+    )
+    _store(session, run.id, library.id, key, json.dumps(page, ensure_ascii=False))
     return page
 
 
@@ -681,8 +695,10 @@ def library_page(
     *,
     tz: str,
     small_cell_min: int,
+    locale: str = "ru",
 ) -> LibraryPage:
-    """The library page for the caller (computed and cached on first view of a run).
+    """The library page for the caller (computed and cached on first view of a run, per
+    language ``locale``).
 
     Raises
     ------
@@ -697,7 +713,13 @@ def library_page(
     page = None
     if state.shown is not None:
         page = _page_of(
-            session, campaign, library, state.shown, tz=tz, small_cell_min=small_cell_min
+            session,
+            campaign,
+            library,
+            state.shown,
+            tz=tz,
+            small_cell_min=small_cell_min,
+            locale=locale,
         )
     missing = bool(
         page is not None and page.get("nok") is not None and not page["nok"].get("available")
@@ -740,7 +762,9 @@ def library_chart(
     body = _cached(session, run.id, library.id, key)
     if body is not None:
         return body
-    page = _page_of(session, campaign, library, run, tz=tz, small_cell_min=small_cell_min)
+    page = _page_of(
+        session, campaign, library, run, tz=tz, small_cell_min=small_cell_min, locale=locale
+    )
     svg = charts.render(name, page, labels)
     if svg is None:
         raise NotFound("No such chart.")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -178,7 +179,8 @@ def page_payload(session: Session, library_id: int) -> dict[str, Any]:
     body = session.scalar(
         select(ReportCache.body)
         .where(ReportCache.library_id == library_id)
-        .where(ReportCache.key == "page")
+        # the page in any language (its numbers do not depend on it)
+        .where(ReportCache.key.like("page:%"))
         .order_by(ReportCache.id.desc())
     )
     assert body is not None
@@ -339,9 +341,34 @@ def test_charts__are_svg_with_a_title_and_cached_with_the_run(
         assert again.data == reply.data
     stored = select(ReportCache.key).where(ReportCache.library_id == world.lib_a.id)
     keys = set(session.scalars(stored))
-    assert {"page", "chart:likert:ru", "chart:heatmap-n:ru"} <= keys
+    assert {"page:ru", "chart:likert:ru", "chart:heatmap-n:ru"} <= keys
     assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/gap.svg").status_code == 404
     assert client.get("/admin/results/SAT/libraries/LIB-A/report/charts/x.svg").status_code == 404
+
+
+def test_questions_and_scales__in_the_readers_language(world: Any, login: Any) -> None:
+    """The page and its charts name the questions, the scale and the comment's question as
+    the instrument words them in the reader's language — English for an English reader
+    even after a Russian reader saw the page first (it is kept per language)."""
+    client = login(world.manager)
+    recompute(client, "SAT")
+    pages = {}
+    for lang in ("ru", "en"):
+        reply = client.get(f"/admin/results/SAT/libraries/LIB-A/report?lang={lang}")
+        assert reply.status_code == 200
+        pages[lang] = unescape(reply.get_data(as_text=True))
+    words = {
+        "ru": ["Выдача книг на дом", "Удовлетворённость услугами", "Что библиотеке стоит"],
+        "en": ["Borrowing books to take home", "Satisfaction with services", "What should the"],
+    }
+    for lang, other in (("ru", "en"), ("en", "ru")):
+        for text in words[lang]:
+            assert text in pages[lang], (lang, text)
+        for text in words[other]:
+            assert text not in pages[lang], (lang, text)
+    chart = client.get("/admin/results/SAT/libraries/LIB-A/report/charts/likert.svg?lang=en")
+    assert chart.status_code == 200
+    assert b"Borrowing books" in chart.data and "Выдача".encode() not in chart.data
 
 
 CHECKLIST = (

@@ -18,11 +18,24 @@ def test_battery_column__named_by_its_russian_label_not_its_id() -> None:
     gap = instruments.load_all()["library_gap", 1]
     # library_gap/1.yaml: IC2 "Наличие нужных мне печатных изданий", column perceived
     # labelled "Уровень в этой библиотеке"
-    assert _indicator_title(gap, "mean:IC2:perceived") == (
+    assert _indicator_title(gap, "mean:IC2:perceived", "ru") == (
         "mean",
         "Наличие нужных мне печатных изданий (Уровень в этой библиотеке)",
     )
-    assert _indicator_title(gap, "mean:IC2") == ("mean", "Наличие нужных мне печатных изданий")
+    assert _indicator_title(gap, "mean:IC2", "ru") == (
+        "mean",
+        "Наличие нужных мне печатных изданий",
+    )
+
+
+def test_battery_column__named_in_english_for_an_english_reader() -> None:
+    gap = instruments.load_all()["library_gap", 1]
+    # library_gap/1.yaml: IC2 en "The printed books and magazines I need", perceived
+    # labelled "Level in this library"
+    assert _indicator_title(gap, "mean:IC2:perceived", "en") == (
+        "mean",
+        "The printed books and magazines I need (Level in this library)",
+    )
 
 
 def test_alpha_notes__kept_as_reason_codes_and_said_in_russian(app: Any) -> None:
@@ -56,7 +69,7 @@ def test_alpha_notes__kept_as_reason_codes_and_said_in_russian(app: Any) -> None
         tables={"reliability": reliability},
         indices=indices,
     )
-    (row,) = _indices(report, sat, "LIB")
+    (row,) = _indices(report, sat, "LIB", "ru")
     assert row["note_codes"] == ["few_joint_responses", "not_positive_semidefinite"]
     with app.test_request_context("/?lang=ru"):
         said = render_template_string(

@@ -44,12 +44,14 @@ from analysis.nok import SKIP_FILTERS
 from analysis.nok import NokConfig
 from analysis.nok import _checklist
 from analysis.omega import omega_total
+from analysis.reasons import Reason
 from analysis.reasons import StatisticUnavailable
 from analysis.reliability import MIN_RESPONDENTS
 
 __all__ = [
     "BOOTSTRAP_SEED",
     "BootstrapInterval",
+    "interval_reason",
     "nok_bootstrap",
     "omega_bootstrap",
     "percentile_interval",
@@ -91,15 +93,40 @@ def percentile_interval(
 
     Returns ``(low, high, n_valid)``; low and high are NaN when fewer than
     :data:`MIN_VALID_SHARE` of the replicates are defined (the statistic was undefined too
-    often for its interval to mean anything).
+    often for its interval to mean anything), and when the defined replicates are all
+    equal: every respondent answered alike, so resampling them cannot vary the statistic,
+    and a zero-width interval would claim a certainty that ``n`` respondents do not give
+    (:func:`interval_reason` tells the two apart).
     """
     values = np.asarray(replicates, dtype="float64")
     valid = values[np.isfinite(values)]
-    if values.size == 0 or valid.size < MIN_VALID_SHARE * values.size:
+    if values.size == 0 or valid.size < MIN_VALID_SHARE * values.size or _no_spread(valid):
         return float("nan"), float("nan"), int(valid.size)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(valid, [tail, 1.0 - tail])
     return float(low), float(high), int(valid.size)
+
+
+def _no_spread(valid: np.ndarray) -> bool:
+    # equal up to rounding: a weighted sum of the same shares in a different order may
+    # differ in the last bits
+    return bool(np.ptp(valid) <= 1e-9 * max(1.0, float(np.abs(valid).max())))
+
+
+def interval_reason(low: float, n_valid: int, n_boot: int) -> Reason | None:
+    """Why :func:`percentile_interval` gave no interval: too few defined replicates
+    (``insufficient_data``) or no spread among them (``zero_variance``); ``None`` when
+    it gave one."""
+    if np.isfinite(low):
+        return None
+    if n_valid < MIN_VALID_SHARE * n_boot:
+        return Reason.INSUFFICIENT_DATA
+    return Reason.ZERO_VARIANCE
+
+
+def _reason_code(low: float, n_valid: int, n_boot: int) -> str | None:
+    reason = interval_reason(low, n_valid, n_boot)
+    return None if reason is None else reason.value
 
 
 def _combine(values: dict[str, np.ndarray], weights: dict[str, float], rule: str) -> np.ndarray:
@@ -142,7 +169,8 @@ def nok_bootstrap(
     -------
     pandas.DataFrame
         One row per organisation and criterion: ``*by, statistic`` (``K1`` … ``K5``,
-        ``total``), ``low``, ``high``, ``n`` (respondents), ``n_boot``, ``n_valid``.
+        ``total``), ``low``, ``high``, ``n`` (respondents), ``n_boot``, ``n_valid``,
+        ``reason`` (why low and high are NaN — :func:`interval_reason` — else ``None``).
 
     Notes
     -----
@@ -154,7 +182,11 @@ def nok_bootstrap(
     intermediate rounding** (rounding to 2 dp would only add a step function to the
     replicates). A replicate in which a share has an empty denominator gives NaN under
     ``empty_share="nan"`` (the literal formula) and is left out; when more than 10 % of
-    the replicates are NaN the interval is not given (NaN).
+    the replicates are NaN the interval is not given (NaN, reason ``insufficient_data``).
+    When every respondent of an organisation answered the criterion's questions alike
+    (all said "yes"), every replicate equals the point and the interval is not given
+    either (reason ``zero_variance``): the percentile bootstrap cannot show the
+    uncertainty of such a sample, and a zero-width interval would overstate certainty.
 
     References
     ----------
@@ -224,9 +256,10 @@ def nok_bootstrap(
                     "n": n,
                     "n_boot": n_boot,
                     "n_valid": valid,
+                    "reason": _reason_code(low, valid, n_boot),
                 }
             )
-    columns = [*by_, "statistic", "low", "high", "n", "n_boot", "n_valid"]
+    columns = [*by_, "statistic", "low", "high", "n", "n_boot", "n_valid", "reason"]
     return pd.DataFrame(rows, columns=columns)
 
 

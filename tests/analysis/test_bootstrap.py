@@ -66,16 +66,27 @@ def test_nok_interval__equals_a_loop_over_nok_scores_on_the_same_draws() -> None
         assert row["n"] == 60 and row["n_boot"] == 300
 
 
-def test_nok_interval__of_identical_respondents__is_the_point() -> None:
+def test_nok_interval__of_identical_respondents__is_not_given() -> None:
+    """25 copies of one respondent: every resample is that respondent 25 times, so every
+    replicate equals the point. A zero-width interval would claim certainty that 25
+    visitors do not give: the interval is withheld with the reason ``zero_variance``
+    (``insufficient_data`` where the point itself is undefined: no replicate is)."""
     data = pd.concat([nok_answers(1, seed=5)] * 25, ignore_index=True)
     point = analysis.nok_scores(data, checklist=CHECKLIST, config=analysis.NokConfig(rounding=None))
     boot = analysis.nok_bootstrap(data, checklist=CHECKLIST, n_boot=50)
     for row in boot.to_dict("records"):
+        assert np.isnan(row["low"]) and np.isnan(row["high"]), row
         value = point[row["statistic"]].iloc[0]
         if np.isnan(value):
-            assert np.isnan(row["low"]) and np.isnan(row["high"])
+            assert (row["n_valid"], row["reason"]) == (0, "insufficient_data")
         else:
-            assert row["low"] == pytest.approx(value) and row["high"] == pytest.approx(value)
+            assert (row["n_valid"], row["reason"]) == (50, "zero_variance")
+
+
+def test_nok_interval__given_with_no_reason_when_respondents_differ() -> None:
+    boot = analysis.nok_bootstrap(nok_answers(60), checklist=CHECKLIST, n_boot=100)
+    assert boot["reason"].isna().all()
+    assert (boot["low"] < boot["high"]).all()
 
 
 def test_nok_interval__by_hand_for_k2() -> None:
@@ -121,6 +132,15 @@ def test_percentile_interval__undefined_when_too_many_replicates_are() -> None:
     assert np.isnan(low) and np.isnan(high) and valid == 80
     low, high, valid = analysis.percentile_interval(np.arange(101.0), 0.9)
     assert (low, high, valid) == (pytest.approx(5.0), pytest.approx(95.0), 101)
+    assert analysis.interval_reason(low, valid, 101) is None
+
+
+def test_percentile_interval__undefined_when_the_replicates_do_not_vary() -> None:
+    low, high, valid = analysis.percentile_interval(np.full(200, 93.25))
+    assert np.isnan(low) and np.isnan(high) and valid == 200
+    assert analysis.interval_reason(low, valid, 200) == analysis.Reason.ZERO_VARIANCE
+    low, high, valid = analysis.percentile_interval(np.r_[np.full(10, 1.0), np.full(90, np.nan)])
+    assert analysis.interval_reason(low, valid, 100) == analysis.Reason.INSUFFICIENT_DATA
 
 
 def test_bad_settings__are_refused() -> None:

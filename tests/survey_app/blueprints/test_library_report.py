@@ -422,11 +422,28 @@ def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
         "--checklist", str(tmp_path / "checklist.csv"),
     )  # fmt: skip
     group = cli["groups"]["LIB-A"]
+    # every LIB-A visitor said yes to q1, q2, q3 and q5 and no to q4 (NOK_ANSWERS), so the
+    # respondent parts of K1 (P_otkr_ud from q2, q4) and K2 (P_komf_ud from q5) are the same
+    # in every resample: no interval, said so; K3-K5 and the total vary (q7, q8, q11, q14)
+    alike = {"K1", "K2"}
     for criterion in page["nok"]["criteria"]:
-        assert criterion["value"] == group[criterion["name"]], criterion["name"]
-        assert criterion["low"] <= criterion["value"] <= criterion["high"]
-        row = re.search(rf'<tr data-criterion="{criterion["name"]}">(.*?)</tr>', html, re.S)
-        assert row is not None and ru(group[criterion["name"]], "0.00") in row.group(1)
+        name = criterion["name"]
+        assert criterion["value"] == group[name], name
+        if name in alike:
+            assert criterion["low"] is None and criterion["high"] is None, name
+            assert criterion["reason"] == "zero_variance", name
+        else:
+            assert criterion["low"] < criterion["value"] < criterion["high"], name
+            assert criterion["reason"] is None, name
+        row = re.search(rf'<tr data-criterion="{name}">(.*?)</tr>', html, re.S)
+        assert row is not None and ru(group[name], "0.00") in row.group(1)
+    en = client.get("/admin/results/NOK/libraries/LIB-A/report?lang=en").get_data(as_text=True)
+    note = re.search(r'data-note="nok-zero-variance">(.*?)</p>', en, re.S)
+    assert note is not None
+    assert "K1" in note.group(1) and "K2" in note.group(1) and "all 40 respondents" in note.group(1)
+    assert "K3" not in note.group(1) and "total" not in note.group(1).lower()
+    ru_note = re.search(r'data-note="nok-zero-variance">(.*?)</p>', html, re.S)
+    assert ru_note is not None and ru_note.group(1).startswith("Интервал для К1")
     assert page["nok"]["checklist"]["remote_channels"] == 4
     # the run behind the dashboard scores NOK too now that the checklist is stored
     stored = session.scalar(

@@ -312,6 +312,45 @@ def _screen_in_analysis_scan(session, campaign, batch_rows):
     return screening.finish()
 
 
+def test_screening__one_chunk_holding_several_batches(region):
+    """A chunk larger than a batch is cut into several batches of whole libraries: with
+    libraries of 30, 40, 20, 60 and 80 responses and batches of at least 50, the batches are
+    (30 + 40), (20 + 60) and — the last library may go on in the next chunk, so it waits for
+    the end of the stream — (80): progress is told after each batch. Each library's count is
+    that of analysis.screen_matrix on its batch's rows."""
+    told: list[int] = []
+    screening = careless.CampaignScreening(region.campaign, batch_rows=50, progress=told.append)
+    sizes = [30, 40, 20, 60, 80]
+    owners = np.repeat(np.arange(1, 6), sizes)
+    rng = np.random.default_rng(3)
+    x = np.full((len(owners), len(screening.plan.keys)), np.nan)
+    for j, key in enumerate(screening.plan.keys):
+        if key in screening.plan.ranges:
+            lo, hi = screening.plan.ranges[key]
+            x[:, j] = rng.integers(int(lo), int(hi) + 1, len(owners))
+    x[::9, :] = x[0, :]  # straight-liners
+    x[5::11, :] = np.where(np.isnan(x[5::11, :]), np.nan, 5.0)  # and outliers
+    secs = rng.uniform(0.5, 40, (len(owners), len(screening.pages)))
+    screening.feed(owners, x, secs)
+    assert told == [70, 150]
+    got = {(s.library_id, s.screened, s.flagged) for s in screening.finish()}
+    assert told == [70, 150, 230]
+
+    expected = set()
+    for libraries in ([1, 2], [3, 4], [5]):
+        rows = np.isin(owners, libraries)
+        data = np.asfortranarray(x[rows][:, screening.positions])
+        with np.errstate(all="ignore"):
+            flagged = analysis.screen_matrix(
+                data, page_seconds=secs[rows], page_items=screening._page_sizes
+            )["flagged"]
+        for library in libraries:
+            mine = owners[rows] == library
+            expected.add((library, int(mine.sum()), int(flagged[mine].sum())))
+    assert got == expected
+    assert sum(n for _, _, n in got) > 0  # the straight-liners are flagged somewhere
+
+
 @pytest.mark.parametrize("scan", ["own", "analysis"])
 @pytest.mark.parametrize(("batch_rows", "batches"), [(36, [[0], [1], [2]]), (50, [[0, 1], [2]])])
 def test_screening__batches_whole_libraries_across_chunks(

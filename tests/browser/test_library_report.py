@@ -93,9 +93,16 @@ def test_quality_manager__reads_the_report_and_uploads_the_checklist(
     page.reload()
     expect(page.get_by_role("heading", name="НОК: критерии К1–К5 и итоговый балл")).to_be_visible()
     expect(page.locator("tr[data-criterion=total] td").first).not_to_have_text("—")
+    # every LIB-A visitor answered K1's and K2's questions alike: no interval, and why
+    expect(page.locator("tr[data-criterion=K1] td").nth(1)).to_have_text("—")
+    expect(page.locator("[data-note=nok-zero-variance]")).to_contain_text(
+        "все 40 респондентов ответили на эти вопросы одинаково"
+    )
     charts_loaded(page)
     assert serious_violations(page) == []
     page.screenshot(path=str(shots / "library-manager-nok-1366.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.locator("#nok").screenshot(path=str(shots / "library-manager-nok-360.png"))
 
 
 def test_library_staff__read_their_own_report_only(

@@ -76,7 +76,7 @@ __all__ = [
 ]
 
 #: bumped when the cached page's layout changes (older cache rows are recomputed)
-PAGE_VERSION = 3
+PAGE_VERSION = 4  # 4: NOK criteria carry the reason an interval is withheld
 #: the seed of the bootstrap intervals shown
 BOOTSTRAP_SEED = analysis.BOOTSTRAP_SEED
 #: bootstrap replicates of the NOK criteria and of omega

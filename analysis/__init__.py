@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from analysis.accumulator import regroup_cells
     from analysis.bootstrap import BOOTSTRAP_SEED
     from analysis.bootstrap import BootstrapInterval
-    from analysis.bootstrap import interval_reason
     from analysis.bootstrap import nok_bootstrap
     from analysis.bootstrap import omega_bootstrap
     from analysis.bootstrap import percentile_interval
@@ -161,7 +160,6 @@ _EXPORTS: dict[str, str] = {
     "tables_from_stats": "analysis.plan_tables",
     "BOOTSTRAP_SEED": "analysis.bootstrap",
     "BootstrapInterval": "analysis.bootstrap",
-    "interval_reason": "analysis.bootstrap",
     "nok_bootstrap": "analysis.bootstrap",
     "omega_bootstrap": "analysis.bootstrap",
     "percentile_interval": "analysis.bootstrap",
@@ -272,7 +270,6 @@ __all__ = [
     "BootstrapInterval",
     "answer_distribution",
     "hour_weekday_table",
-    "interval_reason",
     "nok_bootstrap",
     "omega_bootstrap",
     "percentile_interval",

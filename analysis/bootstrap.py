@@ -51,7 +51,6 @@ from analysis.reliability import MIN_RESPONDENTS
 __all__ = [
     "BOOTSTRAP_SEED",
     "BootstrapInterval",
-    "interval_reason",
     "nok_bootstrap",
     "omega_bootstrap",
     "percentile_interval",
@@ -96,37 +95,30 @@ def percentile_interval(
     often for its interval to mean anything), and when the defined replicates are all
     equal: every respondent answered alike, so resampling them cannot vary the statistic,
     and a zero-width interval would claim a certainty that ``n`` respondents do not give
-    (:func:`interval_reason` tells the two apart).
+    (:func:`nok_bootstrap` reports which of the two, per criterion).
     """
+    low, high, n_valid, _ = _percentile(replicates, confidence)
+    return low, high, n_valid
+
+
+def _percentile(
+    replicates: Sequence[float] | np.ndarray, confidence: float
+) -> tuple[float, float, int, Reason | None]:
+    """``percentile_interval`` and, when it is withheld, the reason (one rule for both)."""
     values = np.asarray(replicates, dtype="float64")
     valid = values[np.isfinite(values)]
-    if values.size == 0 or valid.size < MIN_VALID_SHARE * values.size or _no_spread(valid):
-        return float("nan"), float("nan"), int(valid.size)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(valid, [tail, 1.0 - tail])
-    return float(low), float(high), int(valid.size)
-
-
-def _no_spread(valid: np.ndarray) -> bool:
+    reason = None
+    if values.size == 0 or valid.size < MIN_VALID_SHARE * values.size:
+        reason = Reason.INSUFFICIENT_DATA
     # equal up to rounding: a weighted sum of the same shares in a different order may
     # differ in the last bits
-    return bool(np.ptp(valid) <= 1e-9 * max(1.0, float(np.abs(valid).max())))
-
-
-def interval_reason(low: float, n_valid: int, n_boot: int) -> Reason | None:
-    """Why :func:`percentile_interval` gave no interval: too few defined replicates
-    (``insufficient_data``) or no spread among them (``zero_variance``); ``None`` when
-    it gave one."""
-    if np.isfinite(low):
-        return None
-    if n_valid < MIN_VALID_SHARE * n_boot:
-        return Reason.INSUFFICIENT_DATA
-    return Reason.ZERO_VARIANCE
-
-
-def _reason_code(low: float, n_valid: int, n_boot: int) -> str | None:
-    reason = interval_reason(low, n_valid, n_boot)
-    return None if reason is None else reason.value
+    elif np.ptp(valid) <= 1e-9 * max(1.0, float(np.abs(valid).max())):
+        reason = Reason.ZERO_VARIANCE
+    if reason is not None:
+        return float("nan"), float("nan"), int(valid.size), reason
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(valid, [tail, 1.0 - tail])
+    return float(low), float(high), int(valid.size), None
 
 
 def _combine(values: dict[str, np.ndarray], weights: dict[str, float], rule: str) -> np.ndarray:
@@ -170,7 +162,8 @@ def nok_bootstrap(
     pandas.DataFrame
         One row per organisation and criterion: ``*by, statistic`` (``K1`` … ``K5``,
         ``total``), ``low``, ``high``, ``n`` (respondents), ``n_boot``, ``n_valid``,
-        ``reason`` (why low and high are NaN — :func:`interval_reason` — else ``None``).
+        ``reason`` (why low and high are NaN: ``insufficient_data`` or ``zero_variance``,
+        as the Notes say; else ``None``).
 
     Notes
     -----
@@ -246,7 +239,7 @@ def nok_bootstrap(
         }
         crit["total"] = _combine(crit, dict(cfg.criterion_weights), cfg.empty_share)
         for statistic, replicates in crit.items():
-            low, high, valid = percentile_interval(replicates, confidence)
+            low, high, valid, reason = _percentile(replicates, confidence)
             rows.append(
                 {
                     **dict(zip(by_, keys, strict=True)),
@@ -256,11 +249,14 @@ def nok_bootstrap(
                     "n": n,
                     "n_boot": n_boot,
                     "n_valid": valid,
-                    "reason": _reason_code(low, valid, n_boot),
+                    "reason": None if reason is None else reason.value,
                 }
             )
     columns = [*by_, "statistic", "low", "high", "n", "n_boot", "n_valid", "reason"]
-    return pd.DataFrame(rows, columns=columns)
+    out = pd.DataFrame(rows, columns=columns)
+    # None, not NaN, where an interval is given (pandas would turn it into NaN)
+    out["reason"] = pd.Series([r["reason"] for r in rows], index=out.index, dtype=object)
+    return out
 
 
 def omega_bootstrap(

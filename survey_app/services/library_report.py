@@ -298,7 +298,7 @@ def _nok(
                 "low": _float(ci.get("low")),
                 "high": _float(ci.get("high")),
                 "n_valid": int(ci.get("n_valid", 0)),
-                "reason": ci["reason"] if isinstance(ci.get("reason"), str) else None,
+                "reason": ci.get("reason"),
             }
         )
     indicators = {

@@ -443,7 +443,8 @@ def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
     assert "K1" in note.group(1) and "K2" in note.group(1) and "all 40 respondents" in note.group(1)
     assert "K3" not in note.group(1) and "total" not in note.group(1).lower()
     ru_note = re.search(r'data-note="nok-zero-variance">(.*?)</p>', html, re.S)
-    assert ru_note is not None and ru_note.group(1).startswith("Интервал не приводится (К1 открытость")
+    assert ru_note is not None
+    assert ru_note.group(1).startswith("Интервал не приводится (К1 открытость")
     assert page["nok"]["checklist"]["remote_channels"] == 4
     # the run behind the dashboard scores NOK too now that the checklist is stored
     stored = session.scalar(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -111,13 +112,26 @@ def _pairwise(x: np.ndarray) -> PairwiseMoments:
     Always from the rows in row-major layout: the matrix products' last digits depend on
     the layout, and this way the moments of a frame's (column-major) matrix and of a
     selection of its rows (row-major) are the same numbers, so D² and the synonyms can
-    share one pass."""
-    return PairwiseMoments([str(j) for j in range(x.shape[1])]).add(np.ascontiguousarray(x))
+    share one pass. Added in blocks of :data:`_ROW_BLOCK` rows, so the temporaries of a
+    batch of tens of thousands of responses stay a few MB (the moments are sums)."""
+    moments = PairwiseMoments([str(j) for j in range(x.shape[1])])
+    for start in range(0, x.shape[0], _ROW_BLOCK):
+        moments.add(np.ascontiguousarray(x[start : start + _ROW_BLOCK]))
+    return moments
 
 
-#: rows of the item matrix per step of the within-person correlations (bounds the memory of
-#: the n × pairs temporaries; each row's value does not depend on the others)
+#: rows of the item matrix per step of the per-response indices and of the moments (bounds
+#: the memory of the n × k and n × pairs temporaries; each row's value is its own)
 _ROW_BLOCK = 8192
+
+
+def _by_rows(x: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """The rows of ``x`` in blocks of :data:`_ROW_BLOCK`, each a column-major copy: the
+    layout of a frame's matrix, so a row's index has the same digits whether ``x`` came
+    from a frame (:func:`screen_responses`) or from the database stream (:func:`screen_matrix`)."""
+    for start in range(0, x.shape[0], _ROW_BLOCK):
+        rows = slice(start, start + _ROW_BLOCK)
+        yield rows, np.asfortranarray(x[rows], dtype=float)
 
 
 def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +281,15 @@ def longstring(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.
 
 def _longstring_x(x: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longest and average run per row of the item matrix ``x`` (see :func:`longstring`);
-    ``empty`` marks the rows with every cell missing."""
+    ``empty`` marks the rows with every cell missing. In blocks of rows (:func:`_by_rows`)."""
+    longest = np.empty(x.shape[0])
+    avg = np.empty(x.shape[0])
+    for rows, block in _by_rows(x):
+        longest[rows], avg[rows] = _longstring_block(block, empty[rows])
+    return longest, avg
+
+
+def _longstring_block(x: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # a boundary between j-1 and j unless both are present and equal (NaN equals nothing)
     same = x[:, 1:] == x[:, :-1]
     run = np.ones(x.shape[0])
@@ -314,7 +336,14 @@ def irv(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd.DataFra
 
 
 def _irv_x(x: np.ndarray) -> np.ndarray:
-    """IRV per row of the item matrix ``x`` (see :func:`irv`); one n × k temporary."""
+    """IRV per row of the item matrix ``x`` (see :func:`irv`), in blocks of rows."""
+    out = np.empty(x.shape[0])
+    for rows, block in _by_rows(x):
+        out[rows] = _irv_block(block)
+    return out
+
+
+def _irv_block(x: np.ndarray) -> np.ndarray:
     missing = np.isnan(x)
     n = x.shape[1] - missing.sum(axis=1)
     d = np.where(missing, 0.0, x)
@@ -395,12 +424,28 @@ def _mahalanobis_x(x: np.ndarray, empty: np.ndarray, moments: PairwiseMoments) -
     if not np.linalg.cond(cov, 1) < 1.0 / np.finfo(float).eps:
         raise ValueError("the item covariance matrix is singular")
     inv = np.linalg.inv(cov)
-    with np.errstate(invalid="ignore"):
-        centred = x - np.nanmean(x[~empty] if empty.any() else x, axis=0)
-    centred[np.isnan(centred)] = 0.0
-    d2: np.ndarray = np.einsum("ij,ij->i", centred @ inv, centred)
+    means = _column_means(x)
+    d2 = np.empty(x.shape[0])
+    for rows, block in _by_rows(x):
+        centred = block - means
+        centred[np.isnan(centred)] = 0.0
+        d2[rows] = np.einsum("ij,ij->i", centred @ inv, centred)
     d2[empty] = np.nan
     return d2
+
+
+def _column_means(x: np.ndarray) -> np.ndarray:
+    """Mean of the present values of each column of ``x`` (NaN for a column without any),
+    summed block by block (:func:`_by_rows`): the same digits whatever ``x``'s layout."""
+    sums = np.zeros(x.shape[1])
+    counts = np.zeros(x.shape[1])
+    for _, block in _by_rows(x):
+        present = ~np.isnan(block)
+        sums += np.where(present, block, 0.0).sum(axis=0)
+        counts += present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means: np.ndarray = sums / counts
+    return means
 
 
 def psychsyn_critval(
@@ -991,9 +1036,9 @@ def screen_matrix(
         raise ValueError("x must be an n × k matrix with at least two items")
     if not np.issubdtype(matrix.dtype, np.number):
         raise TypeError("x must be numeric")
-    # the column-major layout of a frame's matrix (_item_matrix): the same arithmetic,
-    # so the same last digits, as screen_responses on the frame of these rows
-    matrix = np.asfortranarray(matrix, dtype=float)
+    # any layout: the indices read it in column-major blocks of rows (_by_rows), as they
+    # read a frame's matrix in screen_responses
+    matrix = np.asarray(matrix, dtype=float)
     values = _response_indices(matrix, pol)
     if (page_seconds is None) != (page_items is None):
         raise ValueError("page_seconds and page_items go together")

@@ -164,15 +164,12 @@ class CampaignScreening:
         return self._out
 
     def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
-        # the screened items, in the column-major layout analysis.screen_matrix works in
-        data = np.asfortranarray(x)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a library with one or two responses: the covariance-based indices are missing
             # (NaN never flags), numpy's warnings about it say nothing more
             warnings.simplefilter("ignore", RuntimeWarning)
-            screened = analysis.screen_matrix(data, page_seconds=secs, page_items=self._page_sizes)
+            screened = analysis.screen_matrix(x, page_seconds=secs, page_items=self._page_sizes)
         flagged = screened["flagged"]
-        del data
         libraries, inverse, sizes = np.unique(owners, return_inverse=True, return_counts=True)
         counts = np.bincount(inverse.ravel(), weights=flagged, minlength=len(libraries))
         self._out.extend(

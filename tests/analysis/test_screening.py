@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.screening import _ROW_BLOCK
 from analysis.screening import ScreeningPolicy
 from analysis.screening import device_bursts
 from analysis.screening import evenodd
@@ -128,6 +129,31 @@ def test_screen_matrix__matches_r_careless_on_bfi(bfi, ref):
     flags = [got[c] for c in got if c.endswith("_flag")]
     np.testing.assert_array_equal(got["n_flags"], np.sum(flags, axis=0))
     np.testing.assert_array_equal(got["flagged"], got["n_flags"] >= 2)
+
+
+def test_screen_matrix__rows_read_in_blocks_keep_every_response_index(bfi, ref):
+    # four copies of bfi: 11,200 rows, more than one block of rows (_ROW_BLOCK), a block
+    # boundary falling inside a copy
+    x = np.tile(bfi[BFI_ITEMS].to_numpy(dtype=float), (4, 1))
+    assert len(x) > _ROW_BLOCK and len(x) % _ROW_BLOCK and _ROW_BLOCK % len(bfi)
+    policy = ScreeningPolicy(psychsyn_critval=0.50)
+    got = screen_matrix(x, policy=policy)
+    # a response's own indices do not depend on the others: R's values, four times
+    for name in ("longstr", "avgstr", "irv"):
+        np.testing.assert_allclose(got[name], np.tile(ref[name], 4), rtol=0, atol=TOL)
+    # the pairwise correlations of four copies are those of one: the same synonym pairs
+    r_val = np.tile(ref["psychsyn50"].to_numpy(), 4)
+    both = ~np.isnan(r_val) & ~np.isnan(got["psychsyn"])
+    np.testing.assert_allclose(got["psychsyn"][both], r_val[both], rtol=0, atol=TOL)
+    # D² from pandas' pairwise covariance and item means of the 11,200 rows
+    frame = pd.DataFrame(x)
+    centred = (frame - frame.mean()).fillna(0.0).to_numpy()
+    expected = np.einsum("ij,ij->i", centred @ np.linalg.inv(frame.cov().to_numpy()), centred)
+    np.testing.assert_allclose(got["mahad_d2"], expected, rtol=1e-9)
+    # and the same digits from a column-major copy (a frame's layout)
+    other = screen_matrix(np.asfortranarray(x), policy=policy)
+    for name, values in got.items():
+        np.testing.assert_array_equal(other[name], values, err_msg=name)
 
 
 def test_evenodd__matches_r_careless_on_reverse_keyed_bfi(bfi, ref):

@@ -48,6 +48,7 @@ from survey_app.models.base import utcnow
 from survey_app.services import careless
 from survey_app.services import checklists
 from survey_app.services import reporting
+from survey_app.services.memory import release_free_memory
 
 __all__ = [
     "CHANGE_PREFIX",
@@ -426,6 +427,7 @@ def compute_run(
         on_rows=screener.feed if screener.active else None,
     )
     screening = screener.finish()  # the last batch of libraries
+    release_free_memory()  # the stream's buffers, before the result rows are built
     if progress is not None and total:
         progress(0.99)  # every response streamed and screened
     rows = result_rows(report, run.id)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
@@ -20,6 +17,12 @@ from sqlalchemy import select
 from sqlalchemy import table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (about 10 MB) is imported by the functions that migrate or read revisions: the
+# web and report workers import this module for the engine helpers alone.
 
 
 def _migrations_dir() -> Path:
@@ -73,6 +76,8 @@ _autocommit_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 def alembic_config(database_url: str) -> Config:
     """Return an Alembic config pointing at our migrations and this database."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -81,6 +86,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Apply the migrations up to ``revision``."""
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -90,6 +97,9 @@ def downgrade_losses(database_url: str, revision: str) -> dict[str, int]:
     Each revision script names the tables its downgrade empties in ``LOSES`` (the others keep
     their rows, see :mod:`survey_app.migration_data`); they are counted here, before.
     """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(database_url))
     engine = create_engine(database_url)
     try:
@@ -113,6 +123,8 @@ def downgrade_losses(database_url: str, revision: str) -> dict[str, int]:
 
 def downgrade_database(database_url: str, revision: str) -> None:
     """Revert the migrations down to ``revision`` (``"base"`` empties the schema)."""
+    from alembic import command
+
     command.downgrade(alembic_config(database_url), revision)
 
 
@@ -126,11 +138,15 @@ def safe_url(database_url: str) -> str:
 
 def head_revision() -> str | None:
     """The newest migration of this code base."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def current_revision(connection: Connection) -> str | None:
     """The migration the connected database is at (None: not migrated at all)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -138,6 +154,8 @@ def applied_between(before: str | None, after: str | None) -> list[str]:
     """``"<revision> <message>"`` for each migration after ``before`` up to ``after``."""
     if after is None or after == before:
         return []
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     found = script.iterate_revisions(after, before or "base")
     return [f"{r.revision} {r.doc.splitlines()[0] if r.doc else ''}".strip() for r in found][::-1]

@@ -15,7 +15,9 @@ In one run, on one scratch database (made beside the one named, dropped at the e
    child process, its wall time and peak memory): the figures to compare with.
 3. **The report run** (``report_runs.compute_run``: the analysis, the careless-response
    screening of every response, change, roll-ups, storing the rows) in a child process: wall
-   time, the screening's share of it, peak memory (``ru_maxrss`` and ``VmHWM``).
+   time, the screening's share of it, peak memory (``ru_maxrss`` and ``VmHWM``). That
+   process imports only what the run needs; ``worker_imports_mb`` is the peak of a process
+   that has made the app, as ``survey-app worker`` has before its first task.
 4. **Pages.** gunicorn (one sync worker) serving the application on that database; an
    administrator signs in; time to first byte of the dashboard (page 1), its funnel plot,
    and the library results page of the largest library. *Cold* is the first request of each
@@ -297,6 +299,21 @@ def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, obje
     return result
 
 
+def worker_imports(url: str) -> dict[str, object]:
+    """Peak memory of a process that has made the app, as ``survey-app worker`` does before
+    its first task (the run above imports only the modules the run needs)."""
+    os.environ.update(
+        DATABASE_URL=url,
+        SECRET_KEY="bench-secret-key-for-a-scratch-database",
+        SURVEY_QUEUE_URL="memory://",
+    )
+    os.environ.pop("SURVEY_ENV", None)
+    from survey_app import create_app
+
+    create_app()
+    return {"peak_mb": peak_mb()}
+
+
 def child(args: list[str]) -> dict[str, object]:
     """Run ``args`` (this script or analysis.py) in a fresh process; return its last line."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
@@ -459,7 +476,7 @@ def main() -> None:
     parser.add_argument("--libraries", type=int, default=30)
     parser.add_argument("--requests", type=int, default=10, help="Warm requests per page.")
     parser.add_argument("--seed", type=int, default=20261204)
-    parser.add_argument("--child", choices=["load", "run"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["load", "run", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--standard", help=argparse.SUPPRESS)
@@ -470,6 +487,9 @@ def main() -> None:
         return
     if args.child == "run":
         print(json.dumps(run_report(args.url, args.campaign, args.standard)))
+        return
+    if args.child == "app":
+        print(json.dumps(worker_imports(args.url)))
         return
 
     from survey_app.db import upgrade_database
@@ -497,6 +517,7 @@ def main() -> None:
         print(f"analysis alone: {analysis_alone['seconds']} s", file=sys.stderr, flush=True)
         run = child([here, "--child", "run", *common, "--standard", str(standard)])
         print(f"report run: {run['seconds']} s", file=sys.stderr, flush=True)
+        run["worker_imports_mb"] = child([here, "--child", "app", "--url", url])["peak_mb"]
         pages = measure_pages(url, str(loaded["largest_library"]), args.requests, Path(tmp))
 
     dashboard = pages["dashboard"]

@@ -11,6 +11,10 @@ file and the database paths cannot drift apart: they share every formula below.
 
 All inputs are arrays with one entry per group (``n`` the number of answers); a group with
 too few answers gets ``NaN``, never an error.
+
+The quantiles come from :mod:`scipy.special` (``stdtrit``, ``ndtri``: what ``scipy.stats``
+calls), not from ``scipy.stats`` or statsmodels, which a report worker would otherwise import
+for them alone (about 25 MB of its memory).
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
+from scipy import special
 
 __all__ = [
     "HAPPY_POINTS",
@@ -76,7 +79,7 @@ def t_interval_parts(
         se = sd / np.sqrt(n)
     tcrit = np.full(n.shape, np.nan)
     ok = n >= 2
-    tcrit[ok] = stats.t.ppf(0.5 + confidence / 2.0, n[ok] - 1.0)
+    tcrit[ok] = special.stdtrit(n[ok] - 1.0, 0.5 + confidence / 2.0)  # t quantile
     return se, tcrit * se
 
 
@@ -91,6 +94,12 @@ def proportion_interval(
         ``share = count/n``, ``se = √(share (1 − share)/n)`` and the interval of
         ``statsmodels.stats.proportion.proportion_confint(count, n, method=method)``
         (Wilson by default); all ``NaN`` where ``n = 0``.
+
+    Notes
+    -----
+    Wilson's interval, the one report runs use, is computed here by statsmodels' formula,
+    ``(p̂ + z²/2n ± z √(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n)`` with ``z = z(1 − α/2)``; the
+    other methods are statsmodels' own (imported on use).
 
     References
     ----------
@@ -110,10 +119,27 @@ def proportion_interval(
     if ok.any():
         share[ok] = count[ok] / n[ok]
         se[ok] = np.sqrt(share[ok] * (1.0 - share[ok]) / n[ok])
-        lo, hi = proportion_confint(count[ok], n[ok], alpha=1.0 - confidence, method=method)
+        if method == "wilson":
+            lo, hi = _wilson(count[ok], n[ok], confidence)
+        else:
+            from statsmodels.stats.proportion import proportion_confint
+
+            lo, hi = proportion_confint(count[ok], n[ok], alpha=1.0 - confidence, method=method)
         low[ok] = np.asarray(lo, dtype=float)
         high[ok] = np.asarray(hi, dtype=float)
     return share, se, low, high
+
+
+def _wilson(count: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score interval of ``count`` out of ``n > 0`` (Wilson 1927; the formula of
+    statsmodels' ``proportion_confint(method="wilson")``)."""
+    z = special.ndtri(0.5 + confidence / 2.0)
+    z2 = z * z
+    share = count / n
+    denominator = 1.0 + z2 / n
+    centre = (share + z2 / (2.0 * n)) / denominator
+    half = z * np.sqrt(share * (1.0 - share) / n + z2 / (4.0 * n * n)) / denominator
+    return centre - half, centre + half
 
 
 def distribution_moments(
@@ -188,7 +214,7 @@ def nps_from_counts(
     var = np.clip(var, 0.0, None)
     se = 100.0 * np.sqrt(var)
     nps = 100.0 * (p_p - p_d)
-    z = stats.norm.ppf(0.5 + confidence / 2.0)
+    z = special.ndtri(0.5 + confidence / 2.0)
     return {
         "pct_promoters": 100.0 * p_p,
         "pct_detractors": 100.0 * p_d,

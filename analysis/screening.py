@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis._checks import require_columns
 from analysis._checks import require_frame
@@ -406,11 +406,17 @@ def mahalanobis(
     cols, x = _item_matrix(data, items)
     empty = np.isnan(x).all(axis=1)
     d2 = _mahalanobis_x(x, empty, _pairwise(x[~empty] if empty.any() else x))
-    cut = stats.chi2.ppf(confidence, len(cols))
+    cut = _chi2_quantile(confidence, len(cols))
     return pd.DataFrame(
         {"mahad_d2": d2, "mahad_flag": np.nan_to_num(d2, nan=-np.inf) > cut},
         index=data.index,
     )
+
+
+def _chi2_quantile(q: float, df: int) -> float:
+    """The ``q`` quantile of χ² with ``df`` degrees of freedom, as ``scipy.stats.chi2.ppf``
+    computes it (``2 · gammaincinv(df/2, q)``), without importing ``scipy.stats``."""
+    return float(2.0 * special.gammaincinv(df / 2.0, q))
 
 
 def _mahalanobis_x(x: np.ndarray, empty: np.ndarray, moments: PairwiseMoments) -> np.ndarray:
@@ -1099,7 +1105,7 @@ def _flags(values: Mapping[str, np.ndarray], pol: ScreeningPolicy, k: int) -> di
         if pol.irv_max is not None:
             flags["irv_flag"] = values["irv"] <= pol.irv_max
         if pol.mahad_confidence is not None:
-            flags["mahad_flag"] = values["mahad_d2"] > stats.chi2.ppf(pol.mahad_confidence, k)
+            flags["mahad_flag"] = values["mahad_d2"] > _chi2_quantile(pol.mahad_confidence, k)
         if pol.psychsyn_max is not None:
             flags["psychsyn_flag"] = values["psychsyn"] < pol.psychsyn_max
         if "evenodd" in values and pol.evenodd_min is not None:

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy import special
-from scipy import stats
 
 from analysis._checks import check_ci
 from analysis._checks import numeric_column
@@ -252,7 +251,7 @@ def shrink_means(
     if method not in ("reml", "ml", "anova"):
         raise ValueError("method must be 'reml', 'ml' or 'anova'")
     check_ci(ci)
-    z = float(stats.norm.ppf(0.5 + ci / 2.0))
+    z = float(special.ndtri(0.5 + ci / 2.0))
     nn = numeric_column(stats_frame[n], n)
     yb = numeric_column(stats_frame[mean], mean)
     vv = numeric_column(stats_frame[var], var)
@@ -535,8 +534,9 @@ def shrink_proportions(
         tot = a_post + b_post
         post_mean = a_post / tot
         post_sd = np.sqrt(a_post * b_post / (tot**2 * (tot + 1.0)))
-        lo = np.asarray(stats.beta.ppf((1 - ci) / 2, a_post, b_post), dtype=float)
-        hi = np.asarray(stats.beta.ppf(1 - (1 - ci) / 2, a_post, b_post), dtype=float)
+        # Beta quantiles (what scipy.stats.beta.ppf computes)
+        lo = np.asarray(special.betaincinv(a_post, b_post, (1 - ci) / 2), dtype=float)
+        hi = np.asarray(special.betaincinv(a_post, b_post, 1 - (1 - ci) / 2), dtype=float)
         weight = nn / (size + nn)
         rho_out = 1.0 / (size + 1.0)
     table = pd.DataFrame(
@@ -576,7 +576,7 @@ def _row_ranks(x: np.ndarray) -> np.ndarray:
     np.put_along_axis(ranks, order, np.arange(1.0, x.shape[1] + 1.0)[None, :], axis=1)
     tied = (np.diff(np.take_along_axis(x, order, axis=1), axis=1) == 0).any(axis=1)
     if tied.any():
-        ranks[tied] = stats.rankdata(x[tied], axis=1, method="average")
+        ranks[tied] = pd.DataFrame(x[tied]).rank(axis=1, method="average").to_numpy()
     return ranks
 
 
@@ -675,7 +675,7 @@ def rank_intervals(
         {
             group: data[group].to_numpy(),
             "mean": mu,
-            "rank": stats.rankdata(sign * mu, method="min").astype(int),
+            "rank": pd.Series(sign * mu).rank(method="min").to_numpy().astype(int),
             "rank_mean": ranks.mean(axis=0),
             "rank_median": np.quantile(ranks, 0.5, axis=0, method="inverted_cdf"),
             "rank_low": np.quantile(ranks, tail, axis=0, method="inverted_cdf"),

@@ -38,8 +38,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
+from scipy import special
 
 from analysis.indices import _check_frame
 from analysis.indices import _names
@@ -541,8 +540,8 @@ def _p_values(
         df = n - 1.0
         is_t = (test == "t") & (df >= 1)
         is_norm = (test == "z") | ((test == "score") & (target > 0) & (target < 1))
-        p[is_t] = stats.t.cdf(signed[is_t], df[is_t])
-        p[is_norm] = stats.norm.cdf(signed[is_norm])
+        p[is_t] = special.stdtr(df[is_t], signed[is_t])  # Student t distribution function
+        p[is_norm] = special.ndtr(signed[is_norm])  # standard normal distribution function
     p[~np.isfinite(stat)] = np.nan
     return p
 
@@ -664,9 +663,7 @@ def compare_to_standard(
     family = [*extra, "indicator"]
     testable = out["p_value"].notna()
     for _, rows in out.loc[testable].groupby(family, sort=False, dropna=False):
-        reject, adjusted, _, _ = multipletests(
-            rows["p_value"].to_numpy(), alpha=alpha, method="fdr_bh"
-        )
+        reject, adjusted = _benjamini_hochberg(rows["p_value"].to_numpy(), alpha)
         out.loc[rows.index, "p_adjusted"] = adjusted
         out.loc[rows.index, "flag_below"] = reject
     out["flag_below"] = out["flag_below"].astype(bool)
@@ -676,6 +673,28 @@ def compare_to_standard(
     out["standard"] = standard.id
     out["version"] = standard.version
     return out
+
+
+def _benjamini_hochberg(p: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rejections and adjusted p-values of the Benjamini–Hochberg step-up procedure.
+
+    ``p̃₍ᵢ₎ = min(1, min_{j≥i} m p₍ⱼ₎/j)`` over the p-values sorted ascending; the hypotheses
+    up to the largest ``i`` with ``p₍ᵢ₎ ≤ α i/m`` are rejected (so exactly those with
+    ``p̃ ≤ α``). As ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``, written
+    out so that a report worker does not import ``scipy.stats`` for it (Benjamini and
+    Hochberg 1995).
+    """
+    m = len(p)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adjusted_sorted = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    adjusted = np.empty(m)
+    adjusted[order] = adjusted_sorted
+    passed = np.flatnonzero(p[order] <= alpha * np.arange(1, m + 1) / m)
+    reject = np.zeros(m, dtype=bool)
+    if len(passed):
+        reject[order[: passed[-1] + 1]] = True
+    return reject, adjusted
 
 
 def _band(value: float, bands: Sequence[Band]) -> str | None:

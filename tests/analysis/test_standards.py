@@ -270,6 +270,47 @@ def test_compare_to_standard__bh_matches_analysis_reference_numbers() -> None:
     assert flagged["flag_below"].tolist() == [True] * 5 + [False]
 
 
+def test_compare_to_standard__bh_steps_up_from_the_largest_passing_p_value() -> None:
+    # thresholds α·i/m = .0125 .025 .0375 .05: only .035 passes its own, so the step-up
+    # rejects the three smallest; p̃ = min over j ≥ i of 4 p₍ⱼ₎/j = 4 · .035/3 for those
+    p = [0.02, 0.03, 0.035, 0.5]
+    indices = pd.DataFrame(
+        {
+            "library": list("ABCD"),
+            "indicator": "g",
+            "value": stats.norm.ppf(p),
+            "n": 100,
+            "se": 1.0,
+            "test": "z",
+        }
+    )
+    res = compare_to_standard(indices, _standard(g=Target("g", 0.0)), alpha=0.05)
+    assert res["p_adjusted"].tolist() == pytest.approx([0.14 / 3] * 3 + [0.5])
+    assert res["flag_below"].tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("m", [1, 2, 7, 60])
+def test_compare_to_standard__bh_flags_and_adjustment_as_statsmodels(m: int) -> None:
+    # p-values with ties and some below alpha·i/m only after a larger one (step-up)
+    rng = np.random.default_rng(m)
+    p = rng.beta(0.3, 1.5, m)
+    p[rng.random(m) < 0.2] = p[0]
+    indices = pd.DataFrame(
+        {
+            "library": [f"L{i}" for i in range(m)],
+            "indicator": "g",
+            "value": stats.norm.ppf(p),
+            "n": 100,
+            "se": 1.0,
+            "test": "z",
+        }
+    )
+    res = compare_to_standard(indices, _standard(g=Target("g", 0.0)), alpha=0.1)
+    reject, adjusted, _, _ = multipletests(res["p_value"].to_numpy(), alpha=0.1, method="fdr_bh")
+    np.testing.assert_allclose(res["p_adjusted"], adjusted, rtol=1e-12)
+    np.testing.assert_array_equal(res["flag_below"], reject)
+
+
 def test_compare_to_standard__bh_families_are_per_indicator_and_period() -> None:
     p = [0.01, 0.04, 0.03, 0.2]
     indices = pd.DataFrame(

@@ -98,7 +98,10 @@ class _Batcher:
 
     def _cut(self, final: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         batch_rows = self.batch_rows
-        owners, x, secs = (np.concatenate(parts) for parts in zip(*self.held, strict=True))
+        # the held chunks are let go once stacked: one copy of the batch during its screening
+        held, self.held = self.held, []
+        owners, x, secs = (np.concatenate(parts) for parts in zip(*held, strict=True))
+        del held
         # rows of the libraries that have ended (unless final, the last one may go on)
         ended = len(owners) if final else int(np.searchsorted(owners, owners[-1], "left"))
         while ended >= batch_rows:

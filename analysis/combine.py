@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from analysis.estimators import proportion_interval
+
 __all__ = [
     "INDICATOR_BOUNDS",
     "Combined",
@@ -266,10 +268,6 @@ def flagged_share(
         raise ValueError("flagged and n must have the same length")
     if (x < 0).any() or (m < 0).any() or (x > m).any():
         raise ValueError("counts must satisfy 0 <= flagged <= n")
-    z = _z(confidence)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(m > 0, x / m, np.nan)
-        centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
-        half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
-        se = np.sqrt(p * (1 - p) / m)
-    return Combined(estimate=p, se=se, ci_low=centre - half, ci_high=centre + half)
+    _z(confidence)  # the same check of the level as the other estimates here
+    p, se, low, high = proportion_interval(x, m, confidence)
+    return Combined(estimate=p, se=se, ci_low=low, ci_high=high)

@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     from analysis.plan_tables import default_shrink
     from analysis.plan_tables import indicator_table
     from analysis.plan_tables import long_indices
+    from analysis.plan_tables import plan_for_indicators
+    from analysis.plan_tables import plan_indicators
     from analysis.plan_tables import shrink_indicators
     from analysis.plan_tables import tables_from_rows
     from analysis.plan_tables import tables_from_stats
@@ -155,6 +157,8 @@ _EXPORTS: dict[str, str] = {
     "indicator_table": "analysis.plan_tables",
     "default_shrink": "analysis.plan_tables",
     "long_indices": "analysis.plan_tables",
+    "plan_for_indicators": "analysis.plan_tables",
+    "plan_indicators": "analysis.plan_tables",
     "shrink_indicators": "analysis.plan_tables",
     "tables_from_rows": "analysis.plan_tables",
     "tables_from_stats": "analysis.plan_tables",
@@ -376,6 +380,8 @@ __all__ = [
     "indicator_table",
     "default_shrink",
     "long_indices",
+    "plan_for_indicators",
+    "plan_indicators",
     "shrink_indicators",
     "tables_from_rows",
     "tables_from_stats",

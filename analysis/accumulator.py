@@ -115,6 +115,21 @@ class Layout:
             )
             distinct, inverse = np.unique(values, return_inverse=True)
             self.score_bins[s.id] = (lo, base, distinct, inverse.ravel())
+        #: the binned scales' (answered m, keyed sum − lo·m) of every row as two products
+        #: with the rows' presence and zero-filled answers (one matrix product per chunk
+        #: instead of a keyed copy per scale): ``m = P @ score_count``, ``sum = Z @
+        #: score_sign + P @ score_const`` (reverse-keyed items: max + min − x, i.e. sign −1
+        #: and constant max + min; every item: constant −lo). Whole numbers: the sums are exact
+        shape = (len(plan.keys), len(self.score_bins))
+        self.score_count = np.zeros(shape)
+        self.score_sign = np.zeros(shape)
+        self.score_const = np.zeros(shape)
+        for j, (scale_id, (lo, *_)) in enumerate(self.score_bins.items()):
+            cols, flip = self.scale_cols[scale_id]
+            reversed_ = ~np.isnan(flip)
+            self.score_count[cols, j] = 1.0
+            self.score_sign[cols, j] = np.where(reversed_, -1.0, 1.0)
+            self.score_const[cols, j] = np.where(reversed_, flip, 0.0) - lo
         self.blocks: dict[str, Block] = {}
         self.gap_units: list[tuple[str, str, tuple[str, ...]]] = []
         if plan.gap is not None:
@@ -368,12 +383,16 @@ def _score_histograms(
     layout: Layout, x: np.ndarray, seg: np.ndarray, n_seg: int
 ) -> dict[str, np.ndarray]:
     """Per segment, the counts of each (answered m, keyed sum) pair of every binned scale."""
+    if not layout.score_bins:
+        return {}
+    present = ~np.isnan(x)
+    answered = present.astype(float)
+    m_all = (answered @ layout.score_count).astype(np.int64)
+    sums = np.where(present, x, 0.0) @ layout.score_sign + answered @ layout.score_const
+    total_all = sums.astype(np.int64)
     out = {}
-    for scale_id, (lo, base, _, inverse) in layout.score_bins.items():
-        block = _keyed(layout, scale_id, x) - lo
-        present = ~np.isnan(block)
-        m = present.sum(axis=1)
-        total = np.where(present, block, 0.0).sum(axis=1).astype(np.int64)
+    for j, (scale_id, (_, base, _, inverse)) in enumerate(layout.score_bins.items()):
+        m, total = m_all[:, j], total_all[:, j]
         ok = m > 0
         width = len(inverse)
         index = seg[ok] * width + base[m[ok]] + total[ok]
@@ -455,13 +474,16 @@ def _absorb(
     x: np.ndarray,
     current: GroupStats | None,
     cells: np.ndarray | None = None,
+    cell_layout: Layout | None = None,
 ) -> tuple[list[GroupStats], GroupStats | None]:
     """Fold a chunk (rows sorted by group code) into per-group statistics.
 
     Returns the groups whose rows ended inside the chunk, and the last group, which may
     continue in the next chunk. With ``cells`` (a code per row), each group also keeps the
-    additive statistics of its cells (:attr:`GroupStats.cells`).
+    additive statistics of its cells (:attr:`GroupStats.cells`), laid out by
+    ``cell_layout`` (default ``layout``).
     """
+    cell_layout = layout if cell_layout is None else cell_layout
     starts, seg = _segments(library_ids)
     n_seg = len(starts)
     ends = np.append(starts[1:], len(library_ids))
@@ -476,7 +498,7 @@ def _absorb(
         change[1:] = (pairs[:, 1:] != pairs[:, :-1]).any(axis=0)
         cell_starts = np.flatnonzero(change)
         cell_seg = np.cumsum(change) - 1
-        cell_parts = _parts(layout, x[order], cell_seg, len(cell_starts))
+        cell_parts = _parts(cell_layout, x[order], cell_seg, len(cell_starts))
         cell_ends = np.append(cell_starts[1:], len(order))
         cell_group = pairs[0, cell_starts]
         cell_code = pairs[1, cell_starts]
@@ -508,8 +530,8 @@ def _absorb(
                     cell = stats_.cells[code] = GroupStats(group=code)
                 a, b = int(cell_starts[c]), int(cell_ends[c])
                 _fold(cell, cell_parts, int(c), b - a)
-                if layout.nok_cols is not None:
-                    yes_no = x[order[a:b]][:, layout.nok_cols]
+                if cell_layout.nok_cols is not None:
+                    yes_no = x[order[a:b]][:, cell_layout.nok_cols]
                     cell.nok_rows.append(np.where(np.isnan(yes_no), -1, yes_no).astype(np.int8))
     return finished, current
 
@@ -521,6 +543,10 @@ class Accumulator:
     ----------
     plan : AnalysisPlan
         Which keys the rows hold (columns in ``plan.keys`` order) and what is computed.
+    cell_plan : AnalysisPlan, optional
+        What the cells of a group (see :meth:`add`) keep, when less than ``plan``: the same
+        keys, fewer analyses (:func:`analysis.plan_for_indicators`). Their statistics are
+        laid out by ``Layout(cell_plan)`` and finalised with that plan.
 
     Examples
     --------
@@ -534,8 +560,11 @@ class Accumulator:
         last = acc.finish()
     """
 
-    def __init__(self, plan: AnalysisPlan) -> None:
+    def __init__(self, plan: AnalysisPlan, cell_plan: AnalysisPlan | None = None) -> None:
         self.layout = Layout(plan)
+        if cell_plan is not None and cell_plan.keys != plan.keys:
+            raise ValueError("cell_plan must have the plan's keys")
+        self.cell_layout = self.layout if cell_plan is None else Layout(cell_plan)
         self._current: GroupStats | None = None
 
     def add(
@@ -567,7 +596,9 @@ class Accumulator:
             cells = np.asarray(cells, dtype=np.int64)
             if cells.shape != groups.shape:
                 raise ValueError("cells must give one code per row")
-        finished, self._current = _absorb(self.layout, groups, x, self._current, cells)
+        finished, self._current = _absorb(
+            self.layout, groups, x, self._current, cells, self.cell_layout
+        )
         return finished
 
     def finish(self) -> list[GroupStats]:
@@ -658,6 +689,7 @@ def accumulate_frame(
     by: Sequence[str] = (),
     cells: Sequence[str] = (),
     chunk_rows: int | None = None,
+    cell_plan: AnalysisPlan | None = None,
 ) -> list[GroupStats]:
     """Accumulate a wide numeric response table per group of ``by``.
 
@@ -676,6 +708,8 @@ def accumulate_frame(
         group's :attr:`GroupStats.cells`, labelled with the key tuple of these columns.
     chunk_rows : int, optional
         Feed the rows this many at a time (the result does not depend on it).
+    cell_plan : AnalysisPlan, optional
+        What the cells keep, when less than ``plan`` (see :class:`Accumulator`).
 
     Returns
     -------
@@ -725,7 +759,7 @@ def accumulate_frame(
     codes, x = codes[order], x[order]
     if cell_codes is not None:
         cell_codes = cell_codes[order]
-    acc = Accumulator(plan)
+    acc = Accumulator(plan, cell_plan)
     out: list[GroupStats] = []
     step = max(len(codes) if chunk_rows is None else chunk_rows, 1)
     for start in range(0, len(codes), step):

@@ -69,6 +69,8 @@ __all__ = [
     "default_shrink",
     "indicator_table",
     "long_indices",
+    "plan_for_indicators",
+    "plan_indicators",
     "shrink_indicators",
     "tables_from_rows",
     "tables_from_stats",
@@ -349,6 +351,59 @@ def indicator_table(indicator: str) -> str | None:
         if family == label.rstrip(":") or (label == "" and family in values):
             return name
     return None
+
+
+def plan_indicators(plan: AnalysisPlan, *, nok_scored: bool = False) -> tuple[str, ...]:
+    """The indicators :func:`long_indices` gives for a plan's tables, in its order.
+
+    Read from the tables of one group without responses (the finalisers give every row of a
+    plan whatever its n), so the names are those of the results and cannot drift from them.
+    NOK's checklist scores (``nok:K1`` … ``nok:total``) need the expert checklist: listed
+    with ``nok_scored``. Known before any response is read: e.g. a report run chooses its
+    main indicator, the one it breaks down by channel and period, before its scan.
+    """
+    nok_rows = [np.full((1, len(NOK_QUESTIONS)), -1, dtype=np.int8)] if plan.nok else []
+    empty = GroupStats(group=0, nok_rows=nok_rows)
+    names = list(
+        dict.fromkeys(long_indices(tables_from_stats([empty], plan), ("library_id",))["indicator"])
+    )
+    if plan.nok and nok_scored:
+        _, values, prefix, _, _ = next(entry for entry in _LONG if entry[0] == "nok")
+        names += [f"{prefix}{value}" for value in values]
+    return tuple(str(name) for name in names)
+
+
+def plan_for_indicators(plan: AnalysisPlan, indicators: Collection[str]) -> AnalysisPlan:
+    """The plan restricted to what ``indicators`` need (same keys, so the same rows).
+
+    Accumulating and finalising with it gives those indicators with the same values as the
+    whole plan and skips the rest: e.g. a library's cells (channel × month) kept only for
+    the one indicator a page breaks down. ``mean:<key>``, ``share_satisfied:<key>``,
+    ``nps:<key>``, ``happy_index:<key>``, ``scale:<id>`` / ``alpha:<id>`` keep their key or
+    scale; any gap, SERVQUAL or NOK indicator keeps that whole battery (its tables are
+    computed together).
+    """
+    wanted = set(indicators)
+    families = {name.partition(":")[0] for name in wanted}
+    nok_shares = any(
+        name.startswith("share_yes:")
+        or (name.startswith("share_satisfied:") and name.partition(":")[2] in NOK_QUESTIONS)
+        for name in wanted
+    )
+    return dc_replace(
+        plan,
+        means=tuple(k for k in plan.means if f"mean:{k}" in wanted),
+        ratings={k: t for k, t in plan.ratings.items() if f"share_satisfied:{k}" in wanted},
+        yes_no=tuple(k for k in plan.yes_no if f"share_satisfied:{k}" in wanted),
+        nps=tuple(k for k in plan.nps if f"nps:{k}" in wanted),
+        smileys=tuple(k for k in plan.smileys if f"happy_index:{k}" in wanted),
+        scales=tuple(
+            s for s in plan.scales if f"scale:{s.id}" in wanted or f"alpha:{s.id}" in wanted
+        ),
+        gap=plan.gap if families & {"adequacy_gap", "superiority_gap", "zot_width"} else None,
+        servqual=plan.servqual if "servqual_gap" in families else None,
+        nok=plan.nok and ("nok" in families or nok_shares),
+    )
 
 
 def long_indices(tables: Mapping[str, pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:

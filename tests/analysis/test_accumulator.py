@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import doctest
 import math
+from dataclasses import replace
 from types import MappingProxyType
 
 import numpy as np
@@ -44,11 +45,15 @@ from analysis.estimators import moments_from_sums
 from analysis.estimators import nps_from_counts
 from analysis.estimators import proportion_interval
 from analysis.estimators import t_interval_parts
+from analysis.plan import NOK_QUESTIONS
 from analysis.plan import AnalysisPlan
 from analysis.plan import GapSpec
 from analysis.plan import ScaleSpec
 from analysis.plan import ServqualSpec
 from analysis.plan_tables import CELL_TABLES
+from analysis.plan_tables import long_indices
+from analysis.plan_tables import plan_for_indicators
+from analysis.plan_tables import plan_indicators
 from analysis.plan_tables import tables_from_rows
 from analysis.plan_tables import tables_from_stats
 
@@ -374,3 +379,94 @@ def test_cells__inside_each_library_equal_the_library_channel_day_groups() -> No
         assert whole.hist is not None and library.hist is not None
         np.testing.assert_array_equal(whole.hist, library.hist)
         assert all(c.moments is None and not c.nok_rows for c in library.cells.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan's indicators, and cells that keep only what some of them need
+# ---------------------------------------------------------------------------------------------
+
+
+def test_plan_indicators__are_the_indicators_of_the_results_in_their_order() -> None:
+    plan, rows = _plan(), _rows()
+    tables, _ = tables_from_rows(rows, plan, ["library"])
+    results = long_indices(tables, ["library"])
+    assert plan_indicators(plan) == tuple(dict.fromkeys(results["indicator"]))
+    assert plan_indicators(plan)[:2] == ("mean:a1", "mean:a2")
+    assert {"scale:sc", "alpha:sc", "nps:r", "happy_index:face"} <= set(plan_indicators(plan))
+
+
+def test_plan_indicators__nok_scores_listed_when_the_checklist_scores_them() -> None:
+    plan = _plan()
+    nok = replace(
+        plan,
+        keys=(*plan.keys, *NOK_QUESTIONS),
+        ranges=MappingProxyType({**plan.ranges, **dict.fromkeys(NOK_QUESTIONS, (0.0, 1.0))}),
+        kinds=MappingProxyType({**plan.kinds, **dict.fromkeys(NOK_QUESTIONS, "yes_no")}),
+        yes_no=(*plan.yes_no, *NOK_QUESTIONS),
+        integer_keys=plan.integer_keys | set(NOK_QUESTIONS),
+        nok=True,
+    )
+    # the method's item shares (its skip filters) are listed without responses too
+    assert {"share_satisfied:q2", "share_yes:q1"} <= set(plan_indicators(nok))
+    assert not any(i.startswith("nok:") for i in plan_indicators(nok))
+    scored = plan_indicators(nok, nok_scored=True)
+    assert scored[-6:] == ("nok:K1", "nok:K2", "nok:K3", "nok:K4", "nok:K5", "nok:total")
+
+
+@pytest.mark.parametrize(
+    "indicator",
+    [
+        "mean:a2",
+        "share_satisfied:a3",
+        "share_satisfied:ok",
+        "nps:r",
+        "happy_index:face",
+        "scale:sc",
+        "adequacy_gap:d",
+        "servqual_gap:rel",
+        "mean:g1:perceived",
+    ],
+)
+def test_plan_for_indicators__cells_kept_for_one_indicator_give_its_values(indicator: str) -> None:
+    """Cells (library × channel × day) that keep only what one indicator needs give that
+    indicator's values as the analysis functions do on each cell's rows, and nothing else."""
+    plan, rows = _plan(), _rows()
+    by = ["library", "channel", "day"]
+    restricted = plan_for_indicators(plan, [indicator])
+    libraries = accumulate_frame(
+        rows, plan, by=["library"], cells=["channel", "day"], chunk_rows=13, cell_plan=restricted
+    )
+    got = long_indices(
+        tables_from_stats(cell_groups(libraries), restricted, by=by, only=CELL_TABLES), by
+    )
+    expected_tables, _ = tables_from_rows(rows, plan, by)
+    expected = long_indices(expected_tables, by)
+    expected = expected.loc[expected["indicator"] == indicator].reset_index(drop=True)
+    assert len(expected) > 20  # every cell of the three libraries
+    mine = got.loc[got["indicator"] == indicator].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        mine, expected, check_dtype=False, check_column_type=False, atol=TOL, rtol=0
+    )
+    family = indicator.partition(":")[0]
+    related = {"adequacy_gap", "superiority_gap", "zot_width"} if family == "adequacy_gap" else {}
+    assert set(got["indicator"].str.partition(":")[0]) <= {family, *related}
+    assert len(set(got["indicator"])) < len(set(expected_tables_indicators(expected_tables, by)))
+
+
+def expected_tables_indicators(tables: dict[str, pd.DataFrame], by: list[str]) -> list[str]:
+    return list(
+        long_indices({k: v for k, v in tables.items() if k in CELL_TABLES}, by)["indicator"]
+    )
+
+
+def test_plan_for_indicators__keeps_the_keys_and_drops_the_rest() -> None:
+    plan = _plan()
+    scale_only = plan_for_indicators(plan, ["scale:sc"])
+    assert scale_only.keys == plan.keys and scale_only.ranges == plan.ranges
+    assert [s.id for s in scale_only.scales] == ["sc"]
+    assert scale_only.means == () and dict(scale_only.ratings) == {} and scale_only.nps == ()
+    assert scale_only.gap is None and scale_only.servqual is None and not scale_only.nok
+    nothing = plan_for_indicators(plan, [])
+    assert analysis.accumulator.Layout(nothing).n_bins == 0
+    with pytest.raises(ValueError, match="keys"):
+        analysis.accumulator.Accumulator(plan, replace(plan, keys=plan.keys[:-1]))

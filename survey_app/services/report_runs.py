@@ -16,8 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -48,6 +51,8 @@ from survey_app.models.base import utcnow
 from survey_app.services import careless
 from survey_app.services import checklists
 from survey_app.services import reporting
+from survey_app.services.analysis_plan import analysis_plan
+from survey_app.services.instruments import instrument_of
 from survey_app.services.memory import release_free_memory
 
 __all__ = [
@@ -408,6 +413,12 @@ def compute_run(
             progress(0.9 * responses / total)
 
     checklist = checklists.checklist_frame(session, campaign)
+    # only the main indicator is stored per channel and period: chosen before the scan
+    # (from the names the plan gives), the cells keep and finalise only what it needs
+    plan = analysis_plan(instrument_of(campaign.instrument_version))
+    planned = main_indicator(
+        analysis.plan_indicators(plan, nok_scored=checklist is not None), standard
+    )
     # the careless-response screening reads the rows of the analysis's own scan (one ordered
     # pass over the campaign's responses), in batches of whole libraries
     screener = careless.CampaignScreening(campaign)
@@ -419,10 +430,7 @@ def compute_run(
         min_n=VERDICT_MIN_N,
         progress=streamed,
         breakdowns={"channel": _channel_key, "period": period_key(period_unit(campaign))},
-        # only the main indicator is stored per channel and period: finalise only its table
-        breakdown_indicators=lambda indices: [
-            main_indicator([str(i) for i in indices["indicator"]], standard)
-        ],
+        breakdown_indicators=[planned] if planned is not None else [],
         pages=screener.pages,
         on_rows=screener.feed if screener.active else None,
     )
@@ -430,26 +438,28 @@ def compute_run(
     release_free_memory()  # the stream's buffers, before the result rows are built
     if progress is not None and total:
         progress(0.99)  # every response streamed and screened
-    rows = result_rows(report, run.id)
-    library_ids = sorted({int(r["library_id"]) for r in rows})
-    library_systems: dict[int, int] = {}
-    for start in range(0, len(library_ids), 5000):  # a bounded IN list per query
-        part = library_ids[start : start + 5000]
-        found = session.execute(select(Library.id, Library.system_id).where(Library.id.in_(part)))
-        library_systems.update({row.id: row.system_id for row in found})
-    for row in rows:
-        row["system_id"] = library_systems.get(row["library_id"])
-    main = main_indicator([str(r["indicator"]) for r in rows], standard)
-
-    rows += screening_rows(screening, run.id, library_systems)
-    rolled = [main, SCREENING_INDICATOR] if main else []
-    if main is not None:
-        sliced = breakdown_rows(report, main, run.id, library_systems)
-        rows += sliced
-        rolled += list(dict.fromkeys(str(r["indicator"]) for r in sliced))
-    rows += rollup_rows(rows, run.id, rolled, standard=standard)
-    if rows:
-        _store_results(session, rows)
+    library_systems = _library_systems(session, report.libraries["library_id"])
+    # the rows go to the database as they are made (one COPY on PostgreSQL: the server
+    # stores the libraries' rows while the slices and roll-ups are computed)
+    with _result_writer(session) as store:
+        rows = result_rows(report, run.id)
+        for row in rows:
+            row["system_id"] = library_systems.get(row["library_id"])
+        store(rows)
+        main = main_indicator([str(r["indicator"]) for r in rows], standard)
+        screened = screening_rows(screening, run.id, library_systems)
+        store(screened)
+        rows += screened
+        rolled = [main, SCREENING_INDICATOR] if main else []
+        if main is not None:
+            # the slices of the main indicator chosen before the scan (``planned``): the
+            # same one unless no library has a result of it (e.g. nok:total without a
+            # checklist row), and then there are none
+            sliced = breakdown_rows(report, main, run.id, library_systems)
+            store(sliced)
+            rows += sliced
+            rolled += list(dict.fromkeys(str(r["indicator"]) for r in sliced))
+        store(rollup_rows(rows, run.id, rolled, standard=standard))
     run.standard_id = standard.id if standard is not None else None
     run.standard_version = standard.version if standard is not None else None
     run.instrument_version_id = campaign.instrument_version_id
@@ -468,13 +478,38 @@ def compute_run(
     return run
 
 
+def _library_systems(session: Session, library_ids: Iterable[Any]) -> dict[int, int]:
+    """The library system of each library."""
+    ids = sorted({int(i) for i in library_ids})
+    systems: dict[int, int] = {}
+    for start in range(0, len(ids), 5000):  # a bounded IN list per query
+        part = ids[start : start + 5000]
+        found = session.execute(select(Library.id, Library.system_id).where(Library.id.in_(part)))
+        systems.update({row.id: row.system_id for row in found})
+    return systems
+
+
 def _store_results(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert the result rows: on PostgreSQL by ``COPY ... FROM STDIN`` (tens of thousands of
-    rows; an executemany INSERT is one round trip per row), elsewhere by executemany."""
+    """Insert result rows (see :func:`_result_writer`)."""
+    with _result_writer(session) as store:
+        store(rows)
+
+
+@contextmanager
+def _result_writer(session: Session) -> Iterator[Callable[[Sequence[Mapping[str, Any]]], None]]:
+    """A function storing result rows, called as they are made: on PostgreSQL it writes them
+    to one ``COPY ... FROM STDIN`` (tens of thousands of rows; an executemany INSERT is one
+    round trip per row) that the server reads while the next ones are computed, elsewhere it
+    inserts them by executemany. The session runs no other statement until the block ends."""
     connection = session.connection()
     driver = connection.connection.driver_connection
     if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
-        session.execute(insert(ReportResult), list(rows))
+
+        def insert_rows(rows: Sequence[Mapping[str, Any]]) -> None:
+            if rows:
+                session.execute(insert(ReportResult), list(rows))
+
+        yield insert_rows
         return
     from psycopg.types.json import Json
 
@@ -491,14 +526,18 @@ def _store_results(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         raise RuntimeError("the session's connection is closed")
     copy_sql = f"COPY {ReportResult.__tablename__} ({names}) FROM STDIN"
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for row in rows:
-            values = [row.get(c.key, d) for c, d in zip(columns, defaults, strict=True)]
-            copy.write_row(
-                [
-                    Json(v) if is_json and v is not None else v
-                    for v, is_json in zip(values, json_columns, strict=True)
-                ]
-            )
+
+        def copy_rows(rows: Sequence[Mapping[str, Any]]) -> None:
+            for row in rows:
+                values = [row.get(c.key, d) for c, d in zip(columns, defaults, strict=True)]
+                copy.write_row(
+                    [
+                        Json(v) if is_json and v is not None else v
+                        for v, is_json in zip(values, json_columns, strict=True)
+                    ]
+                )
+
+        yield copy_rows
 
 
 def _se(row: Mapping[str, Any]) -> float:

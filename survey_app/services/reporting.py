@@ -214,7 +214,7 @@ def regional_analysis(
     progress: Callable[[int, int], None] | None = None,
     cells: bool = False,
     breakdowns: Mapping[str, Callable[[tuple[Any, ...]], Hashable]] | None = None,
-    breakdown_indicators: Callable[[pd.DataFrame], Sequence[str | None]] | None = None,
+    breakdown_indicators: Sequence[str] | None = None,
     pages: Sequence[str] = (),
     on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> RegionalReport:
@@ -235,9 +235,11 @@ def regional_analysis(
     ``(channel, ISO day, service point id)``, None to leave the cell out) adds
     :attr:`RegionalReport.breakdowns`: each library's cells merged per key
     (:func:`analysis.regroup_cells`) and finalised like the cells (:data:`CELL_TABLES`).
-    ``breakdown_indicators`` (given the per-library long table, the indicators wanted per
-    breakdown) finalises only the tables holding those, once every library is streamed (the
-    merged breakdown statistics are kept until then: a few dozen small groups a library).
+    ``breakdown_indicators`` (the indicators wanted per breakdown, e.g. the main one: known
+    before the scan, :func:`analysis.plan_indicators`) makes the cells keep only what those
+    need (:func:`analysis.plan_for_indicators`) and finalises them once every library is
+    streamed (the merged breakdown statistics are kept until then: a few dozen small groups a
+    library); the breakdowns then hold those indicators only.
     ``on_rows`` is handed every chunk of the same scan with the seconds of each page of
     ``pages`` (:func:`library_moments`): a report run's careless-response screening
     (:class:`survey_app.services.careless.CampaignScreening`) reads no rows of its own.
@@ -258,6 +260,13 @@ def regional_analysis(
         for j, (name, key) in enumerate(split_by.items())
     }
     layout = Layout(plan)
+    # the cells (and so the breakdowns) keep only what the wanted indicators need
+    cell_plan = (
+        analysis.plan_for_indicators(plan, breakdown_indicators)
+        if breakdown_indicators is not None and not cells
+        else None
+    )
+    cell_layout = Layout(cell_plan) if cell_plan is not None else layout
     notes: list[str] = []
     check = _checklist_by_id(session, checklist) if plan.nok and checklist is not None else None
     if plan.nok and checklist is None:
@@ -325,6 +334,7 @@ def regional_analysis(
             chunk_rows=chunk_rows,
             cells=cells or bool(split_by),
             cell_key=cell_key,
+            cell_plan=cell_plan,
             pages=pages,
             on_rows=on_rows,
         )
@@ -363,16 +373,16 @@ def regional_analysis(
     if standard is not None:
         verdicts = analysis.compare_to_standard(indices, standard, unit="library_id", min_n=min_n)
     if breakdown_indicators is not None:
-        wanted = {analysis.indicator_table(i) for i in breakdown_indicators(indices) if i}
+        wanted = {analysis.indicator_table(i) for i in breakdown_indicators}
         only = {"shares" if t == "filter_shares" else t for t in wanted if t} & CELL_TABLES
         for name, groups in kept.items():
             for start in range(0, len(groups) if only else 0, 16 * FINALISE_BATCH):
                 parts = tables_from_stats(
                     groups[start : start + 16 * FINALISE_BATCH],
-                    plan,
+                    cell_layout.plan,
                     by=("library_id", name),
                     confidence=confidence,
-                    layout=layout,
+                    layout=cell_layout,
                     only=only,
                 )
                 for table, frame in parts.items():

@@ -20,13 +20,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Date
 from sqlalchemy import Float
-from sqlalchemy import case
 from sqlalchemy import cast
-from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from analysis.accumulator import Accumulator
@@ -71,6 +68,7 @@ def library_moments(
     chunk_rows: int = 50_000,
     cells: bool = False,
     cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+    cell_plan: AnalysisPlan | None = None,
     pages: Sequence[str] = (),
     on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> Iterator[GroupStats]:
@@ -90,6 +88,8 @@ def library_moments(
     was received), in the same pass: the source of trends, channel comparisons and heat maps.
     ``cell_key`` maps that label to a coarser one (e.g. channel × month) so that a library
     keeps a few cells instead of one per day; it is called once per distinct label.
+    ``cell_plan`` (the plan restricted to fewer analyses, same keys) is what the cells keep
+    (:class:`analysis.Accumulator`).
 
     ``on_rows`` (e.g. the careless-response screening) is called with every chunk of the same
     scan before it is accumulated: ``(library id of each response, vectors, page seconds)``
@@ -105,7 +105,7 @@ def library_moments(
         raise ValueError("chunk_rows must be positive")
     condition, instrument = source_filter(session, source)
     plan = plan if plan is not None else analysis_plan(instrument)
-    accumulator = Accumulator(plan)
+    accumulator = Accumulator(plan, cell_plan if cells else None)
     labels: dict[tuple[Any, ...], int] = {}
     cells_ = _CellCodes(labels, cell_key) if cells else None
     for library_ids, x, secs, codes in _chunks(
@@ -262,21 +262,8 @@ def _chunks(
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         record: Any = table.c.vector
         nan = cast(literal_column("'NaN'"), Float)
-        source: Any = None
-        if pages and all(len(page.encode("utf-8")) <= _PG_NAME_BYTES for page in pages):
-            # the page times by one parse of each response's page_timings (json_to_record,
-            # the pages as its record's columns) instead of one per page (->> on json parses
-            # the whole document each time): the same values — a missing key, a JSON null,
-            # timings that are not an object give NULL, a repeated key its last value
-            timings = table.c.page_timings
-            parsed = (
-                func.json_to_record(case((func.json_typeof(timings) == "object", timings)))
-                .table_valued(*[column(page, Float) for page in pages])
-                .render_derived(name="page_seconds", with_types=True)
-                .lateral()
-            )
-            source = table.outerjoin(parsed, true())
-            seconds = [parsed.c[page] for page in pages]
+        # the seconds of each page by ``->>`` on the stored jsonb (NULL when the key is
+        # missing, a JSON null, or the timings are not an object)
         for value in seconds:
             record = record.op("||")(func.float8send(func.coalesce(value, nan)))
         width = 8 * (keys + len(pages))
@@ -297,7 +284,6 @@ def _chunks(
             wrong_length,
             split=table.c.channel if cells is not None else None,
             split_values=channels,
-            source=source,
         ):
             raw = np.frombuffer(blob, dtype=np.uint8).reshape(len(library_ids), width)
             x = raw[:, : 8 * keys].copy().view("<f8")
@@ -362,7 +348,6 @@ def _pg_chunks(
     *,
     split: Any = None,
     split_values: list[str] | None = None,
-    source: Any = None,
 ) -> Iterator[tuple[np.ndarray, bytes, np.ndarray | None]]:
     """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` records.
 
@@ -380,8 +365,6 @@ def _pg_chunks(
     part = (func.row_number().over(partition_by=within) - 1) // block
     columns = [table.c.library_id] + ([] if split is None else [split.label("split")])
     inner = select(*columns, record.label("record"), part.label("part")).where(condition)
-    if source is not None:  # e.g. the responses joined to their parsed page timings
-        inner = inner.select_from(source)
     numbered = inner.subquery()
     grouping = [numbered.c.library_id] + ([] if split is None else [numbered.c.split])
     stmt = (
@@ -457,8 +440,6 @@ def _pg_chunks(
         yield emit()
 
 
-#: PostgreSQL's longest identifier: a longer page id cannot name json_to_record's column
-_PG_NAME_BYTES = 63
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 

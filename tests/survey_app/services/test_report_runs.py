@@ -549,7 +549,7 @@ def test_store_results__values_read_back_as_written(session, region):
 
 def test_screening_chunks__page_seconds_as_stored(session, region):
     """The seconds of each page the stream gives the screening, for page timings of every
-    shape a row can hold (the database reads them: json_to_record on PostgreSQL)."""
+    shape a row can hold (the database reads them: ``->>`` on jsonb on PostgreSQL)."""
     screening = careless.CampaignScreening(region.campaign)
     first, second = screening.pages[:2]
     stored_timings = [

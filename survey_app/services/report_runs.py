@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import JSON
 from sqlalchemy import Engine
@@ -306,16 +307,39 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _keyed(
-    frame: pd.DataFrame | None, columns: Sequence[str]
-) -> dict[tuple[int, str], dict[str, Any]]:
-    if frame is None or frame.empty:
-        return {}
-    present = [c for c in columns if c in frame.columns]
-    out: dict[tuple[int, str], dict[str, Any]] = {}
-    for row in frame.loc[:, ["library_id", "indicator", *present]].to_dict("records"):
-        out[(int(row["library_id"]), str(row["indicator"]))] = {str(k): v for k, v in row.items()}
+def _floats(values: Any) -> list[float | None]:
+    """Finite numbers as floats, anything else (NaN, inf, None, text) as None."""
+    array = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    out: list[float | None] = array.tolist()
+    for i in np.flatnonzero(~np.isfinite(array)).tolist():
+        out[i] = None
     return out
+
+
+def _texts(values: Any) -> list[str | None]:
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values
+    ]
+
+
+def _matching(
+    frame: pd.DataFrame, lookup: pd.DataFrame | None, columns: Mapping[str, str]
+) -> pd.DataFrame:
+    """``lookup``'s ``columns`` (renamed) for each (library_id, indicator) row of ``frame``, in
+    its order (missing where ``lookup`` has no such row; the last one where it has several)."""
+    keys = ["library_id", "indicator"]
+    if lookup is None or lookup.empty:
+        return pd.DataFrame({new: [None] * len(frame) for new in columns.values()})
+    present = [c for c in columns if c in lookup.columns]
+    right = lookup.loc[:, [*keys, *present]].rename(columns=columns)
+    right = right.drop_duplicates(keys, keep="last")
+    right["library_id"] = right["library_id"].astype("int64")
+    right["indicator"] = right["indicator"].astype(str)
+    found = frame.loc[:, keys].merge(right, on=keys, how="left", validate="many_to_one")
+    for new in columns.values():
+        if new not in found.columns:
+            found[new] = None
+    return found
 
 
 def _reliability_notes(report: reporting.RegionalReport) -> dict[tuple[int, str], str]:
@@ -336,47 +360,68 @@ def _reliability_notes(report: reporting.RegionalReport) -> dict[tuple[int, str]
 def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str, Any]]:
     """One stored row per (library, indicator) of reporting's long table, with the verdict,
     the shrunken estimate and the rank interval of the same library and indicator."""
-    verdicts = _keyed(report.verdicts, ["verdict", "target"])
-    shrunk = _keyed(
+    indices = report.indices
+    if indices.empty:
+        return []
+    frame = pd.DataFrame(
+        {
+            "library_id": indices["library_id"].astype("int64").to_numpy(),
+            "indicator": indices["indicator"].astype(str).to_numpy(),
+        }
+    )
+    verdicts = _matching(frame, report.verdicts, {"verdict": "verdict", "target": "target"})
+    shrunk = _matching(
+        frame,
         report.shrinkage,
-        ["posterior_mean", "ci_low", "ci_high", "rank", "rank_low", "rank_high", "method"],
+        {
+            "posterior_mean": "shrunken",
+            "ci_low": "shrunken_low",
+            "ci_high": "shrunken_high",
+            "rank": "rank",
+            "rank_low": "rank_low",
+            "rank_high": "rank_high",
+            "method": "method",
+        },
     )
     notes = _reliability_notes(report)
+    absent = [None] * len(frame)
+    ses = _floats(indices["se"]) if "se" in indices.columns else absent
+    methods = _texts(shrunk["method"])
+    library_ids = frame["library_id"].tolist()
+    names = frame["indicator"].tolist()
+    n = [0 if v is None else int(v) for v in _floats(indices["n"])]
+    columns = {
+        "estimate": _floats(indices["value"]),
+        "ci_low": _floats(indices["ci_low"]),
+        "ci_high": _floats(indices["ci_high"]),
+        "verdict": _texts(verdicts["verdict"]),
+        "target": _floats(verdicts["target"]),
+        "shrunken": _floats(shrunk["shrunken"]),
+        "shrunken_low": _floats(shrunk["shrunken_low"]),
+        "shrunken_high": _floats(shrunk["shrunken_high"]),
+        "rank": _floats(shrunk["rank"]),
+        "rank_low": _floats(shrunk["rank_low"]),
+        "rank_high": _floats(shrunk["rank_high"]),
+    }
     rows: list[dict[str, Any]] = []
-    for record in report.indices.to_dict("records"):
-        library_id = int(record["library_id"])
-        indicator = str(record["indicator"])
-        key = (library_id, indicator)
-        verdict = verdicts.get(key, {})
-        shrink = shrunk.get(key, {})
+    for i, (library_id, indicator) in enumerate(zip(library_ids, names, strict=True)):
         extra: dict[str, Any] = {}
-        if _float(record.get("se")) is not None:
-            extra["se"] = _float(record.get("se"))
-        if shrink.get("method"):
-            extra["shrinkage_method"] = str(shrink["method"])
-        rows.append(
-            {
-                "run_id": run_id,
-                "level": ResultLevel.library.value,
-                "library_id": library_id,
-                "system_id": None,
-                "indicator": indicator,
-                "estimate": _float(record.get("value")),
-                "ci_low": _float(record.get("ci_low")),
-                "ci_high": _float(record.get("ci_high")),
-                "n": int(_float(record.get("n")) or 0),
-                "verdict": _text(verdict.get("verdict")),
-                "target": _float(verdict.get("target")),
-                "shrunken": _float(shrink.get("posterior_mean")),
-                "shrunken_low": _float(shrink.get("ci_low")),
-                "shrunken_high": _float(shrink.get("ci_high")),
-                "rank": _float(shrink.get("rank")),
-                "rank_low": _float(shrink.get("rank_low")),
-                "rank_high": _float(shrink.get("rank_high")),
-                "note": notes.get(key),
-                "extra": extra or None,
-            }
-        )
+        if ses[i] is not None:
+            extra["se"] = ses[i]
+        if methods[i]:
+            extra["shrinkage_method"] = methods[i]
+        row = {
+            "run_id": run_id,
+            "level": ResultLevel.library.value,
+            "library_id": library_id,
+            "system_id": None,
+            "indicator": indicator,
+            "n": n[i],
+            "note": notes.get((library_id, indicator)),
+            "extra": extra or None,
+        }
+        row.update({name: values[i] for name, values in columns.items()})
+        rows.append(row)
     return rows
 
 
@@ -395,18 +440,13 @@ def compute_run(
     """
     campaign = run.campaign
     standard = load_regional_standard(standard_name, campaign.starts_on)
-    total = session.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(Response.campaign_id == campaign.id)
-        .where(Response.excluded_at.is_(None))
-    )
-    excluded = session.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(Response.campaign_id == campaign.id)
-        .where(Response.excluded_at.is_not(None))
-    )
+    # the responses analysed (for the progress) and those quality control left out: one scan
+    total, excluded = session.execute(
+        select(
+            func.count().filter(Response.excluded_at.is_(None)),
+            func.count().filter(Response.excluded_at.is_not(None)),
+        ).where(Response.campaign_id == campaign.id)
+    ).one()
 
     def streamed(_libraries: int, responses: int) -> None:
         if progress is not None and total:

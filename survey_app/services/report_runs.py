@@ -440,13 +440,16 @@ def compute_run(
     """
     campaign = run.campaign
     standard = load_regional_standard(standard_name, campaign.starts_on)
-    # the responses analysed (for the progress) and those quality control left out: one scan
-    total, excluded = session.execute(
-        select(
-            func.count().filter(Response.excluded_at.is_(None)),
-            func.count().filter(Response.excluded_at.is_not(None)),
-        ).where(Response.campaign_id == campaign.id)
-    ).one()
+    # the responses quality control left out (few: a partial index) and all of them (from
+    # the campaign × library index alone): the analysed ones, for the progress
+    in_campaign = Response.campaign_id == campaign.id
+    excluded = session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(in_campaign & Response.excluded_at.is_not(None))
+    )
+    every = session.scalar(select(func.count()).select_from(Response).where(in_campaign))
+    total = (every or 0) - (excluded or 0)
 
     def streamed(_libraries: int, responses: int) -> None:
         if progress is not None and total:

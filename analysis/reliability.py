@@ -1275,6 +1275,14 @@ def _group_moments(
     return c, mean, item_n, n, int(moments.n_rows), n_complete
 
 
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """A 1-D object array of these values as they are (tuples stay elements)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
 def cronbach_alpha_batch(
     moments: Mapping[Any, PairwiseMoments],
     *,
@@ -1441,21 +1449,10 @@ def cronbach_alpha_batch(
     r[:, np.arange(k), np.arange(k)] = 1.0
     total = _alpha_1(cv, r) if gv else {}
 
-    scales = pd.DataFrame(
-        {col: np.full(g_count, np.nan) for col in _BATCH_SCALE_COLUMNS[:12]},
-        index=pd.Index(keys, name="group", tupleize_cols=False),
-    )
-    scales["ci_level"] = level
-    scales["n_respondents"] = n_rows
-    scales["n_complete"] = n_complete
-    scales["n_used"] = n_used
-    scales["n_items"] = k
-    scales["missing"] = missing
-    scales["mean"] = np.nan
-    scales["sd"] = np.nan
-    scales["note"] = pd.Series(notes, index=scales.index, dtype=object)
-    scales["reason"] = pd.Series(reasons, index=scales.index, dtype=object)
-    scales["notes"] = pd.Series([()] * g_count, index=scales.index, dtype=object)
+    # the columns are filled as arrays and the frame made once (a frame per scale and batch
+    # of libraries: column-by-column assignment was most of a report run's finalising)
+    stats = {col: np.full(g_count, np.nan) for col in (*_BATCH_SCALE_COLUMNS[:12], "mean", "sd")}
+    group_notes_by_position: list[tuple[Note, ...]] = [()] * g_count
     if gv:
         with np.errstate(invalid="ignore"):
             ase = np.sqrt(total["q"] / nv)
@@ -1488,9 +1485,7 @@ def cronbach_alpha_batch(
             "sd": person_sd,
         }
         for col, value in values.items():
-            column = scales[col].to_numpy(copy=True)
-            column[good] = value
-            scales[col] = column
+            stats[col][good] = value
         missing_cells = (pair_counts[good] < nv[:, None, None]).any(axis=(1, 2))
         group_notes = _quality_notes(
             r,
@@ -1502,11 +1497,22 @@ def cronbach_alpha_batch(
             alpha + z * ase > 1.0,
             ~np.isfinite(ase),
         )
-        column = scales["notes"].to_numpy(copy=True)
         for position, group_note in zip(good.tolist(), group_notes, strict=True):
-            column[position] = group_note
-        scales["notes"] = column
-    scales = scales.loc[:, list(_BATCH_SCALE_COLUMNS)]
+            group_notes_by_position[position] = group_note
+    columns_: dict[str, Any] = {col: stats[col] for col in _BATCH_SCALE_COLUMNS[:12]}
+    columns_["ci_level"] = np.full(g_count, level)
+    columns_["n_respondents"] = n_rows
+    columns_["n_complete"] = n_complete
+    columns_["n_used"] = n_used
+    columns_["n_items"] = np.full(g_count, k, dtype=np.int64)
+    index = pd.Index(keys, name="group", tupleize_cols=False)
+    columns_["missing"] = pd.Series([missing] * g_count, index=index)
+    columns_["mean"] = stats["mean"]
+    columns_["sd"] = stats["sd"]
+    columns_["note"] = pd.Series(_objects(notes), index=index, dtype=object)
+    columns_["reason"] = pd.Series(_objects(reasons), index=index, dtype=object)
+    columns_["notes"] = pd.Series(_objects(group_notes_by_position), index=index, dtype=object)
+    scales = pd.DataFrame(columns_, index=index)
 
     # items: the k "if deleted" matrices of every group as one (gv·k, k-1, k-1) stack
     drop_cols = ("alpha", "std_alpha", "g6", "average_r", "signal_noise", "q", "var_r", "median_r")

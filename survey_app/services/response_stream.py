@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Date
 from sqlalchemy import Float
+from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import literal_column
@@ -31,6 +32,7 @@ from analysis.accumulator import GroupStats
 from analysis.plan import AnalysisPlan
 from instruments import Instrument
 from survey_app.models import Campaign
+from survey_app.models import Channel
 from survey_app.models import InstrumentVersion
 from survey_app.models import Response
 from survey_app.services.analysis_plan import analysis_plan
@@ -58,6 +60,8 @@ def source_filter(session: Session, source: Campaign | InstrumentVersion) -> tup
 
 #: the cell of a response: (channel, day, service point id or None)
 CELL_COLUMNS = ("channel", "day", "service_point_id")
+#: the channels a PostgreSQL stream codes by position (see :func:`_chunks`)
+CHANNELS = tuple(channel.value for channel in Channel)
 
 
 def library_moments(
@@ -193,7 +197,8 @@ class _CellCodes:
 
     def codes(self, channels: Sequence[str], parts: np.ndarray) -> np.ndarray:
         """Codes of rows given as ``(channel index, day number, service point or -1)``
-        (``parts``, one row each; day number = days since 1970-01-01, ``_NO_DAY`` for none)."""
+        (``parts``, one row each; channel index -1: none of ``channels``, labelled None; day
+        number = days since 1970-01-01, ``_NO_DAY`` for none)."""
         if not len(parts):
             return np.empty(0, dtype=np.int64)
         # one integer per row from each column's rank among the chunk's values (np.unique
@@ -208,7 +213,7 @@ class _CellCodes:
             (
                 self.code(
                     (
-                        channels[int(c)],
+                        channels[int(c)] if c >= 0 else None,
                         None if d == _NO_DAY else (_EPOCH + dt.timedelta(days=int(d))).isoformat(),
                         None if p < 0 else int(p),
                     )
@@ -245,9 +250,10 @@ def _chunks(
     None)``, at most about ``chunk_rows`` responses at a time, ordered by library.
 
     On PostgreSQL (psycopg) the server concatenates per response the vector, the page
-    seconds and, with ``cells``, the UTC day number and service point as one fixed-width
-    binary record, and those of up to ``PG_BLOCK`` responses of a library (and channel) into
-    one row (``string_agg``) sent by binary COPY: one Python object per block, not per
+    seconds and, with ``cells``, the UTC day number, service point and channel (its position
+    in :data:`CHANNELS`) as one fixed-width binary record, and those of up to ``PG_BLOCK``
+    responses of a library into one row (``string_agg``) sent by binary COPY: one Python
+    object per block, not per
     response; the few distinct cells of a chunk are labelled with numpy. Elsewhere (SQLite in
     the tests) a ``yield_per`` cursor of one row per response.
     """
@@ -273,25 +279,23 @@ def _chunks(
             )
             record = record.op("||")(func.int4send(func.coalesce(day, _NO_DAY)))
             record = record.op("||")(func.int4send(func.coalesce(table.c.service_point_id, -1)))
-            width += 8
-        channels: list[str] = []
-        for library_ids, blob, channel in _pg_chunks(
-            session,
-            condition,
-            record,
-            width,
-            chunk_rows,
-            wrong_length,
-            split=table.c.channel if cells is not None else None,
-            split_values=channels,
+            # the channel as its position in CHANNELS (-1 for another text): in the record, so
+            # the server orders the rows by library only (its index's order, no sort)
+            channel = case(
+                {name: j for j, name in enumerate(CHANNELS)}, value=table.c.channel, else_=-1
+            )
+            record = record.op("||")(func.int4send(channel))
+            width += 12
+        for library_ids, blob in _pg_chunks(
+            session, condition, record, width, chunk_rows, wrong_length
         ):
             raw = np.frombuffer(blob, dtype=np.uint8).reshape(len(library_ids), width)
             x = raw[:, : 8 * keys].copy().view("<f8")
             secs = raw[:, 8 * keys : 8 * (keys + len(pages))].copy().view(">f8").astype(float)
             codes = None
-            if cells is not None and channel is not None:
+            if cells is not None:
                 tail = raw[:, 8 * (keys + len(pages)) :].copy().view(">i4").astype(np.int64)
-                codes = cells.codes(channels, np.column_stack([channel, tail]))
+                codes = cells.codes(CHANNELS, tail[:, [2, 0, 1]])
             yield library_ids, x, secs, codes
         return
     extra: list[Any] = []
@@ -345,36 +349,29 @@ def _pg_chunks(
     width: int,
     chunk_rows: int,
     wrong_length: Callable[[int], ValueError],
-    *,
-    split: Any = None,
-    split_values: list[str] | None = None,
-) -> Iterator[tuple[np.ndarray, bytes, np.ndarray | None]]:
+) -> Iterator[tuple[np.ndarray, bytes]]:
     """PostgreSQL: ``COPY (...) TO STDOUT`` in binary of rows of up to ``PG_BLOCK`` records.
 
     The server concatenates each library's ``record`` (a bytea expression of ``width`` bytes
     per response) in blocks (``string_agg``), and binary COPY streams them without a round
     trip per fetch and without the hex encoding of bytea in text results: one Python object
-    per block instead of per response. With ``split`` (a text column, e.g. the channel) the
-    blocks are per library and value, and each chunk also gives each response's value as an
-    index into ``split_values`` (filled as values appear). Yields (library id of each
-    response, their records concatenated, value indices or None), ordered by library.
+    per block instead of per response. The rows come in the order of the index on campaign
+    and library, so the server sorts nothing but each library's blocks. Yields (library id
+    of each response, their records concatenated), ordered by library.
     """
     table = Response.__table__
     block = max(1, min(chunk_rows, PG_BLOCK))
-    within = [table.c.library_id] if split is None else [table.c.library_id, split]
-    part = (func.row_number().over(partition_by=within) - 1) // block
-    columns = [table.c.library_id] + ([] if split is None else [split.label("split")])
-    inner = select(*columns, record.label("record"), part.label("part")).where(condition)
+    part = (func.row_number().over(partition_by=table.c.library_id) - 1) // block
+    inner = select(table.c.library_id, record.label("record"), part.label("part")).where(condition)
     numbered = inner.subquery()
-    grouping = [numbered.c.library_id] + ([] if split is None else [numbered.c.split])
     stmt = (
         select(
-            *grouping,
+            numbered.c.library_id,
             func.string_agg(numbered.c.record, literal_column("''::bytea")),
             func.count(),
         )
-        .group_by(*grouping, numbered.c.part)
-        .order_by(*grouping, numbered.c.part)
+        .group_by(numbered.c.library_id, numbered.c.part)
+        .order_by(numbered.c.library_id, numbered.c.part)
     )
     sql = str(
         stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
@@ -382,22 +379,11 @@ def _pg_chunks(
     driver = session.connection().connection.driver_connection
     if driver is None:
         raise RuntimeError("the session's connection is closed")
-    index: dict[bytes | None, int] = {}
-    values = split_values if split_values is not None else []
     ids: list[np.ndarray] = []
     blobs: list[bytes] = []
-    splits: list[np.ndarray] = []
     pending = 0
     buffer = bytearray()
     seen_header = False
-
-    def emit() -> tuple[np.ndarray, bytes, np.ndarray | None]:
-        return (
-            np.concatenate(ids),
-            b"".join(blobs),
-            np.concatenate(splits) if split is not None else None,
-        )
-
     with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
         for data in copy:
             buffer += data
@@ -424,20 +410,13 @@ def _pg_chunks(
                     raise wrong_length(library_id)
                 ids.append(np.full(count, library_id, dtype=np.int64))
                 blobs.append(vectors)
-                if split is not None:
-                    value = fields_[1]
-                    code = index.get(value)
-                    if code is None:
-                        code = index[value] = len(values)
-                        values.append("None" if value is None else value.decode("utf-8"))
-                    splits.append(np.full(count, code, dtype=np.int64))
                 pending += count
                 if pending >= chunk_rows:
-                    yield emit()
-                    ids, blobs, splits, pending = [], [], [], 0
+                    yield np.concatenate(ids), b"".join(blobs)
+                    ids, blobs, pending = [], [], 0
             del buffer[:offset]
     if pending:
-        yield emit()
+        yield np.concatenate(ids), b"".join(blobs)
 
 
 _INT16 = struct.Struct(">h")

@@ -194,7 +194,7 @@ class RegionalReport:
 
 
 #: libraries finalised together (vectorised formulas); bounds the memory of finished stats
-FINALISE_BATCH = 32
+FINALISE_BATCH = 64
 
 
 def regional_analysis(

@@ -24,6 +24,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +133,7 @@ class CampaignScreening:
         *,
         batch_rows: int = BATCH_ROWS,
         progress: Callable[[int], None] | None = None,
+        background: bool = False,
     ) -> None:
         instrument = instrument_of(campaign.instrument_version)
         self.plan = analysis_plan(instrument)
@@ -150,6 +153,12 @@ class CampaignScreening:
         self._progress = progress
         self._done = 0
         self._out: list[LibraryScreening] = []
+        #: with ``background``, batches are screened on a thread of their own (the numpy
+        #: work runs while the stream goes on), one at a time
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="screen") if background else None
+        )
+        self._pending: Future[None] | None = None
 
     def feed(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
         """Add a chunk of the stream: library of each response (ordered by library), vectors
@@ -157,15 +166,42 @@ class CampaignScreening:
         if self.active:
             # only the screened items' answers are held until their batch is complete
             for batch in self._batcher.push((owners, x[:, self.positions], secs)):
-                self._screen(*batch)
+                self._submit(batch)
 
     def finish(self) -> list[LibraryScreening]:
         """Screen what remains; one count per library with responses (ordered by library;
         an empty list when the instrument is not screened)."""
-        if self.active:
-            for batch in self._batcher.close():
-                self._screen(*batch)
+        try:
+            if self.active:
+                for batch in self._batcher.close():
+                    self._submit(batch)
+        finally:
+            self.close()
         return self._out
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Wait for the batch being screened and stop the screening's thread (:meth:`finish`
+        does; call it when the stream ends early). Its error, if any, is raised here, unless
+        ``quiet`` (the stream's own error is the one to tell)."""
+        pending, self._pending = self._pending, None
+        try:
+            if pending is not None:
+                if quiet:
+                    pending.exception()
+                else:
+                    pending.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+    def _submit(self, batch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        if self._pool is None:
+            self._screen(*batch)
+            return
+        # at most one batch screened while the next one is gathered: bounded memory
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._screen, *batch)
 
     def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
         with warnings.catch_warnings(), np.errstate(all="ignore"):

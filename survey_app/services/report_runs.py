@@ -464,20 +464,25 @@ def compute_run(
     )
     # the careless-response screening reads the rows of the analysis's own scan (one ordered
     # pass over the campaign's responses), in batches of whole libraries
-    screener = careless.CampaignScreening(campaign)
-    report = reporting.regional_analysis(
-        session,
-        campaign,
-        standard=standard,
-        checklist=checklist,
-        min_n=VERDICT_MIN_N,
-        progress=streamed,
-        breakdowns={"channel": _channel_key, "period": period_key(period_unit(campaign))},
-        breakdown_indicators=[planned] if planned is not None else [],
-        pages=screener.pages,
-        on_rows=screener.feed if screener.active else None,
-    )
-    screening = screener.finish()  # the last batch of libraries
+    # (on a thread of its own: its numpy work runs while the scan goes on)
+    screener = careless.CampaignScreening(campaign, background=True)
+    try:
+        report = reporting.regional_analysis(
+            session,
+            campaign,
+            standard=standard,
+            checklist=checklist,
+            min_n=VERDICT_MIN_N,
+            progress=streamed,
+            breakdowns={"channel": _channel_key, "period": period_key(period_unit(campaign))},
+            breakdown_indicators=[planned] if planned is not None else [],
+            pages=screener.pages,
+            on_rows=screener.feed if screener.active else None,
+        )
+        screening = screener.finish()  # the last batch of libraries
+    except BaseException:
+        screener.close(quiet=True)  # its thread; the scan's error is the one told
+        raise
     release_free_memory()  # the stream's buffers, before the result rows are built
     if progress is not None and total:
         progress(0.99)  # every response streamed and screened

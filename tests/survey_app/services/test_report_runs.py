@@ -297,10 +297,11 @@ def test_run__careless_share_is_what_the_screening_flags_on_the_exported_rows(
     assert region_row["extra"]["flagged"] == expected["sum"].sum() and region_row["n"] == 86
 
 
-def _screen_in_analysis_scan(session, campaign, batch_rows):
+def _screen_in_analysis_scan(session, campaign, batch_rows, background=False):
     """The report run's way: the screening fed the chunks of the analysis's own scan (with
-    the channel breakdown's cells, as a run reads them)."""
-    screening = careless.CampaignScreening(campaign, batch_rows=batch_rows)
+    the channel breakdown's cells, as a run reads them), its batches screened on a thread of
+    their own when ``background``."""
+    screening = careless.CampaignScreening(campaign, batch_rows=batch_rows, background=background)
     reporting.regional_analysis(
         session,
         campaign,
@@ -351,7 +352,7 @@ def test_screening__one_chunk_holding_several_batches(region):
     assert sum(n for _, _, n in got) > 0  # the straight-liners are flagged somewhere
 
 
-@pytest.mark.parametrize("scan", ["own", "analysis"])
+@pytest.mark.parametrize("scan", ["own", "analysis", "analysis, screened on a thread"])
 @pytest.mark.parametrize(("batch_rows", "batches"), [(36, [[0], [1], [2]]), (50, [[0, 1], [2]])])
 def test_screening__batches_whole_libraries_across_chunks(
     session, region, batch_rows, batches, scan
@@ -375,7 +376,9 @@ def test_screening__batches_whole_libraries_across_chunks(
             session, region.campaign, chunk_rows=7, batch_rows=batch_rows
         )
     else:
-        got = _screen_in_analysis_scan(session, region.campaign, batch_rows)
+        got = _screen_in_analysis_scan(
+            session, region.campaign, batch_rows, background=scan.endswith("thread")
+        )
     rows = pd.DataFrame(export_rows(session, "SAT"))
     items = [*SCREENED, "overall", "nps"]
     timed = (
@@ -582,3 +585,21 @@ def test_screening_chunks__page_seconds_as_stored(session, region):
     expected = np.array([seconds for _, seconds in stored_timings])
     order = lambda a: a[np.lexsort(np.nan_to_num(a, nan=-1.0).T)]  # noqa: E731 - any row order
     np.testing.assert_array_equal(order(got), order(expected))
+
+
+def test_screening__an_error_on_the_screening_thread_is_raised_by_finish(region, monkeypatch):
+    """A batch screened on the screening's thread that fails makes finish() raise that
+    error (nothing is counted silently), and the thread is stopped."""
+    screening = careless.CampaignScreening(region.campaign, batch_rows=10, background=True)
+    monkeypatch.setattr(
+        careless.analysis,
+        "screen_matrix",
+        lambda *a, **k: (_ for _ in ()).throw(ValueError("bad batch")),
+    )
+    owners = np.repeat([1, 2], 12)
+    x = np.full((len(owners), len(screening.plan.keys)), 3.0)
+    secs = np.full((len(owners), len(screening.pages)), 5.0)
+    with pytest.raises(ValueError, match="bad batch"):
+        screening.feed(owners, x, secs)
+        screening.finish()
+    assert screening._pool is not None and screening._pool._shutdown

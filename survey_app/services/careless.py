@@ -164,8 +164,19 @@ class CampaignScreening:
         """Add a chunk of the stream: library of each response (ordered by library), vectors
         (``plan.keys`` columns), seconds of each page of :attr:`pages`."""
         if self.active:
-            # only the screened items' answers are held until their batch is complete
-            for batch in self._batcher.push((owners, x[:, self.positions], secs)):
+            if self._pending is not None and (
+                self._batcher.rows + len(owners) >= self._batcher.batch_rows
+            ):
+                # a batch is due: the previous one is screened before the next is stacked,
+                # so one batch (and the held chunks of the next) is in memory, not two
+                self._wait()
+            # only the screened items' answers are held until their batch is complete, in
+            # float32 when that holds them exactly (whole numbers: half the bytes)
+            items = x[:, self.positions]
+            compact = items.astype(np.float32)
+            if np.array_equal(compact, items, equal_nan=True):
+                items = compact
+            for batch in self._batcher.push((owners, items, secs)):
                 self._submit(batch)
 
     def finish(self) -> list[LibraryScreening]:
@@ -194,16 +205,21 @@ class CampaignScreening:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
 
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def _submit(self, batch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         if self._pool is None:
             self._screen(*batch)
             return
         # at most one batch screened while the next one is gathered: bounded memory
-        if self._pending is not None:
-            self._pending.result()
+        self._wait()
         self._pending = self._pool.submit(self._screen, *batch)
 
     def _screen(self, owners: np.ndarray, x: np.ndarray, secs: np.ndarray) -> None:
+        x = np.asarray(x, dtype=float)  # the answers as they were streamed
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a library with one or two responses: the covariance-based indices are missing
             # (NaN never flags), numpy's warnings about it say nothing more

@@ -560,23 +560,21 @@ def _describe_rows(
     values: np.ndarray,
     counts: np.ndarray,
     confidence: float,
-) -> pd.DataFrame:
+) -> dict[str, Any]:
     n, mean, sd, median = distribution_moments(values, counts)
     se, half = t_interval_parts(n, sd, confidence)
-    return pd.DataFrame(
-        {
-            "library_id": ids,
-            unit_name: unit,
-            "n": n.astype("int64"),
-            "mean": mean,
-            "sd": sd,
-            "median": median,
-            "se": se,
-            "ci_low": mean - half,
-            "ci_high": mean + half,
-            "_order": order,
-        }
-    )
+    return {
+        "library_id": ids,
+        unit_name: np.full(len(ids), unit, dtype=object),
+        "n": n.astype("int64"),
+        "mean": mean,
+        "sd": sd,
+        "median": median,
+        "se": se,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "_order": order,
+    }
 
 
 def _block(
@@ -633,20 +631,18 @@ def _finalise_batch(
             hit = counts[:, values >= threshold].sum(axis=1)
             share, se, low, high = proportion_interval(hit, n, confidence)
             parts.append(
-                pd.DataFrame(
-                    {
-                        "library_id": ids,
-                        "item": key,
-                        "n": n,
-                        "count": hit,
-                        "share": share,
-                        "se": se,
-                        "ci_low": low,
-                        "ci_high": high,
-                        "threshold": float(threshold),
-                        "_order": j,
-                    }
-                )
+                {
+                    "library_id": ids,
+                    "item": np.full(len(ids), key, dtype=object),
+                    "n": n,
+                    "count": hit,
+                    "share": share,
+                    "se": se,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "threshold": np.full(len(ids), float(threshold)),
+                    "_order": j,
+                }
             )
         tables["shares"] = _by_library(parts)
     if plan.nok and wanted("shares"):
@@ -692,10 +688,33 @@ def _finalise_batch(
     return tables
 
 
-def _by_library(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["library_id", "_order"], kind="stable", ignore_index=True)
-    return out.drop(columns="_order")
+def _by_library(parts: Sequence[pd.DataFrame | Mapping[str, Any]]) -> pd.DataFrame:
+    """The parts (one per key or scale, each a row per library of the batch, ``_order`` their
+    place) as one table ordered by library, then by ``_order``: the columns are stacked
+    library by library, one frame made (not a frame per part, concatenated and sorted)."""
+    if not parts:
+        return pd.DataFrame()
+    # a frame part's columns keep their dtype (e.g. an object column with missing values)
+    dtypes = dict(parts[0].dtypes) if isinstance(parts[0], pd.DataFrame) else {}
+    columns = [
+        {str(c): part[c].to_numpy() for c in part.columns}
+        if isinstance(part, pd.DataFrame)
+        else dict(part)
+        for part in parts
+    ]
+    ids = np.asarray(columns[0]["library_id"])
+    # the parts in their order, the libraries by id (ties in batch order): as a stable sort
+    parts_order = np.argsort([int(np.ravel(c["_order"])[0]) for c in columns], kind="stable")
+    columns = [columns[j] for j in parts_order]
+    rows = np.argsort(ids, kind="stable")
+    out: dict[str, Any] = {}
+    for name in columns[0]:
+        if name == "_order":
+            continue
+        stacked = np.column_stack([np.broadcast_to(c[name], ids.shape) for c in columns])
+        values = stacked[rows].ravel()
+        out[name] = pd.Series(values, dtype=dtypes[name]) if name in dtypes else values
+    return pd.DataFrame(out)
 
 
 def _nps_rows(

@@ -574,16 +574,16 @@ def _result_writer(session: Session) -> Iterator[Callable[[Sequence[Mapping[str,
         raise RuntimeError("the session's connection is closed")
     copy_sql = f"COPY {ReportResult.__tablename__} ({names}) FROM STDIN"
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        keyed = [(c.key, d) for c, d in zip(columns, defaults, strict=True)]
+        json_at = [j for j, is_json in enumerate(json_columns) if is_json]
 
         def copy_rows(rows: Sequence[Mapping[str, Any]]) -> None:
             for row in rows:
-                values = [row.get(c.key, d) for c, d in zip(columns, defaults, strict=True)]
-                copy.write_row(
-                    [
-                        Json(v) if is_json and v is not None else v
-                        for v, is_json in zip(values, json_columns, strict=True)
-                    ]
-                )
+                values = [row.get(key, default) for key, default in keyed]
+                for j in json_at:
+                    if values[j] is not None:
+                        values[j] = Json(values[j])
+                copy.write_row(values)
 
         yield copy_rows
 

@@ -523,7 +523,9 @@ def _absorb(
             yes_no = rows[:, layout.nok_cols]
             stats_.nok_rows.append(np.where(np.isnan(yes_no), -1, yes_no).astype(np.int8))
         if cell_parts is not None:
-            for c in np.flatnonzero(cell_group == library):
+            # the cells of this library: a run of cell_group (sorted by library)
+            first = int(np.searchsorted(cell_group, library, "left"))
+            for c in range(first, int(np.searchsorted(cell_group, library, "right"))):
                 code = int(cell_code[c])
                 cell = stats_.cells.get(code)
                 if cell is None:

@@ -390,7 +390,7 @@ def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str,
     library_ids = frame["library_id"].tolist()
     names = frame["indicator"].tolist()
     n = [0 if v is None else int(v) for v in _floats(indices["n"])]
-    columns = {
+    columns: dict[str, list[Any]] = {
         "estimate": _floats(indices["value"]),
         "ci_low": _floats(indices["ci_low"]),
         "ci_high": _floats(indices["ci_high"]),

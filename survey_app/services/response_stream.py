@@ -184,6 +184,8 @@ class _CellCodes:
         self.labels = labels
         self.cell_key = cell_key
         self.seen: dict[tuple[Any, ...], int] = {}
+        #: (channel, day number, service point or -1) -> code, as the stream gives them
+        self.by_numbers: dict[tuple[str | None, int, int], int] = {}
 
     def code(self, cell: tuple[Any, ...]) -> int:
         code = self.seen.get(cell)
@@ -219,19 +221,22 @@ class _CellCodes:
         distinct = parts[first]
         table = np.fromiter(
             (
-                self.code(
-                    (
-                        channels[int(c)] if c >= 0 else None,
-                        None if d == _NO_DAY else (_EPOCH + dt.timedelta(days=int(d))).isoformat(),
-                        None if p < 0 else int(p),
-                    )
-                )
-                for c, d, p in distinct
+                self._numbers_code(channels[c] if c >= 0 else None, d, p)
+                for c, d, p in distinct.tolist()
             ),
             dtype=np.int64,
             count=len(distinct),
         )
         return table[np.asarray(inverse).reshape(-1)]
+
+    def _numbers_code(self, channel: str | None, day: int, point: int) -> int:
+        """The code of a cell given as (channel, day number, service point or -1)."""
+        key = (channel, day, point)
+        code = self.by_numbers.get(key)
+        if code is None:
+            iso = None if day == _NO_DAY else (_EPOCH + dt.timedelta(days=day)).isoformat()
+            code = self.by_numbers[key] = self.code((channel, iso, None if point < 0 else point))
+        return code
 
 
 #: a column of cell parts whose values span at most this many is coded by offset

@@ -183,12 +183,17 @@ class CampaignScreening:
         """Screen what remains; one count per library with responses (ordered by library;
         an empty list when the instrument is not screened)."""
         try:
-            if self.active:
-                for batch in self._batcher.close():
-                    self._submit(batch)
+            self.flush()
         finally:
             self.close()
         return self._out
+
+    def flush(self) -> None:
+        """The stream has ended: start screening what remains (on the screening's thread,
+        without waiting, when ``background``); :meth:`finish` then waits for it."""
+        if self.active:
+            for batch in self._batcher.close():
+                self._submit(batch)
 
     def close(self, *, quiet: bool = False) -> None:
         """Wait for the batch being screened and stop the screening's thread (:meth:`finish`

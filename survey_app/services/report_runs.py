@@ -478,6 +478,8 @@ def compute_run(
             breakdown_indicators=[planned] if planned is not None else [],
             pages=screener.pages,
             on_rows=screener.feed if screener.active else None,
+            # the last batch is screened while the analysis finishes its tables
+            on_end=screener.flush,
         )
         screening = screener.finish()  # the last batch of libraries
     except BaseException:

@@ -217,6 +217,7 @@ def regional_analysis(
     breakdown_indicators: Sequence[str] | None = None,
     pages: Sequence[str] = (),
     on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    on_end: Callable[[], None] | None = None,
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -242,7 +243,9 @@ def regional_analysis(
     library); the breakdowns then hold those indicators only.
     ``on_rows`` is handed every chunk of the same scan with the seconds of each page of
     ``pages`` (:func:`library_moments`): a report run's careless-response screening
-    (:class:`survey_app.services.careless.CampaignScreening`) reads no rows of its own.
+    (:class:`survey_app.services.careless.CampaignScreening`) reads no rows of its own;
+    ``on_end`` is called once the scan has ended, before the last tables are made (the
+    screening starts its last batch: :meth:`~survey_app.services.careless.CampaignScreening.flush`).
 
     Raises
     ------
@@ -349,6 +352,8 @@ def regional_analysis(
                     collect(pending.popleft())
                 pending.append(pool.submit(finalise, list(batch)))
                 batch.clear()
+        if on_end is not None:
+            on_end()  # the scan has ended (e.g. the screening's last batch starts)
         if batch:
             pending.append(pool.submit(finalise, list(batch)))
         while pending:

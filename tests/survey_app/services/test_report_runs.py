@@ -309,6 +309,7 @@ def _screen_in_analysis_scan(session, campaign, batch_rows, background=False):
         breakdowns={"channel": lambda label: label[0]},
         pages=screening.pages,
         on_rows=screening.feed,
+        on_end=screening.flush if background else None,
     )
     return screening.finish()
 

@@ -85,6 +85,7 @@ __all__ = [
     "open_campaigns",
     "progress_writer",
     "request_run",
+    "result_row_parts",
     "result_rows",
     "run_state",
     "start_run",
@@ -360,9 +361,16 @@ def _reliability_notes(report: reporting.RegionalReport) -> dict[tuple[int, str]
 def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str, Any]]:
     """One stored row per (library, indicator) of reporting's long table, with the verdict,
     the shrunken estimate and the rank interval of the same library and indicator."""
+    return [row for part in result_row_parts(report, run_id) for row in part]
+
+
+def result_row_parts(
+    report: reporting.RegionalReport, run_id: int, size: int = 4096
+) -> Iterator[list[dict[str, Any]]]:
+    """:func:`result_rows` ``size`` at a time (a run stores each part as it is made)."""
     indices = report.indices
     if indices.empty:
-        return []
+        return
     frame = pd.DataFrame(
         {
             "library_id": indices["library_id"].astype("int64").to_numpy(),
@@ -405,6 +413,9 @@ def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str,
     }
     rows: list[dict[str, Any]] = []
     for i, (library_id, indicator) in enumerate(zip(library_ids, names, strict=True)):
+        if len(rows) == size:
+            yield rows
+            rows = []
         extra: dict[str, Any] = {}
         if ses[i] is not None:
             extra["se"] = ses[i]
@@ -422,7 +433,8 @@ def result_rows(report: reporting.RegionalReport, run_id: int) -> list[dict[str,
         }
         row.update({name: values[i] for name, values in columns.items()})
         rows.append(row)
-    return rows
+    if rows:
+        yield rows
 
 
 def compute_run(
@@ -492,10 +504,12 @@ def compute_run(
     # the rows go to the database as they are made (one COPY on PostgreSQL: the server
     # stores the libraries' rows while the slices and roll-ups are computed)
     with _result_writer(session) as store:
-        rows = result_rows(report, run.id)
-        for row in rows:
-            row["system_id"] = library_systems.get(row["library_id"])
-        store(rows)
+        rows: list[dict[str, Any]] = []
+        for part in result_row_parts(report, run.id):
+            for row in part:
+                row["system_id"] = library_systems.get(row["library_id"])
+            store(part)  # the server stores it while the next part is made
+            rows += part
         main = main_indicator([str(r["indicator"]) for r in rows], standard)
         screened = screening_rows(screening, run.id, library_systems)
         store(screened)

@@ -199,21 +199,20 @@ class CampaignScreening:
         """Wait for the batch being screened and stop the screening's thread (:meth:`finish`
         does; call it when the stream ends early). Its error, if any, is raised here, unless
         ``quiet`` (the stream's own error is the one to tell)."""
-        pending, self._pending = self._pending, None
         try:
-            if pending is not None:
-                if quiet:
-                    pending.exception()
-                else:
-                    pending.result()
+            self._wait(quiet=quiet)
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
 
-    def _wait(self) -> None:
+    def _wait(self, *, quiet: bool = False) -> None:
+        """Wait for the batch being screened; raise its error unless ``quiet``."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            pending.result()
+            if quiet:
+                pending.exception()
+            else:
+                pending.result()
 
     def _submit(self, batch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         if self._pool is None:

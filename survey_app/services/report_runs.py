@@ -52,8 +52,6 @@ from survey_app.models.base import utcnow
 from survey_app.services import careless
 from survey_app.services import checklists
 from survey_app.services import reporting
-from survey_app.services.analysis_plan import analysis_plan
-from survey_app.services.instruments import instrument_of
 from survey_app.services.memory import release_free_memory
 
 __all__ = [
@@ -318,9 +316,7 @@ def _floats(values: Any) -> list[float | None]:
 
 
 def _texts(values: Any) -> list[str | None]:
-    return [
-        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values
-    ]
+    return [_text(v) for v in values]
 
 
 def _matching(
@@ -468,16 +464,15 @@ def compute_run(
             progress(0.9 * responses / total)
 
     checklist = checklists.checklist_frame(session, campaign)
-    # only the main indicator is stored per channel and period: chosen before the scan
-    # (from the names the plan gives), the cells keep and finalise only what it needs
-    plan = analysis_plan(instrument_of(campaign.instrument_version))
-    planned = main_indicator(
-        analysis.plan_indicators(plan, nok_scored=checklist is not None), standard
-    )
     # the careless-response screening reads the rows of the analysis's own scan (one ordered
     # pass over the campaign's responses), in batches of whole libraries
     # (on a thread of its own: its numpy work runs while the scan goes on)
     screener = careless.CampaignScreening(campaign, background=True)
+    # only the main indicator is stored per channel and period: chosen before the scan
+    # (from the names the plan gives), the cells keep and finalise only what it needs
+    planned = main_indicator(
+        analysis.plan_indicators(screener.plan, nok_scored=checklist is not None), standard
+    )
     try:
         report = reporting.regional_analysis(
             session,

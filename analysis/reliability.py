@@ -860,20 +860,43 @@ class PairwiseMoments:
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = np.nansum(x, axis=0) / counts
             self._shift = np.where(counts > 0, means, 0.0)
-        m = present.astype(float)
+        # Rows with every item present add the same count to every pair and their plain
+        # column sums to S and Q, so only the other rows need the mask products; the cross
+        # products are split by the same rows (P = P over complete rows + the rest).
+        complete = present.all(axis=1)
         y = x - self._shift
-        y[~present] = 0.0
-        self._n += m.T @ m
-        self._s += y.T @ m
-        self._p += y.T @ y
-        yc = y[present.all(axis=1)]
-        self._sc += yc.sum(axis=0)
-        self._pc += yc.T @ yc
+        n_complete = int(np.count_nonzero(complete))
+        if n_complete == len(x):
+            yc, yi = y, y[:0]
+        else:
+            yc, yi = y[complete], y[~complete]
+            del y
+        pc = yc.T @ yc
+        sc = yc.sum(axis=0)
+        self._pc += pc
+        self._sc += sc
+        self._n += n_complete
+        self._s += sc[:, None]
+        self._q += np.einsum("ij,ij->j", yc, yc)[:, None]
+        self._p += pc
         del yc
-        np.multiply(y, y, out=y)  # y² in place: one n × k array fewer
-        self._q += y.T @ m
-        del y, m
-        self._add_patterns(present, np.ones(x.shape[0], dtype=np.int64))
+        if len(yi):
+            absent = ~present[~complete]
+            yi[absent] = 0.0
+            m = (~absent).astype(float)
+            self._n += m.T @ m
+            self._p += yi.T @ yi
+            sq = np.concatenate([yi, yi * yi], axis=1).T @ m
+            self._s += sq[: len(self.items)]
+            self._q += sq[len(self.items) :]
+            del m, sq, absent
+        del yi
+        patterns = present[~complete]
+        rows = np.ones(len(patterns), dtype=np.int64)
+        if n_complete:
+            patterns = np.concatenate([np.ones((1, present.shape[1]), dtype=bool), patterns])
+            rows = np.concatenate([[n_complete], rows])
+        self._add_patterns(patterns, rows)
         with np.errstate(invalid="ignore"):
             self._min = np.fmin(self._min, np.fmin.reduce(x, axis=0))
             self._max = np.fmax(self._max, np.fmax.reduce(x, axis=0))

@@ -384,6 +384,25 @@ def test_pairwise_moments__cov_and_corr_equal_pandas_pairwise() -> None:
     assert pair.loc["A1", "A2"] == int((data["A1"].notna() & data["A2"].notna()).sum())
 
 
+def test_pairwise_moments__chunks_of_only_complete_or_only_incomplete_rows_equal_pandas() -> None:
+    """Complete rows take a shortcut (counts and sums without the mask products): chunks
+    made only of them, only of rows with a gap, and of both give pandas' moments."""
+    items = [c for c in bfi().columns[:10]]
+    data = bfi()[items]
+    gappy = data.isna().any(axis=1)
+    moments = PairwiseMoments(items)
+    for part in (data[~gappy].iloc[:900], data[gappy], data[~gappy].iloc[900:]):
+        moments.add(part)
+    np.testing.assert_allclose(moments.cov(), data.cov(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moments.corr(), data.corr(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moments.cov("listwise"), data.dropna().cov(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moments.minimum, data.min(), rtol=0, atol=0)
+    np.testing.assert_allclose(moments.maximum, data.max(), rtol=0, atol=0)
+    present = data.notna().to_numpy(dtype=int)
+    assert (moments.pair_counts.to_numpy() == present.T @ present).all()
+    assert (moments.n_rows, moments.n_complete) == (len(data), int((~gappy).sum()))
+
+
 def test_pairwise_moments__item_constant_on_a_pairs_rows_has_no_correlation() -> None:
     """``a`` is 3 on every row where ``b`` is answered (but not elsewhere): the pair's r is
     undefined (pandas and R: NaN/NA), not ±inf from the rounding of Q - S²/N."""

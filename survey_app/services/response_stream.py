@@ -10,6 +10,7 @@ knows where the rows are and how to read them fast (binary COPY on PostgreSQL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import struct
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from psycopg import pq
 from sqlalchemy import Date
 from sqlalchemy import Float
 from sqlalchemy import case
@@ -399,7 +401,11 @@ def _pg_chunks(
     pending = 0
     buffer = bytearray()
     seen_header = False
-    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
+    with (
+        _heap_in_physical_order(driver),
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy,
+    ):
         for data in copy:
             buffer += data
             if not seen_header:
@@ -432,6 +438,29 @@ def _pg_chunks(
             del buffer[:offset]
     if pending:
         yield np.concatenate(ids), b"".join(blobs)
+
+
+@contextlib.contextmanager
+def _heap_in_physical_order(driver: Any) -> Iterator[None]:
+    """Within this transaction, let the scan read the campaign's table pages in their
+    physical order (sequential or bitmap heap scan) and sort them by library.
+
+    The planner otherwise walks the campaign × library index, which visits the heap in
+    library order: responses arrive mixed, so each page is read once per library on it
+    (about 12 times a page at 1,000,000 responses and 600 libraries; the scan took twice
+    as long on the server). The setting is restored when the scan has ended.
+    """
+    with driver.cursor() as cursor:
+        row = cursor.execute("SELECT current_setting('enable_indexscan')").fetchone()
+        cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
+    try:
+        yield
+    finally:
+        # an aborted transaction takes the setting with it
+        if driver.info.transaction_status != pq.TransactionStatus.INERROR:
+            with driver.cursor() as cursor:
+                before = row[0] if row else "on"
+                cursor.execute("SELECT set_config('enable_indexscan', %s, true)", (before,))
 
 
 _INT16 = struct.Struct(">h")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -485,6 +486,22 @@ def test_library_moments__leaves_out_excluded_responses(
         .values(excluded_at=datetime(2026, 3, 2, tzinfo=UTC), excluded_reason="test")
     )
     assert [s.n for s in library_moments(session, campaign)] == [20, 9, 31]
+
+
+@pytest.mark.parametrize("before", ["on", "off"])
+def test_library_moments__leave_the_index_scan_setting_as_they_found_it(
+    session: Session, make_filled: Callable[..., Campaign], before: str
+) -> None:
+    """PostgreSQL: the scan reads the table in physical order (index scans off for it alone)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    campaign = make_filled(RATED_YAML)
+    session.execute(text(f"SET enable_indexscan = {before}"))
+    try:
+        assert [s.n for s in library_moments(session, campaign)] == [23, 9, 31]
+        assert session.scalar(text("SELECT current_setting('enable_indexscan')")) == before
+    finally:
+        session.execute(text("RESET enable_indexscan"))
 
 
 def test_library_moments__instrument_version_pools_its_campaigns(

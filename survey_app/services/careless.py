@@ -115,6 +115,16 @@ class _Batcher:
         self.held, self.rows = [(owners.copy(), x.copy(), secs.copy())], len(owners)
 
 
+def _same_numbers(compact: np.ndarray, exact: np.ndarray) -> bool:
+    """Whether ``compact`` holds every number of ``exact`` (NaN where it is NaN).
+
+    The two differ (``!=``) wherever ``exact`` is NaN (``compact`` is NaN exactly there) and
+    wherever a number is not held, so they hold the same numbers when those are the only
+    differences: ``np.array_equal(..., equal_nan=True)``'s answer in a fifth of its passes.
+    """
+    return int(np.count_nonzero(compact != exact)) == int(np.count_nonzero(np.isnan(exact)))
+
+
 class CampaignScreening:
     """The screening of one campaign, fed the rows of a stream chunk by chunk.
 
@@ -174,7 +184,7 @@ class CampaignScreening:
             # float32 when that holds them exactly (whole numbers: half the bytes)
             items = x[:, self.positions]
             compact = items.astype(np.float32)
-            if np.array_equal(compact, items, equal_nan=True):
+            if _same_numbers(compact, items):
                 items = compact
             for batch in self._batcher.push((owners, items, secs)):
                 self._submit(batch)

@@ -353,6 +353,24 @@ def test_screening__one_chunk_holding_several_batches(region):
     assert sum(n for _, _, n in got) > 0  # the straight-liners are flagged somewhere
 
 
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [[1.0, np.nan, 5.0], [3.0, 2.0, np.nan]],  # whole numbers: float32 holds them
+        [[1.0, 2.5, np.nan], [0.25, 4.0, 1e6]],  # so it does these
+        [[1.0, 0.1, np.nan], [3.0, 2.0, 1.0]],  # not 0.1
+        [[1.0, 2.0, 1e40], [3.0, np.nan, 1.0]],  # nor a number beyond its range
+        [[1.0, 2.0, np.inf], [3.0, np.nan, -np.inf]],  # infinities it holds
+        [[16_777_217.0, 1.0, 2.0], [3.0, 4.0, 5.0]],  # nor 2**24 + 1
+    ],
+)
+def test_screening__held_answers_are_float32_only_when_that_is_exact(answers):
+    exact = np.array(answers)
+    with np.errstate(over="ignore"):  # 1e40 becomes inf
+        compact = exact.astype(np.float32)
+    assert careless._same_numbers(compact, exact) == np.array_equal(compact, exact, equal_nan=True)
+
+
 @pytest.mark.parametrize("scan", ["own", "analysis", "analysis, screened on a thread"])
 @pytest.mark.parametrize(("batch_rows", "batches"), [(36, [[0], [1], [2]]), (50, [[0, 1], [2]])])
 def test_screening__batches_whole_libraries_across_chunks(

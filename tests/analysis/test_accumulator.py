@@ -260,10 +260,20 @@ def test_accumulator__rows_out_of_group_order_are_refused() -> None:
         acc.add(np.array([5]), x)
 
 
-def test_accumulator__answer_outside_its_whole_numbers_is_an_error() -> None:
+@pytest.mark.parametrize(("key", "value"), [("a1", 2.5), ("a1", 6.0), ("face", 0.0), ("r", 11.0)])
+def test_accumulator__answer_outside_its_whole_numbers_is_an_error(key: str, value: float) -> None:
     rows = _rows(20)
-    rows.loc[3, "a1"] = 2.5
-    with pytest.raises(ValueError, match="'a1' lie outside"):
+    rows.loc[3, key] = value
+    with pytest.raises(ValueError, match=f"'{key}' lie outside"):
+        accumulate_frame(rows, _plan(), by=["library"])
+
+
+def test_accumulator__the_first_key_out_of_range_is_named() -> None:
+    rows = _rows(20)
+    rows["library"] = "L1"
+    rows.loc[1, "face"] = 5.0  # an earlier row, a later key
+    rows.loc[3, "a2"] = 0.0
+    with pytest.raises(ValueError, match="'a2' lie outside its declared whole numbers 1..5"):
         accumulate_frame(rows, _plan(), by=["library"])
 
 

@@ -130,6 +130,14 @@ class Layout:
             self.score_count[cols, j] = 1.0
             self.score_sign[cols, j] = np.where(reversed_, -1.0, 1.0)
             self.score_const[cols, j] = np.where(reversed_, flip, 0.0) - lo
+        #: the keys those scales read (the products need no other column); None: every key
+        used = np.flatnonzero(self.score_count.any(axis=1))
+        self.score_cols: np.ndarray | None = None
+        if len(used) < len(plan.keys):
+            self.score_cols = used
+            self.score_count = self.score_count[used]
+            self.score_sign = self.score_sign[used]
+            self.score_const = self.score_const[used]
         self.blocks: dict[str, Block] = {}
         self.gap_units: list[tuple[str, str, tuple[str, ...]]] = []
         if plan.gap is not None:
@@ -385,6 +393,8 @@ def _score_histograms(
     """Per segment, the counts of each (answered m, keyed sum) pair of every binned scale."""
     if not layout.score_bins:
         return {}
+    if layout.score_cols is not None:
+        x = x[:, layout.score_cols]
     present = ~np.isnan(x)
     answered = present.astype(float)
     m_all = (answered @ layout.score_count).astype(np.int64)

@@ -26,6 +26,11 @@ In one run, on one scratch database (made beside the one named, dropped at the e
    no page, query or chart has run in it); *warm* is the median of ``--requests`` further
    requests. PostgreSQL's own cache is not emptied (the server is shared).
 
+5. **The machine's speed.** A shared machine's speed can swing by 2× within minutes, so
+   ``machine`` gives the seconds of a fixed pure-Python loop (10⁷ additions) after the load
+   and after the pages: the figures of two runs compare only at similar loop times
+   (``benchmarks/README.md`` quotes them with theirs).
+
 The last line is one JSON object. Nothing here is a test: it prints figures; the small
 default size is what the smoke test runs (tests/benchmarks/test_reports_benchmark.py).
 """
@@ -319,6 +324,15 @@ def worker_imports(url: str) -> dict[str, object]:
     return {"peak_mb": peak_mb()}
 
 
+def python_loop_seconds() -> float:
+    """Seconds of 10⁷ additions in a pure-Python loop: the machine's speed at this moment."""
+    began = time.perf_counter()
+    total = 0
+    for i in range(10**7):
+        total += i
+    return round(time.perf_counter() - began, 2)
+
+
 def child(args: list[str]) -> dict[str, object]:
     """Run ``args`` (this script or analysis.py) in a fresh process; return its last line."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
@@ -511,6 +525,7 @@ def main() -> None:
         sizes = ["--responses", str(args.responses), "--libraries", str(args.libraries)]
         loaded = child([here, "--child", "load", "--url", url, *sizes, "--seed", str(args.seed)])
         print(f"loaded: {json.dumps(loaded)}", file=sys.stderr, flush=True)
+        probe_before = python_loop_seconds()
         standard = Path(tmp) / "standard.yaml"
         standard.write_text(STANDARD_YAML, encoding="utf-8")
         common = ["--url", url, "--campaign", str(loaded["campaign_id"])]
@@ -524,6 +539,7 @@ def main() -> None:
         print(f"report run: {run['seconds']} s", file=sys.stderr, flush=True)
         run["worker_imports_mb"] = child([here, "--child", "app", "--url", url])["peak_mb"]
         pages = measure_pages(url, str(loaded["largest_library"]), args.requests, Path(tmp))
+        probe_after = python_loop_seconds()
 
     dashboard = pages["dashboard"]
     library = pages["library_page"]
@@ -535,6 +551,9 @@ def main() -> None:
         "libraries": args.libraries,
         "items": len(ITEMS),
         "data": loaded,
+        "machine": {
+            "python_loop_seconds": {"before_runs": probe_before, "after_pages": probe_after}
+        },
         "analysis_alone": {
             k: analysis_alone[k]
             for k in ("seconds", "peak_mb", "vm_hwm_mb", "libraries", "responses", "notes")

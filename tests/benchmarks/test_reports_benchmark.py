@@ -44,3 +44,7 @@ def test_reports_benchmark__runs_small_and_ends_with_one_json_object():
     assert result["report_run"]["worker_imports_mb"] > result["report_run"]["peak_mb_after_imports"]
     assert {"dashboard", "funnel_svg", "library_page"} <= set(result["pages"])
     assert result["pages"]["dashboard"]["warm_median_ms"] > 0
+    # the machine's speed beside the figures: seconds of the same fixed loop, twice
+    loops = result["machine"]["python_loop_seconds"]
+    assert set(loops) == {"before_runs", "after_pages"}
+    assert all(0 < seconds < 60 for seconds in loops.values())

@@ -26,7 +26,14 @@ In one run, on one scratch database (made beside the one named, dropped at the e
    no page, query or chart has run in it); *warm* is the median of ``--requests`` further
    requests. PostgreSQL's own cache is not emptied (the server is shared).
 
-5. **The machine's speed.** A shared machine's speed can swing by 2× within minutes, so
+5. **The issue-time baseline** (``--baseline``, default ``3ba239d``): the analysis as it was
+   when issue 13 set the run's goal ("no slower than today's 8 s": that commit's
+   ``benchmarks/analysis.py`` took 8.03 s), taken from the repository's history with
+   ``git archive`` into a temporary folder and run by its own ``analysis.py --child ours``
+   on the same database, right before the run: ``run_vs_baseline`` is the goal measured at
+   one moment of the machine. ``--baseline none`` skips it; if the old code cannot run on
+   today's schema, ``baseline`` says why and the rest goes on.
+6. **The machine's speed.** A shared machine's speed can swing by 2× within minutes, so
    ``machine`` gives the seconds of a fixed pure-Python loop (10⁷ additions) after the load
    and after the pages: the figures of two runs compare only at similar loop times
    (``benchmarks/README.md`` quotes them with theirs).
@@ -324,6 +331,42 @@ def worker_imports(url: str) -> dict[str, object]:
     return {"peak_mb": peak_mb()}
 
 
+#: the commit whose analysis issue 13's time goal refers to ("today's 8 s", 2026-12-04)
+ISSUE_TIME_COMMIT = "3ba239d"
+
+
+def baseline_analysis(commit: str, url: str, campaign_id: int, standard: Path) -> dict[str, object]:
+    """Time the analysis of ``commit`` (its own ``benchmarks/analysis.py --child ours``) on
+    this database; ``{"error": ...}`` if its code cannot be had or cannot run here."""
+    with tempfile.TemporaryDirectory() as folder:
+        old = Path(folder)
+        try:
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", "--format=tar", commit],
+                check=True,
+                capture_output=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(old)}
+            output = subprocess.run(
+                [sys.executable, str(old / "benchmarks" / "analysis.py"), "--child", "ours"]
+                + ["--url", url, "--campaign", str(campaign_id), "--standard", str(standard)]
+                + ["--chunk-rows", "50000"],
+                cwd=old,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            stderr = getattr(exc, "stderr", None) or b""
+            text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+            last = text.strip().splitlines()[-1:] or [str(exc)]
+            return {"commit": commit, "error": last[0][:300]}
+    result = json.loads(output.strip().splitlines()[-1])
+    return {"commit": commit, "seconds": result["seconds"], "peak_mb": result["peak_mb"]}
+
+
 #: the probe of the machine's speed, as the earlier figures in benchmarks/README.md were taken
 #: (``python -c``: a loop at module level, on global names)
 LOOP_PROBE = (
@@ -503,6 +546,11 @@ def main() -> None:
     parser.add_argument("--libraries", type=int, default=30)
     parser.add_argument("--requests", type=int, default=10, help="Warm requests per page.")
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument(
+        "--baseline",
+        default=ISSUE_TIME_COMMIT,
+        help="The commit whose analysis the run is timed against, or 'none'.",
+    )
     parser.add_argument("--child", choices=["load", "run", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
@@ -543,6 +591,11 @@ def main() -> None:
         )
         analysis_alone.pop("alpha", None)
         print(f"analysis alone: {analysis_alone['seconds']} s", file=sys.stderr, flush=True)
+        baseline = (
+            baseline_analysis(args.baseline, url, int(loaded["campaign_id"]), standard)  # type: ignore[call-overload]
+            if args.baseline != "none"
+            else None
+        )
         run = child([here, "--child", "run", *common, "--standard", str(standard)])
         print(f"report run: {run['seconds']} s", file=sys.stderr, flush=True)
         run["worker_imports_mb"] = child([here, "--child", "app", "--url", url])["peak_mb"]
@@ -551,6 +604,10 @@ def main() -> None:
 
     dashboard = pages["dashboard"]
     library = pages["library_page"]
+    ratio = None
+    if baseline is not None and "seconds" in baseline:
+        ratio = round(float(run["seconds"]) / float(baseline["seconds"]), 2)  # type: ignore[arg-type]
+        run["vs_baseline"] = ratio
     assert isinstance(dashboard, dict) and isinstance(library, dict)  # nosec B101 - built above
     result = {
         "benchmark": "reports",
@@ -566,6 +623,7 @@ def main() -> None:
             k: analysis_alone[k]
             for k in ("seconds", "peak_mb", "vm_hwm_mb", "libraries", "responses", "notes")
         },
+        "baseline_analysis": baseline,
         "report_run": run,
         "pages": pages,
         "goals": {
@@ -574,6 +632,9 @@ def main() -> None:
             "library_page_warm_under_300ms": library["warm_median_ms"] < 300,
             "library_page_cold_under_1s": library["cold_ms"] < 1000,
             "run_no_slower_than_8s": run["seconds"] <= 8.0,  # type: ignore[operator]
+            # the same goal at this moment of the machine: no slower than the issue-time
+            # analysis timed right before the run
+            "run_no_slower_than_baseline": ratio <= 1.0 if ratio is not None else None,
             "run_under_300mb": run["peak_mb"] < 300,  # type: ignore[operator]
         },
     }

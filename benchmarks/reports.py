@@ -265,6 +265,7 @@ def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, obje
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
+    from survey_app.config import DEFAULTS
     from survey_app.models import Campaign
     from survey_app.services import careless
     from survey_app.services import report_runs
@@ -295,7 +296,9 @@ def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, obje
         began = time.perf_counter()
         run, _ = report_runs.request_run(session, campaign)
         report_runs.start_run(session, run)
-        report_runs.compute_run(session, run, standard_name=standard_path)
+        # the periods in the region's time zone, as the worker computes them
+        zone = str(DEFAULTS["BABEL_DEFAULT_TIMEZONE"])
+        report_runs.compute_run(session, run, standard_name=standard_path, zone=zone)
         session.commit()
         seconds = time.perf_counter() - began
         rows = session.scalar(sa.select(sa.func.count()).select_from(sa.table("report_results")))

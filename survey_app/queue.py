@@ -107,6 +107,8 @@ def execute_run(app: Flask, run_id: int) -> RunStatus | None:
                 run,
                 standard_name=app.config.get("REPORT_STANDARD") or None,
                 progress=writer,
+                # periods in the region's months, as the pages show its times
+                zone=str(app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"),
             )
             session.commit()
             return RunStatus.done

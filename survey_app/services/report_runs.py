@@ -166,7 +166,8 @@ def period_unit(campaign: Campaign) -> str:
 
 def period_key(unit: str) -> Callable[[tuple[Any, ...]], str | None]:
     """The period of a response cell ``(channel, ISO day, service point)``: ``2026-03`` by
-    month, ``2026-W05`` by ISO week (the day is the UTC date of the response)."""
+    month, ``2026-W05`` by ISO week (the day is the response's date in the run's time zone,
+    :func:`compute_run`)."""
 
     def key(label: tuple[Any, ...]) -> str | None:
         day = label[1] if len(label) > 1 else None
@@ -439,12 +440,14 @@ def compute_run(
     *,
     standard_name: str | None = DEFAULT_STANDARD,
     progress: Callable[[float], None] | None = None,
+    zone: str = "UTC",
 ) -> ReportRun:
     """Analyse the run's campaign with :func:`reporting.regional_analysis` and store it.
 
-    The standard in force on the campaign's first day (else today) is applied. The run ends
-    ``done`` with its counts; errors propagate (the caller rolls back and calls
-    :func:`fail_run`).
+    The standard in force on the campaign's first day (else today) is applied. The periods
+    of the breakdowns are the months (or weeks) of the time zone ``zone`` (the region's:
+    ``BABEL_DEFAULT_TIMEZONE``, as the pages show times). The run ends ``done`` with its
+    counts; errors propagate (the caller rolls back and calls :func:`fail_run`).
     """
     campaign = run.campaign
     standard = load_regional_standard(standard_name, campaign.starts_on)
@@ -487,6 +490,7 @@ def compute_run(
             on_rows=screener.feed if screener.active else None,
             # the last batch is screened while the analysis finishes its tables
             on_end=screener.flush,
+            zone=zone,
         )
         screening = screener.finish()  # the last batch of libraries
     except BaseException:

@@ -218,6 +218,7 @@ def regional_analysis(
     pages: Sequence[str] = (),
     on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
     on_end: Callable[[], None] | None = None,
+    zone: str = "UTC",
 ) -> RegionalReport:
     """Analyse every library of a campaign from the database, streaming its responses once.
 
@@ -232,7 +233,8 @@ def regional_analysis(
     ``chunk_rows`` bounds the responses read at a time (at 1,000,000 responses a report run
     peaked ~60 MB lower with 20,000 than with 50,000, in about the same time).
     ``cells=True`` adds :attr:`RegionalReport.cells` (per library × channel × day × service
-    point) from the same stream. ``breakdowns`` (name -> a key of a cell's label
+    point; the day is the date in the time zone ``zone``) from the same stream.
+    ``breakdowns`` (name -> a key of a cell's label
     ``(channel, ISO day, service point id)``, None to leave the cell out) adds
     :attr:`RegionalReport.breakdowns`: each library's cells merged per key
     (:func:`analysis.regroup_cells`) and finalised like the cells (:data:`CELL_TABLES`).
@@ -340,6 +342,7 @@ def regional_analysis(
             cell_plan=cell_plan,
             pages=pages,
             on_rows=on_rows,
+            zone=zone,
         )
         for stats_ in stream:
             counts.append((stats_.library_id, stats_.n))

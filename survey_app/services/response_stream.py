@@ -17,6 +17,8 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 import numpy as np
 from psycopg import pq
@@ -77,6 +79,7 @@ def library_moments(
     cell_plan: AnalysisPlan | None = None,
     pages: Sequence[str] = (),
     on_rows: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    zone: str = "UTC",
 ) -> Iterator[GroupStats]:
     """Stream the responses of a campaign (or of every campaign of an instrument version) and
     yield each library's sufficient statistics as soon as its rows end.
@@ -90,8 +93,9 @@ def library_moments(
 
     With ``cells=True`` each library's :attr:`~analysis.GroupStats.cells` also hold the
     statistics of its responses per channel × day × service point (labelled as
-    :data:`CELL_COLUMNS`; the day is the UTC date the respondent submitted, else the day it
-    was received), in the same pass: the source of trends, channel comparisons and heat maps.
+    :data:`CELL_COLUMNS`; the day is the date in the time zone ``zone`` (an IANA name, e.g.
+    the region's ``Asia/Novokuznetsk``) when the respondent submitted, else when it was
+    received), in the same pass: the source of trends, channel comparisons and heat maps.
     ``cell_key`` maps that label to a coarser one (e.g. channel × month) so that a library
     keeps a few cells instead of one per day; it is called once per distinct label.
     ``cell_plan`` (the plan restricted to fewer analyses, same keys) is what the cells keep
@@ -104,8 +108,8 @@ def library_moments(
     Raises
     ------
     ValueError
-        A stored vector whose length does not match the instrument, or an answer outside its
-        declared whole-number range.
+        A stored vector whose length does not match the instrument, an answer outside its
+        declared whole-number range, or a ``zone`` that is not a known time zone.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
@@ -113,7 +117,7 @@ def library_moments(
     plan = plan if plan is not None else analysis_plan(instrument)
     accumulator = Accumulator(plan, cell_plan if cells else None)
     labels: dict[tuple[Any, ...], int] = {}
-    cells_ = _CellCodes(labels, cell_key) if cells else None
+    cells_ = _CellCodes(labels, cell_key, _known_zone(zone)) if cells else None
     for library_ids, x, secs, codes in _chunks(
         session, condition, plan, chunk_rows, pages=pages if on_rows else (), cells=cells_
     ):
@@ -174,17 +178,34 @@ def _wrong_length(plan: AnalysisPlan, library_id: int) -> ValueError:
     )
 
 
+def _known_zone(zone: str) -> str:
+    """``zone`` if it names a time zone of the IANA database, else a ValueError."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown time zone {zone!r} (an IANA name such as 'Asia/Novokuznetsk')"
+        ) from None
+    return zone
+
+
 class _CellCodes:
     """The code of each row's cell: ``labels`` maps the cell label (channel, ISO day, service
-    point id) — or ``cell_key`` of it — to its code, filled as cells appear."""
+    point id) — or ``cell_key`` of it — to its code, filled as cells appear. Days are dates
+    in the time zone ``zone``."""
 
     def __init__(
         self,
         labels: dict[tuple[Any, ...], int],
         cell_key: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
+        zone: str = "UTC",
     ) -> None:
         self.labels = labels
         self.cell_key = cell_key
+        self.zone = zone
+        self._local = None if zone == "UTC" else ZoneInfo(zone)
+        #: the local ISO day of each stored UTC moment's minute seen (SQLite's text)
+        self._days: dict[str, str] = {}
         self.seen: dict[tuple[Any, ...], int] = {}
         #: (channel, day number, service point or -1) -> code, as the stream gives them
         self.by_numbers: dict[tuple[str | None, int, int], int] = {}
@@ -198,6 +219,20 @@ class _CellCodes:
                 code = self.labels[label] = len(self.labels)
             self.seen[cell] = code
         return code
+
+    def day(self, moment: Any) -> str | None:
+        """The ISO day in :attr:`zone` of a stored UTC moment given as SQLite's text
+        (``YYYY-MM-DD HH:MM``, naive UTC; at least the date)."""
+        if not moment:
+            return None
+        text = str(moment)
+        if self._local is None:
+            return text[:10]
+        day = self._days.get(text)
+        if day is None:
+            utc = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+            day = self._days[text] = utc.astimezone(self._local).date().isoformat()
+        return day
 
     def codes(self, channels: Sequence[str], parts: np.ndarray) -> np.ndarray:
         """Codes of rows given as ``(channel index, day number, service point or -1)``
@@ -267,7 +302,7 @@ def _chunks(
     None)``, at most about ``chunk_rows`` responses at a time, ordered by library.
 
     On PostgreSQL (psycopg) the server concatenates per response the vector, the page
-    seconds and, with ``cells``, the UTC day number, service point and channel (its position
+    seconds and, with ``cells``, the local day number, service point and channel (its position
     in :data:`CHANNELS`) as one fixed-width binary record, and those of up to ``PG_BLOCK``
     responses of a library into one row (``string_agg``) sent by binary COPY: one Python
     object per block, not per
@@ -291,7 +326,8 @@ def _chunks(
             record = record.op("||")(func.float8send(func.coalesce(value, nan)))
         width = 8 * (keys + len(pages))
         if cells is not None:
-            day = cast(func.timezone("UTC", _moment(table)), Date) - literal_column(
+            # the local date: timezone(zone, timestamptz) is the wall-clock time there
+            day = cast(func.timezone(cells.zone, _moment(table)), Date) - literal_column(
                 "DATE '1970-01-01'"
             )
             record = record.op("||")(func.int4send(func.coalesce(day, _NO_DAY)))
@@ -317,7 +353,7 @@ def _chunks(
         return
     extra: list[Any] = []
     if cells is not None:
-        extra = [table.c.channel, _utc_day_text(_moment(table)), table.c.service_point_id]
+        extra = [table.c.channel, _utc_minute_text(_moment(table)), table.c.service_point_id]
     stmt = (
         select(table.c.library_id, table.c.vector, *seconds, *extra)
         .where(condition)
@@ -340,7 +376,7 @@ def _chunks(
             if cells is not None:
                 at = 2 + len(pages)
                 codes = np.fromiter(
-                    (cells.code((str(r[at]), r[at + 1], r[at + 2])) for r in rows),
+                    (cells.code((str(r[at]), cells.day(r[at + 1]), r[at + 2])) for r in rows),
                     dtype=np.int64,
                     count=len(rows),
                 )
@@ -349,10 +385,11 @@ def _chunks(
         result.close()
 
 
-def _utc_day_text(moment: Any) -> Any:
-    """SQLite: the UTC date of a stored moment as ISO text (UTCDateTime is kept as naive UTC
-    text ``YYYY-MM-DD HH:MM:SS[.ffffff]``)."""
-    return func.substr(moment, 1, 10)
+def _utc_minute_text(moment: Any) -> Any:
+    """SQLite: a stored moment to the minute as text (UTCDateTime is kept as naive UTC text
+    ``YYYY-MM-DD HH:MM:SS[.ffffff]``); :meth:`_CellCodes.day` makes it a local day. Every
+    time zone's offset is whole minutes."""
+    return func.substr(moment, 1, 16)
 
 
 #: responses concatenated into one row by the PostgreSQL query of :func:`_chunks`

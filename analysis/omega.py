@@ -117,23 +117,31 @@ def _minres_loadings(r: np.ndarray) -> np.ndarray:
         options={"gtol": 1e-10, "maxiter": 10_000},
     )
     lam = np.asarray(fit.x, dtype=float)
-    if np.all(np.isfinite(lam)) and np.abs(lam).max() < _MAX_LOADING - 1e-9:
-        # Newton polish with the exact Hessian: L-BFGS-B stops around 1e-8.
-        for _ in range(50):
-            e = residual(lam)
-            grad = -2.0 * e @ lam
-            sq = lam**2
-            hess = -2.0 * e + 2.0 * np.outer(lam, lam)
-            np.fill_diagonal(hess, 2.0 * (sq.sum() - sq))
-            try:
-                step = np.linalg.solve(hess, grad)
-            except np.linalg.LinAlgError:
-                break
-            lam = lam - step
-            if np.abs(step).max() < 1e-15:
-                break
     if not np.all(np.isfinite(lam)):
         raise StatisticUnavailable(Reason.FIT_FAILED, "the minres one-factor fit failed")
+    if np.abs(lam).max() > bound:
+        # past psych's bound (or running off towards the box, as with one negative
+        # correlation among three items: no finite least-squares solution); a Newton step
+        # from there can land on the stationary point λ = 0
+        return _heywood_loadings(r, lam)
+    # Newton polish with the exact Hessian (L-BFGS-B stops around 1e-8), kept only if it
+    # does not fit worse: a step can leave for another stationary point
+    polished = lam
+    for _ in range(50):
+        e = residual(polished)
+        grad = -2.0 * e @ polished
+        sq = polished**2
+        hess = -2.0 * e + 2.0 * np.outer(polished, polished)
+        np.fill_diagonal(hess, 2.0 * (sq.sum() - sq))
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        polished = polished - step
+        if np.abs(step).max() < 1e-15:
+            break
+    if np.all(np.isfinite(polished)) and objective(polished)[0] <= objective(lam)[0] + 1e-12:
+        lam = polished
     if np.abs(lam).max() > bound:
         return _heywood_loadings(r, lam)
     grad = -2.0 * residual(lam) @ lam

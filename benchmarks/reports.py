@@ -30,9 +30,10 @@ In one run, on one scratch database (made beside the one named, dropped at the e
    when issue 13 set the run's goal ("no slower than today's 8 s": that commit's
    ``benchmarks/analysis.py`` took 8.03 s), taken from the repository's history with
    ``git archive`` into a temporary folder and run by its own ``analysis.py --child ours``
-   on the same database, right before the run: ``run_vs_baseline`` is the goal measured at
-   one moment of the machine. ``--baseline none`` skips it; if the old code cannot run on
-   today's schema, ``baseline`` says why and the rest goes on.
+   on the same database, right before the run: ``report_run.vs_baseline`` (and the goal
+   ``run_no_slower_than_baseline``) is the goal measured at one moment of the machine.
+   ``--baseline none`` skips it; if the old code cannot be had (a shallow clone) or cannot
+   run on today's schema, ``baseline_analysis`` says why and the rest goes on.
 6. **The machine's speed.** A shared machine's speed can swing by 2× within minutes, so
    ``machine`` gives the seconds of a fixed pure-Python loop (10⁷ additions) after the load
    and after the pages: the figures of two runs compare only at similar loop times

@@ -136,6 +136,12 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     check_public_base_url(app.config["PUBLIC_BASE_URL"])
 
 
+def region_time_zone(config: Mapping[str, Any]) -> str:
+    """The region's time zone (an IANA name): times on the pages, the library page's hour ×
+    weekday map, the months and weeks of report runs, kiosks' opening hours."""
+    return str(config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+
 def check_public_base_url(url: str) -> None:
     """Refuse a ``PUBLIC_BASE_URL`` that is not an absolute http(s) address without a query."""
     if not url:

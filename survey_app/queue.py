@@ -29,6 +29,7 @@ from huey import RedisHuey
 from huey import SqliteHuey
 from huey import crontab
 
+from survey_app.config import region_time_zone
 from survey_app.extensions import db
 from survey_app.models import ReportRun
 from survey_app.models import RunStatus
@@ -108,7 +109,7 @@ def execute_run(app: Flask, run_id: int) -> RunStatus | None:
                 standard_name=app.config.get("REPORT_STANDARD") or None,
                 progress=writer,
                 # periods in the region's months, as the pages show its times
-                zone=str(app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"),
+                zone=region_time_zone(app.config),
             )
             session.commit()
             return RunStatus.done

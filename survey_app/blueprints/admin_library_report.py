@@ -30,6 +30,7 @@ from flask_wtf.file import FileRequired
 from survey_app.auth import current_staff
 from survey_app.auth import permission_required
 from survey_app.blueprints.admin import SUBJECT_LABELS
+from survey_app.config import region_time_zone
 from survey_app.extensions import db
 from survey_app.services import checklists
 from survey_app.services import library_report
@@ -50,7 +51,7 @@ class ChecklistForm(FlaskForm):
 
 def _settings() -> dict[str, Any]:
     return {
-        "tz": str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"),
+        "tz": region_time_zone(current_app.config),
         "small_cell_min": int(current_app.config["SMALL_CELL_MIN"]),
         # the page's questions and scales, and the charts, in the reader's language
         "locale": str(get_locale() or "ru"),

@@ -20,6 +20,7 @@ from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from survey_app.config import region_time_zone
 from survey_app.extensions import csrf
 from survey_app.extensions import db
 from survey_app.extensions import limiter
@@ -59,7 +60,7 @@ def settings() -> kiosks.KioskSettings:
         burst_count=int(config["KIOSK_BURST_COUNT"]),
         burst_window_seconds=int(config["KIOSK_BURST_WINDOW_SECONDS"]),
         stale_minutes=int(config["KIOSK_STALE_MINUTES"]),
-        timezone=str(config["BABEL_DEFAULT_TIMEZONE"]),
+        timezone=region_time_zone(config),
     )
 
 

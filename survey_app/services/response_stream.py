@@ -117,7 +117,7 @@ def library_moments(
     plan = plan if plan is not None else analysis_plan(instrument)
     accumulator = Accumulator(plan, cell_plan if cells else None)
     labels: dict[tuple[Any, ...], int] = {}
-    cells_ = _CellCodes(labels, cell_key, _known_zone(zone)) if cells else None
+    cells_ = _CellCodes(labels, cell_key, zone) if cells else None
     for library_ids, x, secs, codes in _chunks(
         session, condition, plan, chunk_rows, pages=pages if on_rows else (), cells=cells_
     ):
@@ -178,21 +178,10 @@ def _wrong_length(plan: AnalysisPlan, library_id: int) -> ValueError:
     )
 
 
-def _known_zone(zone: str) -> str:
-    """``zone`` if it names a time zone of the IANA database, else a ValueError."""
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(
-            f"unknown time zone {zone!r} (an IANA name such as 'Asia/Novokuznetsk')"
-        ) from None
-    return zone
-
-
 class _CellCodes:
     """The code of each row's cell: ``labels`` maps the cell label (channel, ISO day, service
     point id) — or ``cell_key`` of it — to its code, filled as cells appear. Days are dates
-    in the time zone ``zone``."""
+    in the time zone ``zone`` (an IANA name; ValueError for an unknown one)."""
 
     def __init__(
         self,
@@ -202,8 +191,13 @@ class _CellCodes:
     ) -> None:
         self.labels = labels
         self.cell_key = cell_key
+        try:
+            self._local = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(
+                f"unknown time zone {zone!r} (an IANA name such as 'Asia/Novokuznetsk')"
+            ) from None
         self.zone = zone
-        self._local = None if zone == "UTC" else ZoneInfo(zone)
         #: the local ISO day of each stored UTC moment's minute seen (SQLite's text)
         self._days: dict[str, str] = {}
         self.seen: dict[tuple[Any, ...], int] = {}
@@ -226,8 +220,6 @@ class _CellCodes:
         if not moment:
             return None
         text = str(moment)
-        if self._local is None:
-            return text[:10]
         day = self._days.get(text)
         if day is None:
             utc = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -92,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class ConfigError(RuntimeError):
+    """A setting the application refuses to start with (the message says which and why)."""
+
+
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     """Fill ``app.config`` in the documented order and check it is safe."""
     app.config.from_mapping(DEFAULTS)
@@ -112,13 +118,13 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     )
     if app.config["ENV"] == "production":
         if app.config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
-            raise RuntimeError(
+            raise ConfigError(
                 "Refusing to start in production with the default SECRET_KEY; "
                 "set the SECRET_KEY environment variable to a long random string."
             )
         if not app.config["PUBLIC_BASE_URL"] and not app.config.get("TRUSTED_HOSTS"):
             # posters and QR codes would otherwise print whatever Host header a request sent
-            raise RuntimeError(
+            raise ConfigError(
                 "Refusing to start in production without SURVEY_PUBLIC_BASE_URL (the address "
                 "printed on posters and QR codes, e.g. https://survey.example.org) or "
                 "SURVEY_TRUSTED_HOSTS."
@@ -126,14 +132,27 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         storage = str(app.config["RATELIMIT_STORAGE_URI"])
         if app.config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
-            raise RuntimeError(
+            raise ConfigError(
                 "Refusing to start in production with RATELIMIT_STORAGE_URI=memory://: sign-in "
                 "limits would hold per worker only; set SURVEY_RATELIMIT_STORAGE_URI to a shared "
                 "store, e.g. redis://127.0.0.1:6379."
             )
     if not isinstance(app.config["PROXY_COUNT"], int) or app.config["PROXY_COUNT"] < 0:
-        raise RuntimeError("PROXY_COUNT must be a whole number of proxies (0 or more).")
+        raise ConfigError("PROXY_COUNT must be a whole number of proxies (0 or more).")
     check_public_base_url(app.config["PUBLIC_BASE_URL"])
+    check_time_zone(region_time_zone(app.config))
+
+
+def check_time_zone(zone: str) -> None:
+    """Refuse a region time zone the IANA database does not know: pages, kiosks and report
+    runs would fail on it later, one by one."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"BABEL_DEFAULT_TIMEZONE {zone!r} is not a time zone; set "
+            "SURVEY_BABEL_DEFAULT_TIMEZONE to an IANA name such as Asia/Novokuznetsk."
+        ) from None
 
 
 def region_time_zone(config: Mapping[str, Any]) -> str:
@@ -148,7 +167,7 @@ def check_public_base_url(url: str) -> None:
         return
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise RuntimeError(
+        raise ConfigError(
             f"SURVEY_PUBLIC_BASE_URL must be an http(s) address such as "
             f"https://survey.example.org, not {url!r}."
         )

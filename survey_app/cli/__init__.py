@@ -155,8 +155,12 @@ def _database_problem(ctx: click.Context) -> str | None:
 
 def _create_app() -> Flask:
     from survey_app import create_app
+    from survey_app.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:  # a refused setting: one line saying which, no traceback
+        raise click.ClickException(str(error)) from error
 
 
 @click.group(cls=_Group, create_app=_create_app, add_version_option=False)

@@ -56,6 +56,17 @@ def test_unmigrated_database__one_line_saying_run_db_upgrade(
     assert line == f"Error: the database {url} is not migrated: run 'survey-app db upgrade'"
 
 
+def test_refused_setting__one_line_saying_which(tmp_path: Path, monkeypatch: Any) -> None:
+    # the command line's own app factory (the one `survey-app` uses), not the tests'
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'any.db'}")
+    monkeypatch.setenv("SURVEY_BABEL_DEFAULT_TIMEZONE", "Mars/Olympus")
+    line = one_line_error(CliRunner().invoke(main, ["reports", "run", "--campaign", "x"]))
+    assert line == (
+        "Error: BABEL_DEFAULT_TIMEZONE 'Mars/Olympus' is not a time zone; set "
+        "SURVEY_BABEL_DEFAULT_TIMEZONE to an IANA name such as Asia/Novokuznetsk."
+    )
+
+
 def test_unreachable_database__one_line_naming_it_without_the_password() -> None:
     url = "postgresql+psycopg://survey:s3cret@127.0.0.1:9/nowhere"
     for args in (("users", "list"), ("db", "upgrade")):

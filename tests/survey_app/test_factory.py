@@ -11,6 +11,7 @@ import pytest
 from survey_app import create_app
 from survey_app.config import DEV_SECRET_KEY
 from survey_app.config import normalise_database_url
+from survey_app.config import region_time_zone
 
 #: Flask-Limiter keeps process-wide state: apps built here must not switch limits on
 QUIET = {"RATELIMIT_ENABLED": False}
@@ -95,3 +96,23 @@ def test_public_base_url__must_be_an_http_address(tmp_path, url: str) -> None:
 )
 def test_database_url__uses_psycopg_3(given: str, expected: str) -> None:
     assert normalise_database_url(given) == expected
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd"])
+def test_time_zone__one_the_iana_database_does_not_know_is_refused(tmp_path, zone) -> None:
+    config = {**QUIET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/z.db", "TESTING": True}
+    with pytest.raises(RuntimeError, match="is not a time zone; set SURVEY_BABEL_DEFAULT_TIMEZONE"):
+        create_app({**config, "BABEL_DEFAULT_TIMEZONE": zone})
+
+
+def test_time_zone__the_default_is_the_regions_and_empty_means_utc(tmp_path) -> None:
+    app = create_app({**QUIET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/z.db"})
+    assert region_time_zone(app.config) == "Asia/Novokuznetsk"
+    app = create_app(
+        {
+            **QUIET,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/z.db",
+            "BABEL_DEFAULT_TIMEZONE": "",
+        }
+    )
+    assert region_time_zone(app.config) == "UTC"

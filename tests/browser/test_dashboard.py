@@ -92,6 +92,37 @@ def world(session, make_library, make_campaign, make_user) -> SimpleNamespace:
     return world
 
 
+#: the library tables whose content is wider than their scrolling box (scrollWidth, clientWidth)
+TABLES_WIDER_THAN_THEIR_BOX = """() => Array.from(document.querySelectorAll('.table-scroll'))
+  .filter(box => box.querySelector('table.dashboard') && box.scrollWidth > box.clientWidth)
+  .map(box => [box.scrollWidth, box.clientWidth])"""
+
+#: the words of the library tables' headers and verdict badges wider than the room their
+#: cell gives them (each word measured on one line, beside the cell's width less padding)
+WORDS_WIDER_THAN_THEIR_COLUMN = """() => {
+  const cells = Array.from(document.querySelectorAll(
+    'table.dashboard thead th, table.dashboard td:has(.verdict)'));
+  return cells.flatMap(cell => {
+    const style = getComputedStyle(cell);
+    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const badge = cell.querySelector('.verdict');
+    const host = badge || cell;
+    return host.textContent.trim().split(/\\s+|(?<=-)/).map(word => {
+      const probe = document.createElement('span');
+      probe.style.whiteSpace = 'nowrap';
+      probe.textContent = word;
+      host.appendChild(probe);
+      const extra = badge ? badge.offsetWidth - badge.clientWidth
+        + parseFloat(getComputedStyle(badge).paddingLeft)
+        + parseFloat(getComputedStyle(badge).paddingRight) : 0;
+      const width = probe.getBoundingClientRect().width + extra;
+      probe.remove();
+      return width > room + 0.5 ? `${word}: ${width.toFixed(0)} > ${room.toFixed(0)}` : null;
+    }).filter(Boolean);
+  });
+}"""
+
+
 def shots_dir(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,6 +183,10 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
     expect(page.locator(".funnel figcaption")).to_contain_text("0 — за границами 99,8 %")
     assert not [m for m in console if "Content Security Policy" in m]
     assert serious_violations(page) == []
+    # at 1366 px the library tables fit their boxes: no column to scroll to, and every
+    # Russian word of the headers and verdict badges fits its column (none runs into the next)
+    assert page.evaluate(TABLES_WIDER_THAN_THEIR_BOX) == []
+    assert page.evaluate(WORDS_WIDER_THAN_THEIR_COLUMN) == []
     page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-1366.png"), full_page=True)
 
     page.get_by_label("Тип библиотеки").select_option("central")

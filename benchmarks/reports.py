@@ -16,7 +16,9 @@ In one run, on one scratch database (made beside the one named, dropped at the e
    child process, its wall time and peak memory): the figures to compare with.
 3. **The report run** (``report_runs.compute_run``: the analysis, the careless-response
    screening of every response, change, roll-ups, storing the rows) in a child process: wall
-   time, the screening's share of it, peak memory (``ru_maxrss`` and ``VmHWM``). That
+   time, the screening's share of it (the wall time of its batches and the CPU time of its
+   thread), peak memory (``ru_maxrss`` and ``VmHWM``); ``without_screening`` is the same run
+   with the screening left out, timed before it: what the screening adds. That
    process imports only what the run needs; ``worker_imports_mb`` is the peak of a process
    that has made the app, as ``survey-app worker`` has before its first task.
 4. **Pages.** gunicorn (one sync worker) serving the application on that database; an
@@ -261,8 +263,14 @@ def _insert(engine: Any, columns: tuple[str, ...], records: list[tuple[Any, ...]
 # ---------------------------------------------------------------------------------------------
 
 
-def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, object]:
-    """Compute and store one report run as the worker does; time its parts."""
+def run_report(
+    url: str, campaign_id: int, standard_path: str, *, screening: bool = True
+) -> dict[str, object]:
+    """Compute and store one report run as the worker does; time its parts.
+
+    ``screening=False`` leaves the careless-response screening out (as for an instrument
+    with too few ordinal items): the run's time without it, to tell what the screening adds.
+    """
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
@@ -290,6 +298,19 @@ def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, obje
     # thread of its own while the scan goes on: the time spent screening batches (part of
     # the analysis's time, not added to it)
     careless.CampaignScreening._screen = timed("screening", careless.CampaignScreening._screen)  # type: ignore[method-assign]
+    screen = careless.CampaignScreening._screen
+
+    def screen_on_cpu(self: Any, *args: Any) -> None:
+        # the screening thread's own CPU time (its wall time above includes waiting)
+        began = time.thread_time()
+        try:
+            screen(self, *args)
+        finally:
+            spent["screening_cpu"] = spent.get("screening_cpu", 0.0) + time.thread_time() - began
+
+    careless.CampaignScreening._screen = screen_on_cpu  # type: ignore[method-assign]
+    if not screening:
+        careless.screening_items = lambda plan: []  # fewer than MIN_SCREENED_ITEMS: not screened
     engine = sa.create_engine(url)
     with Session(engine) as session:
         campaign = session.get(Campaign, campaign_id)
@@ -302,11 +323,15 @@ def run_report(url: str, campaign_id: int, standard_path: str) -> dict[str, obje
         report_runs.compute_run(session, run, standard_name=standard_path, zone=zone)
         session.commit()
         seconds = time.perf_counter() - began
-        rows = session.scalar(sa.select(sa.func.count()).select_from(sa.table("report_results")))
+        results = sa.table("report_results", sa.column("run_id"))
+        rows = session.scalar(
+            sa.select(sa.func.count()).select_from(results).where(results.c.run_id == run.id)
+        )
         result = {
             "seconds": round(seconds, 2),
             "analysis_seconds": round(spent.get("analysis", 0.0), 2),
             "screening_seconds": round(spent.get("screening", 0.0), 2),
+            "screening_cpu_seconds": round(spent.get("screening_cpu", 0.0), 2),
             "peak_mb": peak_mb(),
             "vm_hwm_mb": high_water_mb(),
             "peak_mb_after_imports": imported_mb,
@@ -555,7 +580,9 @@ def main() -> None:
         default=ISSUE_TIME_COMMIT,
         help="The commit whose analysis the run is timed against, or 'none'.",
     )
-    parser.add_argument("--child", choices=["load", "run", "app"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["load", "run", "run-unscreened", "app"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--standard", help=argparse.SUPPRESS)
@@ -564,8 +591,9 @@ def main() -> None:
     if args.child == "load":
         print(json.dumps(load(args.url, args.responses, args.libraries, args.seed)))
         return
-    if args.child == "run":
-        print(json.dumps(run_report(args.url, args.campaign, args.standard)))
+    if args.child in ("run", "run-unscreened"):
+        screened = args.child == "run"
+        print(json.dumps(run_report(args.url, args.campaign, args.standard, screening=screened)))
         return
     if args.child == "app":
         print(json.dumps(worker_imports(args.url)))
@@ -595,6 +623,12 @@ def main() -> None:
         )
         analysis_alone.pop("alpha", None)
         print(f"analysis alone: {analysis_alone['seconds']} s", file=sys.stderr, flush=True)
+        # the run without the screening, before the baseline and the run (which stay side by
+        # side; the pages read the latest run: the full one)
+        unscreened = child(
+            [here, "--child", "run-unscreened", *common, "--standard", str(standard)]
+        )
+        print(f"report run without screening: {unscreened['seconds']} s", file=sys.stderr)
         baseline = (
             baseline_analysis(args.baseline, url, int(loaded["campaign_id"]), standard)  # type: ignore[call-overload]
             if args.baseline != "none"
@@ -602,6 +636,16 @@ def main() -> None:
         )
         run = child([here, "--child", "run", *common, "--standard", str(standard)])
         print(f"report run: {run['seconds']} s", file=sys.stderr, flush=True)
+        run["without_screening"] = {
+            k: unscreened[k]
+            for k in (
+                "seconds",
+                "analysis_seconds",
+                "peak_mb",
+                "screening_cpu_seconds",
+                "result_rows",
+            )
+        }
         run["worker_imports_mb"] = child([here, "--child", "app", "--url", url])["peak_mb"]
         pages = measure_pages(url, str(loaded["largest_library"]), args.requests, Path(tmp))
         probe_after = python_loop_seconds()

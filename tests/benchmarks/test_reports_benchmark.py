@@ -44,6 +44,12 @@ def test_reports_benchmark__runs_small_and_ends_with_one_json_object():
     assert result["report_run"]["worker_imports_mb"] > result["report_run"]["peak_mb_after_imports"]
     assert {"dashboard", "funnel_svg", "library_page"} <= set(result["pages"])
     assert result["pages"]["dashboard"]["warm_median_ms"] > 0
+    # the screening's own CPU time, and the same run without it: no careless-share rows
+    # (one per library and roll-up), no screening time
+    assert result["report_run"]["screening_cpu_seconds"] > 0
+    unscreened = result["report_run"]["without_screening"]
+    assert unscreened["screening_cpu_seconds"] == 0
+    assert 0 < unscreened["result_rows"] < result["report_run"]["result_rows"]
     # the machine's speed beside the figures: seconds of the same fixed loop, twice
     loops = result["machine"]["python_loop_seconds"]
     assert set(loops) == {"before_runs", "after_pages"}

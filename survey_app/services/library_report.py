@@ -76,7 +76,7 @@ __all__ = [
 ]
 
 #: bumped when the cached page's layout changes (older cache rows are recomputed)
-PAGE_VERSION = 4  # 4: NOK criteria carry the reason an interval is withheld
+PAGE_VERSION = 5  # 4: NOK criteria carry the reason an interval is withheld; 5: so do their indicator rows
 #: the seed of the bootstrap intervals shown
 BOOTSTRAP_SEED = analysis.BOOTSTRAP_SEED
 #: bootstrap replicates of the NOK criteria and of omega
@@ -604,8 +604,11 @@ def build_page(
         bounds = {f"nok:{c['name']}": c for c in page["nok"]["criteria"]}
         for row in indices:
             if row["indicator"] in bounds and row["ci_low"] is None:
-                row["ci_low"] = bounds[row["indicator"]]["low"]
-                row["ci_high"] = bounds[row["indicator"]]["high"]
+                bound = bounds[row["indicator"]]
+                row["ci_low"], row["ci_high"] = bound["low"], bound["high"]
+                if bound["low"] is None and bound["reason"] and not row["note_codes"]:
+                    # why the interval is withheld, beside the "—" (as under the NOK table)
+                    row["note_codes"] = [str(bound["reason"])]
     page["reliability"] = _reliability(numeric, plan, instrument, locale)
     index = _index_of(indices, run.main_indicator)
     page["breakdown_indicator"] = index

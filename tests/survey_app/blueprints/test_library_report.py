@@ -445,6 +445,12 @@ def test_nok_checklist__missing_then_uploaded_then_scored_with_intervals(
     ru_note = re.search(r'data-note="nok-zero-variance">(.*?)</p>', html, re.S)
     assert ru_note is not None
     assert ru_note.group(1).startswith("Интервал не приводится (К1 открытость")
+    # the indicator table says why beside K1's and K2's missing interval, and only there
+    for name in ("K1", "K2", "K3", "total"):
+        row = re.search(rf'<tr data-indicator="nok:{name}">(.*?)</tr>', html, re.S)
+        assert row is not None, name
+        said = "вопрос без разброса ответов" in row.group(1)
+        assert said == (name in alike), name
     assert page["nok"]["checklist"]["remote_channels"] == 4
     # the run behind the dashboard scores NOK too now that the checklist is stored
     stored = session.scalar(

@@ -76,7 +76,8 @@ __all__ = [
 ]
 
 #: bumped when the cached page's layout changes (older cache rows are recomputed)
-PAGE_VERSION = 5  # 4: NOK criteria carry the reason an interval is withheld; 5: so do their indicator rows
+#: 4: NOK criteria carry the reason an interval is withheld; 5: so do their indicator rows
+PAGE_VERSION = 5
 #: the seed of the bootstrap intervals shown
 BOOTSTRAP_SEED = analysis.BOOTSTRAP_SEED
 #: bootstrap replicates of the NOK criteria and of omega

@@ -74,6 +74,7 @@ __all__ = [
     "RunState",
     "code_version",
     "compute_run",
+    "every_campaign",
     "fail_run",
     "find_campaign",
     "get_run",
@@ -904,6 +905,12 @@ def open_campaigns(session: Session) -> Sequence[Campaign]:
     return session.scalars(
         select(Campaign).where(Campaign.status == CampaignStatus.open).order_by(Campaign.id)
     ).all()
+
+
+def every_campaign(session: Session) -> Sequence[Campaign]:
+    """Every campaign, open or closed (``survey-app reports run --all``: after an upgrade
+    that changes how runs are computed, the stored results of closed campaigns too)."""
+    return session.scalars(select(Campaign).order_by(Campaign.id)).all()
 
 
 def find_campaign(session: Session, code: str) -> Campaign | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +33,7 @@ from survey_app.models import Campaign
 from survey_app.models import CampaignStatus
 from survey_app.models import ReportResult
 from survey_app.models import ReportRun
+from survey_app.models import Response
 from survey_app.models import RunStatus
 from survey_app.queue import make_huey
 from survey_app.queue import queue_nightly
@@ -221,3 +224,84 @@ def test_cli_reports_run__computes_with_wait_and_refuses_an_unknown_campaign(
     assert "done: 12 responses, 1 libraries" in done.output
     assert unknown.exit_code == 1
     assert unknown.output.strip() == "Error: no campaign with code 'NOPE'"
+
+
+def test_cli_reports_run_all__recomputes_closed_campaigns_too(
+    runner, session, nok_campaign, make_campaign
+):
+    # after an upgrade that changes the results (e.g. periods in the region's time zone), a
+    # closed campaign is not in the nightly recomputation: --all reaches it as well
+    old = make_campaign(code="OLD")
+    for k in range(7):
+        answers = {**NOK_ANSWERS, "q14": k % 2 == 0}
+        record_response(session, parse_submission(submission(old, answers)))
+    old.status = CampaignStatus.closed
+    session.commit()
+
+    done = runner.invoke(args=["reports", "run", "--all", "--wait"])
+    neither = runner.invoke(args=["reports", "run"])
+    both = runner.invoke(args=["reports", "run", "--all", "--campaign", "OLD"])
+
+    assert done.exit_code == 0, done.output
+    lines = done.output.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("of QUEUED done: 12 responses, 1 libraries")
+    assert lines[1].endswith("of OLD done: 7 responses, 1 libraries")
+    session.expire_all()
+    runs = session.execute(select(ReportRun.campaign_id, ReportRun.status)).all()
+    assert sorted(runs) == sorted([(nok_campaign.id, "done"), (old.id, "done")])
+    for refused in (neither, both):
+        assert refused.exit_code == 2
+        assert "give either --campaign CODE or --all" in refused.output
+
+
+def test_cli_reports_run_all__goes_on_past_a_failed_run_and_says_which(
+    runner, session, nok_campaign, make_campaign, monkeypatch
+):
+    make_campaign(code="BROKEN")
+    session.commit()
+    compute = report_runs.compute_run
+
+    def failing_for_broken(session_: Session, run: ReportRun, **kwargs: Any) -> ReportRun:
+        if run.campaign.code == "BROKEN":
+            raise ValueError("the checklist file is damaged")
+        return compute(session_, run, **kwargs)
+
+    monkeypatch.setattr(report_runs, "compute_run", failing_for_broken)
+    result = runner.invoke(args=["reports", "run", "--all", "--wait"])
+
+    assert result.exit_code == 1
+    assert "of QUEUED done: 12 responses, 1 libraries" in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: 1 of 2 runs failed; run ")
+    assert last.endswith("of BROKEN failed: ValueError: the checklist file is damaged")
+
+
+def test_cli_reports_run_wait__a_failed_run_is_one_line_without_the_worker_traceback(
+    session, nok_campaign, database_url, tmp_path
+):
+    # a stored answer vector of the wrong length: the scan refuses it and the run fails
+    response = session.scalars(select(Response).where(Response.campaign_id == nok_campaign.id))
+    response.first().vector = b"\x00\x00"
+    session.commit()
+    # the real command in its own process: no test harness catches the worker's log there
+    env = {**os.environ, "DATABASE_URL": database_url, "SURVEY_QUEUE_URL": "memory://"}
+    command = "from survey_app.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", command, "reports", "run", "--campaign", "QUEUED", "--wait"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("Error: run ") and " of QUEUED failed: ValueError: a response " in line
+    assert line.endswith("has a vector of another length than nok_culture v1's 16 keys")
+    session.expire_all()
+    stored = session.scalars(select(ReportRun).where(ReportRun.campaign_id == nok_campaign.id))
+    assert [(run.status, run.error.split(":")[0]) for run in stored] == [("failed", "ValueError")]

@@ -121,6 +121,7 @@ if TYPE_CHECKING:
     from analysis.shrinkage import shrink_proportions
     from analysis.splithalf import split_half
     from analysis.standards import Band
+    from analysis.standards import NoVersionInForce
     from analysis.standards import Standard
     from analysis.standards import Target
     from analysis.standards import available_standards
@@ -240,6 +241,7 @@ _EXPORTS: dict[str, str] = {
     "shrink_proportions": "analysis.shrinkage",
     "split_half": "analysis.splithalf",
     "Band": "analysis.standards",
+    "NoVersionInForce": "analysis.standards",
     "Standard": "analysis.standards",
     "Target": "analysis.standards",
     "available_standards": "analysis.standards",
@@ -298,6 +300,7 @@ __all__ = [
     "FactorResult",
     "FunnelResult",
     "MeanShrinkage",
+    "NoVersionInForce",
     "NokConfig",
     "OmegaResult",
     "PairwiseMoments",

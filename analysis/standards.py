@@ -45,6 +45,7 @@ from analysis.indices import _names
 
 __all__ = [
     "Band",
+    "NoVersionInForce",
     "Standard",
     "Target",
     "available_standards",
@@ -61,6 +62,11 @@ Verdict = Literal["meets", "below", "indeterminate", "insufficient data"]
 _TESTS = ("t", "z", "score", "none")
 #: Columns of the long indices table; every other column is a key (unit, period ...).
 INDEX_COLUMNS = ("indicator", "value", "ci_low", "ci_high", "n", "se", "test")
+
+
+class NoVersionInForce(ValueError):
+    """The standard exists and is well formed, but none of its versions is effective on the
+    date asked for (a campaign before the first version, or after the last one ended)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,8 +329,8 @@ def load_standard(path_or_name: str | os.PathLike[str], *, on: dt.date | None = 
     TypeError
         If ``on`` is not a date.
     ValueError
-        If the file is missing or malformed, versions overlap, or no version is
-        effective on ``on``.
+        If the file is missing or malformed or versions overlap; :class:`NoVersionInForce`
+        (a ValueError) if no version is effective on ``on``.
 
     Examples
     --------
@@ -368,7 +374,7 @@ def load_standard(path_or_name: str | os.PathLike[str], *, on: dt.date | None = 
             raise ValueError(f"{source}: versions effective from {s1} and {s2} overlap")
     chosen = [s for s in spans if s[0] <= on and (s[1] is None or on <= s[1])]
     if not chosen:
-        raise ValueError(f"{source}: no version is effective on {on.isoformat()}")
+        raise NoVersionInForce(f"{source}: no version is effective on {on.isoformat()}")
     start, end, version = chosen[0]
     where = f"{source}: version {version.get('version', start)!s}"
     indicators = version.get("indicators")

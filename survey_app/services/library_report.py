@@ -162,9 +162,14 @@ def _indicator_title(instrument: Instrument, indicator: str, locale: str) -> tup
 
 
 def _standard(run: ReportRun, campaign: Campaign) -> analysis.Standard | None:
+    """The standard the run applied, or None when it applied none or it can no longer be
+    read (removed or changed since the run: the page then shows no verdicts, not an error)."""
     if not run.standard_id:
         return None
-    return report_runs.load_regional_standard(run.standard_id, campaign.starts_on)
+    try:
+        return report_runs.load_regional_standard(run.standard_id, campaign.starts_on)
+    except ValueError:
+        return None
 
 
 def _indices(

@@ -133,12 +133,16 @@ def code_version() -> str:
 
 
 def load_regional_standard(name: str | None, on: dt.date | None) -> analysis.Standard | None:
-    """The regional standard in force on ``on`` (None when no name or no version applies)."""
+    """The regional standard in force on ``on`` (None when no name or no version applies).
+
+    A standard that cannot be read (an unknown name, a malformed file) raises ValueError: a
+    run then fails with that reason instead of quietly giving no verdicts.
+    """
     if not name:
         return None
     try:
         return analysis.load_standard(name, on=on)
-    except ValueError:
+    except analysis.NoVersionInForce:
         return None
 
 

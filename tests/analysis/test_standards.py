@@ -22,6 +22,7 @@ from statsmodels.stats.multitest import multipletests
 from analysis.indices import describe_items
 from analysis.indices import share_satisfied
 from analysis.nok import nok_scores
+from analysis.standards import NoVersionInForce
 from analysis.standards import Standard
 from analysis.standards import Target
 from analysis.standards import available_standards
@@ -57,8 +58,15 @@ def test_load_standard__picks_the_version_effective_on_the_date() -> None:
     assert v2025.targets["share_satisfied:q14"].target == 0.90
     assert v2025.targets["share_satisfied:q14"].minimum == 0.80
     assert v2025.effective_to is None
-    with pytest.raises(ValueError, match="no version is effective"):
+    with pytest.raises(NoVersionInForce, match="no version is effective"):
         load_standard("kemerovo_example", on=dt.date(2023, 12, 31))
+
+
+def test_load_standard__an_unknown_name_is_not_mistaken_for_no_version_in_force() -> None:
+    # a caller may take "no version in force" as "no verdicts"; a typo must not pass for it
+    with pytest.raises(ValueError, match="no packaged standard") as raised:
+        load_standard("kemerovo_exmaple", on=dt.date(2025, 6, 1))
+    assert not isinstance(raised.value, NoVersionInForce)
 
 
 def test_load_standard__packaged_example_is_marked_illustrative() -> None:

@@ -45,6 +45,7 @@ from survey_app.models import NokChecklist
 from survey_app.models import Region
 from survey_app.models import ReportCache
 from survey_app.models import ReportResult
+from survey_app.models import ReportRun
 from survey_app.models import User
 from survey_app.services.responses import parse_submission
 from survey_app.services.responses import record_response
@@ -279,6 +280,22 @@ def test_small_cells__are_not_shown(world: Any, login: Any, session: Session) ->
     # free text is escaped
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_standard_gone_since_the_run__page_still_shows_the_run_not_an_error(
+    world: Any, login: Any, session: Session
+) -> None:
+    client = login(world.manager)
+    recompute(client, "SAT")
+    run = session.scalars(select(ReportRun).order_by(ReportRun.id.desc())).first()
+    assert run is not None and run.standard_id == "kemerovo_example"
+    run.standard_id = "withdrawn_standard"  # e.g. its file removed at an upgrade
+    session.commit()
+
+    reply = client.get("/admin/results/SAT/libraries/LIB-A/report")
+
+    assert reply.status_code == 200
+    assert page_payload(session, world.lib_a.id)["indices"]  # the run's numbers, still shown
 
 
 def test_comments__are_searchable_and_staff_see_no_time(world: Any, login: Any) -> None:

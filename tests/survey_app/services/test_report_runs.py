@@ -217,6 +217,21 @@ def test_failed_run__keeps_the_previous_result_and_its_error(
     assert len(stored(session, good)) > 0
 
 
+def test_standard__none_in_force_gives_no_verdicts_and_an_unknown_one_fails_the_run(
+    session, region
+):
+    # the packaged example's first version starts on 2024-01-01: a campaign of 2023 has none
+    region.campaign.starts_on = dt.date(2023, 3, 1)
+    run = run_now(session, region.campaign, "kemerovo_example")
+    assert run.status == RunStatus.done and run.standard_id is None
+    assert run.libraries_counted == 3
+    # a typo in REPORT_STANDARD is a reason to fail, not a run without verdicts
+    typo, _ = report_runs.request_run(session, region.campaign)
+    report_runs.start_run(session, typo)
+    with pytest.raises(ValueError, match="no packaged standard 'kemerovo_exmaple'"):
+        report_runs.compute_run(session, typo, standard_name="kemerovo_exmaple")
+
+
 def test_main_indicator__standard_first_then_the_instrument_families():
     standard = analysis.load_standard("kemerovo_example")
     nok = ["share_satisfied:q1", "share_satisfied:q14", "share_satisfied:q8"]

@@ -143,12 +143,23 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     check_time_zone(region_time_zone(app.config))
 
 
+def time_zone(zone: str) -> ZoneInfo:
+    """The IANA time zone named ``zone``; a ValueError naming it when the database does not
+    know it (the one check of a zone name: start-up and report runs)."""
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown time zone {zone!r} (an IANA name such as 'Asia/Novokuznetsk')"
+        ) from None
+
+
 def check_time_zone(zone: str) -> None:
     """Refuse a region time zone the IANA database does not know: pages, kiosks and report
     runs would fail on it later, one by one."""
     try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+        time_zone(zone)
+    except ValueError:
         raise ConfigError(
             f"BABEL_DEFAULT_TIMEZONE {zone!r} is not a time zone; set "
             "SURVEY_BABEL_DEFAULT_TIMEZONE to an IANA name such as Asia/Novokuznetsk."

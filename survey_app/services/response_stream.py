@@ -17,8 +17,6 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
-from zoneinfo import ZoneInfoNotFoundError
 
 import numpy as np
 from psycopg import pq
@@ -35,6 +33,7 @@ from analysis.accumulator import Accumulator
 from analysis.accumulator import GroupStats
 from analysis.plan import AnalysisPlan
 from instruments import Instrument
+from survey_app.config import time_zone
 from survey_app.models import Campaign
 from survey_app.models import Channel
 from survey_app.models import InstrumentVersion
@@ -191,12 +190,7 @@ class _CellCodes:
     ) -> None:
         self.labels = labels
         self.cell_key = cell_key
-        try:
-            self._local = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(
-                f"unknown time zone {zone!r} (an IANA name such as 'Asia/Novokuznetsk')"
-            ) from None
+        self._local = time_zone(zone)
         self.zone = zone
         #: the local ISO day of each stored UTC moment's minute seen (SQLite's text)
         self._days: dict[str, str] = {}

@@ -296,12 +296,11 @@ def run_report(
     reporting.regional_analysis = timed("analysis", reporting.regional_analysis)
     # the screening is fed the chunks of the analysis's scan and screens its batches on a
     # thread of its own while the scan goes on: the time spent screening batches (part of
-    # the analysis's time, not added to it)
-    careless.CampaignScreening._screen = timed("screening", careless.CampaignScreening._screen)  # type: ignore[method-assign]
-    screen = careless.CampaignScreening._screen
+    # the analysis's time, not added to it); that wall time includes waiting for the GIL and
+    # a core, the CPU time of the screening's thread does not
+    screen = timed("screening", careless.CampaignScreening._screen)
 
     def screen_on_cpu(self: Any, *args: Any) -> None:
-        # the screening thread's own CPU time (its wall time above includes waiting)
         began = time.thread_time()
         try:
             screen(self, *args)

@@ -12,6 +12,7 @@ from instruments._coerce import evaluate
 from instruments.answers import AnswerRow
 from instruments.answers import Answers
 from instruments.answers import draw_lite_items
+from instruments.answers import skip_logic
 from instruments.answers import validate_answers
 from instruments.answers import visible_items
 from instruments.checks import untranslated
@@ -62,6 +63,7 @@ __all__ = [
     "load",
     "load_all",
     "load_text",
+    "skip_logic",
     "untranslated",
     "validate_answers",
     "visible_items",

@@ -403,6 +403,49 @@ def visible_items(
     return _walk(instrument, answers, lite, strict=False).visible
 
 
+def skip_logic(instrument: Instrument) -> dict[str, frozenset[str]]:
+    """Which items are asked only under a condition, and which answers decide it.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        The instrument.
+
+    Returns
+    -------
+    dict of str to frozenset of str
+        For every item with a ``show_if`` of its own or of its section, in questionnaire
+        order, the ids of the items whose answers decide whether it is shown: those its
+        conditions read and, since a hidden answer does not count, those deciding whether
+        they are shown, and so on. Every other item is asked of every respondent (Lite forms
+        aside). :func:`visible_items` needs only these answers to decide an item.
+    """
+
+    def leaves(condition: Condition | None) -> set[str]:
+        if condition is None:
+            return set()
+        found = {condition.item} if condition.item is not None else set()
+        for child in condition.conditions:
+            found |= leaves(child)
+        return found
+
+    direct: dict[str, set[str]] = {}
+    for section in instrument.sections:
+        for item in section.items:
+            read = leaves(section.show_if) | leaves(item.show_if)
+            if read or section.show_if is not None or item.show_if is not None:
+                direct[item.id] = read
+    decided: dict[str, frozenset[str]] = {}
+    for item_id, read in direct.items():
+        closure, todo = set(read), list(read)
+        while todo:
+            for further in direct.get(todo.pop(), set()) - closure:
+                closure.add(further)
+                todo.append(further)
+        decided[item_id] = frozenset(closure)
+    return decided
+
+
 def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str] | None:
     """Decide whether a respondent gets the Lite form and, if so, which battery items.
 

@@ -97,10 +97,11 @@ def items_chart(instrument_id: str, version: int) -> Response:
         review,
         title=_("Answers to each item"),
         missing=_("no answer"),
+        not_asked=_("not asked"),
         locale=_locale(),
         translate=_,
     )
-    return _chart(body, f"items-{review.fingerprint}")
+    return _chart(body, f"items-2-{review.fingerprint}")
 
 
 @bp.get("/<instrument_id>/<int:version>/loadings.svg")

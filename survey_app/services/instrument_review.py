@@ -49,6 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import analysis
+import instruments
 from instruments import Instrument
 from instruments import ItemType
 from survey_app.models import Campaign
@@ -142,6 +143,10 @@ class ItemDistribution:
     #: "No" — as the questionnaire asks a yes/no item) or a locale -> text mapping (a
     #: choice's text); None where the value has no label (a rating)
     labels: tuple[str | Mapping[str, str] | None, ...] = ()
+    #: respondents whose questionnaire showed the item (the skip logic's ``show_if``);
+    #: None when the stored answers cannot tell (a condition on an answer that is not a
+    #: number, or a Lite form's battery item)
+    n_asked: int | None = None
 
     def answer_labels(
         self, locale: str = "ru", translate: Callable[[str], str] = str
@@ -160,9 +165,24 @@ class ItemDistribution:
         return shown
 
     @property
+    def not_asked_share(self) -> float | None:
+        """Share of the responses whose skip logic hid the item (None: not known)."""
+        if self.n_asked is None:
+            return None
+        return 1.0 - self.n_asked / self.n_rows if self.n_rows else 0.0
+
+    @property
     def missing_share(self) -> float:
-        """Share of respondents without an answer (skipped, not shown, optional)."""
-        return 1.0 - self.n_answered / self.n_rows if self.n_rows else 0.0
+        """Share of the respondents asked the item who did not answer it (of every
+        response when who was asked is not known)."""
+        asked = self.n_rows if self.n_asked is None else self.n_asked
+        return 1.0 - self.n_answered / asked if asked else 0.0
+
+    @property
+    def unanswered_of_all(self) -> float:
+        """Responses asked the item without an answer, as a share of every response."""
+        asked = self.n_rows if self.n_asked is None else self.n_asked
+        return (asked - self.n_answered) / self.n_rows if self.n_rows else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +449,7 @@ def _compute(
     sizes = [int(plan.ranges[k][1] - plan.ranges[k][0]) + 1 for k in shown]
     histograms = [np.zeros(s, dtype=np.int64) for s in sizes]
     answered = np.zeros(len(shown), dtype=np.int64)
+    asking = _Asking(instrument, keys, shown)
     moments: dict[int, analysis.PairwiseMoments] = {}
     responses: dict[int, int] = {}
     for campaign_ids, x in _vectors(session, condition, len(keys), chunk_rows):
@@ -438,6 +459,7 @@ def _compute(
             if scale_keys:
                 acc = moments.setdefault(int(campaign_id), analysis.PairwiseMoments(scale_keys))
                 acc.add(part[:, scale_columns])
+        asking.add(x)
         values = x[:, shown_columns]
         present = ~np.isnan(values)
         answered += present.sum(axis=0)
@@ -452,6 +474,9 @@ def _compute(
     ordered = sorted(responses, key=lambda i: (campaigns[i].created_at, i))
     reverse = frozenset(k for s in plan.scales for k in s.reverse)
     owner = {k: s.id for s in plan.scales for k in s.items}
+    # a Lite form leaves battery items out of the vector as if unanswered
+    lite = instrument.lite is not None and any(campaigns[c].lite_share > 0 for c in ordered)
+    asked = asking.counts(count, lite_batteries=lite)
     reliability = [
         _reliability(campaigns[cid], moments[cid], scale)
         for cid in ordered
@@ -470,6 +495,7 @@ def _compute(
                 (float(lows[j] + v), int(c)) for v, c in enumerate(histograms[j].tolist())
             ),
             labels=_answer_labels(instrument, k, float(lows[j]), sizes[j]),
+            n_asked=asked[j],
         )
         for j, k in enumerate(shown)
     )
@@ -493,6 +519,89 @@ def _compute(
         return review
     pooled = _pooled(list(moments.values()), scale_keys)
     return _with_factors(review, plan, pooled, count)
+
+
+class _Asking:
+    """How many responses were asked each item, from the answers its skip logic reads.
+
+    Whether an item was shown depends only on the answers that decide it
+    (:func:`instruments.skip_logic`), so each distinct combination of those answers in a
+    chunk is walked once by :func:`instruments.visible_items` (the questionnaire's own
+    rule), and its responses counted for the items it shows. An item decided by an answer
+    the vector does not hold as a number (a text, a multiple choice) is left unknown.
+    """
+
+    def __init__(self, instrument: Instrument, keys: list[str], shown: list[str]) -> None:
+        self.instrument = instrument
+        decided_by = instruments.skip_logic(instrument)
+        items = {item.id: item for item in instrument.items}
+        self.shown = shown
+        self.item_of = [k.split(":", 1)[0] for k in shown]
+        self.kinds = [items[i].type for i in self.item_of]
+        #: per shown key: always asked (False), countable (True) or not known (None)
+        self.conditional: list[bool | None] = []
+        read: set[str] = set()
+        for item in self.item_of:
+            deciding = decided_by.get(item)
+            if deciding is None:
+                self.conditional.append(False)
+            elif deciding <= set(keys):
+                self.conditional.append(True)
+                read |= deciding
+            else:
+                self.conditional.append(None)
+        self.read = [i.id for i in instrument.items if i.id in read]
+        self.columns = [keys.index(i) for i in self.read]
+        self.asked = np.zeros(len(shown), dtype=np.int64)
+        self._visible: dict[tuple[float, ...], frozenset[str]] = {}
+
+    def add(self, x: np.ndarray) -> None:
+        """Count the chunk ``x`` (rows of the answer vector)."""
+        if not self.read or not len(x):
+            return
+        decisive = x[:, self.columns]
+        # NaN (no answer) as -inf: a number no answer can be, and equal to itself in unique
+        decisive = np.where(np.isnan(decisive), -np.inf, decisive)
+        combinations, inverse = np.unique(decisive, axis=0, return_inverse=True)
+        rows = np.bincount(inverse.ravel(), minlength=len(combinations))
+        for combination, n in zip(combinations, rows, strict=True):
+            visible = self._visible_for(tuple(float(v) for v in combination))
+            for j, item in enumerate(self.item_of):
+                if self.conditional[j] and item in visible:
+                    self.asked[j] += int(n)
+
+    def _visible_for(self, combination: tuple[float, ...]) -> frozenset[str]:
+        found = self._visible.get(combination)
+        if found is None:
+            given = zip(self.read, combination, strict=True)
+            answers = {
+                item: answer
+                for item, value in given
+                if np.isfinite(value)
+                and (answer := _raw_answer(self.instrument, item, value)) is not None
+            }
+            found = frozenset(instruments.visible_items(self.instrument, answers))
+            self._visible[combination] = found
+        return found
+
+    def counts(self, n_rows: int, *, lite_batteries: bool) -> list[int | None]:
+        """Responses asked each shown key (None: not known)."""
+        out: list[int | None] = []
+        for j, kind in enumerate(self.kinds):
+            countable = self.conditional[j]
+            if (lite_batteries and kind is ItemType.battery) or countable is None:
+                out.append(None)
+            else:
+                out.append(int(self.asked[j]) if countable else n_rows)
+        return out
+
+
+def _raw_answer(instrument: Instrument, item_id: str, number: float) -> Any:
+    """The answer the vector's ``number`` stands for, as a submission gives it."""
+    item = next(i for i in instrument.items if i.id == item_id)
+    if item.type is ItemType.single:
+        return next((c.value for c in item.choices if c.code == number), None)
+    return int(number) if float(number).is_integer() else number
 
 
 def _versions(session: Session, actor: object, instrument_id: str) -> tuple[tuple[int, int], ...]:

@@ -64,10 +64,12 @@ def item_distributions_svg(
     *,
     title: str,
     missing: str,
+    not_asked: str = "not asked",
     locale: str = "ru",
     translate: Callable[[str], str] = str,
 ) -> bytes:
-    """Stacked horizontal bars: for each item, the share of each answer and of no answer.
+    """Stacked horizontal bars: for each item, the share of each answer, of no answer and
+    of the responses the skip logic did not ask it.
 
     Parameters
     ----------
@@ -77,7 +79,9 @@ def item_distributions_svg(
     title : str
         Chart title (already translated).
     missing : str
-        Legend label of "no answer".
+        Legend label of "no answer" (asked, not answered).
+    not_asked : str
+        Legend label of "not asked" (hidden by the skip logic).
     locale : str
         Locale of the numbers (decimal comma in Russian) and of the answers' labels.
     translate : Callable
@@ -87,8 +91,8 @@ def item_distributions_svg(
         session,
         review,
         "items",
-        (title, missing, locale, "labelled"),
-        lambda: _draw_items(review, title, missing, locale, translate),
+        (title, missing, not_asked, locale, "labelled"),
+        lambda: _draw_items(review, title, missing, not_asked, locale, translate),
     )
 
 
@@ -96,6 +100,7 @@ def _draw_items(
     review: InstrumentReview,
     title: str,
     missing: str,
+    not_asked: str,
     locale: str,
     translate: Callable[[str], str] = str,
 ) -> bytes:
@@ -118,6 +123,7 @@ def _draw_items(
     # one barh call per (category position, number of categories): few artists, fast SVG
     segments: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
     missing_rows: list[tuple[int, float, float]] = []
+    hidden_rows: list[tuple[int, float, float]] = []
     for row, item in zip(y, items, strict=True):
         left = 0.0
         n = len(item.counts)
@@ -126,8 +132,11 @@ def _draw_items(
             if width > 0:
                 segments.setdefault((k, n), []).append((row, width, left))
             left += width
-        if item.missing_share > 0:
-            missing_rows.append((row, item.missing_share, left))
+        unanswered = item.unanswered_of_all
+        if unanswered > 0:
+            missing_rows.append((row, unanswered, left))
+        if item.not_asked_share:
+            hidden_rows.append((row, item.not_asked_share, left + unanswered))
     for (k, n), parts in sorted(segments.items()):
         grey, hatch = _category_style(k, n)
         rows, widths, lefts = zip(*parts, strict=True)
@@ -142,6 +151,11 @@ def _draw_items(
             edgecolor="black",
             linewidth=0.6,
             linestyle="--",
+        )
+    if hidden_rows:
+        rows, widths, lefts = zip(*hidden_rows, strict=True)
+        ax.barh(
+            rows, widths, left=lefts, color="0.88", edgecolor="black", linewidth=0.6, hatch=".."
         )
     if len(scales) == 1:
         values = next(iter(scales))
@@ -160,6 +174,8 @@ def _draw_items(
             Patch(facecolor=_category_style(1, 2)[0], edgecolor="black", label="↑"),
         ]
     legend.append(Patch(facecolor="white", edgecolor="black", linestyle="--", label=missing))
+    if hidden_rows:
+        legend.append(Patch(facecolor="0.88", edgecolor="black", hatch="..", label=not_asked))
     ax.set_yticks(y, [item.key + (" (−)" if item.reverse else "") for item in items])
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0 %", "25 %", "50 %", "75 %", "100 %"])

@@ -460,6 +460,45 @@ def test_visible_items__follow_the_answers(demo: instruments.Instrument) -> None
     assert lite == always | {"rating", "AS2"}
 
 
+def test_skip_logic__the_answers_deciding_each_conditional_item(
+    demo: instruments.Instrument,
+) -> None:
+    # rating by its own condition, the gap page's batteries by the page's: both read "used"
+    assert instruments.skip_logic(demo) == {
+        "rating": {"used"},
+        "AS1": {"used"},
+        "AS2": {"used"},
+        "IP1": {"used"},
+    }
+
+
+def test_skip_logic__follows_a_condition_on_a_conditional_item() -> None:
+    chain = instruments.load_text(
+        textwrap.dedent(
+            """
+            id: chain
+            version: 1
+            title: {ru: Цепочка}
+            formats:
+              flag: {type: yes_no, required: false}
+            sections:
+              - id: main
+                title: {ru: Основное}
+                items:
+                  - {id: a, format: flag, text: {ru: А}}
+                  - {id: b, format: flag, text: {ru: Б}}
+                  - {id: c, format: flag, show_if: {item: a, eq: yes}, text: {ru: В}}
+                  - id: d
+                    format: flag
+                    show_if: {any: [{item: c, eq: yes}, {item: b, eq: no}]}
+                    text: {ru: Г}
+            """
+        )
+    )
+    # d reads c and b; whether c counts depends on a
+    assert instruments.skip_logic(chain) == {"c": {"a"}, "d": {"a", "b", "c"}}
+
+
 def test_conditions__operators_on_each_kind_of_item() -> None:
     text = textwrap.dedent(
         """

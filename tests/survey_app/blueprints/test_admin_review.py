@@ -141,3 +141,40 @@ def test_yes_no_items__answers_labelled_in_russian_not_0_1(
     assert "<span>No: 25&nbsp;%</span><span>Yes: 75&nbsp;%</span>" in english
     chart = client.get("/admin/review/nok_culture/1/items.svg?lang=ru")
     assert chart.status_code == 200
+
+
+def _row_cells(page: str, key: str) -> list[str]:
+    """The cells after the row header ``key`` of the item table, tags stripped."""
+    row = re.search(rf'<th scope="row" data-label="Вопрос">{key}</th>(.*?)</tr>', page, re.S)
+    assert row is not None, key
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td.*?</td>", row[1], re.S)]
+
+
+def test_skip_logic__not_asked_told_apart_from_no_answer(session, make_campaign, make_user, login):
+    """q2 is asked only of those who used the stands (q1 = yes): not asked of 1 of 4, and
+    "no answer" counts among the 3 asked (one left the kiosk midway, a partial response
+    kept by the campaign's policy)."""
+    from dataclasses import replace
+
+    from survey_app.services.responses import parse_submission
+    from survey_app.services.responses import record_response
+    from tests.factories import NOK_ANSWERS
+    from tests.factories import submission
+
+    campaign = make_campaign("nok_culture")
+    for used_stands, answered in ((1, True), (1, True), (1, False), (0, False)):
+        answers = dict(NOK_ANSWERS, q1=used_stands)
+        if not answered:
+            del answers["q2"]
+        parsed = parse_submission(submission(campaign, answers, channel="kiosk"))
+        record_response(session, replace(parsed, partial=not answered and used_stands == 1))
+    session.commit()
+    client = login(make_user("methodologist"))
+    page = client.get("/admin/review/nok_culture/1?lang=ru").get_data(as_text=True)
+    assert '<th scope="col" class="num">Не задавался</th>' in page
+    assert "«Не задавался» — доля анкет" in page
+    # columns after the question and scale: answered, not asked, no answer, answers
+    assert _row_cells(page, "q2")[2:5] == ["2", "25,0&nbsp;%", "33,3&nbsp;%"]
+    assert _row_cells(page, "q1")[2:5] == ["4", "0,0&nbsp;%", "0,0&nbsp;%"]
+    chart = client.get("/admin/review/nok_culture/1/items.svg?lang=ru")
+    assert chart.status_code == 200

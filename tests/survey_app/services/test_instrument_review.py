@@ -125,3 +125,76 @@ def test_review__cached_until_the_responses_change(session, bfi_review):
     session.flush()
     changed = review_service.instrument_review(session, bfi_review.manager, "bfi_review", 1)
     assert changed is not first and changed.n_responses == 299
+
+
+#: an instrument with skip logic: b is asked when a is yes, the page "more" when c > 3, f
+#: when the free text t was given (a text answer is not in the stored vector)
+SKIP_LOGIC_YAML = """\
+id: skip_review
+version: 1
+locales: [ru, en]
+title: {ru: Анкета с условиями, en: A questionnaire with conditions}
+formats:
+  five: {type: likert, min: 1, max: 5, required: false}
+sections:
+  - id: first
+    title: {ru: Первая, en: First}
+    items:
+      - {id: a, type: yes_no, required: false, text: {ru: Вопрос a, en: Item a}}
+      - {id: b, format: five, show_if: {item: a, eq: yes}, text: {ru: Вопрос b, en: Item b}}
+      - {id: c, format: five, text: {ru: Вопрос c, en: Item c}}
+      - {id: t, type: text, required: false, text: {ru: Вопрос t, en: Item t}}
+      - {id: f, format: five, show_if: {item: t, answered: true}, text: {ru: Вопрос f, en: Item f}}
+  - id: more
+    title: {ru: Вторая, en: Second}
+    show_if: {item: c, gt: 3}
+    items:
+      - {id: e, format: five, text: {ru: Вопрос e, en: Item e}}
+"""
+
+#: (a, b, c, t, f, e) per response; None: no answer (or not asked)
+SKIP_LOGIC_ROWS = [
+    (1, 5, 4, "да", 2, 5),
+    (1, None, 5, None, None, None),
+    (1, 3, 2, None, None, None),
+    (0, None, 4, None, None, 3),
+    (0, None, 1, "нет", None, None),
+    (None, None, None, None, None, None),
+    (1, 4, 5, None, None, 4),
+    (0, None, 3, None, None, None),
+]
+
+
+def test_item_distributions__not_asked_told_apart_from_no_answer(session, make_campaign, make_user):
+    """Who was asked an item is decided by the questionnaire's skip logic; "no answer" is
+    counted among those asked. Expected counts by hand from SKIP_LOGIC_ROWS."""
+    from survey_app.services.responses import parse_submission
+    from survey_app.services.responses import record_response
+    from tests.factories import submission
+
+    campaign = make_campaign(SKIP_LOGIC_YAML, code="SKIP")
+    names = ("a", "b", "c", "t", "f", "e")
+    for row in SKIP_LOGIC_ROWS:
+        answers = {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        record_response(session, parse_submission(submission(campaign, answers)))
+    session.commit()
+    methodologist = make_user("methodologist", email="skip@example.org")
+    review = review_service.instrument_review(session, methodologist, "skip_review", 1)
+    items = {i.key: i for i in review.items}
+    assert sorted(items) == ["a", "b", "c", "e", "f"]
+    # a and c: asked of all 8; a answered by 7, c by 7
+    for key in ("a", "c"):
+        assert (items[key].n_asked, items[key].n_answered) == (8, 7)
+        assert items[key].not_asked_share == 0.0
+        assert items[key].missing_share == pytest.approx(1 / 8)
+    # b: asked of the 4 who said yes to a, answered by 3 of them
+    assert (items["b"].n_asked, items["b"].n_answered) == (4, 3)
+    assert items["b"].not_asked_share == pytest.approx(4 / 8)
+    assert items["b"].missing_share == pytest.approx(1 / 4)
+    assert items["b"].unanswered_of_all == pytest.approx(1 / 8)
+    # e (its page shown when c > 3): c is 4, 5, 4, 5 in four responses, three answered e
+    assert (items["e"].n_asked, items["e"].n_answered) == (4, 3)
+    assert items["e"].missing_share == pytest.approx(1 / 4)
+    # f hangs on a text answer the vector does not hold: who was asked is not known
+    assert items["f"].n_asked is None and items["f"].not_asked_share is None
+    assert items["f"].missing_share == pytest.approx(7 / 8)

@@ -14,6 +14,7 @@ from survey_app import create_app
 from survey_app.db import upgrade_database
 from survey_app.extensions import db as _db
 from survey_app.models import Base
+from survey_app.services import instrument_review
 from tests.database import PrivatePostgres
 from tests.database import configured_url
 from tests.database import scratch_database
@@ -59,6 +60,9 @@ def app_context(app: Flask) -> Iterator[None]:
         with _db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
+        # SQLite gives the next test's rows the same ids again: a review cached in this
+        # process under (version id, response count, last id) would be another test's
+        instrument_review.clear_cache()
 
 
 @pytest.fixture

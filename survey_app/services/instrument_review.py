@@ -72,6 +72,7 @@ __all__ = [
     "RELIABILITY_MIN_N",
     "InstrumentReview",
     "ReviewedInstrument",
+    "clear_cache",
     "instrument_review",
     "reviewable_instruments",
 ]
@@ -405,6 +406,12 @@ def instrument_review(
         return found
     with_intervals = _with_omega_intervals(session, review, row, condition, chunk_rows)
     return _keep((*key, "omega"), with_intervals)
+
+
+def clear_cache() -> None:
+    """Forget every review kept in this process (they are computed again when next asked)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def _kept(key: tuple[Any, ...]) -> InstrumentReview | None:

@@ -39,7 +39,7 @@ SCALES = {
 @pytest.fixture(autouse=True)
 def fresh_reviews() -> None:
     """Each test starts as a new process would: no review kept in memory."""
-    review_service._cache.clear()
+    review_service.clear_cache()
 
 
 def finished_run(session: Session, campaign: Campaign) -> ReportRun:
@@ -176,7 +176,7 @@ def test_omega_interval__kept_with_the_run_and_not_bootstrapped_again(
     first = review(session, bfi_review.manager)
     session.commit()
     assert len(calls) == 3  # one per scale of SPRING (AUTUMN is outside the manager's scope)
-    review_service._cache.clear()  # another process: only the database is shared
+    review_service.clear_cache()  # another process: only the database is shared
     again = review(session, bfi_review.manager)
     assert again is not first and len(calls) == 3
     assert again.reliability == first.reliability

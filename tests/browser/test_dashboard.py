@@ -188,6 +188,17 @@ def test_quality_manager__recomputes_and_reads_the_verdicts(
     assert page.evaluate(TABLES_WIDER_THAN_THEIR_BOX) == []
     assert page.evaluate(WORDS_WIDER_THAN_THEIR_COLUMN) == []
     page.screenshot(path=str(shots_dir(tmp_path) / "dashboard-manager-1366.png"), full_page=True)
+    # narrower than the page's 72rem column (a small laptop): the same, in smaller header type
+    for width in (1024, 980):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate(TABLES_WIDER_THAN_THEIR_BOX) == [], width
+        assert page.evaluate(WORDS_WIDER_THAN_THEIR_COLUMN) == [], width
+    # a tablet held upright: each library a block of labelled lines, not eight narrow columns
+    page.set_viewport_size({"width": 800, "height": 1000})
+    assert poor.evaluate("row => getComputedStyle(row).display") == "block"
+    expect(poor.locator("td").nth(0)).to_have_attribute("data-label", "Ответы")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     page.get_by_label("Тип библиотеки").select_option("central")
     page.get_by_role("button", name="Показать").click()

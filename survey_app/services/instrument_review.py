@@ -173,17 +173,20 @@ class ItemDistribution:
         return 1.0 - self.n_asked / self.n_rows if self.n_rows else 0.0
 
     @property
+    def _asked(self) -> int:
+        """The responses that asked the item (every response when that is not known)."""
+        return self.n_rows if self.n_asked is None else self.n_asked
+
+    @property
     def missing_share(self) -> float:
         """Share of the respondents asked the item who did not answer it (of every
         response when who was asked is not known)."""
-        asked = self.n_rows if self.n_asked is None else self.n_asked
-        return 1.0 - self.n_answered / asked if asked else 0.0
+        return 1.0 - self.n_answered / self._asked if self._asked else 0.0
 
     @property
     def unanswered_of_all(self) -> float:
         """Responses asked the item without an answer, as a share of every response."""
-        asked = self.n_rows if self.n_asked is None else self.n_asked
-        return (asked - self.n_answered) / self.n_rows if self.n_rows else 0.0
+        return (self._asked - self.n_answered) / self.n_rows if self.n_rows else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,11 +551,12 @@ class _Asking:
         #: per shown key: always asked (False), countable (True) or not known (None)
         self.conditional: list[bool | None] = []
         read: set[str] = set()
+        in_vector = set(keys)
         for item in self.item_of:
             deciding = decided_by.get(item)
             if deciding is None:
                 self.conditional.append(False)
-            elif deciding <= set(keys):
+            elif deciding <= in_vector:
                 self.conditional.append(True)
                 read |= deciding
             else:

@@ -446,7 +446,9 @@ def skip_logic(instrument: Instrument) -> dict[str, frozenset[str]]:
     return decided
 
 
-def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str] | None:
+def draw_lite_items(
+    instrument: Instrument, rng: random.Random, *, share: float | None = None
+) -> frozenset[str] | None:
     """Decide whether a respondent gets the Lite form and, if so, which battery items.
 
     Parameters
@@ -455,6 +457,8 @@ def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str
         An instrument; without a ``lite`` plan everyone gets the full form.
     rng : random.Random
         Source of randomness (seed it for reproducible draws).
+    share : float, optional
+        The share of Lite forms, in place of the plan's (a campaign's own share).
 
     Returns
     -------
@@ -474,7 +478,7 @@ def draw_lite_items(instrument: Instrument, rng: random.Random) -> frozenset[str
     plan = instrument.lite
     if plan is None:
         return None
-    if not rng.random() < plan.share:
+    if not rng.random() < (plan.share if share is None else share):
         return None
     chosen: set[str] = set(plan.linking)
     sampled: set[str] = set()

@@ -575,7 +575,7 @@ def draw_form_items(instrument: Instrument, share: float, rng: Random) -> frozen
     """
     if instrument.lite is None or share <= 0:
         return None
-    return draw_lite_items(replace(instrument, lite=replace(instrument.lite, share=share)), rng)
+    return draw_lite_items(instrument, rng, share=share)
 
 
 def _render(

@@ -75,6 +75,11 @@ class Response(Base):
     page_timings: Mapped[dict[str, float] | None] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql")
     )
+    #: in a campaign with a Lite form, the battery items the respondent's form offered, sorted
+    #: (the Lite draw, or every battery item for the full form), so the instrument review can
+    #: tell an item not offered from one left blank; None in a campaign without a Lite form
+    #: (every item offered) and for responses stored before this column existed
+    lite_items: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     #: sha256 of the canonical submission; same id + other content -> 409
     content_sha256: Mapped[str] = mapped_column(String(64))
     #: numeric answers packed as little-endian float64 in Instrument.analysis_keys order

@@ -468,7 +468,12 @@ def _synthetic_submission(
     # a careless responder gives one answer throughout (the top or the bottom of each range)
     straight = rng.choice((0.0, 1.0)) if careless else None
     reverse = {item for scale in instrument.scales for item in scale.reverse}
-    lite = instruments.draw_lite_items(instrument, rng) if campaign.lite_share > 0 else None
+    # Lite forms in the campaign's share, as the survey draws them for a visitor
+    lite = (
+        instruments.draw_lite_items(instrument, rng, share=campaign.lite_share)
+        if campaign.lite_share > 0
+        else None
+    )
     answers: dict[str, Any] = {}
     filters = _filter_items(instrument)
     for item in instrument.items:

@@ -331,12 +331,25 @@ def _vectors(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (campaign id per response, their answer vectors as a matrix), chunk by chunk
     (``ordered``: in the order the responses were stored, as the export writes them)."""
+    for ids, x, _ in _chunks(session, condition, width, chunk_rows, ordered=ordered):
+        yield ids, x
+
+
+def _chunks(
+    session: Session,
+    condition: Any,
+    width: int,
+    chunk_rows: int,
+    *,
+    ordered: bool = False,
+    lite_items: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[list[str] | None] | None]]:
+    """:func:`_vectors`, with each response's stored Lite draw (``lite_items``) or None."""
     table = Response.__table__
-    stmt = (
-        select(table.c.campaign_id, table.c.vector)
-        .where(condition)
-        .execution_options(yield_per=chunk_rows)
-    )
+    columns = [table.c.campaign_id, table.c.vector]
+    if lite_items:
+        columns.append(table.c.lite_items)
+    stmt = select(*columns).where(condition).execution_options(yield_per=chunk_rows)
     if ordered:
         stmt = stmt.order_by(table.c.id)
     result = session.connection().execute(stmt)
@@ -346,7 +359,8 @@ def _vectors(
             if len(blob) != 8 * width * len(rows):
                 raise ValueError("a stored answer vector does not match the instrument version")
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            yield ids, np.frombuffer(blob, dtype="<f8").reshape(len(rows), width)
+            drawn = [r[2] for r in rows] if lite_items else None
+            yield ids, np.frombuffer(blob, dtype="<f8").reshape(len(rows), width), drawn
     finally:
         result.close()
 
@@ -459,17 +473,27 @@ def _compute(
     sizes = [int(plan.ranges[k][1] - plan.ranges[k][0]) + 1 for k in shown]
     histograms = [np.zeros(s, dtype=np.int64) for s in sizes]
     answered = np.zeros(len(shown), dtype=np.int64)
-    asking = _Asking(instrument, keys, shown)
+    # the campaigns with a Lite form: their responses say which battery items were offered
+    lite_campaigns = frozenset(
+        session.scalars(
+            select(Campaign.id).where(
+                Campaign.instrument_version_id == row.id, Campaign.lite_share > 0
+            )
+        )
+    )
+    asking = _Asking(instrument, keys, shown, lite_campaigns)
     moments: dict[int, analysis.PairwiseMoments] = {}
     responses: dict[int, int] = {}
-    for campaign_ids, x in _vectors(session, condition, len(keys), chunk_rows):
+    for campaign_ids, x, drawn in _chunks(
+        session, condition, len(keys), chunk_rows, lite_items=asking.reads_lite
+    ):
         for campaign_id in np.unique(campaign_ids):
             part = x[campaign_ids == campaign_id]
             responses[int(campaign_id)] = responses.get(int(campaign_id), 0) + len(part)
             if scale_keys:
                 acc = moments.setdefault(int(campaign_id), analysis.PairwiseMoments(scale_keys))
                 acc.add(part[:, scale_columns])
-        asking.add(x)
+        asking.add(x, campaign_ids, drawn)
         values = x[:, shown_columns]
         present = ~np.isnan(values)
         answered += present.sum(axis=0)
@@ -484,9 +508,7 @@ def _compute(
     ordered = sorted(responses, key=lambda i: (campaigns[i].created_at, i))
     reverse = frozenset(k for s in plan.scales for k in s.reverse)
     owner = {k: s.id for s in plan.scales for k in s.items}
-    # a Lite form leaves battery items out of the vector as if unanswered
-    lite = instrument.lite is not None and any(campaigns[c].lite_share > 0 for c in ordered)
-    asked = asking.counts(count, lite_batteries=lite)
+    asked = asking.counts()
     reliability = [
         _reliability(campaigns[cid], moments[cid], scale)
         for cid in ordered
@@ -532,16 +554,27 @@ def _compute(
 
 
 class _Asking:
-    """How many responses were asked each item, from the answers its skip logic reads.
+    """How many responses were asked each item, from the answers its skip logic reads and,
+    in a campaign with a Lite form, the battery items each response's form offered.
 
     Whether an item was shown depends only on the answers that decide it
     (:func:`instruments.skip_logic`), so each distinct combination of those answers in a
     chunk is walked once by :func:`instruments.visible_items` (the questionnaire's own
     rule), and its responses counted for the items it shows. An item decided by an answer
-    the vector does not hold as a number (a text, a multiple choice) is left unknown.
+    the vector does not hold as a number (a text, a multiple choice) is left unknown. A
+    Lite form leaves the battery items it did not draw out of the vector as if unanswered;
+    the draw stored with each response (``lite_items``) tells them apart, and where a
+    response of such a campaign has none (stored before it was kept) the battery items are
+    left unknown.
     """
 
-    def __init__(self, instrument: Instrument, keys: list[str], shown: list[str]) -> None:
+    def __init__(
+        self,
+        instrument: Instrument,
+        keys: list[str],
+        shown: list[str],
+        lite_campaigns: frozenset[int] = frozenset(),
+    ) -> None:
         self.instrument = instrument
         decided_by = instruments.skip_logic(instrument)
         items = {item.id: item for item in instrument.items}
@@ -563,23 +596,74 @@ class _Asking:
                 self.conditional.append(None)
         self.read = [i.id for i in instrument.items if i.id in read]
         self.columns = [keys.index(i) for i in self.read]
+        self.batteries = [j for j, kind in enumerate(self.kinds) if kind is ItemType.battery]
+        self.lite_campaigns = lite_campaigns
+        #: whether the responses' Lite draws are needed (battery items and a Lite campaign)
+        self.reads_lite = bool(self.batteries and lite_campaigns)
+        #: a response of a Lite campaign without its draw was seen: batteries not known
+        self.draw_unknown = False
         self.asked = np.zeros(len(shown), dtype=np.int64)
         self._visible: dict[tuple[float, ...], frozenset[str]] = {}
+        self._offered: dict[tuple[str, ...], np.ndarray] = {}
 
-    def add(self, x: np.ndarray) -> None:
-        """Count the chunk ``x`` (rows of the answer vector)."""
-        if not self.read or not len(x):
+    def add(
+        self,
+        x: np.ndarray,
+        campaign_ids: np.ndarray | None = None,
+        drawn: list[list[str] | None] | None = None,
+    ) -> None:
+        """Count the chunk ``x`` (rows of the answer vector), of the campaigns
+        ``campaign_ids``, whose forms drew ``drawn`` (None: every item offered)."""
+        if not len(x):
+            return
+        offered = self._offered_rows(campaign_ids, drawn) if drawn is not None else None
+        if not self.read:
+            self.asked += len(x) if offered is None else offered.sum(axis=0)
             return
         decisive = x[:, self.columns]
         # NaN (no answer) as -inf: a number no answer can be, and equal to itself in unique
         decisive = np.where(np.isnan(decisive), -np.inf, decisive)
         combinations, inverse = np.unique(decisive, axis=0, return_inverse=True)
-        rows = np.bincount(inverse.ravel(), minlength=len(combinations))
-        for combination, n in zip(combinations, rows, strict=True):
+        # per combination and shown key: whether the combination's questionnaire shows it
+        shows = np.ones((len(combinations), len(self.item_of)), dtype=bool)
+        for c, combination in enumerate(combinations):
             visible = self._visible_for(tuple(float(v) for v in combination))
             for j, item in enumerate(self.item_of):
-                if self.conditional[j] and item in visible:
-                    self.asked[j] += int(n)
+                shows[c, j] = not self.conditional[j] or item in visible
+        if offered is None:
+            rows = np.bincount(inverse.ravel(), minlength=len(combinations))
+            self.asked += rows @ shows
+        else:
+            self.asked += (shows[inverse.ravel()] & offered).sum(axis=0)
+
+    def _offered_rows(
+        self, campaign_ids: np.ndarray | None, drawn: list[list[str] | None]
+    ) -> np.ndarray:
+        """Per response and shown key, whether the response's form offered the key."""
+        lite = (
+            np.isin(campaign_ids, list(self.lite_campaigns))
+            if campaign_ids is not None
+            else np.zeros(len(drawn), dtype=bool)
+        )
+        every = ()  # the key of "every item offered"
+        rows = []
+        for in_lite, items in zip(lite.tolist(), drawn, strict=True):
+            if items is None:
+                # stored before the draw was kept (a Lite campaign) or no Lite form at all
+                self.draw_unknown = self.draw_unknown or in_lite
+                key: tuple[str, ...] = every
+            else:
+                key = tuple(items)
+            pattern = self._offered.get(key)
+            if pattern is None:
+                pattern = np.ones(len(self.item_of), dtype=bool)
+                if key != every:
+                    offered = set(key)
+                    for j in self.batteries:
+                        pattern[j] = self.item_of[j] in offered
+                self._offered[key] = pattern
+            rows.append(pattern)
+        return np.array(rows, dtype=bool).reshape(len(drawn), len(self.item_of))
 
     def _visible_for(self, combination: tuple[float, ...]) -> frozenset[str]:
         found = self._visible.get(combination)
@@ -595,16 +679,14 @@ class _Asking:
             self._visible[combination] = found
         return found
 
-    def counts(self, n_rows: int, *, lite_batteries: bool) -> list[int | None]:
+    def counts(self) -> list[int | None]:
         """Responses asked each shown key (None: not known)."""
-        out: list[int | None] = []
-        for j, kind in enumerate(self.kinds):
-            countable = self.conditional[j]
-            if (lite_batteries and kind is ItemType.battery) or countable is None:
-                out.append(None)
-            else:
-                out.append(int(self.asked[j]) if countable else n_rows)
-        return out
+        return [
+            None
+            if self.conditional[j] is None or (self.draw_unknown and kind is ItemType.battery)
+            else int(self.asked[j])
+            for j, kind in enumerate(self.kinds)
+        ]
 
 
 def _raw_answer(instrument: Instrument, item_id: str, number: float) -> Any:

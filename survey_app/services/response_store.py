@@ -75,6 +75,7 @@ RESPONSE_COLUMNS = (
     "vector",
     "device_id",
     "flags",
+    "lite_items",
     "writer_kind",
     "writer_id",
 )
@@ -277,7 +278,7 @@ def store_many(
 def _postgresql_params(params: dict[str, Any], rows: Sequence[AnswerRow]) -> dict[str, Any]:
     """The parameters of the one-statement insert as psycopg takes them."""
     params["channel"] = str(params["channel"])
-    for name in ("page_timings", "flags"):
+    for name in ("page_timings", "flags", "lite_items"):
         if params[name] is not None:
             params[name] = json.dumps(params[name])
     # the answer rows arrive as one JSON array of [item, column, number, text]

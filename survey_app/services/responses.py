@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import scoped_session
 
 from instruments import Answers
 from instruments import InstrumentError
+from instruments import ItemType
 from instruments import validate_answers
 from instruments.answers import AnswerRow
 from survey_app.db import autocommit_engine
@@ -344,6 +346,13 @@ def _row(
         "vector": pack_vector(answers.vector()),
         "device_id": submission.device,
         "flags": flags,
+        # the Lite draw (every battery item for the full form: see _validated), only where
+        # the campaign has a Lite form
+        "lite_items": (
+            sorted(answers.lite_items)
+            if target.lite_share > 0 and answers.lite_items is not None
+            else None
+        ),
         "writer_kind": writer.kind.value if writer is not None else None,
         "writer_id": writer.id if writer is not None else None,
     }
@@ -429,6 +438,10 @@ def _validated(connection: Connection, submission: Submission, target: Target) -
         answers = None
     if issues or answers is None:
         raise Invalid("The answers do not fit the questionnaire.", issues)
+    if lite_items is None and target.lite_share > 0:
+        # the full form of a campaign with a Lite form: every battery item was offered
+        batteries = frozenset(i.id for i in instrument.items if i.type is ItemType.battery)
+        answers = replace(answers, lite_items=batteries)
     return answers
 
 

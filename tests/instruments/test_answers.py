@@ -589,6 +589,17 @@ def test_draw_lite_items__share_and_reproducibility(demo: instruments.Instrument
     assert abs(lite - 1000) < 5 * math.sqrt(2000 * 0.25)
 
 
+def test_draw_lite_items__a_campaign_share_replaces_the_plans(
+    demo: instruments.Instrument,
+) -> None:
+    draws = [instruments.draw_lite_items(demo, random.Random(s), share=0.2) for s in range(2000)]
+    lite = sum(draw is not None for draw in draws)
+    # share 0.2 of n=2000 (the plan says 0.5): mean 400, sd = sqrt(2000 * 0.2 * 0.8) = 17.9
+    assert abs(lite - 400) < 5 * math.sqrt(2000 * 0.2 * 0.8)
+    never = [instruments.draw_lite_items(demo, random.Random(s), share=0.0) for s in range(200)]
+    assert never == [None] * 200
+
+
 def test_validate__canonical_values_validate_to_themselves(demo: instruments.Instrument) -> None:
     once = instruments.validate_answers(demo, FULL_FORM)
     twice = instruments.validate_answers(demo, once.values)

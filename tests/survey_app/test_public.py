@@ -49,6 +49,9 @@ from survey_app.models import CampaignStatus
 from survey_app.models import Response
 from survey_app.models import SurveyDraft
 from survey_app.services.instruments import instrument_of
+from survey_app.services.responses import parse_submission
+from survey_app.services.responses import record_response
+from tests.factories import submission
 
 # --- helpers: read a page the way a browser would --------------------------------------
 
@@ -767,6 +770,8 @@ def test_lite_campaign__draws_the_items_once_and_stores_them(
         (drawn[1], "perceived", 7.0, None),
         (drawn[2], "na", 1.0, None),
     }
+    # the draw is kept with the response: the review tells "not offered" from "left blank"
+    assert response.lite_items == sorted(drawn)
 
 
 def test_full_campaign__shows_every_battery_item(
@@ -785,6 +790,37 @@ def test_full_campaign__shows_every_battery_item(
     assert {name.split("-")[0] for name in item_names(page)} == {"B1", "B2"}
     assert "(часть 2 из 2)" in page and "Страница 2 из 2" in page
     assert draft_answers(session) == {i: {"na": True} for i in ("A1", "A2", "A3")}
+
+
+def test_lite_draw__kept_only_where_the_campaign_has_a_lite_form(
+    session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    """An API client's Lite draw is stored; a full form in a Lite campaign offered every
+    battery item; a campaign without a Lite form stores nothing (every item offered)."""
+    lite = make_campaign(LITE, code="LITE-1", lite_share=0.5)
+    full = Campaign(
+        code="FULL-1",
+        title="Без Лайт-формы",
+        instrument_version=lite.instrument_version,
+        channels=["qr"],
+        libraries=list(lite.libraries),
+    )
+    session.add(full)
+    session.flush()
+    every = {item: {"na": True} for item in ("A1", "A2", "A3", "B1", "B2")}
+    drawn = {item: {"na": True} for item in ("A1", "A3", "B2")}
+    given = submission(lite, drawn, lite_items=["B2", "A1", "A3"])
+    record_response(session, parse_submission(given))
+    record_response(session, parse_submission(submission(lite, every)))
+    record_response(session, parse_submission(submission(full, every)))
+    session.commit()
+    kept = {(r.campaign_id, tuple(r.lite_items or ())) for r in stored(session)}
+    assert kept == {
+        (lite.id, ("A1", "A3", "B2")),
+        (lite.id, ("A1", "A2", "A3", "B1", "B2")),
+        (full.id, ()),
+    }
+    assert [r.lite_items for r in stored(session) if r.campaign_id == full.id] == [None]
 
 
 # --- QR codes ------------------------------------------------------------------------------

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
 from analysis.reasons import Reason
+from survey_app.models import Response
 from survey_app.services import instrument_review as review_service
 from survey_app.services.errors import Forbidden
 from survey_app.services.errors import NotFound
@@ -198,3 +202,78 @@ def test_item_distributions__not_asked_told_apart_from_no_answer(session, make_c
     # f hangs on a text answer the vector does not hold: who was asked is not known
     assert items["f"].n_asked is None and items["f"].not_asked_share is None
     assert items["f"].missing_share == pytest.approx(7 / 8)
+
+
+#: a gap battery with a Lite form: A1 links every form, one more item of each scale drawn
+LITE_YAML = """\
+id: lite_review
+version: 1
+locales: [ru, en]
+title: {ru: Анкета с краткой формой, en: A questionnaire with a Lite form}
+sections:
+  - id: gap
+    title: {ru: Качество, en: Quality}
+    items:
+      - {id: A1, type: battery, min: 1, max: 9, required: false, text: {ru: А1, en: A1},
+         columns: [{id: perceived, label: {ru: Восприятие, en: Perceived}}]}
+      - {id: A2, type: battery, min: 1, max: 9, required: false, text: {ru: А2, en: A2},
+         columns: [{id: perceived, label: {ru: Восприятие, en: Perceived}}]}
+      - {id: A3, type: battery, min: 1, max: 9, required: false, text: {ru: А3, en: A3},
+         columns: [{id: perceived, label: {ru: Восприятие, en: Perceived}}]}
+      - {id: B1, type: battery, min: 1, max: 9, required: false, text: {ru: Б1, en: B1},
+         columns: [{id: perceived, label: {ru: Восприятие, en: Perceived}}]}
+      - {id: B2, type: battery, min: 1, max: 9, required: false, text: {ru: Б2, en: B2},
+         columns: [{id: perceived, label: {ru: Восприятие, en: Perceived}}]}
+scales:
+  - {id: a, title: {ru: А, en: A}, items: [A1, A2, A3], column: perceived}
+  - {id: b, title: {ru: Б, en: B}, items: [B1, B2], column: perceived}
+lite:
+  share: 0.5
+  linking: [A1]
+  random_per_scale: {a: 1, b: 1}
+"""
+
+#: (the Lite draw, or None for the full form; the perceived answers given)
+LITE_ROWS = [
+    (["A1", "A2", "B1"], {"A1": 5, "A2": 6}),
+    (["A1", "A3", "B2"], {"A1": 7, "B2": 3}),
+    (None, {"A1": 1, "A2": 2, "A3": 3, "B1": 4}),
+    (["A1", "A2", "B2"], {"A2": 4, "B2": 5}),
+]
+
+
+def test_item_distributions__a_lite_form_not_offering_an_item_is_not_asked(
+    session, make_campaign, make_user
+):
+    """The battery items a Lite form did not draw count as not asked, the ones it drew and
+    were left blank as no answer. Expected counts by hand from LITE_ROWS: asked A1 4 (it
+    links every form), A2 3, A3 2, B1 2, B2 3; answered A1 3, A2 3, A3 1, B1 1, B2 2."""
+    from survey_app.services.responses import parse_submission
+    from survey_app.services.responses import record_response
+    from tests.factories import submission
+
+    campaign = make_campaign(LITE_YAML, code="LITE", lite_share=0.5)
+    for drawn, given in LITE_ROWS:
+        answers = {item: {"perceived": value} for item, value in given.items()}
+        extra = {} if drawn is None else {"lite_items": drawn}
+        record_response(session, parse_submission(submission(campaign, answers, **extra)))
+    session.commit()
+    methodologist = make_user("methodologist", email="lite@example.org")
+    review = review_service.instrument_review(session, methodologist, "lite_review", 1)
+    items = {i.key.split(":")[0]: i for i in review.items}
+    expected = {"A1": (4, 3), "A2": (3, 3), "A3": (2, 1), "B1": (2, 1), "B2": (3, 2)}
+    assert {k: (i.n_asked, i.n_answered) for k, i in items.items()} == expected
+    assert items["A3"].not_asked_share == pytest.approx(2 / 4)
+    assert items["A3"].missing_share == pytest.approx(1 / 2)
+    assert items["B2"].missing_share == pytest.approx(1 / 3)
+    assert items["A2"].missing_share == 0.0
+
+    # a response stored before the draws were kept: who was offered the batteries is unknown
+    first = session.scalar(select(func.min(Response.id)))
+    session.execute(update(Response).where(Response.id == first).values(lite_items=None))
+    session.commit()
+    review_service.clear_cache()  # kept per response count and last id, which are the same
+    review = review_service.instrument_review(session, methodologist, "lite_review", 1)
+    items = {i.key.split(":")[0]: i for i in review.items}
+    assert all(i.n_asked is None and i.not_asked_share is None for i in items.values())
+    assert items["A2"].missing_share == pytest.approx(1 - 3 / 4)  # of all responses

@@ -65,6 +65,8 @@ _SUBMISSION = {
             "type": "array",
             "maxItems": 500,
             "items": {"type": "string", "maxLength": 64},
+            "description": "the battery items a Lite form drew (omit for the full form); "
+            "kept with the response in a campaign with a Lite share",
         },
         "device": {**_CODE, "description": "the kiosk or app that sent it"},
     },

@@ -604,15 +604,15 @@ class _Asking:
         self.draw_unknown = False
         self.asked = np.zeros(len(shown), dtype=np.int64)
         self._visible: dict[tuple[float, ...], frozenset[str]] = {}
-        self._offered: dict[tuple[str, ...], np.ndarray] = {}
+        self._offered: dict[tuple[str, ...] | None, np.ndarray] = {}
 
     def add(
         self,
         x: np.ndarray,
-        campaign_ids: np.ndarray | None = None,
+        campaign_ids: np.ndarray,
         drawn: list[list[str] | None] | None = None,
     ) -> None:
-        """Count the chunk ``x`` (rows of the answer vector), of the campaigns
+        """Count the chunk ``x`` (rows of the answer vector) of the campaigns
         ``campaign_ids``, whose forms drew ``drawn`` (None: every item offered)."""
         if not len(x):
             return
@@ -636,28 +636,18 @@ class _Asking:
         else:
             self.asked += (shows[inverse.ravel()] & offered).sum(axis=0)
 
-    def _offered_rows(
-        self, campaign_ids: np.ndarray | None, drawn: list[list[str] | None]
-    ) -> np.ndarray:
+    def _offered_rows(self, campaign_ids: np.ndarray, drawn: list[list[str] | None]) -> np.ndarray:
         """Per response and shown key, whether the response's form offered the key."""
-        lite = (
-            np.isin(campaign_ids, list(self.lite_campaigns))
-            if campaign_ids is not None
-            else np.zeros(len(drawn), dtype=bool)
-        )
-        every = ()  # the key of "every item offered"
+        lite = np.isin(campaign_ids, list(self.lite_campaigns)).tolist()
         rows = []
-        for in_lite, items in zip(lite.tolist(), drawn, strict=True):
-            if items is None:
-                # stored before the draw was kept (a Lite campaign) or no Lite form at all
-                self.draw_unknown = self.draw_unknown or in_lite
-                key: tuple[str, ...] = every
-            else:
-                key = tuple(items)
+        for in_lite, items in zip(lite, drawn, strict=True):
+            # None: no Lite form (every item offered), or stored before the draw was kept
+            self.draw_unknown = self.draw_unknown or (items is None and in_lite)
+            key = None if items is None else tuple(items)
             pattern = self._offered.get(key)
             if pattern is None:
                 pattern = np.ones(len(self.item_of), dtype=bool)
-                if key != every:
+                if key is not None:
                     offered = set(key)
                     for j in self.batteries:
                         pattern[j] = self.item_of[j] in offered

@@ -239,6 +239,7 @@ LITE_ROWS = [
     (["A1", "A3", "B2"], {"A1": 7, "B2": 3}),
     (None, {"A1": 1, "A2": 2, "A3": 3, "B1": 4}),
     (["A1", "A2", "B2"], {"A2": 4, "B2": 5}),
+    ([], {}),  # a form that drew no battery item: none asked (not "every item offered")
 ]
 
 
@@ -246,8 +247,8 @@ def test_item_distributions__a_lite_form_not_offering_an_item_is_not_asked(
     session, make_campaign, make_user
 ):
     """The battery items a Lite form did not draw count as not asked, the ones it drew and
-    were left blank as no answer. Expected counts by hand from LITE_ROWS: asked A1 4 (it
-    links every form), A2 3, A3 2, B1 2, B2 3; answered A1 3, A2 3, A3 1, B1 1, B2 2."""
+    were left blank as no answer. Expected counts by hand from LITE_ROWS (5 responses):
+    asked A1 4, A2 3, A3 2, B1 2, B2 3; answered A1 3, A2 3, A3 1, B1 1, B2 2."""
     from survey_app.services.responses import parse_submission
     from survey_app.services.responses import record_response
     from tests.factories import submission
@@ -263,7 +264,7 @@ def test_item_distributions__a_lite_form_not_offering_an_item_is_not_asked(
     items = {i.key.split(":")[0]: i for i in review.items}
     expected = {"A1": (4, 3), "A2": (3, 3), "A3": (2, 1), "B1": (2, 1), "B2": (3, 2)}
     assert {k: (i.n_asked, i.n_answered) for k, i in items.items()} == expected
-    assert items["A3"].not_asked_share == pytest.approx(2 / 4)
+    assert items["A3"].not_asked_share == pytest.approx(3 / 5)
     assert items["A3"].missing_share == pytest.approx(1 / 2)
     assert items["B2"].missing_share == pytest.approx(1 / 3)
     assert items["A2"].missing_share == 0.0
@@ -276,4 +277,4 @@ def test_item_distributions__a_lite_form_not_offering_an_item_is_not_asked(
     review = review_service.instrument_review(session, methodologist, "lite_review", 1)
     items = {i.key.split(":")[0]: i for i in review.items}
     assert all(i.n_asked is None and i.not_asked_share is None for i in items.values())
-    assert items["A2"].missing_share == pytest.approx(1 - 3 / 4)  # of all responses
+    assert items["A2"].missing_share == pytest.approx(1 - 3 / 5)  # of all responses

@@ -207,6 +207,9 @@ class InstrumentReview:
     reverse: frozenset[str]
     reliability: tuple[ScaleReliability, ...]
     items: tuple[ItemDistribution, ...]
+    #: whether some reviewed campaign gives its battery items in a short Lite form (some
+    #: forms leave items out: the page says so where it explains "not asked")
+    lite_form: bool = False
     factor: analysis.FactorResult | None = None
     #: why the factor analysis is refused: (reason code, message)
     factor_refused: tuple[str, str] | None = None
@@ -543,6 +546,7 @@ def _compute(
         reverse=reverse,
         reliability=tuple(reliability),
         items=items,
+        lite_form=asking.reads_lite,
         fingerprint=fingerprint,
         version_id=row.id,
         campaign_ids=tuple(ordered),

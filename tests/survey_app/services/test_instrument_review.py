@@ -184,6 +184,7 @@ def test_item_distributions__not_asked_told_apart_from_no_answer(session, make_c
     session.commit()
     methodologist = make_user("methodologist", email="skip@example.org")
     review = review_service.instrument_review(session, methodologist, "skip_review", 1)
+    assert not review.lite_form
     items = {i.key: i for i in review.items}
     assert sorted(items) == ["a", "b", "c", "e", "f"]
     # a and c: asked of all 8; a answered by 7, c by 7
@@ -261,6 +262,7 @@ def test_item_distributions__a_lite_form_not_offering_an_item_is_not_asked(
     session.commit()
     methodologist = make_user("methodologist", email="lite@example.org")
     review = review_service.instrument_review(session, methodologist, "lite_review", 1)
+    assert review.lite_form
     items = {i.key.split(":")[0]: i for i in review.items}
     expected = {"A1": (4, 3), "A2": (3, 3), "A3": (2, 1), "B1": (2, 1), "B2": (3, 2)}
     assert {k: (i.n_asked, i.n_answered) for k, i in items.items()} == expected

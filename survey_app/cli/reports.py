@@ -26,6 +26,7 @@ def worker(workers: int) -> None:
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _check_standard(app)
     huey = queue_of(app).huey
     click.echo(f"worker: queue {huey.name!r} on {type(huey.storage).__name__}")
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
@@ -51,6 +52,7 @@ def run(code: str | None, every: bool, wait: bool) -> None:
     if every == (code is not None):
         raise click.UsageError("give either --campaign CODE or --all")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _check_standard(app)
     if code is not None:
         campaign = report_runs.find_campaign(db.session, code)
         if campaign is None:
@@ -65,6 +67,17 @@ def run(code: str | None, every: bool, wait: bool) -> None:
         raise click.ClickException(
             f"{len(failures)} of {len(campaigns)} runs failed; " + "; ".join(failures)
         )
+
+
+def _check_standard(app: Flask) -> None:
+    """One line and exit 1 when the configured regional standard cannot be read."""
+    name = app.config.get("REPORT_STANDARD") or None
+    try:
+        report_runs.check_standard(name)
+    except ValueError as error:
+        raise click.ClickException(
+            f"SURVEY_REPORT_STANDARD {name!r} cannot be read: {error}"
+        ) from None
 
 
 @contextmanager

@@ -226,6 +226,22 @@ def test_cli_reports_run__computes_with_wait_and_refuses_an_unknown_campaign(
     assert unknown.output.strip() == "Error: no campaign with code 'NOPE'"
 
 
+@pytest.mark.parametrize("command", [("worker",), ("reports", "run", "--campaign", "QUEUED")])
+def test_cli__a_misspelt_standard_is_one_line_at_start_and_nothing_is_queued(
+    app, runner, session, nok_campaign, command, monkeypatch
+):
+    monkeypatch.setitem(app.config, "REPORT_STANDARD", "kemerovo_exmaple")
+    result = runner.invoke(args=list(command))
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: SURVEY_REPORT_STANDARD 'kemerovo_exmaple' cannot be read: no packaged "
+        "standard 'kemerovo_exmaple'; available: ['kemerovo_example']"
+    ]
+    session.expire_all()
+    assert session.scalars(select(ReportRun)).all() == []
+
+
 def test_cli_reports_run_all__recomputes_closed_campaigns_too(
     runner, session, nok_campaign, make_campaign
 ):

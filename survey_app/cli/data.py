@@ -13,13 +13,15 @@ from flask.cli import with_appcontext
 from survey_app.extensions import db
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import ServiceError
-from survey_app.services.exports import campaign_instrument
 from survey_app.services.exports import export_rows
+from survey_app.services.exports import get_campaign
+from survey_app.services.exports import has_lite_form
 from survey_app.services.exports import wide_columns
 from survey_app.services.exports import write_csv
 from survey_app.services.exports import write_xlsx
 from survey_app.services.imports import import_rows
 from survey_app.services.imports import read_sheet
+from survey_app.services.instruments import instrument_of
 
 
 @click.group("export")
@@ -70,11 +72,14 @@ def export_responses(
         _check_writable(output)
     session = db.session
     try:
-        instrument = campaign_instrument(session, campaign_code)
+        campaign = get_campaign(session, campaign_code)
+        instrument = instrument_of(campaign.instrument_version)
         rows = export_rows(session, campaign_code, include_excluded=include_excluded)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    columns = wide_columns(instrument, include_excluded=include_excluded)
+    columns = wide_columns(
+        instrument, include_excluded=include_excluded, lite=has_lite_form(campaign)
+    )
     if output is None:  # CSV: xlsx without --output was refused above
         # UTF-8 and CRLF whatever the locale and platform of the terminal
         stdout = io.TextIOWrapper(

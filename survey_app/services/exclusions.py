@@ -42,6 +42,7 @@ from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
 from survey_app.services.exports import Cell
 from survey_app.services.exports import export_rows
+from survey_app.services.exports import has_lite_form
 from survey_app.services.exports import wide_columns
 from survey_app.services.instruments import instrument_of
 from survey_app.services.scope import Action
@@ -599,6 +600,8 @@ def scoped_export(
         instrument=instrument,
         include_excluded=include_excluded,
         coarse=coarse,
-        columns=wide_columns(instrument, include_excluded=include_excluded),
+        columns=wide_columns(
+            instrument, include_excluded=include_excluded, lite=has_lite_form(campaign)
+        ),
         rows=rows,
     )

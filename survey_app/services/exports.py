@@ -45,6 +45,10 @@ META_COLUMNS: tuple[str, ...] = (
     "submitted_at",
     "received_at",
 )
+#: the column added after the meta columns in a campaign with a Lite form: the battery items
+#: the response's form offered, joined with MULTI_SEPARATOR in questionnaire order (every
+#: battery item for the full form; empty for a response stored before the draw was kept)
+LITE_COLUMN = "lite_items"
 #: the column added after the meta columns when excluded responses are asked for:
 #: 1 for a response excluded by quality control, 0 otherwise
 EXCLUDED_COLUMN = "excluded"
@@ -73,13 +77,24 @@ def item_columns(instrument: Instrument) -> list[str]:
     return columns
 
 
-def wide_columns(instrument: Instrument, *, include_excluded: bool = False) -> list[str]:
+def wide_columns(
+    instrument: Instrument, *, include_excluded: bool = False, lite: bool = False
+) -> list[str]:
     """Return every column of the wide format: the meta columns, then the answer columns.
 
-    With ``include_excluded`` the :data:`EXCLUDED_COLUMN` follows the meta columns.
+    With ``lite`` (a campaign with a Lite form: :func:`has_lite_form`) the
+    :data:`LITE_COLUMN`, then with ``include_excluded`` the :data:`EXCLUDED_COLUMN`, follow
+    the meta columns.
     """
-    extra = [EXCLUDED_COLUMN] if include_excluded else []
+    extra = [LITE_COLUMN] if lite else []
+    extra += [EXCLUDED_COLUMN] if include_excluded else []
     return [*META_COLUMNS, *extra, *item_columns(instrument)]
+
+
+def has_lite_form(campaign: Campaign) -> bool:
+    """Whether some of the campaign's respondents get a short Lite form (their exported rows
+    then say which battery items the form offered: :data:`LITE_COLUMN`)."""
+    return campaign.lite_share > 0
 
 
 def get_campaign(session: Session, campaign_code: str) -> Campaign:
@@ -94,17 +109,6 @@ def get_campaign(session: Session, campaign_code: str) -> Campaign:
     if campaign is None:
         raise NotFound(f"No campaign has the code {campaign_code!r}.")
     return campaign
-
-
-def campaign_instrument(session: Session, campaign_code: str) -> Instrument:
-    """Return the parsed instrument version a campaign asks.
-
-    Raises
-    ------
-    NotFound
-        no campaign has this code.
-    """
-    return instrument_of(get_campaign(session, campaign_code).instrument_version)
 
 
 def export_rows(
@@ -126,7 +130,8 @@ def export_rows(
     caller decides the scope).  Responses excluded by quality control are left out unless
     ``include_excluded``, which also fills the :data:`EXCLUDED_COLUMN`.
 
-    Keys are :func:`wide_columns` (with the same ``include_excluded``); numbers are
+    Keys are :func:`wide_columns` (with the same ``include_excluded``, and ``lite`` for a
+    campaign with a Lite form, :func:`has_lite_form`); numbers are
     ``int`` when integral, texts ``str``, and an unanswered cell is ``None``.  Two queries
     run side by side and are merged: the campaign's responses ordered by id, and their
     answers ordered by response id.  Both
@@ -174,7 +179,12 @@ def _rows(
     coarse: bool,
     small_cell_min: int,
 ) -> Iterator[dict[str, Cell]]:
-    columns = wide_columns(instrument, include_excluded=include_excluded)
+    lite = has_lite_form(campaign)
+    columns = wide_columns(instrument, include_excluded=include_excluded, lite=lite)
+    # the battery items in questionnaire order: a Lite draw is written in that order
+    battery_order = {
+        item.id: i for i, item in enumerate(instrument.items) if item.type is ItemType.battery
+    }
     targets = _targets(instrument)
     choice_order = {
         item.id: {choice.value: i for i, choice in enumerate(item.choices)}
@@ -209,6 +219,7 @@ def _rows(
             Response.submitted_at,
             Response.received_at,
             Response.excluded_at,
+            Response.lite_items,
         )
         .join(Library, Library.id == Response.library_id)
         .outerjoin(ServicePoint, ServicePoint.id == Response.service_point_id)
@@ -230,7 +241,7 @@ def _rows(
         pending = next(answers, None)
         for (
             rid, client_uuid, library, point, channel, instrument_id, version,
-            started_at, submitted_at, received_at, excluded_at,
+            started_at, submitted_at, received_at, excluded_at, drawn,
         ) in responses:  # fmt: skip
             out: dict[str, Cell] = dict.fromkeys(columns)
             out.update(
@@ -245,6 +256,9 @@ def _rows(
                 submitted_at=stamp(submitted_at),
                 received_at=stamp(received_at),
             )
+            if lite and drawn is not None:
+                ordered = sorted(drawn, key=lambda i: battery_order.get(i, len(battery_order)))
+                out[LITE_COLUMN] = MULTI_SEPARATOR.join(ordered)
             if include_excluded:
                 out[EXCLUDED_COLUMN] = 0 if excluded_at is None else 1
             chosen: dict[str, list[str]] | None = None

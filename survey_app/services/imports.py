@@ -37,6 +37,7 @@ from survey_app.services.errors import Conflict
 from survey_app.services.errors import Invalid
 from survey_app.services.errors import Issue
 from survey_app.services.errors import NotFound
+from survey_app.services.exports import LITE_COLUMN
 from survey_app.services.exports import META_COLUMNS
 from survey_app.services.exports import MULTI_SEPARATOR
 from survey_app.services.exports import NA_COLUMN
@@ -352,7 +353,9 @@ def _answer_problems(
 
 def _header_problems(instrument: Instrument, header: Sequence[str]) -> list[RowProblem]:
     answer_columns = item_columns(instrument)
-    known = set(META_COLUMNS) | set(answer_columns)
+    # the Lite column of an export is read as the import reads received_at: not at all (a
+    # paper form is the full form; the server records what it offered)
+    known = set(META_COLUMNS) | {LITE_COLUMN} | set(answer_columns)
     problems: list[RowProblem] = []
     seen: set[str] = set()
     for name in header:

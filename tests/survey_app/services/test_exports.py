@@ -297,3 +297,50 @@ def test_export_csv__a_formula_answer_is_quoted_unless_raw(
 
     assert q5(raw=False) == '\'=HYPERLINK("http://x","y")'
     assert q5(raw=True) == '=HYPERLINK("http://x","y")'
+
+
+#: three battery items of one scale with a Lite form: B2 links every form, one more drawn
+LITE_YAML = """\
+id: export_lite
+version: 1
+title: {ru: Краткая форма}
+sections:
+  - id: s1
+    title: {ru: Раздел}
+    items:
+      - {id: B1, type: battery, required: false, min: 1, max: 9, text: {ru: Б1},
+         columns: [{id: perceived, label: {ru: Восприятие}}]}
+      - {id: B2, type: battery, required: false, min: 1, max: 9, text: {ru: Б2},
+         columns: [{id: perceived, label: {ru: Восприятие}}]}
+      - {id: B3, type: battery, required: false, min: 1, max: 9, text: {ru: Б3},
+         columns: [{id: perceived, label: {ru: Восприятие}}]}
+scales:
+  - {id: s, title: {ru: Шкала}, items: [B1, B2, B3], column: perceived}
+lite:
+  share: 0.5
+  linking: [B2]
+  random_per_scale: {s: 1}
+"""
+
+
+def test_export__a_lite_campaign_says_which_battery_items_each_form_offered(
+    session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    campaign = make_campaign(LITE_YAML, code="lite1", lite_share=0.4)
+    store(session, campaign, {"B3": {"perceived": 7}}, response_id=ID1, lite_items=["B3", "B2"])
+    store(session, campaign, {"B1": {"perceived": 2}, "B2": {"perceived": 3}}, response_id=ID2)
+    third = store(session, campaign, {"B2": {"perceived": 5}}, lite_items=["B1", "B2"])
+    # a response stored before the draws were kept
+    session.execute(update(Response).where(Response.client_uuid == third).values(lite_items=None))
+    instrument = instrument_of(campaign.instrument_version)
+    columns = wide_columns(instrument, lite=True)
+
+    rows = list(export_rows(session, "lite1"))
+
+    assert columns[9:] == ["received_at", "lite_items", "B1:perceived", "B2:perceived"] + [
+        "B3:perceived"
+    ]
+    assert [list(row) for row in rows] == [columns] * 3
+    # in questionnaire order; the full form offered every battery item; unknown: empty
+    assert [row["lite_items"] for row in rows] == ["B2|B3", "B1|B2|B3", None]
+    assert [row["B3:perceived"] for row in rows] == [7, None, None]

@@ -38,6 +38,7 @@ from survey_app.services.imports import read_xlsx
 from survey_app.services.instruments import instrument_of
 from tests.survey_app.services.test_exports import DEMO_YAML
 from tests.survey_app.services.test_exports import HEADER
+from tests.survey_app.services.test_exports import LITE_YAML
 from tests.survey_app.services.test_exports import sibling_campaign
 from tests.survey_app.services.test_exports import two_responses
 
@@ -398,3 +399,20 @@ def test_import_rows__header_only_template__nothing_to_store(
 ) -> None:
     report = run(session, HEADER + "\n")
     assert report.ok and report.stored_lines == ()
+
+
+def test_import_rows__a_lite_campaigns_template_imports_as_full_paper_forms(
+    session: Session, make_campaign: Callable[..., Campaign]
+) -> None:
+    """The blank template of a campaign with a Lite form has a lite_items column; typed-in
+    paper forms are full forms whatever it says, as the server records."""
+    campaign = make_campaign(LITE_YAML, code="lite2", lite_share=0.4)
+    columns = wide_columns(instrument_of(campaign.instrument_version), lite=True)
+    typed = {"library": campaign.libraries[0].code, "lite_items": "B2", "B1:perceived": "4"}
+    text = ",".join(columns) + "\n" + ",".join(typed.get(c, "") for c in columns) + "\n"
+
+    report = run(session, text, campaign="lite2")
+
+    assert report.ok and report.stored_lines == (2,)
+    stored = session.scalars(select(Response).where(Response.campaign_id == campaign.id)).one()
+    assert stored.lite_items == ["B1", "B2", "B3"] and stored.channel == "paper"

@@ -208,7 +208,13 @@ def test_users__admin_creates_a_scoped_account(world, login, session):
     assert reply.status_code == 302
     created = session.scalar(select(User).where(User.email == "new.reader@example.org"))
     assert (created.role, created.library_id) == (Role.library_staff, world.other.id)
-    assert "new.reader@example.org" in client.get("/admin/users").get_data(as_text=True)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "new.reader@example.org" in page
+    # its button reads "Отключить"; a screen reader hears whom (the row shows it to the eye)
+    assert (
+        '<button type="submit" class="button-warning">Отключить'
+        '<span class="visually-hidden"> new.reader@example.org</span></button>'
+    ) in page
 
 
 def test_users__problems_come_back_on_the_fields(world, login):

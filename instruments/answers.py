@@ -458,7 +458,8 @@ def draw_lite_items(
     rng : random.Random
         Source of randomness (seed it for reproducible draws).
     share : float, optional
-        The share of Lite forms, in place of the plan's (a campaign's own share).
+        The share of Lite forms, in place of the plan's (a campaign's own share). At 0 (or
+        without a plan) the full form is given without drawing from ``rng``.
 
     Returns
     -------
@@ -471,14 +472,16 @@ def draw_lite_items(
 
     Notes
     -----
-    One ``rng.random()`` decides the form, then ``rng.sample`` draws per scale, so
-    the same seed always gives the same form.  This is LibQUAL+ Lite's item sampling:
-    linking items common to all respondents plus a random subset of each dimension.
+    One ``rng.random()`` decides the form (none when the share is 0), then ``rng.sample``
+    draws per scale, so the same seed always gives the same form.  This is LibQUAL+ Lite's
+    item sampling: linking items common to all respondents plus a random subset of each
+    dimension.
     """
     plan = instrument.lite
     if plan is None:
         return None
-    if not rng.random() < (plan.share if share is None else share):
+    share = plan.share if share is None else share
+    if share <= 0 or not rng.random() < share:
         return None
     chosen: set[str] = set(plan.linking)
     sampled: set[str] = set()

@@ -36,6 +36,7 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
 from instruments import Instrument
+from instruments import draw_lite_items
 from kiosk.qr import qr_png
 from kiosk.qr import qr_svg
 from survey_app import client_limits
@@ -43,7 +44,6 @@ from survey_app.extensions import db
 from survey_app.forms.flow import Page
 from survey_app.forms.flow import SurveyState
 from survey_app.forms.flow import advance
-from survey_app.forms.flow import draw_form_items
 from survey_app.forms.flow import posted_page
 from survey_app.forms.flow import reachable
 from survey_app.forms.flow import reopen
@@ -342,7 +342,8 @@ def _new_state(
     point: str | None,
     now: datetime,
 ) -> SurveyState:
-    lite = draw_form_items(instrument, campaign.lite_share, _rng)
+    # Lite or full form for a new visitor: Lite in the campaign's share
+    lite = draw_lite_items(instrument, _rng, share=campaign.lite_share)
     first = start(
         instrument,
         channel=channel,

@@ -28,7 +28,6 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
-from random import Random
 from typing import Any
 
 from flask_babel import gettext as _
@@ -42,7 +41,6 @@ from instruments import Item
 from instruments import ItemType
 from instruments import Problem
 from instruments import Section
-from instruments import draw_lite_items
 from instruments import evaluate
 from instruments import validate_answers
 from instruments import visible_items
@@ -59,7 +57,6 @@ __all__ = [
     "Page",
     "SurveyState",
     "advance",
-    "draw_form_items",
     "page_id",
     "parse_page_id",
     "posted_page",
@@ -565,17 +562,6 @@ def _check(
 
 
 # --- the flow ---------------------------------------------------------------------------
-
-
-def draw_form_items(instrument: Instrument, share: float, rng: Random) -> frozenset[str] | None:
-    """Decide Lite or full form for a new visitor: Lite with probability ``share``.
-
-    The campaign's share replaces the instrument's default; an instrument without a Lite
-    plan always gives the full form (``None``).
-    """
-    if instrument.lite is None or share <= 0:
-        return None
-    return draw_lite_items(instrument, rng, share=share)
 
 
 def _render(

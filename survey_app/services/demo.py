@@ -469,11 +469,7 @@ def _synthetic_submission(
     straight = rng.choice((0.0, 1.0)) if careless else None
     reverse = {item for scale in instrument.scales for item in scale.reverse}
     # Lite forms in the campaign's share, as the survey draws them for a visitor
-    lite = (
-        instruments.draw_lite_items(instrument, rng, share=campaign.lite_share)
-        if campaign.lite_share > 0
-        else None
-    )
+    lite = instruments.draw_lite_items(instrument, rng, share=campaign.lite_share)
     answers: dict[str, Any] = {}
     filters = _filter_items(instrument)
     for item in instrument.items:

@@ -598,6 +598,11 @@ def test_draw_lite_items__a_campaign_share_replaces_the_plans(
     assert abs(lite - 400) < 5 * math.sqrt(2000 * 0.2 * 0.8)
     never = [instruments.draw_lite_items(demo, random.Random(s), share=0.0) for s in range(200)]
     assert never == [None] * 200
+    # at share 0 nothing is drawn from the generator: a seeded stream (the demo's) goes on as
+    # if the campaign had no Lite form
+    rng = random.Random(5)
+    instruments.draw_lite_items(demo, rng, share=0.0)
+    assert rng.random() == random.Random(5).random()
 
 
 def test_validate__canonical_values_validate_to_themselves(demo: instruments.Instrument) -> None:

@@ -330,15 +330,6 @@ def _condition(session: Session, actor: object, row: InstrumentVersion) -> Any:
 
 
 def _vectors(
-    session: Session, condition: Any, width: int, chunk_rows: int, *, ordered: bool = False
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (campaign id per response, their answer vectors as a matrix), chunk by chunk
-    (``ordered``: in the order the responses were stored, as the export writes them)."""
-    for ids, x, _ in _chunks(session, condition, width, chunk_rows, ordered=ordered):
-        yield ids, x
-
-
-def _chunks(
     session: Session,
     condition: Any,
     width: int,
@@ -347,7 +338,9 @@ def _chunks(
     ordered: bool = False,
     lite_items: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, list[list[str] | None] | None]]:
-    """:func:`_vectors`, with each response's stored Lite draw (``lite_items``) or None."""
+    """Yield (campaign id per response, their answer vectors as a matrix, with
+    ``lite_items`` their stored Lite draws, else None), chunk by chunk (``ordered``: in the
+    order the responses were stored, as the export writes them)."""
     table = Response.__table__
     columns = [table.c.campaign_id, table.c.vector]
     if lite_items:
@@ -487,7 +480,7 @@ def _compute(
     asking = _Asking(instrument, keys, shown, lite_campaigns)
     moments: dict[int, analysis.PairwiseMoments] = {}
     responses: dict[int, int] = {}
-    for campaign_ids, x, drawn in _chunks(
+    for campaign_ids, x, drawn in _vectors(
         session, condition, len(keys), chunk_rows, lite_items=asking.reads_lite
     ):
         for campaign_id in np.unique(campaign_ids):
@@ -852,7 +845,7 @@ def _omega_intervals(
     for code, scales in wanted.items():
         parts = [
             x[:, columns]
-            for _ids, x in _vectors(
+            for _ids, x, _drawn in _vectors(
                 session,
                 condition & (Response.campaign_id == codes[code]),
                 len(keys),

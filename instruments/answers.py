@@ -252,10 +252,9 @@ def _lite_set(
     if isinstance(lite_items, (str, bytes)):
         raise TypeError("lite_items must be a collection of item ids, not a string")
     lite = frozenset(lite_items)
-    batteries = {item.id for item in instrument.items if item.type is ItemType.battery}
     problems = [
         Problem.of(Code.lite_bad_item, "lite_items", item=item_id)
-        for item_id in sorted(lite - batteries, key=str)
+        for item_id in sorted(lite - instrument.battery_ids, key=str)
     ]
     return lite, problems
 

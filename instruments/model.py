@@ -184,6 +184,11 @@ class Instrument:
         """All items in questionnaire order."""
         return tuple(item for section in self.sections for item in section.items)
 
+    @property
+    def battery_ids(self) -> frozenset[str]:
+        """Ids of the battery items: those a Lite form samples, all offered by the full form."""
+        return frozenset(item.id for item in self.items if item.type is ItemType.battery)
+
     def item(self, item_id: str) -> Item:
         """Return the item with this id (``KeyError`` if there is none)."""
         for item in self.items:

@@ -24,7 +24,6 @@ from sqlalchemy.orm import scoped_session
 
 from instruments import Answers
 from instruments import InstrumentError
-from instruments import ItemType
 from instruments import validate_answers
 from instruments.answers import AnswerRow
 from survey_app.db import autocommit_engine
@@ -440,8 +439,7 @@ def _validated(connection: Connection, submission: Submission, target: Target) -
         raise Invalid("The answers do not fit the questionnaire.", issues)
     if lite_items is None and target.lite_share > 0:
         # the full form of a campaign with a Lite form: every battery item was offered
-        batteries = frozenset(i.id for i in instrument.items if i.type is ItemType.battery)
-        answers = replace(answers, lite_items=batteries)
+        answers = replace(answers, lite_items=instrument.battery_ids)
     return answers
 
 

@@ -154,11 +154,13 @@ def test_library_gap__three_dimensions_of_battery_items(
 ) -> None:
     gap = bundled[("library_gap", 1)]
     batteries = [i for i in gap.items if i.type is ItemType.battery]
-    assert [i.id for i in batteries] == (
+    expected = (
         [f"AS{n}" for n in range(1, 10)]
         + [f"IC{n}" for n in range(1, 9)]
         + [f"LP{n}" for n in range(1, 6)]
     )
+    assert [i.id for i in batteries] == expected
+    assert gap.battery_ids == frozenset(expected)  # GS1-GS3 and the comment are not batteries
     for item in batteries:
         assert [c.id for c in item.columns] == ["minimum", "desired", "perceived"]
         assert (item.min, item.max, item.na_allowed, item.required) == (1, 9, True, True)

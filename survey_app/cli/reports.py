@@ -70,10 +70,12 @@ def run(code: str | None, every: bool, wait: bool) -> None:
 
 
 def _check_standard(app: Flask) -> None:
-    """One line and exit 1 when the configured regional standard cannot be read."""
+    """One line and exit 1 when the configured regional standard cannot be read: told once,
+    at start, not by every run failing (one with no version in force today is readable: a
+    run applies the one of its campaign's first day)."""
     name = app.config.get("REPORT_STANDARD") or None
     try:
-        report_runs.check_standard(name)
+        report_runs.load_regional_standard(name, None)
     except ValueError as error:
         raise click.ClickException(
             f"SURVEY_REPORT_STANDARD {name!r} cannot be read: {error}"

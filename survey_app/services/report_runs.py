@@ -146,17 +146,6 @@ def load_regional_standard(name: str | None, on: dt.date | None) -> analysis.Sta
         return None
 
 
-def check_standard(name: str | None) -> None:
-    """Raise ValueError (the reason) when the regional standard ``name`` cannot be read.
-
-    For the commands that start runs (``survey-app worker``, ``reports run``): a misspelt
-    ``SURVEY_REPORT_STANDARD`` is told once, at start, not by every run failing. A standard
-    with no version in force today is readable (a run applies the one of its campaign's
-    first day).
-    """
-    load_regional_standard(name, None)
-
-
 def main_indicator(indicators: Sequence[str], standard: analysis.Standard | None) -> str | None:
     """The indicator a page shows first: the first one the standard sets a target for,
     else the first of NOK total, a scale, NPS, happy index, overall gap, SERVQUAL, a share."""

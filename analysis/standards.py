@@ -173,18 +173,32 @@ def _read(
         path = Path(path_or_name)
         if not path.is_file():
             raise ValueError(f"no standard file {str(path)!r}")
-        return yaml.safe_load(path.read_text(encoding="utf-8")), str(path), path.parent
+        return _parse(path, str(path)), str(path), path.parent
     if not isinstance(path_or_name, str) or not path_or_name:
         raise TypeError("path_or_name must be a file path or the name of a packaged standard")
     if base is not None and (base / f"{path_or_name}.yaml").is_file():
         sibling = base / f"{path_or_name}.yaml"
-        return yaml.safe_load(sibling.read_text(encoding="utf-8")), str(sibling), base
+        return _parse(sibling, str(sibling)), str(sibling), base
     entry = _data_dir().joinpath(f"{path_or_name}.yaml")
     if not entry.is_file():
         raise ValueError(
             f"no packaged standard {path_or_name!r}; available: {list(available_standards())}"
         )
-    return yaml.safe_load(entry.read_text(encoding="utf-8")), f"{path_or_name}.yaml", None
+    return _parse(entry, f"{path_or_name}.yaml"), f"{path_or_name}.yaml", None
+
+
+def _parse(path: Any, source: str) -> Any:
+    """The YAML content of ``path``; a one-line ValueError naming ``source`` when the file
+    cannot be read as UTF-8 YAML (a standard file is told apart from a broken one)."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: cannot be read ({type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed"
+        raise ValueError(f"{source}: not valid YAML{where}: {problem}") from None
 
 
 def _text(value: object, where: str) -> Mapping[str, str]:

@@ -126,6 +126,8 @@ def test_load_standard__reads_a_file_with_sibling_bands(tmp_path: Path) -> None:
             "  - {effective_from: 2020-01-01, indicators: {x: {goal: 1}}}\n",
             "target",
         ),
+        # not YAML at all: a one-line ValueError naming the line, not a yaml ParserError
+        ("id: r\nversions: [\n", r"bad\.yaml: not valid YAML at line 3: expected the node"),
     ],
 )
 def test_load_standard__rejects_malformed_files(tmp_path: Path, body: str, message: str) -> None:
@@ -133,6 +135,13 @@ def test_load_standard__rejects_malformed_files(tmp_path: Path, body: str, messa
     path.write_text(body, encoding="utf-8")
     with pytest.raises(ValueError, match=message):
         load_standard(path, on=dt.date(2022, 1, 1))
+
+
+def test_load_standard__a_file_that_is_not_utf8_text(tmp_path: Path) -> None:
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match=r"binary\.yaml: cannot be read \(UnicodeDecodeError\)"):
+        load_standard(path)
 
 
 def test_load_standard__unknown_name_and_bad_date() -> None:
